@@ -1,0 +1,8 @@
+//! The `books` component. All logic lives in `folio-books`, which compiles and is tested natively;
+//! this crate only hands Spin's request to it over the Spin implementations of the ports.
+#![cfg(target_arch = "wasm32")]
+
+#[spin_sdk::http_component]
+fn handle(req: http::Request<Vec<u8>>) -> http::Response<Vec<u8>> {
+    folio_spin::run(req, folio_books::handle)
+}

@@ -1,0 +1,83 @@
+//! `/api/health` and the shared 404/405 rules, driven through the auth component's handler.
+
+use folio_core::{Host, Kv, Sql};
+use folio_native::{
+    body_json, request, BrokenKv, BrokenSql, ManualClock, MapConfig, NativeSql, OsRandom, TestApp,
+};
+
+fn get(path: &str) -> folio_core::Request {
+    request("GET", path).body(Vec::new()).unwrap()
+}
+
+#[test]
+fn health_is_ok_on_a_fresh_app_and_migrates_it() {
+    let app = TestApp::new();
+    let r = app.call(folio_auth::handle, get("/api/health"));
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/json");
+    let body = body_json(&r);
+    assert_eq!(body["status"], "ok");
+    assert_eq!(body["checks"]["sqlite"], "ok");
+    assert_eq!(body["checks"]["kv"], "ok");
+    assert_eq!(body["version"], env!("CARGO_PKG_VERSION"));
+    // The probe key is cleaned up.
+    assert!(app.kv.is_empty(), "health left keys behind: {:?}", app.kv.keys().unwrap());
+    // And the database now has the schema.
+    let tables = app.sql().execute("SELECT COUNT(*) AS n FROM schema_migrations", &[]).unwrap();
+    assert!(tables.first().unwrap().i64("n").unwrap() >= 1);
+    // A second call on the migrated database is just as healthy.
+    assert_eq!(app.call(folio_auth::handle, get("/api/health")).status(), 200);
+}
+
+fn health_with(sql: &dyn folio_core::Sql, kv: &dyn Kv) -> folio_core::Response {
+    let host = Host { sql, kv, clock: &ManualClock::now(), random: &OsRandom, config: &MapConfig::new() };
+    folio_auth::handle(&host, get("/api/health"))
+}
+
+#[test]
+fn health_is_503_naming_a_failing_key_value_store() {
+    let r = health_with(&NativeSql::in_memory(), &BrokenKv);
+    assert_eq!(r.status(), 503);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    let body = body_json(&r);
+    assert_eq!(body["checks"]["kv"], "error");
+    assert_eq!(body["checks"]["sqlite"], "ok");
+    assert_eq!(body["status"], 503);
+    assert!(!body.to_string().contains("store offline"), "cause leaked: {body}");
+}
+
+#[test]
+fn health_is_503_naming_a_failing_database() {
+    let r = health_with(&BrokenSql, &folio_native::MemoryKv::new());
+    assert_eq!(r.status(), 503);
+    let body = body_json(&r);
+    assert_eq!(body["checks"]["sqlite"], "error");
+    assert_eq!(body["checks"]["kv"], "ok");
+    assert!(!body.to_string().contains("unable to open"), "cause leaked: {body}");
+}
+
+#[test]
+fn head_on_health_has_no_body() {
+    let app = TestApp::new();
+    let r = app.call(folio_auth::handle, request("HEAD", "/api/health").body(Vec::new()).unwrap());
+    assert_eq!(r.status(), 200);
+    assert!(r.body().is_empty());
+}
+
+#[test]
+fn wrong_method_is_405_with_allow() {
+    let app = TestApp::new();
+    let r = app.call(folio_auth::handle, request("DELETE", "/api/health").body(Vec::new()).unwrap());
+    assert_eq!(r.status(), 405);
+    assert_eq!(r.headers()["allow"], "GET, HEAD");
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+}
+
+#[test]
+fn unknown_api_path_is_404_problem() {
+    let app = TestApp::new();
+    let r = app.call(folio_auth::handle, get("/api/auth/nothing-here"));
+    assert_eq!(r.status(), 404);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    assert_eq!(body_json(&r)["status"], 404);
+}

@@ -1,0 +1,145 @@
+//! The bearer-token guard's shape: how a request's credentials become a [`Principal`] or the
+//! contract's `401`/`403`.
+//!
+//! Token verification itself (signature or session-vouched hash, claims, revocation) lives in
+//! `folio-tokens`, which every component calls through [`Authenticator`]; this module holds
+//! what does not depend on how tokens are made: header parsing, scopes, and the errors.
+
+use http::header;
+
+use crate::{problem::Challenge, ApiError, ApiResult, Host, Request};
+
+/// Scopes named by the contract.
+pub mod scopes {
+    pub const READ_BOOKS: &str = "read:books";
+    pub const READ_REPORTS: &str = "read:reports";
+    pub const CREATE_BOOKS: &str = "create:books";
+    pub const UPDATE_BOOKS: &str = "update:books";
+    pub const DELETE_BOOKS: &str = "delete:books";
+    pub const GENERATE_BOOKS: &str = "generate:books";
+    pub const ADMIN_USERS: &str = "admin:users";
+}
+
+/// Who is calling: the verified claims of an access token whose session is live.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// Account id (`sub`).
+    pub subject: String,
+    /// Session id (`sid`).
+    pub session_id: String,
+    /// Token id (`jti`).
+    pub token_id: String,
+    pub email: String,
+    pub role: String,
+    pub scopes: Vec<String>,
+    /// Expiry, seconds since the epoch (`exp`).
+    pub expires_at: i64,
+}
+
+impl Principal {
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.scopes.iter().any(|s| s == scope)
+    }
+
+    /// `403 insufficient_scope` unless the token carries `scope`.
+    pub fn require(&self, scope: &str) -> ApiResult<()> {
+        if self.has_scope(scope) {
+            Ok(())
+        } else {
+            Err(ApiError::InsufficientScope { scope: scope.to_string() })
+        }
+    }
+}
+
+/// Turns a presented access token into a [`Principal`], or refuses it with `401
+/// invalid_token`. Implemented by `folio-tokens`; components receive one.
+pub trait Authenticator {
+    fn authenticate_token(&self, host: &Host, token: &str) -> ApiResult<Principal>;
+}
+
+/// The bearer token of a request: `401` with a plain `Bearer` challenge when none was sent,
+/// `401 invalid_token` when the header is not a well-formed bearer credential (RFC 6750 §2.1).
+pub fn bearer_token(req: &Request) -> ApiResult<&str> {
+    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
+        return Err(ApiError::Unauthorized {
+            challenge: Challenge::Missing,
+            detail: "this request needs an access token: send Authorization: Bearer <token>".into(),
+        });
+    };
+    let text =
+        value.to_str().map_err(|_| ApiError::unauthorized("the Authorization header is not valid text"))?;
+    let (scheme, token) = text.trim().split_once(' ').unwrap_or((text, ""));
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(ApiError::unauthorized("the Authorization header must use the Bearer scheme"));
+    }
+    let token = token.trim();
+    let b64token = |c: char| c.is_ascii_alphanumeric() || "-._~+/=".contains(c);
+    if token.is_empty() || !token.chars().all(b64token) {
+        return Err(ApiError::unauthorized("the bearer token is malformed"));
+    }
+    Ok(token)
+}
+
+/// Authenticates the request and checks that its token carries `scope`.
+pub fn authorize(auth: &dyn Authenticator, host: &Host, req: &Request, scope: &str) -> ApiResult<Principal> {
+    let principal = auth.authenticate_token(host, bearer_token(req)?)?;
+    principal.require(scope)?;
+    Ok(principal)
+}
+
+/// An authenticator that refuses every token: what a component uses when it is deployed
+/// without token verification configured, so nothing is ever let through by accident.
+pub struct RejectAll;
+
+impl Authenticator for RejectAll {
+    fn authenticate_token(&self, _host: &Host, _token: &str) -> ApiResult<Principal> {
+        Err(ApiError::unauthorized("the token is not valid"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(auth: Option<&str>) -> Request {
+        let mut b = http::Request::builder();
+        if let Some(a) = auth {
+            b = b.header(header::AUTHORIZATION, a);
+        }
+        b.body(Vec::new()).unwrap()
+    }
+
+    #[test]
+    fn missing_token_gets_plain_challenge() {
+        match bearer_token(&req(None)) {
+            Err(ApiError::Unauthorized { challenge: Challenge::Missing, .. }) => {}
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn malformed_credentials_are_invalid_token() {
+        for h in ["Basic dXNlcjpwdw==", "Bearer", "Bearer a b", "Bearer a%b", "Bearertoken"] {
+            match bearer_token(&req(Some(h))) {
+                Err(ApiError::Unauthorized { challenge: Challenge::InvalidToken, .. }) => {}
+                other => panic!("{h}: {other:?}"),
+            }
+        }
+        assert_eq!(bearer_token(&req(Some("bearer abc.def-ghi"))).unwrap(), "abc.def-ghi");
+    }
+
+    #[test]
+    fn scopes_are_enforced() {
+        let p = Principal {
+            subject: "a".into(),
+            session_id: "s".into(),
+            token_id: "t".into(),
+            email: "e@example.com".into(),
+            role: "reader".into(),
+            scopes: vec![scopes::READ_BOOKS.into()],
+            expires_at: 0,
+        };
+        assert!(p.require(scopes::READ_BOOKS).is_ok());
+        assert_eq!(p.require(scopes::CREATE_BOOKS).unwrap_err().status(), 403);
+    }
+}

@@ -1,0 +1,78 @@
+//! `GET /api/health`: checks SQLite and the key-value store for real.
+//!
+//! SQLite: the migrations are brought up to date and the schema table is read back. Key-value:
+//! a probe value unique to this request is written, read back, compared and deleted, so a store
+//! that accepts writes but loses them fails the check.
+
+use http::StatusCode;
+use serde_json::json;
+
+use crate::{http_util, migrate, problem::PROBLEM_JSON, Host, Response, VERSION};
+
+const PROBE_KEY_PREFIX: &str = "health:probe:";
+
+/// Runs both checks and answers `200` or `503` (problem details that name the failing check).
+pub fn health(host: &Host) -> Response {
+    let sqlite = check_sqlite(host);
+    let kv = check_kv(host);
+    let label = |r: &Result<(), String>| if r.is_ok() { "ok" } else { "error" };
+    let checks = json!({"sqlite": label(&sqlite), "kv": label(&kv)});
+    if sqlite.is_ok() && kv.is_ok() {
+        let mut r =
+            http_util::json(StatusCode::OK, &json!({"status": "ok", "checks": checks, "version": VERSION}));
+        r.headers_mut().insert(http::header::CACHE_CONTROL, http::HeaderValue::from_static("no-store"));
+        return r;
+    }
+    let failing: Vec<&str> = [("sqlite", &sqlite), ("kv", &kv)]
+        .iter()
+        .filter(|(_, r)| r.is_err())
+        .map(|(name, _)| *name)
+        .collect();
+    for (name, result) in [("sqlite", &sqlite), ("kv", &kv)] {
+        if let Err(cause) = result {
+            // The cause stays in the log: it may name files or hosts.
+            eprintln!(
+                "{}",
+                json!({"level": "error", "event": "health_check_failed", "check": name, "cause": cause})
+            );
+        }
+    }
+    let body = json!({
+        "type": "/docs/problems#unavailable",
+        "title": "Service Unavailable",
+        "status": 503,
+        "detail": format!("failing checks: {}", failing.join(", ")),
+        "checks": checks,
+        "version": VERSION,
+    });
+    http::Response::builder()
+        .status(StatusCode::SERVICE_UNAVAILABLE)
+        .header(http::header::CONTENT_TYPE, PROBLEM_JSON)
+        .header(http::header::CACHE_CONTROL, "no-store")
+        .body(serde_json::to_vec(&body).expect("health body serializes"))
+        .expect("valid response")
+}
+
+fn check_sqlite(host: &Host) -> Result<(), String> {
+    migrate::ensure(host.sql).map_err(|e| e.to_string())?;
+    let version = migrate::current_version(host.sql).map_err(|e| e.to_string())?;
+    if version != migrate::latest_version() {
+        return Err(format!("schema version {version}, expected {}", migrate::latest_version()));
+    }
+    Ok(())
+}
+
+fn check_kv(host: &Host) -> Result<(), String> {
+    let key = format!("{PROBE_KEY_PREFIX}{}", host.new_id());
+    let value = host.new_id().into_bytes();
+    host.kv.set(&key, &value).map_err(|e| e.to_string())?;
+    let read = host.kv.get(&key).map_err(|e| e.to_string());
+    // Delete even when the read failed, so probes never accumulate.
+    let deleted = host.kv.delete(&key).map_err(|e| e.to_string());
+    match read? {
+        Some(v) if v == value => {}
+        Some(_) => return Err("read back a different value".into()),
+        None => return Err("read back nothing".into()),
+    }
+    deleted
+}

@@ -1,0 +1,362 @@
+//! The contract's request and response conventions, in one place: JSON bodies (64 KiB, 415,
+//! 400, 422 with the offending field), query strings, JSON responses and entity tags.
+
+use http::{header, HeaderMap, HeaderValue, StatusCode};
+use serde::{de::DeserializeOwned, Serialize};
+
+use crate::{ApiError, ApiResult, FieldError, Request, Response};
+
+/// The largest request body any route accepts.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+pub const JSON: &str = "application/json";
+pub const MERGE_PATCH_JSON: &str = "application/merge-patch+json";
+pub const FORM: &str = "application/x-www-form-urlencoded";
+
+/// The media type of the request body, lower-cased, without parameters.
+pub fn content_type(req: &Request) -> Option<String> {
+    let raw = req.headers().get(header::CONTENT_TYPE)?.to_str().ok()?;
+    let essence = raw.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    (!essence.is_empty()).then_some(essence)
+}
+
+/// Rejects bodies over [`MAX_BODY_BYTES`], by declared length first and by actual length.
+pub fn check_body_size(req: &Request) -> ApiResult<()> {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) || req.body().len() > MAX_BODY_BYTES {
+        return Err(ApiError::PayloadTooLarge { limit: MAX_BODY_BYTES });
+    }
+    Ok(())
+}
+
+/// Parses a JSON body of type `T` sent as `application/json`.
+pub fn json_body<T: DeserializeOwned>(req: &Request) -> ApiResult<T> {
+    json_body_of(req, &[JSON], JSON)
+}
+
+/// Parses a JSON body sent with one of `accepted` media types (e.g. merge-patch).
+///
+/// Order of checks: size (413), media type (415), syntax (400), shape (422). A wrong shape names
+/// the field: `deny_unknown_fields` types reject unknown members as 422 too.
+pub fn json_body_of<T: DeserializeOwned>(
+    req: &Request,
+    accepted: &[&str],
+    expected: &'static str,
+) -> ApiResult<T> {
+    check_body_size(req)?;
+    match content_type(req) {
+        Some(ct) if accepted.contains(&ct.as_str()) => {}
+        _ => return Err(ApiError::UnsupportedMediaType { expected }),
+    }
+    parse_json(req.body())
+}
+
+/// Parses JSON bytes into `T` with the contract's 400/422 split.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        json_error(&inner, &path)
+    })?;
+    de.end().map_err(|e| json_error(&e, "."))?;
+    Ok(value)
+}
+
+fn json_error(e: &serde_json::Error, path: &str) -> ApiError {
+    use serde_json::error::Category;
+    match e.classify() {
+        Category::Data => {
+            let message = strip_position(&e.to_string());
+            let field = named_field(&message).map(|f| join_path(path, f)).unwrap_or_else(|| {
+                if path == "." || path.is_empty() {
+                    "body".to_string()
+                } else {
+                    path.to_string()
+                }
+            });
+            ApiError::Validation(vec![FieldError::new(field, message)])
+        }
+        Category::Syntax | Category::Eof | Category::Io => {
+            ApiError::BadRequest(format!("the body is not valid JSON: {}", strip_position(&e.to_string())))
+        }
+    }
+}
+
+/// serde names the field itself in "unknown field `x`" and "missing field `x`" messages, where
+/// the path points at the enclosing object.
+fn named_field(message: &str) -> Option<&str> {
+    for prefix in ["unknown field `", "missing field `"] {
+        if let Some(rest) = message.strip_prefix(prefix) {
+            return rest.split('`').next();
+        }
+    }
+    None
+}
+
+fn join_path(path: &str, field: &str) -> String {
+    // For unknown fields the path already ends at the field; for missing ones it is the parent.
+    if path == field || path.ends_with(&format!(".{field}")) {
+        path.to_string()
+    } else if path == "." || path.is_empty() {
+        field.to_string()
+    } else {
+        format!("{path}.{field}")
+    }
+}
+
+fn strip_position(message: &str) -> String {
+    match message.find(" at line ") {
+        Some(i) => message[..i].to_string(),
+        None => message.to_string(),
+    }
+}
+
+/// The decoded query string as ordered pairs.
+pub fn query_pairs(req: &Request) -> Vec<(String, String)> {
+    let query = req.uri().query().unwrap_or("");
+    form_urlencoded::parse(query.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
+}
+
+/// Parsed query parameters with typed, validated accessors that fail as `422` naming the
+/// parameter. A parameter given twice is refused rather than silently picking one.
+pub struct Query {
+    pairs: Vec<(String, String)>,
+}
+
+impl Query {
+    pub fn from_request(req: &Request) -> Self {
+        Self { pairs: query_pairs(req) }
+    }
+
+    pub fn from_pairs(pairs: Vec<(String, String)>) -> Self {
+        Self { pairs }
+    }
+
+    /// Refuses parameters not in `known`, so typos do not silently do nothing.
+    pub fn only(&self, known: &[&str]) -> ApiResult<()> {
+        let errors: Vec<FieldError> = self
+            .pairs
+            .iter()
+            .filter(|(k, _)| !known.contains(&k.as_str()))
+            .map(|(k, _)| FieldError::new(k.clone(), "unknown query parameter"))
+            .collect();
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::Validation(errors))
+        }
+    }
+
+    pub fn str(&self, name: &str) -> ApiResult<Option<&str>> {
+        let mut values = self.pairs.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str());
+        let first = values.next();
+        if values.next().is_some() {
+            return Err(ApiError::validation(name, "given more than once"));
+        }
+        Ok(first)
+    }
+
+    /// An integer within `min..=max`, or `None` when absent.
+    pub fn int(&self, name: &str, min: i64, max: i64) -> ApiResult<Option<i64>> {
+        let Some(raw) = self.str(name)? else { return Ok(None) };
+        let value: i64 = raw
+            .trim()
+            .parse()
+            .map_err(|_| ApiError::validation(name, format!("must be an integer from {min} to {max}")))?;
+        if !(min..=max).contains(&value) {
+            return Err(ApiError::validation(name, format!("must be from {min} to {max}")));
+        }
+        Ok(Some(value))
+    }
+
+    pub fn bool(&self, name: &str) -> ApiResult<Option<bool>> {
+        match self.str(name)? {
+            None => Ok(None),
+            Some("true" | "1") => Ok(Some(true)),
+            Some("false" | "0") => Ok(Some(false)),
+            Some(_) => Err(ApiError::validation(name, "must be true or false")),
+        }
+    }
+}
+
+/// A JSON response with the given status.
+pub fn json<T: Serialize + ?Sized>(status: StatusCode, value: &T) -> Response {
+    http::Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, JSON)
+        .body(serde_json::to_vec(value).expect("response serializes"))
+        .expect("valid response")
+}
+
+/// A `204 No Content` response.
+pub fn no_content() -> Response {
+    http::Response::builder().status(StatusCode::NO_CONTENT).body(Vec::new()).expect("valid response")
+}
+
+/// Sets a header on a response, ignoring values that are not valid header text.
+pub fn with_header(mut response: Response, name: header::HeaderName, value: &str) -> Response {
+    if let Ok(v) = HeaderValue::from_str(value) {
+        response.headers_mut().insert(name, v);
+    }
+    response
+}
+
+/// A strong entity tag, quoted: `"v3-abc"`.
+pub fn strong_etag(opaque: &str) -> String {
+    format!("\"{opaque}\"")
+}
+
+/// The entity tags listed in a conditional header; `*` matches anything.
+fn listed_tags(headers: &HeaderMap, name: header::HeaderName) -> Option<Vec<String>> {
+    let raw = headers.get_all(name).iter().filter_map(|v| v.to_str().ok()).collect::<Vec<_>>().join(",");
+    if raw.trim().is_empty() {
+        return None;
+    }
+    Some(raw.split(',').map(|t| t.trim().to_string()).filter(|t| !t.is_empty()).collect())
+}
+
+/// `If-None-Match` (weak comparison, RFC 9110 §13.1.2): true when the client's copy is current.
+pub fn if_none_match(req: &Request, etag: &str) -> bool {
+    let Some(tags) = listed_tags(req.headers(), header::IF_NONE_MATCH) else { return false };
+    let bare = etag.trim_start_matches("W/");
+    tags.iter().any(|t| t == "*" || t.trim_start_matches("W/") == bare)
+}
+
+/// `If-Match` (strong comparison, RFC 9110 §13.1.1): `Ok(())` when absent or matching,
+/// `412` otherwise. Weak tags never match.
+pub fn check_if_match(req: &Request, etag: Option<&str>) -> ApiResult<()> {
+    let Some(tags) = listed_tags(req.headers(), header::IF_MATCH) else { return Ok(()) };
+    let matches = match etag {
+        Some(current) => tags.iter().any(|t| t == "*" || (!t.starts_with("W/") && t == current)),
+        None => false,
+    };
+    if matches {
+        Ok(())
+    } else {
+        Err(ApiError::PreconditionFailed(
+            "the resource has changed since you read it; fetch it again and retry".into(),
+        ))
+    }
+}
+
+/// `304 Not Modified` carrying the entity tag.
+pub fn not_modified(etag: &str) -> Response {
+    with_header(
+        http::Response::builder().status(StatusCode::NOT_MODIFIED).body(Vec::new()).expect("valid response"),
+        header::ETAG,
+        etag,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Body {
+        title: String,
+        pages: u32,
+    }
+
+    fn request(ct: Option<&str>, body: &[u8]) -> Request {
+        let mut b = http::Request::builder().method("POST").uri("/api/books");
+        if let Some(ct) = ct {
+            b = b.header(header::CONTENT_TYPE, ct);
+        }
+        b.body(body.to_vec()).unwrap()
+    }
+
+    fn field_of(e: ApiError) -> String {
+        match e {
+            ApiError::Validation(errors) => errors[0].field.clone(),
+            other => panic!("expected validation, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn accepts_json_with_charset() {
+        let b: Body =
+            json_body(&request(Some("application/json; charset=utf-8"), br#"{"title":"a","pages":3}"#))
+                .unwrap();
+        assert_eq!(b.pages, 3);
+    }
+
+    #[test]
+    fn wrong_or_missing_content_type_is_415() {
+        for ct in [None, Some("text/plain"), Some("application/xml")] {
+            let e = json_body::<Body>(&request(ct, b"{}")).unwrap_err();
+            assert_eq!(e.status(), 415, "{ct:?}");
+        }
+    }
+
+    #[test]
+    fn oversized_body_is_413_even_when_valid() {
+        let big = format!(r#"{{"title":"{}","pages":1}}"#, "x".repeat(MAX_BODY_BYTES));
+        let e = json_body::<Body>(&request(Some(JSON), big.as_bytes())).unwrap_err();
+        assert_eq!(e.status(), 413);
+        let mut declared = request(Some(JSON), b"{}");
+        declared.headers_mut().insert(header::CONTENT_LENGTH, HeaderValue::from(MAX_BODY_BYTES + 1));
+        assert_eq!(json_body::<Body>(&declared).unwrap_err().status(), 413);
+    }
+
+    #[test]
+    fn malformed_json_is_400() {
+        for body in [&b"{"[..], b"", b"{\"title\": }", b"{\"title\":\"a\",\"pages\":1} trailing", b"\xff\xfe"]
+        {
+            let e = json_body::<Body>(&request(Some(JSON), body)).unwrap_err();
+            assert_eq!(e.status(), 400, "{:?}", String::from_utf8_lossy(body));
+        }
+    }
+
+    #[test]
+    fn wrong_shape_is_422_naming_the_field() {
+        let e = json_body::<Body>(&request(Some(JSON), br#"{"title":"a","pages":"many"}"#)).unwrap_err();
+        assert_eq!(field_of(e), "pages");
+        let e = json_body::<Body>(&request(Some(JSON), br#"{"title":"a"}"#)).unwrap_err();
+        assert_eq!(field_of(e), "pages");
+        let e =
+            json_body::<Body>(&request(Some(JSON), br#"{"title":"a","pages":1,"admin":true}"#)).unwrap_err();
+        assert_eq!(field_of(e), "admin");
+        let e = json_body::<Body>(&request(Some(JSON), br#"{"title":"a","pages":-1}"#)).unwrap_err();
+        assert_eq!(field_of(e), "pages");
+        let e = json_body::<Body>(&request(Some(JSON), br#""a string""#)).unwrap_err();
+        assert_eq!(field_of(e), "body");
+        let e = json_body::<Body>(&request(Some(JSON), b"[1,2]")).unwrap_err();
+        assert_eq!(e.status(), 422);
+    }
+
+    #[test]
+    fn query_accessors_validate() {
+        let q = Query::from_pairs(vec![("limit".into(), "500".into()), ("count".into(), "yes".into())]);
+        assert_eq!(q.int("limit", 1, 100).unwrap_err().status(), 422);
+        assert_eq!(q.bool("count").unwrap_err().status(), 422);
+        assert_eq!(q.int("absent", 1, 100).unwrap(), None);
+        assert!(q.only(&["limit"]).is_err());
+        let twice = Query::from_pairs(vec![("a".into(), "1".into()), ("a".into(), "2".into())]);
+        assert!(twice.str("a").is_err());
+    }
+
+    #[test]
+    fn conditional_headers() {
+        let etag = strong_etag("v2");
+        let req =
+            http::Request::builder().header(header::IF_NONE_MATCH, "\"v1\", W/\"v2\"").body(vec![]).unwrap();
+        assert!(if_none_match(&req, &etag));
+        let stale = http::Request::builder().header(header::IF_MATCH, "\"v1\"").body(vec![]).unwrap();
+        assert_eq!(check_if_match(&stale, Some(&etag)).unwrap_err().status(), 412);
+        let weak = http::Request::builder().header(header::IF_MATCH, "W/\"v2\"").body(vec![]).unwrap();
+        assert!(check_if_match(&weak, Some(&etag)).is_err());
+        let current = http::Request::builder().header(header::IF_MATCH, "\"v2\"").body(vec![]).unwrap();
+        assert!(check_if_match(&current, Some(&etag)).is_ok());
+        let none = http::Request::builder().body(vec![]).unwrap();
+        assert!(check_if_match(&none, Some(&etag)).is_ok());
+        assert!(!if_none_match(&none, &etag));
+    }
+}

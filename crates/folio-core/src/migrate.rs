@@ -1,0 +1,274 @@
+//! Schema migrations: the SQL files in `migrations/`, embedded at build time, applied once each,
+//! in order, inside one transaction, and recorded in `schema_migrations`.
+//!
+//! Every request calls [`ensure`]. On a migrated database that is a single indexed read
+//! (`SELECT MAX(version)`), because each WASIp2 request runs in a fresh instance with no memory of
+//! the last. The slow path takes SQLite's write lock (`BEGIN IMMEDIATE`) and re-reads what is
+//! applied under it, so two requests racing on a fresh database apply each migration once: the
+//! loser waits for the lock, then finds nothing left to do.
+
+use sha2::{Digest, Sha256};
+
+use crate::sql::{Sql, SqlError, Value};
+
+/// One embedded migration file.
+#[derive(Debug, Clone, Copy)]
+pub struct Migration {
+    pub version: u32,
+    pub name: &'static str,
+    pub sql: &'static str,
+}
+
+include!(concat!(env!("OUT_DIR"), "/migrations.rs"));
+
+/// Every migration, in order.
+pub fn all() -> &'static [Migration] {
+    MIGRATIONS
+}
+
+/// The schema version this build expects.
+pub fn latest_version() -> u32 {
+    MIGRATIONS.last().map_or(0, |m| m.version)
+}
+
+/// What [`ensure`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// The schema was already current: one read, nothing written.
+    Current,
+    /// These versions were applied now.
+    Applied(Vec<u32>),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MigrationError {
+    #[error(transparent)]
+    Sql(#[from] SqlError),
+    #[error("migration {version} was applied with different contents; migrations must never be edited")]
+    Edited { version: u32 },
+    #[error("the database has schema version {found}, newer than this build's {expected}")]
+    NewerSchema { found: u32, expected: u32 },
+}
+
+impl From<MigrationError> for crate::ApiError {
+    fn from(e: MigrationError) -> Self {
+        crate::ApiError::Internal(format!("migrations: {e}"))
+    }
+}
+
+/// Brings the schema up to date; cheap when it already is.
+pub fn ensure(sql: &dyn Sql) -> Result<Outcome, MigrationError> {
+    let latest = latest_version();
+    match current_version(sql) {
+        Ok(v) if v == latest => return Ok(Outcome::Current),
+        Ok(v) if v > latest => return Err(MigrationError::NewerSchema { found: v, expected: latest }),
+        Ok(_) => {}
+        Err(e) if e.is_missing_table() => {}
+        Err(e) => return Err(e.into()),
+    }
+    migrate(sql, MIGRATIONS)
+}
+
+/// The highest applied version; errors with "no such table" on a fresh database.
+pub fn current_version(sql: &dyn Sql) -> Result<u32, SqlError> {
+    let rows = sql.execute("SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations", &[])?;
+    Ok(rows.first().and_then(|r| r.i64("v")).unwrap_or(0) as u32)
+}
+
+fn checksum(sql: &str) -> String {
+    Sha256::digest(sql.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Applies whatever of `migrations` is missing, under the write lock.
+pub fn migrate(sql: &dyn Sql, migrations: &[Migration]) -> Result<Outcome, MigrationError> {
+    begin_immediate(sql)?;
+    let result = apply_missing(sql, migrations);
+    match result {
+        Ok(outcome) => match sql.execute("COMMIT", &[]) {
+            Ok(_) => Ok(outcome),
+            Err(e) => {
+                let _ = sql.execute("ROLLBACK", &[]);
+                Err(e.into())
+            }
+        },
+        Err(e) => {
+            let _ = sql.execute("ROLLBACK", &[]);
+            Err(e)
+        }
+    }
+}
+
+/// `BEGIN IMMEDIATE`, retried while another connection holds the write lock: hosts do not all
+/// set a busy timeout on the connections they hand out.
+fn begin_immediate(sql: &dyn Sql) -> Result<(), SqlError> {
+    let mut wait_ms = 5;
+    for _ in 0..12 {
+        match sql.execute("BEGIN IMMEDIATE", &[]) {
+            Ok(_) => return Ok(()),
+            Err(SqlError::Io(m)) if m.contains("locked") || m.contains("busy") => {
+                std::thread::sleep(std::time::Duration::from_millis(wait_ms));
+                wait_ms = (wait_ms * 2).min(400);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    sql.execute("BEGIN IMMEDIATE", &[]).map(|_| ())
+}
+
+fn apply_missing(sql: &dyn Sql, migrations: &[Migration]) -> Result<Outcome, MigrationError> {
+    sql.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (
+            version    INTEGER PRIMARY KEY NOT NULL,
+            name       TEXT NOT NULL,
+            checksum   TEXT NOT NULL,
+            applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+        )",
+        &[],
+    )?;
+    let rows = sql.execute("SELECT version, checksum FROM schema_migrations ORDER BY version", &[])?;
+    let applied: Vec<(u32, String)> =
+        rows.iter().map(|r| (r.i64("version").unwrap_or(0) as u32, r.string("checksum"))).collect();
+    let mut done = Vec::new();
+    for m in migrations {
+        let sum = checksum(m.sql);
+        if let Some((_, recorded)) = applied.iter().find(|(v, _)| *v == m.version) {
+            if *recorded != sum {
+                return Err(MigrationError::Edited { version: m.version });
+            }
+            continue;
+        }
+        for statement in split_statements(m.sql) {
+            sql.execute(&statement, &[])?;
+        }
+        sql.execute(
+            "INSERT INTO schema_migrations (version, name, checksum) VALUES (?, ?, ?)",
+            &[Value::from(m.version), Value::from(m.name), Value::from(sum)],
+        )?;
+        done.push(m.version);
+    }
+    Ok(if done.is_empty() { Outcome::Current } else { Outcome::Applied(done) })
+}
+
+/// Splits a SQL script into statements, because a host's `execute` takes one statement.
+///
+/// Respects quoted strings and identifiers, `--` and `/* */` comments, and `CREATE TRIGGER ...
+/// BEGIN ... END;` bodies, whose inner semicolons do not end the statement.
+pub fn split_statements(script: &str) -> Vec<String> {
+    let bytes = script.as_bytes();
+    let mut statements = Vec::new();
+    let mut current = String::new();
+    let mut i = 0;
+    let mut depth = 0usize; // BEGIN ... END nesting inside a trigger body
+    while i < bytes.len() {
+        let c = bytes[i] as char;
+        match c {
+            '\'' | '"' | '`' | '[' => {
+                let close = if c == '[' { ']' } else { c };
+                let start = i;
+                i += 1;
+                while i < bytes.len() {
+                    if bytes[i] as char == close {
+                        // A doubled quote is an escaped quote inside the literal.
+                        if close != ']' && i + 1 < bytes.len() && bytes[i + 1] as char == close {
+                            i += 2;
+                            continue;
+                        }
+                        break;
+                    }
+                    i += 1;
+                }
+                i = (i + 1).min(bytes.len());
+                current.push_str(&script[start..i]);
+                continue;
+            }
+            '-' if bytes.get(i + 1) == Some(&b'-') => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+                continue;
+            }
+            '/' if bytes.get(i + 1) == Some(&b'*') => {
+                i += 2;
+                while i + 1 < bytes.len() && !(bytes[i] == b'*' && bytes[i + 1] == b'/') {
+                    i += 1;
+                }
+                i = (i + 2).min(bytes.len());
+                current.push(' ');
+                continue;
+            }
+            ';' if depth == 0 => {
+                push_statement(&mut statements, &current);
+                current.clear();
+                i += 1;
+                continue;
+            }
+            _ => {}
+        }
+        if c.is_ascii_alphabetic() || c == '_' {
+            let start = i;
+            while i < bytes.len() && ((bytes[i] as char).is_ascii_alphanumeric() || bytes[i] == b'_') {
+                i += 1;
+            }
+            let word = &script[start..i];
+            if word.eq_ignore_ascii_case("BEGIN") && is_trigger(&current) {
+                depth += 1;
+            } else if word.eq_ignore_ascii_case("END") && depth > 0 {
+                depth -= 1;
+            }
+            current.push_str(word);
+            continue;
+        }
+        // `i` is always on a character boundary: every branch above stops at ASCII bytes.
+        let ch = script[i..].chars().next().unwrap_or(' ');
+        current.push(ch);
+        i += ch.len_utf8();
+    }
+    push_statement(&mut statements, &current);
+    statements
+}
+
+fn is_trigger(statement: &str) -> bool {
+    let words: Vec<String> = statement.split_whitespace().take(4).map(|w| w.to_ascii_uppercase()).collect();
+    words.first().map(String::as_str) == Some("CREATE") && words.iter().any(|w| w == "TRIGGER")
+}
+
+fn push_statement(statements: &mut Vec<String>, statement: &str) {
+    let trimmed = statement.trim();
+    if !trimmed.is_empty() {
+        statements.push(trimmed.to_string());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_migrations_are_numbered_from_one() {
+        assert!(!all().is_empty());
+        for (i, m) in all().iter().enumerate() {
+            assert_eq!(m.version as usize, i + 1);
+        }
+        assert_eq!(latest_version() as usize, all().len());
+    }
+
+    #[test]
+    fn splits_statements_respecting_strings_comments_and_triggers() {
+        let script = "CREATE TABLE a (x TEXT DEFAULT 'a;b'); -- comment; here\n\
+            /* block; comment */ INSERT INTO a VALUES ('it''s; fine');\n\
+            CREATE TRIGGER t AFTER INSERT ON a BEGIN INSERT INTO b VALUES (1); UPDATE b SET y = 2; END;\n\
+            SELECT \"weird;name\" FROM a";
+        let statements = split_statements(script);
+        assert_eq!(statements.len(), 4, "{statements:#?}");
+        assert_eq!(statements[0], "CREATE TABLE a (x TEXT DEFAULT 'a;b')");
+        assert!(statements[1].ends_with("VALUES ('it''s; fine')"));
+        assert!(statements[2].starts_with("CREATE TRIGGER t") && statements[2].ends_with("END"));
+        assert_eq!(statements[3], "SELECT \"weird;name\" FROM a");
+    }
+
+    #[test]
+    fn keeps_non_ascii_text() {
+        let statements = split_statements("INSERT INTO a VALUES ('naïve'); SELECT 'ü' || é");
+        assert_eq!(statements, vec!["INSERT INTO a VALUES ('naïve')", "SELECT 'ü' || é"]);
+    }
+}

@@ -1,0 +1,159 @@
+//! The ports: the only ways handler code reaches the outside world.
+//!
+//! Every port is a small object-safe trait so that a [`Host`] is a bundle of `&dyn` references:
+//! the Spin adapter builds one per request from lazily opened Spin resources, a test builds one
+//! from native implementations.
+
+use crate::sql::Sql;
+
+/// Errors of the key-value port, mirroring Spin's `key-value` interface.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KvError {
+    #[error("the key-value store is full")]
+    StoreFull,
+    #[error("no such key-value store")]
+    NoSuchStore,
+    #[error("access to the key-value store was denied")]
+    AccessDenied,
+    #[error("key-value store failure: {0}")]
+    Other(String),
+}
+
+/// A key-value store. Spin's has no TTL and no transactions: callers keep expiry inside values
+/// and must tolerate races between a read and a write.
+pub trait Kv {
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, KvError>;
+    fn set(&self, key: &str, value: &[u8]) -> Result<(), KvError>;
+    fn delete(&self, key: &str) -> Result<(), KvError>;
+    fn exists(&self, key: &str) -> Result<bool, KvError>;
+    /// Every key of the store. Keep key counts bounded: this is a full listing.
+    fn keys(&self) -> Result<Vec<String>, KvError>;
+}
+
+/// Wall-clock time.
+pub trait Clock {
+    /// Milliseconds since the Unix epoch, UTC.
+    fn now_ms(&self) -> i64;
+
+    /// Whole seconds since the Unix epoch, UTC.
+    fn now_secs(&self) -> i64 {
+        self.now_ms().div_euclid(1000)
+    }
+}
+
+/// Cryptographically secure randomness.
+pub trait Random {
+    fn fill(&self, buf: &mut [u8]);
+
+    fn next_u64(&self) -> u64 {
+        let mut b = [0u8; 8];
+        self.fill(&mut b);
+        u64::from_le_bytes(b)
+    }
+}
+
+/// Errors of the configuration port.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("variable {0} is not a valid name")]
+    InvalidName(String),
+    #[error("variable provider failure: {0}")]
+    Provider(String),
+}
+
+/// Spin variables, as granted to the component in `spin.toml`.
+pub trait Config {
+    /// `Ok(None)` when the variable is undefined for this component.
+    fn get(&self, name: &str) -> Result<Option<String>, ConfigError>;
+}
+
+/// Everything a handler may touch, bundled for one request.
+#[derive(Clone, Copy)]
+pub struct Host<'a> {
+    pub sql: &'a dyn Sql,
+    pub kv: &'a dyn Kv,
+    pub clock: &'a dyn Clock,
+    pub random: &'a dyn Random,
+    pub config: &'a dyn Config,
+}
+
+impl Host<'_> {
+    /// A variable's value, or `default` when it is undefined or empty.
+    pub fn var_or(&self, name: &str, default: &str) -> Result<String, ConfigError> {
+        Ok(match self.config.get(name)? {
+            Some(v) if !v.trim().is_empty() => v,
+            _ => default.to_string(),
+        })
+    }
+
+    /// The current time as an RFC 3339 UTC string with millisecond precision.
+    pub fn now_rfc3339(&self) -> String {
+        rfc3339_ms(self.clock.now_ms())
+    }
+
+    /// A fresh random identifier: 128 bits, lower-case base32 without padding (26 chars).
+    pub fn new_id(&self) -> String {
+        let mut b = [0u8; 16];
+        self.random.fill(&mut b);
+        base32_lower(&b)
+    }
+}
+
+/// Formats milliseconds since the epoch as RFC 3339 UTC, e.g. `2026-11-23T09:12:16.123Z`.
+pub fn rfc3339_ms(ms: i64) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let f = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    );
+    t.format(&f).unwrap_or_default()
+}
+
+/// Formats whole seconds since the epoch as RFC 3339 UTC, e.g. `2026-11-23T09:12:16Z`.
+pub fn rfc3339_secs(secs: i64) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp(secs).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let f = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+    t.format(&f).unwrap_or_default()
+}
+
+/// RFC 4648 base32 alphabet in lower case, no padding: URL-safe and case-stable ids.
+pub fn base32_lower(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
+    let mut out = String::with_capacity(bytes.len().div_ceil(5) * 8);
+    let mut buffer: u32 = 0;
+    let mut bits = 0;
+    for &b in bytes {
+        buffer = (buffer << 8) | b as u32;
+        bits += 8;
+        while bits >= 5 {
+            bits -= 5;
+            out.push(ALPHABET[((buffer >> bits) & 31) as usize] as char);
+        }
+    }
+    if bits > 0 {
+        out.push(ALPHABET[((buffer << (5 - bits)) & 31) as usize] as char);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_rfc3339_in_utc() {
+        assert_eq!(rfc3339_ms(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(rfc3339_ms(1_795_425_136_123), "2026-11-23T09:12:16.123Z");
+        assert_eq!(rfc3339_secs(1_795_425_136), "2026-11-23T09:12:16Z");
+    }
+
+    #[test]
+    fn base32_matches_rfc4648_vectors() {
+        // RFC 4648 §10 test vectors, lower-cased and without padding.
+        assert_eq!(base32_lower(b""), "");
+        assert_eq!(base32_lower(b"f"), "my");
+        assert_eq!(base32_lower(b"fo"), "mzxq");
+        assert_eq!(base32_lower(b"foobar"), "mzxw6ytboi");
+        assert_eq!(base32_lower(&[0u8; 16]).len(), 26);
+    }
+}

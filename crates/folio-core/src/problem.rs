@@ -1,0 +1,294 @@
+//! RFC 9457 problem details: the one error type of the HTTP boundary.
+//!
+//! Every handler returns `Result<Response, ApiError>`; [`ApiError::into_response`] is the only
+//! place where errors become bytes, so no route can leak a stack trace, SQL text or a secret:
+//! internal causes are written to the log (stderr, which Spin collects) and the client gets a
+//! generic detail.
+
+use http::{header, HeaderValue, Method, StatusCode};
+use serde::Serialize;
+
+use crate::{ports::ConfigError, ports::KvError, sql::SqlError, Response};
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// One failed validation rule: which field, and why, in words a client can show.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { field: field.into(), message: message.into() }
+    }
+}
+
+/// Why a bearer token was refused; becomes the `WWW-Authenticate` challenge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Challenge {
+    /// No credentials were sent: plain `Bearer`.
+    Missing,
+    /// Credentials were sent and are not acceptable: `error="invalid_token"`.
+    InvalidToken,
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ApiError {
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("unauthorized: {detail}")]
+    Unauthorized { challenge: Challenge, detail: String },
+    #[error("insufficient scope: {scope}")]
+    InsufficientScope { scope: String },
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    #[error("not found: {0}")]
+    NotFound(String),
+    #[error("method not allowed")]
+    MethodNotAllowed { allow: Vec<Method> },
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("precondition failed: {0}")]
+    PreconditionFailed(String),
+    #[error("payload too large")]
+    PayloadTooLarge { limit: usize },
+    #[error("unsupported media type")]
+    UnsupportedMediaType { expected: &'static str },
+    #[error("validation failed")]
+    Validation(Vec<FieldError>),
+    #[error("too many requests")]
+    TooManyRequests { retry_after_secs: u64, detail: String },
+    /// An OAuth 2.0 token-endpoint error (RFC 6749 §5.2): problem details carrying the `error`
+    /// member that OAuth clients read.
+    #[error("oauth error {error}")]
+    OAuth { status: StatusCode, error: &'static str, description: String },
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+    /// A failure of ours or of the host. The message is logged, never sent.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
+        ApiError::Validation(vec![FieldError::new(field, message)])
+    }
+
+    pub fn unauthorized(detail: impl Into<String>) -> Self {
+        ApiError::Unauthorized { challenge: Challenge::InvalidToken, detail: detail.into() }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            ApiError::InsufficientScope { .. } | ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
+            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::OAuth { status, .. } => *status,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The problem `type`: a stable, documented identifier per kind of error.
+    fn type_uri(&self) -> &'static str {
+        match self {
+            ApiError::BadRequest(_) => "/docs/problems#bad-request",
+            ApiError::Unauthorized { .. } => "/docs/problems#unauthorized",
+            ApiError::InsufficientScope { .. } => "/docs/problems#insufficient-scope",
+            ApiError::Forbidden(_) => "/docs/problems#forbidden",
+            ApiError::NotFound(_) => "/docs/problems#not-found",
+            ApiError::MethodNotAllowed { .. } => "/docs/problems#method-not-allowed",
+            ApiError::Conflict(_) => "/docs/problems#conflict",
+            ApiError::PreconditionFailed(_) => "/docs/problems#precondition-failed",
+            ApiError::PayloadTooLarge { .. } => "/docs/problems#payload-too-large",
+            ApiError::UnsupportedMediaType { .. } => "/docs/problems#unsupported-media-type",
+            ApiError::Validation(_) => "/docs/problems#validation",
+            ApiError::TooManyRequests { .. } => "/docs/problems#too-many-requests",
+            ApiError::OAuth { .. } => "/docs/problems#oauth",
+            ApiError::Unavailable(_) => "/docs/problems#unavailable",
+            ApiError::Internal(_) => "/docs/problems#internal",
+        }
+    }
+
+    fn detail(&self) -> String {
+        match self {
+            ApiError::BadRequest(d)
+            | ApiError::Forbidden(d)
+            | ApiError::NotFound(d)
+            | ApiError::Conflict(d)
+            | ApiError::PreconditionFailed(d)
+            | ApiError::Unavailable(d) => d.clone(),
+            ApiError::Unauthorized { detail, .. } => detail.clone(),
+            ApiError::TooManyRequests { detail, .. } => detail.clone(),
+            ApiError::InsufficientScope { scope } => format!("this request needs the scope {scope}"),
+            ApiError::MethodNotAllowed { allow } => format!(
+                "this resource supports {}",
+                allow.iter().map(Method::as_str).collect::<Vec<_>>().join(", ")
+            ),
+            ApiError::PayloadTooLarge { limit } => {
+                format!("the request body is larger than {} KiB", limit / 1024)
+            }
+            ApiError::UnsupportedMediaType { expected } => {
+                format!("the request body must be sent as {expected}")
+            }
+            ApiError::Validation(errors) => match errors.as_slice() {
+                [one] => format!("{}: {}", one.field, one.message),
+                _ => format!("{} fields are invalid", errors.len()),
+            },
+            ApiError::OAuth { description, .. } => description.clone(),
+            ApiError::Internal(_) => "an internal error occurred; it has been logged".to_string(),
+        }
+    }
+
+    pub fn into_response(self) -> Response {
+        if let ApiError::Internal(cause) = &self {
+            // The cause may hold SQL or host detail: it goes to the log only.
+            eprintln!("{}", serde_json::json!({"level": "error", "event": "internal_error", "cause": cause}));
+        }
+        let status = self.status();
+        let mut body = serde_json::json!({
+            "type": self.type_uri(),
+            "title": status.canonical_reason().unwrap_or("Error"),
+            "status": status.as_u16(),
+            "detail": self.detail(),
+        });
+        match &self {
+            ApiError::Validation(errors) => body["errors"] = serde_json::json!(errors),
+            ApiError::OAuth { error, description, .. } => {
+                body["error"] = serde_json::json!(error);
+                body["error_description"] = serde_json::json!(description);
+            }
+            _ => {}
+        }
+        let mut response = http::Response::builder()
+            .status(status)
+            .header(header::CONTENT_TYPE, PROBLEM_JSON)
+            .header(header::CACHE_CONTROL, "no-store")
+            .body(serde_json::to_vec(&body).expect("problem serializes"))
+            .expect("valid problem response");
+        let headers = response.headers_mut();
+        match &self {
+            ApiError::Unauthorized { challenge, .. } => {
+                let value = match challenge {
+                    Challenge::Missing => "Bearer",
+                    Challenge::InvalidToken => "Bearer error=\"invalid_token\"",
+                };
+                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(value));
+            }
+            ApiError::InsufficientScope { scope } => {
+                let value = format!("Bearer error=\"insufficient_scope\", scope=\"{scope}\"");
+                if let Ok(v) = HeaderValue::from_str(&value) {
+                    headers.insert(header::WWW_AUTHENTICATE, v);
+                }
+            }
+            ApiError::MethodNotAllowed { allow } => {
+                let value = allow.iter().map(Method::as_str).collect::<Vec<_>>().join(", ");
+                if let Ok(v) = HeaderValue::from_str(&value) {
+                    headers.insert(header::ALLOW, v);
+                }
+            }
+            ApiError::TooManyRequests { retry_after_secs, .. } => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+            }
+            _ => {}
+        }
+        response
+    }
+}
+
+impl From<SqlError> for ApiError {
+    fn from(e: SqlError) -> Self {
+        ApiError::Internal(format!("sql: {e}"))
+    }
+}
+
+impl From<KvError> for ApiError {
+    fn from(e: KvError) -> Self {
+        ApiError::Internal(format!("kv: {e}"))
+    }
+}
+
+impl From<ConfigError> for ApiError {
+    fn from(e: ConfigError) -> Self {
+        ApiError::Internal(format!("config: {e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(r: &Response) -> serde_json::Value {
+        serde_json::from_slice(r.body()).unwrap()
+    }
+
+    #[test]
+    fn validation_problem_lists_fields() {
+        let r = ApiError::Validation(vec![FieldError::new("isbn", "not a valid ISBN-13")]).into_response();
+        assert_eq!(r.status(), 422);
+        assert_eq!(r.headers()[header::CONTENT_TYPE], PROBLEM_JSON);
+        let b = body(&r);
+        assert_eq!(b["status"], 422);
+        assert_eq!(b["errors"][0]["field"], "isbn");
+        assert_eq!(b["title"], "Unprocessable Entity");
+    }
+
+    #[test]
+    fn internal_errors_hide_their_cause() {
+        let r = ApiError::from(SqlError::Io("near \"SELEC\": syntax error in SELEC * FROM books".into()))
+            .into_response();
+        assert_eq!(r.status(), 500);
+        let text = String::from_utf8(r.body().clone()).unwrap();
+        assert!(!text.contains("SELEC"), "{text}");
+    }
+
+    #[test]
+    fn challenges_follow_rfc6750() {
+        let missing = ApiError::Unauthorized { challenge: Challenge::Missing, detail: "no token".into() };
+        assert_eq!(missing.into_response().headers()[header::WWW_AUTHENTICATE], "Bearer");
+        let bad = ApiError::unauthorized("expired").into_response();
+        assert_eq!(bad.headers()[header::WWW_AUTHENTICATE], "Bearer error=\"invalid_token\"");
+        let scope = ApiError::InsufficientScope { scope: "create:books".into() }.into_response();
+        assert_eq!(scope.status(), 403);
+        assert_eq!(
+            scope.headers()[header::WWW_AUTHENTICATE],
+            "Bearer error=\"insufficient_scope\", scope=\"create:books\""
+        );
+    }
+
+    #[test]
+    fn method_not_allowed_lists_allow() {
+        let r = ApiError::MethodNotAllowed { allow: vec![Method::GET, Method::HEAD] }.into_response();
+        assert_eq!(r.status(), 405);
+        assert_eq!(r.headers()[header::ALLOW], "GET, HEAD");
+    }
+
+    #[test]
+    fn too_many_requests_sets_retry_after() {
+        let r =
+            ApiError::TooManyRequests { retry_after_secs: 30, detail: "slow down".into() }.into_response();
+        assert_eq!(r.headers()[header::RETRY_AFTER], "30");
+    }
+
+    #[test]
+    fn oauth_errors_carry_the_error_member() {
+        let r = ApiError::OAuth {
+            status: StatusCode::BAD_REQUEST,
+            error: "invalid_grant",
+            description: "the credentials are not valid".into(),
+        }
+        .into_response();
+        assert_eq!(r.status(), 400);
+        assert_eq!(body(&r)["error"], "invalid_grant");
+    }
+}

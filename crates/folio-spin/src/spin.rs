@@ -1,0 +1,148 @@
+use std::cell::OnceCell;
+
+use folio_core::{
+    Clock, Config, ConfigError, Host, Kv, KvError, Random, Request, Response, Rows, Sql, SqlError, Value,
+};
+use spin_sdk::{key_value, sqlite, variables};
+
+/// The `default` SQLite database granted in `spin.toml`.
+#[derive(Default)]
+pub struct SpinSql {
+    conn: OnceCell<Result<sqlite::Connection, SqlError>>,
+}
+
+fn sql_error(e: &sqlite::Error) -> SqlError {
+    match e {
+        sqlite::Error::NoSuchDatabase => SqlError::NoSuchDatabase,
+        sqlite::Error::AccessDenied => SqlError::AccessDenied,
+        sqlite::Error::InvalidConnection => SqlError::InvalidConnection,
+        sqlite::Error::DatabaseFull => SqlError::DatabaseFull,
+        sqlite::Error::Io(m) => SqlError::Io(m.clone()),
+    }
+}
+
+impl Sql for SpinSql {
+    fn execute(&self, statement: &str, params: &[Value]) -> Result<Rows, SqlError> {
+        let conn = self
+            .conn
+            .get_or_init(|| sqlite::Connection::open_default().map_err(|e| sql_error(&e)))
+            .as_ref()
+            .map_err(Clone::clone)?;
+        let params: Vec<sqlite::Value> = params
+            .iter()
+            .map(|v| match v {
+                Value::Null => sqlite::Value::Null,
+                Value::Integer(i) => sqlite::Value::Integer(*i),
+                Value::Real(f) => sqlite::Value::Real(*f),
+                Value::Text(s) => sqlite::Value::Text(s.clone()),
+                Value::Blob(b) => sqlite::Value::Blob(b.clone()),
+            })
+            .collect();
+        let result = conn.execute(statement, &params).map_err(|e| sql_error(&e))?;
+        let rows = result
+            .rows
+            .into_iter()
+            .map(|row| {
+                row.values
+                    .into_iter()
+                    .map(|v| match v {
+                        sqlite::Value::Null => Value::Null,
+                        sqlite::Value::Integer(i) => Value::Integer(i),
+                        sqlite::Value::Real(f) => Value::Real(f),
+                        sqlite::Value::Text(s) => Value::Text(s),
+                        sqlite::Value::Blob(b) => Value::Blob(b),
+                    })
+                    .collect()
+            })
+            .collect();
+        Ok(Rows { columns: result.columns, rows })
+    }
+}
+
+/// The `default` key-value store granted in `spin.toml`.
+#[derive(Default)]
+pub struct SpinKv {
+    store: OnceCell<Result<key_value::Store, KvError>>,
+}
+
+fn kv_error(e: key_value::Error) -> KvError {
+    match e {
+        key_value::Error::StoreTableFull => KvError::StoreFull,
+        key_value::Error::NoSuchStore => KvError::NoSuchStore,
+        key_value::Error::AccessDenied => KvError::AccessDenied,
+        key_value::Error::Other(m) => KvError::Other(m),
+    }
+}
+
+impl SpinKv {
+    fn store(&self) -> Result<&key_value::Store, KvError> {
+        self.store
+            .get_or_init(|| key_value::Store::open_default().map_err(kv_error))
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+}
+
+impl Kv for SpinKv {
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, KvError> {
+        self.store()?.get(key).map_err(kv_error)
+    }
+    fn set(&self, key: &str, value: &[u8]) -> Result<(), KvError> {
+        self.store()?.set(key, value).map_err(kv_error)
+    }
+    fn delete(&self, key: &str) -> Result<(), KvError> {
+        self.store()?.delete(key).map_err(kv_error)
+    }
+    fn exists(&self, key: &str) -> Result<bool, KvError> {
+        self.store()?.exists(key).map_err(kv_error)
+    }
+    fn keys(&self) -> Result<Vec<String>, KvError> {
+        self.store()?.get_keys().map_err(kv_error)
+    }
+}
+
+/// WASI wall clock (std's `SystemTime` is backed by `wasi:clocks/wall-clock`).
+pub struct SpinClock;
+
+impl Clock for SpinClock {
+    fn now_ms(&self) -> i64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0)
+    }
+}
+
+/// `wasi:random/random`: the host's CSPRNG.
+pub struct SpinRandom;
+
+impl Random for SpinRandom {
+    fn fill(&self, buf: &mut [u8]) {
+        let bytes = wasi::random::random::get_random_bytes(buf.len() as u64);
+        buf.copy_from_slice(&bytes[..buf.len()]);
+    }
+}
+
+/// Spin variables granted to this component.
+pub struct SpinConfig;
+
+impl Config for SpinConfig {
+    fn get(&self, name: &str) -> Result<Option<String>, ConfigError> {
+        match variables::get(name) {
+            Ok(v) => Ok(Some(v)),
+            Err(variables::Error::Undefined(_)) => Ok(None),
+            Err(variables::Error::InvalidName(_)) => Err(ConfigError::InvalidName(name.to_string())),
+            Err(variables::Error::Provider(m)) | Err(variables::Error::Other(m)) => {
+                Err(ConfigError::Provider(m))
+            }
+        }
+    }
+}
+
+/// Serves one Spin request with `handler` over lazily opened Spin stores.
+pub fn run(req: Request, handler: fn(&Host, Request) -> Response) -> Response {
+    let sql = SpinSql::default();
+    let kv = SpinKv::default();
+    let host = Host { sql: &sql, kv: &kv, clock: &SpinClock, random: &SpinRandom, config: &SpinConfig };
+    handler(&host, req)
+}
