@@ -18,8 +18,14 @@ fn main() {
         files.push((version, label.to_string(), path));
     }
     files.sort_by_key(|f| f.0);
-    for (i, (version, name, _)) in files.iter().enumerate() {
-        assert_eq!(*version as usize, i + 1, "migration {name}: versions must be 1, 2, 3, ... without gaps");
+    for pair in files.windows(2) {
+        assert!(
+            pair[0].0 < pair[1].0,
+            "migrations {} and {} share version {}",
+            pair[0].1,
+            pair[1].1,
+            pair[1].0
+        );
     }
     let mut out = String::from("pub(crate) const MIGRATIONS: &[Migration] = &[\n");
     for (version, name, path) in &files {

@@ -5,6 +5,7 @@
 //! inside Wasm; `folio-native` implements them on rusqlite and in-memory stores so that native
 //! tests drive the very same handler code, SQL included.
 
+pub mod catalog;
 pub mod guard;
 pub mod health;
 pub mod http_util;

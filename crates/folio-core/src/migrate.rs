@@ -244,12 +244,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn embedded_migrations_are_numbered_from_one() {
+    fn embedded_migrations_are_in_increasing_order() {
         assert!(!all().is_empty());
-        for (i, m) in all().iter().enumerate() {
-            assert_eq!(m.version as usize, i + 1);
-        }
-        assert_eq!(latest_version() as usize, all().len());
+        assert_eq!(all()[0].version, 1);
+        assert!(all().windows(2).all(|w| w[0].version < w[1].version));
+        assert_eq!(latest_version(), all().last().unwrap().version);
     }
 
     #[test]

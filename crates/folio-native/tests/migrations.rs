@@ -72,7 +72,7 @@ fn racing_requests_on_a_fresh_database_apply_each_migration_once() {
     assert_eq!(appliers, 1, "exactly one request applies the migrations: {outcomes:?}");
     let sql = NativeSql::open(&path).unwrap();
     let n = sql.execute("SELECT COUNT(*) AS n FROM schema_migrations", &[]).unwrap();
-    assert_eq!(n.first().unwrap().i64("n"), Some(migrate::all().len() as i64));
+    assert_eq!(n.first().unwrap().i64("n"), Some(migrate::all().len() as i64), "one row per migration");
 }
 
 #[test]
