@@ -20,6 +20,22 @@ pub mod scopes {
     pub const ADMIN_USERS: &str = "admin:users";
 }
 
+/// The scopes of each role, as API.md's table gives them; `None` for an unknown role.
+pub fn role_scopes(role: &str) -> Option<&'static [&'static str]> {
+    use scopes::*;
+    const READER: &[&str] = &[READ_BOOKS, READ_REPORTS];
+    const EDITOR: &[&str] =
+        &[READ_BOOKS, READ_REPORTS, CREATE_BOOKS, UPDATE_BOOKS, DELETE_BOOKS, GENERATE_BOOKS];
+    const ADMIN: &[&str] =
+        &[READ_BOOKS, READ_REPORTS, CREATE_BOOKS, UPDATE_BOOKS, DELETE_BOOKS, GENERATE_BOOKS, ADMIN_USERS];
+    match role {
+        "reader" => Some(READER),
+        "editor" => Some(EDITOR),
+        "admin" => Some(ADMIN),
+        _ => None,
+    }
+}
+
 /// Who is calling: the verified claims of an access token whose session is live.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
@@ -126,6 +142,19 @@ mod tests {
             }
         }
         assert_eq!(bearer_token(&req(Some("bearer abc.def-ghi"))).unwrap(), "abc.def-ghi");
+    }
+
+    #[test]
+    fn roles_nest_as_the_contract_says() {
+        let reader = role_scopes("reader").unwrap();
+        let editor = role_scopes("editor").unwrap();
+        let admin = role_scopes("admin").unwrap();
+        assert!(reader.iter().all(|s| editor.contains(s)));
+        assert!(editor.iter().all(|s| admin.contains(s)));
+        assert_eq!(reader.join(" "), "read:books read:reports");
+        assert_eq!(admin.len(), editor.len() + 1);
+        assert!(admin.contains(&scopes::ADMIN_USERS) && !editor.contains(&scopes::ADMIN_USERS));
+        assert!(role_scopes("root").is_none());
     }
 
     #[test]
