@@ -3,6 +3,7 @@
 //! SQLite file (as Spin's default store is), the system clock or a manual one, OS randomness,
 //! and variables from a map. [`TestApp`] bundles them the way Spin serves a request, so native
 //! tests drive the real handlers, SQL included.
+#![cfg(not(target_arch = "wasm32"))]
 
 use std::{
     collections::{BTreeMap, HashMap},

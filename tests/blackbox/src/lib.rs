@@ -1,0 +1,246 @@
+//! The black-box suite's harness: one running app per test binary, reached over HTTP.
+//!
+//! Which app: `FOLIO_BASE_URL` when set (any deployment); otherwise the suite starts one itself
+//! from this checkout's `spin.toml` and built components — with real `spin up` when a `spin`
+//! binary is named by `SPIN_BIN` or found on `PATH`, else with the project's Spin-compatible
+//! test host (`FOLIO_TEST_HOST`, or the host's release build). The started app gets a fresh
+//! state directory and is stopped when the test process exits.
+#![cfg(not(target_arch = "wasm32"))]
+
+use std::{
+    io::Read,
+    net::TcpListener,
+    path::{Path, PathBuf},
+    process::{Child, ChildStdin, Command, Stdio},
+    sync::{Mutex, OnceLock},
+    time::{Duration, Instant},
+};
+
+pub use http::{header, Method, StatusCode};
+
+/// The app under test.
+pub struct App {
+    pub base: String,
+    /// What serves it: `external`, `spin`, or `spin-test-host`.
+    pub served_by: &'static str,
+    agent: ureq::Agent,
+    // Held so the app lives as long as the test process; see `start`.
+    _guard: Option<Mutex<(Child, ChildStdin)>>,
+    _state: Option<tempfile::TempDir>,
+}
+
+/// A response, fully read.
+#[derive(Debug)]
+pub struct Resp {
+    pub status: u16,
+    pub headers: http::HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Resp {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!("status {} body is not JSON ({e}): {}", self.status, String::from_utf8_lossy(&self.body))
+        })
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// Asserts an RFC 9457 problem with this status, and returns its body.
+    pub fn problem(&self, status: u16) -> serde_json::Value {
+        assert_eq!(self.status, status, "expected a {status} problem, got: {}", self.text());
+        assert_eq!(
+            self.header("content-type"),
+            Some("application/problem+json"),
+            "problem content type for {status}"
+        );
+        let body = self.json();
+        assert_eq!(body["status"], status, "problem status member");
+        for member in ["type", "title", "detail"] {
+            assert!(body[member].is_string(), "problem member {member} missing: {body}");
+        }
+        body
+    }
+}
+
+static APP: OnceLock<App> = OnceLock::new();
+
+/// The app of this test process, started on first use.
+pub fn app() -> &'static App {
+    APP.get_or_init(|| App::start().unwrap_or_else(|e| panic!("could not start the app: {e}")))
+}
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("repository root")
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+}
+
+fn find_on_path(name: &str) -> Option<PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?).map(|d| d.join(name)).find(|p| p.is_file())
+}
+
+/// The test host binary: `FOLIO_TEST_HOST`, or the host workspace's release build.
+pub fn test_host_binary() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("FOLIO_TEST_HOST") {
+        return Some(PathBuf::from(p));
+    }
+    let root = repo_root();
+    let mut candidates = vec![root.join("tools/spin-test-host/target/release/spin-test-host")];
+    if let Some(dir) = std::env::var_os("FOLIO_HOST_TARGET_DIR") {
+        candidates.insert(0, PathBuf::from(dir).join("release/spin-test-host"));
+    }
+    candidates.into_iter().find(|p| p.is_file())
+}
+
+impl App {
+    fn agent() -> ureq::Agent {
+        ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(120)))
+            .max_redirects(0)
+            .build()
+            .into()
+    }
+
+    fn start() -> Result<App, String> {
+        if let Ok(base) = std::env::var("FOLIO_BASE_URL") {
+            let base = base.trim_end_matches('/').to_string();
+            eprintln!("black-box suite: testing {base} (external)");
+            return Ok(App { base, served_by: "external", agent: Self::agent(), _guard: None, _state: None });
+        }
+        let root = repo_root();
+        let state = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let port = free_port();
+        let listen = format!("127.0.0.1:{port}");
+        let manifest = root.join("spin.toml");
+        let spin = std::env::var_os("SPIN_BIN").map(PathBuf::from).or_else(|| find_on_path("spin"));
+        let (served_by, program, args): (&'static str, PathBuf, Vec<String>) = match spin {
+            Some(spin) => (
+                "spin",
+                spin,
+                vec![
+                    "up".into(),
+                    "--from".into(),
+                    manifest.display().to_string(),
+                    "--listen".into(),
+                    listen.clone(),
+                    "--state-dir".into(),
+                    state.path().display().to_string(),
+                ],
+            ),
+            None => {
+                let host = test_host_binary().ok_or(
+                    "no spin binary (SPIN_BIN or PATH) and no test host build (FOLIO_TEST_HOST or \
+                     tools/spin-test-host/target/release/spin-test-host)",
+                )?;
+                (
+                    "spin-test-host",
+                    host,
+                    vec![
+                        "--manifest".into(),
+                        manifest.display().to_string(),
+                        "--listen".into(),
+                        listen.clone(),
+                        "--state-dir".into(),
+                        state.path().display().to_string(),
+                    ],
+                )
+            }
+        };
+        let log_path = state.path().join("app.log");
+        let log = std::fs::File::create(&log_path).map_err(|e| e.to_string())?;
+        // The app runs under a tiny shell that stops it when our end of its stdin closes, which
+        // happens however this process exits: no orphaned servers after a failed run.
+        let mut child = Command::new("sh")
+            .arg("-c")
+            .arg("\"$@\" & pid=$!; read _; kill $pid 2>/dev/null; wait $pid")
+            .arg("sh")
+            .arg(&program)
+            .args(&args)
+            .current_dir(&root)
+            .stdin(Stdio::piped())
+            .stdout(log.try_clone().map_err(|e| e.to_string())?)
+            .stderr(log)
+            .spawn()
+            .map_err(|e| format!("{}: {e}", program.display()))?;
+        let stdin = child.stdin.take().expect("piped stdin");
+        let app = App {
+            base: format!("http://{listen}"),
+            served_by,
+            agent: Self::agent(),
+            _guard: Some(Mutex::new((child, stdin))),
+            _state: None,
+        };
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            let probe = ureq::Agent::config_builder()
+                .http_status_as_error(false)
+                .timeout_global(Some(Duration::from_secs(2)))
+                .build()
+                .new_agent()
+                .get(format!("{}/api/health", app.base))
+                .call();
+            if probe.is_ok() {
+                break;
+            }
+            if Instant::now() > deadline {
+                let mut log = String::new();
+                let _ = std::fs::File::open(&log_path).and_then(|mut f| f.read_to_string(&mut log));
+                return Err(format!("{served_by} did not answer on {listen} within 120 s; its log:\n{log}"));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        eprintln!("black-box suite: testing {} served by {served_by} ({})", app.base, program.display());
+        Ok(App { _state: Some(state), ..app })
+    }
+
+    /// Sends a request built with the `http` crate; the path is relative to the base URL.
+    pub fn send(&self, req: http::Request<Vec<u8>>) -> Resp {
+        let (mut parts, body) = req.into_parts();
+        let url = format!("{}{}", self.base, parts.uri);
+        parts.uri = url.parse().expect("valid URL");
+        let req = http::Request::from_parts(parts, body);
+        let mut response = self.agent.run(req).unwrap_or_else(|e| panic!("request failed: {e}"));
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(64 * 1024 * 1024)
+            .read_to_vec()
+            .unwrap_or_else(|e| panic!("reading the body failed: {e}"));
+        Resp { status, headers, body }
+    }
+
+    /// A request with optional headers and body.
+    pub fn call(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Resp {
+        let mut b = http::Request::builder().method(method).uri(path);
+        for (k, v) in headers {
+            b = b.header(*k, *v);
+        }
+        self.send(b.body(body.to_vec()).expect("valid request"))
+    }
+
+    pub fn get(&self, path: &str) -> Resp {
+        self.call("GET", path, &[], b"")
+    }
+
+    /// A JSON request, with a bearer token when given.
+    pub fn json(&self, method: &str, path: &str, token: Option<&str>, body: &serde_json::Value) -> Resp {
+        let auth = token.map(|t| format!("Bearer {t}"));
+        let mut headers = vec![("content-type", "application/json")];
+        if let Some(a) = &auth {
+            headers.push(("authorization", a.as_str()));
+        }
+        self.call(method, path, &headers, body.to_string().as_bytes())
+    }
+}

@@ -1,0 +1,68 @@
+//! The contract's conventions over HTTP: health, problem+json, 404/405, the UI fallback.
+
+use folio_blackbox::app;
+
+#[test]
+fn health_reports_both_stores() {
+    let r = app().get("/api/health");
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    let body = r.json();
+    assert_eq!(body["status"], "ok");
+    assert_eq!(body["checks"]["sqlite"], "ok");
+    assert_eq!(body["checks"]["kv"], "ok");
+    assert!(body["version"].is_string());
+}
+
+#[test]
+fn health_answers_head_without_a_body() {
+    let r = app().call("HEAD", "/api/health", &[], b"");
+    assert_eq!(r.status, 200);
+    assert!(r.body.is_empty());
+}
+
+#[test]
+fn unknown_api_paths_are_404_problems_wherever_they_land() {
+    // One path per component, and one that no API route matches (it reaches the UI component).
+    for path in [
+        "/api/nothing",
+        "/api/auth/nothing",
+        "/api/books/a/b/c",
+        "/api/generator/nothing",
+        "/api/reports/nothing",
+        "/api",
+    ] {
+        let body = app().get(path).problem(404);
+        assert!(!body["detail"].as_str().unwrap_or("").is_empty(), "{path}");
+    }
+}
+
+#[test]
+fn wrong_method_is_405_with_allow() {
+    let r = app().call("POST", "/api/health", &[], b"");
+    r.problem(405);
+    let allow = r.header("allow").expect("Allow header");
+    assert!(allow.contains("GET"), "{allow}");
+}
+
+#[test]
+fn the_ui_is_served_for_non_api_paths() {
+    for path in ["/", "/books", "/some/client/route"] {
+        let r = app().get(path);
+        assert_eq!(r.status, 200, "{path}");
+        assert!(r.header("content-type").unwrap_or("").starts_with("text/html"), "{path}");
+    }
+}
+
+#[test]
+fn path_traversal_does_not_escape_the_ui_files() {
+    for path in ["/../spin.toml", "/%2e%2e/spin.toml", "/static/../../Cargo.toml"] {
+        let r = app().get(path);
+        assert!(!r.text().contains("[workspace]") && !r.text().contains("spin_manifest_version"), "{path}");
+    }
+}
+
+#[test]
+fn missing_assets_are_404() {
+    assert_eq!(app().get("/no-such-file.js").status, 404);
+}
