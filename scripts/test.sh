@@ -16,6 +16,9 @@ cargo fmt --all --check
 step "lint"
 cargo clippy --workspace --all-targets -- -D warnings
 
+step "deploy manifests and runtime configs"
+python3 -m pytest -q -p no:cacheprovider tests/deploy
+
 step "native tests"
 cargo test --workspace
 
