@@ -1,14 +1,125 @@
-//! The one entry every component's handler goes through: errors become problem+json and `HEAD`
-//! answers carry headers without a body. Cross-cutting request concerns belong here, once.
+//! The one entry every component's handler goes through, so that what every route shares is
+//! written once: errors become problem+json; `HEAD` answers carry headers without a body; every
+//! response carries a request id (the caller's `X-Request-Id` when it is sane, else a new one);
+//! CORS follows the `cors_allowed_origins` variable; and one JSON log line is written per request
+//! (method, route, path, status, duration, request id — never a query string, header value or
+//! body, which is where tokens and passwords travel).
+
+use http::{header, HeaderName, HeaderValue, Method};
 
 use crate::{ApiResult, Host, Request, Response};
 
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The variable listing origins allowed to call the API from a browser: comma-separated exact
+/// origins (`https://app.example.com`), or `*` for any. Empty (the default): no CORS headers.
+pub const CORS_VARIABLE: &str = "cors_allowed_origins";
+
+const CORS_ALLOW_HEADERS: &str = "authorization, content-type, if-match, if-none-match, x-request-id";
+const CORS_EXPOSE_HEADERS: &str = "etag, location, www-authenticate, retry-after, allow, x-request-id";
+const CORS_ALLOW_METHODS: &str = "GET, HEAD, POST, PUT, PATCH, DELETE";
+
 /// Runs `handler` for `req` and applies the conventions every route shares.
 pub fn serve(host: &Host, req: Request, handler: impl FnOnce(&Host, &Request) -> ApiResult) -> Response {
-    let is_head = req.method() == http::Method::HEAD;
-    let mut response = handler(host, &req).unwrap_or_else(|e| e.into_response());
+    let started = host.clock.now_ms();
+    let request_id = request_id(host, &req);
+    let origin = allowed_origin(host, &req);
+    let is_head = req.method() == Method::HEAD;
+
+    let mut response = if origin.is_some() && is_preflight(&req) {
+        preflight()
+    } else {
+        handler(host, &req).unwrap_or_else(|e| e.into_response())
+    };
     if is_head {
         response.body_mut().clear();
     }
+    let headers = response.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        headers.insert(REQUEST_ID, v);
+    }
+    if let Some(origin) = origin {
+        apply_cors(headers, &origin);
+    }
+    let line = log_line(&req, response.status().as_u16(), started, host.clock.now_ms(), &request_id);
+    eprintln!("{line}");
     response
+}
+
+/// The caller's request id when it is short and plain, so it can be logged safely; else a new one.
+fn request_id(host: &Host, req: &Request) -> String {
+    req.headers()
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= 128
+                && v.chars().all(|c| c.is_ascii_alphanumeric() || "-_.:".contains(c))
+        })
+        .map(str::to_string)
+        .unwrap_or_else(|| host.new_id())
+}
+
+/// The request's `Origin` when the `cors_allowed_origins` variable allows it.
+fn allowed_origin(host: &Host, req: &Request) -> Option<String> {
+    let origin = req.headers().get(header::ORIGIN)?.to_str().ok()?;
+    // Only read the variable for cross-origin requests: same-origin traffic pays nothing.
+    let allowed = host.config.get(CORS_VARIABLE).ok().flatten()?;
+    let allowed: Vec<&str> = allowed.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
+    if allowed.contains(&"*") {
+        // Bearer tokens travel in a header, never in cookies, so no credentials mode is offered
+        // and a wildcard is safe: we never send Access-Control-Allow-Credentials.
+        return Some("*".to_string());
+    }
+    allowed.iter().any(|a| a.eq_ignore_ascii_case(origin)).then(|| origin.to_string())
+}
+
+fn is_preflight(req: &Request) -> bool {
+    req.method() == Method::OPTIONS && req.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD)
+}
+
+fn preflight() -> Response {
+    let mut r = http::Response::builder().status(204).body(Vec::new()).expect("valid response");
+    let h = r.headers_mut();
+    h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static(CORS_ALLOW_METHODS));
+    h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static(CORS_ALLOW_HEADERS));
+    h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
+    r
+}
+
+fn apply_cors(headers: &mut http::HeaderMap, origin: &str) {
+    if let Ok(v) = HeaderValue::from_str(origin) {
+        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
+    }
+    headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static(CORS_EXPOSE_HEADERS));
+    if origin != "*" {
+        headers.append(header::VARY, HeaderValue::from_static("origin"));
+    }
+}
+
+/// The request's log line: deliberately only the method, route, path, status, timing and id.
+pub fn log_line(
+    req: &Request,
+    status: u16,
+    started: i64,
+    finished: i64,
+    request_id: &str,
+) -> serde_json::Value {
+    // Spin names the matched trigger route; natively there is none and the path stands in.
+    let route = req
+        .headers()
+        .get("spin-matched-route")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_else(|| req.uri().path());
+    serde_json::json!({
+        "ts": crate::ports::rfc3339_ms(started),
+        "level": if status >= 500 { "error" } else { "info" },
+        "event": "request",
+        "request_id": request_id,
+        "method": req.method().as_str(),
+        "route": route,
+        "path": req.uri().path(),
+        "status": status,
+        "duration_ms": finished - started,
+    })
 }

@@ -1,0 +1,105 @@
+//! The conventions `folio_core::serve` applies to every route: request ids, CORS, HEAD, logs.
+
+use folio_core::{serve, ApiError, Host, Request, Response};
+use folio_native::{request, TestApp};
+
+fn ok_handler(host: &Host, req: Request) -> Response {
+    serve::serve(host, req, |_, _| {
+        Ok(folio_core::http_util::json(http::StatusCode::OK, &serde_json::json!({"a": 1})))
+    })
+}
+
+fn failing_handler(host: &Host, req: Request) -> Response {
+    serve::serve(host, req, |_, _| Err(ApiError::NotFound("nothing".into())))
+}
+
+#[test]
+fn generates_a_request_id_or_echoes_a_sane_one() {
+    let app = TestApp::new();
+    let r = app.call(ok_handler, request("GET", "/x").body(vec![]).unwrap());
+    let generated = r.headers()["x-request-id"].to_str().unwrap().to_string();
+    assert_eq!(generated.len(), 26);
+    let r =
+        app.call(ok_handler, request("GET", "/x").header("x-request-id", "abc-123").body(vec![]).unwrap());
+    assert_eq!(r.headers()["x-request-id"], "abc-123");
+    // Something that could forge log lines is replaced, not echoed.
+    let r = app.call(ok_handler, request("GET", "/x").header("x-request-id", "a\"b{}").body(vec![]).unwrap());
+    assert_ne!(r.headers()["x-request-id"], "a\"b{}");
+    // Errors carry it too.
+    let r =
+        app.call(failing_handler, request("GET", "/x").header("x-request-id", "e-1").body(vec![]).unwrap());
+    assert_eq!(r.status(), 404);
+    assert_eq!(r.headers()["x-request-id"], "e-1");
+}
+
+#[test]
+fn head_drops_the_body_but_keeps_headers() {
+    let app = TestApp::new();
+    let r = app.call(ok_handler, request("HEAD", "/x").body(vec![]).unwrap());
+    assert!(r.body().is_empty());
+    assert_eq!(r.headers()["content-type"], "application/json");
+}
+
+#[test]
+fn no_cors_headers_unless_configured() {
+    let app = TestApp::new();
+    let r = app.call(
+        ok_handler,
+        request("GET", "/x").header("origin", "https://evil.example").body(vec![]).unwrap(),
+    );
+    assert!(r.headers().get("access-control-allow-origin").is_none());
+}
+
+#[test]
+fn cors_allows_listed_origins_only() {
+    let app =
+        TestApp::new().with_var("cors_allowed_origins", "https://app.example.com, https://admin.example.com");
+    let r = app.call(
+        ok_handler,
+        request("GET", "/x").header("origin", "https://app.example.com").body(vec![]).unwrap(),
+    );
+    assert_eq!(r.headers()["access-control-allow-origin"], "https://app.example.com");
+    assert!(r.headers()["access-control-expose-headers"].to_str().unwrap().contains("etag"));
+    assert_eq!(r.headers()["vary"], "origin");
+    assert!(r.headers().get("access-control-allow-credentials").is_none());
+    let r = app.call(
+        ok_handler,
+        request("GET", "/x").header("origin", "https://evil.example").body(vec![]).unwrap(),
+    );
+    assert!(r.headers().get("access-control-allow-origin").is_none());
+}
+
+#[test]
+fn cors_preflight_is_answered_without_running_the_route() {
+    let app = TestApp::new().with_var("cors_allowed_origins", "*");
+    let r = app.call(
+        failing_handler,
+        request("OPTIONS", "/x")
+            .header("origin", "https://any.example")
+            .header("access-control-request-method", "PUT")
+            .body(vec![])
+            .unwrap(),
+    );
+    assert_eq!(r.status(), 204);
+    assert_eq!(r.headers()["access-control-allow-origin"], "*");
+    assert!(r.headers()["access-control-allow-headers"].to_str().unwrap().contains("authorization"));
+    assert!(r.headers().get("access-control-allow-credentials").is_none());
+}
+
+#[test]
+fn log_lines_never_carry_queries_headers_or_bodies() {
+    let req = request("POST", "/api/auth/token?password=hunter22")
+        .header("authorization", "Bearer secret-token")
+        .body(b"password=hunter22".to_vec())
+        .unwrap();
+    let line = serve::log_line(&req, 200, 1_000, 1_012, "rid").to_string();
+    for secret in ["hunter22", "secret-token"] {
+        assert!(!line.contains(secret), "{line}");
+    }
+    let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(v["path"], "/api/auth/token");
+    assert_eq!(v["status"], 200);
+    assert_eq!(v["duration_ms"], 12);
+    assert_eq!(v["request_id"], "rid");
+    assert_eq!(v["method"], "POST");
+}
