@@ -1,0 +1,313 @@
+#!/usr/bin/env python3
+"""Folio's benchmark harness: one command, results appended to docs/benchmarks.md.
+
+    python3 bench/run.py                      # build, start, measure, write
+    python3 bench/run.py --duration 3 --books 20000 --label "after: cached token check"
+
+What it does, all on loopback and bounded in time (wrk stops itself after --duration seconds):
+1. builds the components and the baseline (release, wasm32-wasip2) and the test host;
+2. starts the app and the baseline component under the test host — and under `spin up` too when
+   a `spin` binary is on PATH or named by SPIN_BIN — each with a fresh state directory;
+3. prepares data through the API: an admin account and token, a book, --books generated books;
+4. runs wrk at concurrencies 1, 16 and 64 against each scenario (health, an authenticated book
+   read, a filtered list page, a cached report, login, introspection) and the baseline;
+5. measures the generator (one run of 100,000 books) and each report uncached and cached;
+6. appends a dated Markdown section (machine, command, tables, ratios to the baseline) to the
+   output file, so runs before and after a change are kept side by side.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CONCURRENCIES = (1, 16, 64)
+COMPONENTS = ("auth", "books", "generator", "reports", "ui", "baseline")
+
+WRK_DONE = r"""
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    '\nBENCH {"requests":%d,"duration_us":%d,"socket_errors":%d,"status_errors":%d,"p50_us":%d,"p99_us":%d}\n',
+    summary.requests, summary.duration, e.connect + e.read + e.write + e.timeout, e.status,
+    latency:percentile(50), latency:percentile(99)))
+end
+"""
+
+
+def log(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def run(cmd: list[str], **kw) -> None:
+    log(" ".join(cmd))
+    subprocess.run(cmd, check=True, cwd=kw.pop("cwd", ROOT), **kw)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """An app under a host, on a loopback port, with its own state directory."""
+
+    def __init__(self, host: str, argv_for, manifest: Path, env: dict | None = None):
+        self.state = tempfile.mkdtemp(prefix="folio-bench-")
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.host = host
+        logf = open(Path(self.state) / "server.log", "wb")
+        argv = argv_for(manifest, f"127.0.0.1:{self.port}", self.state)
+        log(f"starting {host}: {' '.join(argv)}")
+        self.proc = subprocess.Popen(argv, cwd=ROOT, stdout=logf, stderr=logf, env={**os.environ, **(env or {})})
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            try:
+                urllib.request.urlopen(self.base + "/", timeout=2)
+                return
+            except urllib.error.HTTPError:
+                return  # it answered
+            except Exception:
+                if self.proc.poll() is not None:
+                    break
+                time.sleep(0.1)
+        raise SystemExit(f"{host} did not start; see {self.state}/server.log")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        shutil.rmtree(self.state, ignore_errors=True)
+
+
+def call(base: str, method: str, path: str, body=None, token=None, form=False, headers=None):
+    data = None
+    hdrs = dict(headers or {})
+    if body is not None:
+        if form:
+            data = urllib.parse.urlencode(body).encode()
+            hdrs["content-type"] = "application/x-www-form-urlencoded"
+        else:
+            data = json.dumps(body).encode()
+            hdrs["content-type"] = "application/json"
+    if token:
+        hdrs["authorization"] = f"Bearer {token}"
+    req = urllib.request.Request(base + path, data=data, method=method, headers=hdrs)
+    try:
+        with urllib.request.urlopen(req, timeout=600) as r:
+            raw = r.read()
+            return r.status, dict(r.headers), json.loads(raw) if raw and r.headers.get("content-type", "").endswith("json") else raw
+    except urllib.error.HTTPError as e:
+        raw = e.read()
+        try:
+            return e.code, dict(e.headers), json.loads(raw)
+        except ValueError:
+            return e.code, dict(e.headers), raw
+
+
+def wrk(url: str, connections: int, duration: int, method="GET", body: str | None = None, headers=None) -> dict:
+    script = [f'wrk.method = "{method}"']
+    if body is not None:
+        script.append(f"wrk.body = {json.dumps(body)}")
+    for k, v in (headers or {}).items():
+        script.append(f'wrk.headers["{k}"] = {json.dumps(v)}')
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+        f.write("\n".join(script) + "\n" + WRK_DONE)
+        path = f.name
+    threads = min(connections, 2)
+    out = subprocess.run(
+        ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration}s", "--timeout", "10s", "-s", path, url],
+        capture_output=True, text=True, timeout=duration + 60,
+    )
+    os.unlink(path)
+    line = next((l for l in out.stdout.splitlines() if l.startswith("BENCH ")), None)
+    if line is None:
+        raise SystemExit(f"wrk gave no result for {url}:\n{out.stdout}\n{out.stderr}")
+    r = json.loads(line[6:])
+    r["rps"] = r["requests"] / (r["duration_us"] / 1e6)
+    return r
+
+
+def prepare(base: str, books: int) -> dict:
+    """An admin, a token, a book, and a generated catalogue; returns what the scenarios need."""
+    email, password = "bench-admin@example.com", "correct horse battery staple"
+    status, _, body = call(base, "POST", "/api/auth/register", {"email": email, "password": password})
+    assert status in (201, 409), (status, body)
+    status, _, tok = call(base, "POST", "/api/auth/token",
+                          {"grant_type": "password", "username": email, "password": password}, form=True)
+    assert status == 200, (status, tok)
+    token = tok["access_token"]
+    book = {"title": "Benchmarking Folio", "author": "Ada Bench", "genre": "Computing", "isbn": "978-0-306-40615-7",
+            "published_year": 2024, "pages": 321, "price_cents": 2599, "language": "en", "description": "A book."}
+    status, _, created = call(base, "POST", "/api/books", book, token=token)
+    if status == 409:
+        status, _, listing = call(base, "GET", "/api/books?limit=1", token=token)
+        created = listing["items"][0]
+    else:
+        assert status == 201, (status, created)
+    generator = []
+    remaining = books
+    while remaining > 0:
+        n = min(remaining, 100_000)
+        t0 = time.perf_counter()
+        status, _, run_ = call(base, "POST", "/api/generator/runs", {"count": n, "seed": 1000 + remaining}, token=token)
+        assert status == 201, (status, run_)
+        generator.append({"count": n, "elapsed_ms": run_["elapsed_ms"], "wall_ms": (time.perf_counter() - t0) * 1000})
+        remaining -= n
+    return {"token": token, "book_id": created["id"], "email": email, "password": password, "generator": generator}
+
+
+def scenarios(ctx: dict) -> list[tuple[str, str, str, str | None, dict]]:
+    auth = {"Authorization": f"Bearer {ctx['token']}"}
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    login = urllib.parse.urlencode({"grant_type": "password", "username": ctx["email"], "password": ctx["password"]})
+    return [
+        ("health", "GET", "/api/health", None, {}),
+        ("GET /api/books/{id} (token)", "GET", f"/api/books/{ctx['book_id']}", None, auth),
+        ("list page (filtered)", "GET", "/api/books?genre=Fantasy&sort=-published_year&limit=20", None, auth),
+        ("cached report (summary)", "GET", "/api/reports/summary", None, auth),
+        ("login (token issue)", "POST", "/api/auth/token", login, form),
+        ("introspection", "POST", "/api/auth/introspect", json.dumps({"token": ctx["token"]}),
+         {"Content-Type": "application/json", **auth}),
+    ]
+
+
+def time_reports(base: str, token: str) -> list[dict]:
+    out = []
+    for name, path in [("summary", "/api/reports/summary"), ("genres", "/api/reports/genres"),
+                       ("authors", "/api/reports/authors"), ("years", "/api/reports/years?bucket=decade"),
+                       ("prices", "/api/reports/prices")]:
+        # A fresh filter value per run makes the first call uncached without writing books.
+        uncached, cached = [], []
+        for i in range(3):
+            q = ("&" if "?" in path else "?") + f"year_min={1450 + i + int(time.time()) % 100}"
+            t0 = time.perf_counter(); status, _, _ = call(base, "GET", path + q, token=token)
+            uncached.append((time.perf_counter() - t0) * 1000)
+            assert status == 200, (path, status)
+            for _ in range(5):
+                t0 = time.perf_counter(); call(base, "GET", path + q, token=token)
+                cached.append((time.perf_counter() - t0) * 1000)
+        out.append({"report": name, "uncached_ms": statistics.median(uncached), "cached_ms": statistics.median(cached)})
+    return out
+
+
+def machine() -> str:
+    model = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{os.cpu_count()} cores ({model}), {mem:.0f} GiB, {platform.system()} {platform.release()}"
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--duration", type=int, default=5, help="seconds per wrk run (default 5)")
+    p.add_argument("--books", type=int, default=100_000, help="books to generate before measuring (default 100000)")
+    p.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"))
+    p.add_argument("--label", default="", help="what this run is (e.g. 'before: ...', 'after: ...')")
+    p.add_argument("--no-build", action="store_true")
+    args = p.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is needed: apt-get install wrk")
+
+    host_target = Path(os.environ.get("FOLIO_HOST_TARGET_DIR", ROOT / "tools/spin-test-host/target"))
+    if not args.no_build:
+        run(["cargo", "build", "--target", "wasm32-wasip2", "--release", *sum((["-p", c] for c in COMPONENTS), [])])
+        run(["cargo", "build", "--release"], cwd=ROOT / "tools/spin-test-host",
+            env={**os.environ, "CARGO_TARGET_DIR": str(host_target)})
+    test_host = str(host_target / "release" / "spin-test-host")
+    hosts = {"spin-test-host": lambda m, listen, state: [test_host, "--manifest", str(m), "--listen", listen, "--state-dir", state]}
+    spin = os.environ.get("SPIN_BIN") or shutil.which("spin")
+    if spin:
+        hosts["spin up"] = lambda m, listen, state: [spin, "up", "--from", str(m), "--listen", listen, "--state-dir", state]
+
+    sizes = {c: (ROOT / f"target/wasm32-wasip2/release/{c}.wasm").stat().st_size for c in COMPONENTS}
+    results = {}
+    for host, argv_for in hosts.items():
+        baseline = Server(host, argv_for, ROOT / "bench/baseline/spin.toml")
+        try:
+            floor = {c: wrk(baseline.base + "/", c, args.duration) for c in CONCURRENCIES}
+        finally:
+            baseline.stop()
+        app = Server(host, argv_for, ROOT / "spin.toml")
+        try:
+            ctx = prepare(app.base, args.books)
+            rows = []
+            for name, method, path, body, headers in scenarios(ctx):
+                for c in CONCURRENCIES:
+                    r = wrk(app.base + path, c, args.duration, method, body, headers)
+                    rows.append((name, c, r))
+                    log(f"{host} {name} c={c}: {r['rps']:.0f} req/s p99 {r['p99_us'] / 1000:.2f} ms")
+            reports = time_reports(app.base, ctx["token"])
+            t0 = time.perf_counter()
+            status, _, run_ = call(app.base, "POST", "/api/generator/runs", {"count": 100_000, "seed": 42}, token=ctx["token"])
+            gen = {"status": status, "elapsed_ms": run_.get("elapsed_ms") if isinstance(run_, dict) else None,
+                   "wall_ms": (time.perf_counter() - t0) * 1000}
+        finally:
+            app.stop()
+        results[host] = {"floor": floor, "rows": rows, "reports": reports, "generator": gen, "setup": ctx["generator"]}
+
+    write(args, sizes, results)
+
+
+def write(args, sizes: dict, results: dict) -> None:
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    cmd = "python3 bench/run.py " + " ".join(a for a in sys.argv[1:])
+    lines = [f"\n## {now}{' — ' + args.label if args.label else ''}\n",
+             f"- machine: {machine()}", f"- command: `{cmd.strip()}`",
+             f"- catalogue: {args.books:,} generated books (+1); wrk {args.duration} s per cell, loopback\n",
+             "| component | size |", "| --- | ---: |"]
+    lines += [f"| `{c}` | {s / 1024:.1f} KiB |" for c, s in sizes.items()]
+    for host, r in results.items():
+        lines += [f"\n### {host}\n", "| scenario | conc. | req/s | × baseline | p50 ms | p99 ms | errors |",
+                  "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+        for c, f in r["floor"].items():
+            lines.append(f"| baseline (\"ok\") | {c} | {f['rps']:.0f} | 1.00 | {f['p50_us'] / 1000:.2f} | "
+                         f"{f['p99_us'] / 1000:.2f} | {f['socket_errors'] + f['status_errors']} |")
+        for name, c, x in r["rows"]:
+            ratio = x["rps"] / r["floor"][c]["rps"] if r["floor"][c]["rps"] else 0
+            lines.append(f"| {name} | {c} | {x['rps']:.0f} | {ratio:.2f} | {x['p50_us'] / 1000:.2f} | "
+                         f"{x['p99_us'] / 1000:.2f} | {x['socket_errors'] + x['status_errors']} |")
+        lines.append(f"\nInstantiation floor: the baseline's p50 at concurrency 1 "
+                     f"({r['floor'][1]['p50_us'] / 1000:.2f} ms) is a full request through a fresh instance.")
+        g = r["generator"]
+        lines.append(f"\nGenerator: one request inserting 100,000 books: status {g['status']}, "
+                     f"{g['elapsed_ms']} ms inside the component, {g['wall_ms']:.0f} ms wall (target < 3000 ms).")
+        lines += ["\n| report | uncached ms (median) | cached ms (median) |", "| --- | ---: | ---: |"]
+        lines += [f"| {x['report']} | {x['uncached_ms']:.1f} | {x['cached_ms']:.1f} |" for x in r["reports"]]
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if not out.exists():
+        out.write_text("# Benchmarks\n\nWritten by `python3 bench/run.py` (see its docstring); newest last. "
+                       "Every run is kept, so figures before and after a change stand side by side.\n")
+    with out.open("a") as f:
+        f.write("\n".join(lines) + "\n")
+    log(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
