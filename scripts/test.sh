@@ -16,8 +16,8 @@ cargo fmt --all --check
 step "lint"
 cargo clippy --workspace --all-targets -- -D warnings
 
-step "deploy manifests and runtime configs"
-python3 -m pytest -q -p no:cacheprovider tests/deploy
+step "deploy manifests, runtime configs and the OpenAPI document"
+python3 -m pytest -q -p no:cacheprovider tests/deploy tests/openapi
 
 step "native tests"
 cargo test --workspace

@@ -1,0 +1,344 @@
+#!/usr/bin/env python3
+"""Builds docs/openapi.json, the OpenAPI 3.1 document served at /api/openapi.json.
+
+    python3 docs/openapi/build.py          # rewrite docs/openapi.json
+    python3 docs/openapi/build.py --check  # fail if docs/openapi.json is out of date (CI)
+
+Written as code rather than by hand so that the shared parts (problem responses, auth errors,
+filters, conditional headers) are stated once. The contract is ../shared/API.md.
+"""
+
+import json
+import sys
+from pathlib import Path
+
+OUT = Path(__file__).resolve().parents[1] / "openapi.json"
+
+
+def ref(name):
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def resp(name):
+    return {"$ref": f"#/components/responses/{name}"}
+
+
+def param(name):
+    return {"$ref": f"#/components/parameters/{name}"}
+
+
+def json_body(schema, media="application/json", required=True):
+    return {"required": required, "content": {media: {"schema": schema}}}
+
+
+def ok(description, schema=None, headers=None, media="application/json", extra_media=None):
+    r = {"description": description}
+    if schema is not None:
+        r["content"] = {media: {"schema": schema}}
+        if extra_media:
+            r["content"].update(extra_media)
+    if headers:
+        r["headers"] = headers
+    return r
+
+
+def op(op_id, summary, tag, responses, scope=None, params=None, body=None, description=None):
+    o = {"operationId": op_id, "summary": summary, "tags": [tag], "responses": dict(responses)}
+    if description:
+        o["description"] = description
+    if params:
+        o["parameters"] = params
+    if body:
+        o["requestBody"] = body
+        o["responses"].setdefault("400", resp("BadRequest"))
+        o["responses"].setdefault("413", resp("PayloadTooLarge"))
+        o["responses"].setdefault("415", resp("UnsupportedMediaType"))
+        o["responses"].setdefault("422", resp("ValidationFailed"))
+    if scope is not None:
+        o["security"] = [{"bearer": [scope] if scope else []}]
+        o["responses"].setdefault("401", resp("Unauthorized"))
+        if scope:
+            o["responses"].setdefault("403", resp("Forbidden"))
+    else:
+        o["security"] = []
+    return o
+
+
+string = {"type": "string"}
+integer = {"type": "integer"}
+time = {"type": "string", "format": "date-time"}
+ETAG = {"ETag": {"description": "Entity tag of the representation", "schema": string}}
+
+book_fields = {
+    "title": {"type": "string", "minLength": 1, "maxLength": 300},
+    "author": {"type": "string", "minLength": 1, "maxLength": 200},
+    "genre": {"type": "string", "minLength": 1, "maxLength": 50},
+    "isbn": {"type": "string", "description": "ISBN-13 (or ISBN-10, converted); hyphens and spaces allowed on input, stored as 13 digits"},
+    "published_year": {"type": "integer", "minimum": 1450, "description": "1450 to next year"},
+    "pages": {"type": "integer", "minimum": 1, "maximum": 100000},
+    "price_cents": {"type": "integer", "minimum": 0, "maximum": 100000000},
+    "language": {"type": "string", "pattern": "^[a-z]{2}$", "description": "ISO 639-1 code"},
+    "description": {"type": "string", "maxLength": 10000},
+}
+book_required = ["title", "author", "genre", "isbn", "published_year", "pages", "price_cents", "language"]
+
+filters = [param(p) for p in ("genre", "author", "language", "year_min", "year_max")]
+report_params = filters + [param("format")]
+report_responses = lambda schema, name: {  # noqa: E731
+    "200": ok(f"The {name} report; CSV (header row first) for ?format=csv or Accept: text/csv", schema,
+              headers=ETAG, extra_media={"text/csv": {"schema": string}}),
+    "304": {"description": "Not modified (If-None-Match matched)"},
+}
+
+schemas = {
+    "Problem": {
+        "type": "object",
+        "description": "RFC 9457 problem details",
+        "required": ["type", "title", "status", "detail"],
+        "properties": {"type": string, "title": string, "status": integer, "detail": string,
+                       "errors": {"type": "array", "items": ref("FieldError")},
+                       "error": {"type": "string", "description": "OAuth 2.0 error code (token endpoint)"},
+                       "error_description": string},
+    },
+    "FieldError": {"type": "object", "required": ["field", "message"], "properties": {"field": string, "message": string}},
+    "Health": {
+        "type": "object", "required": ["status", "checks", "version"],
+        "properties": {"status": {"const": "ok"}, "version": string,
+                       "checks": {"type": "object", "properties": {"sqlite": {"enum": ["ok", "error"]}, "kv": {"enum": ["ok", "error"]}}}},
+    },
+    "Status": {
+        "type": "object",
+        "properties": {"accounts": integer, "live_sessions": integer, "books": integer, "generator_runs": integer,
+                       "schema_version": integer, "version": string},
+    },
+    "Account": {
+        "type": "object",
+        "required": ["id", "email", "role", "disabled", "created_at"],
+        "properties": {"id": string, "email": {"type": "string", "format": "email"}, "name": {"type": ["string", "null"]},
+                       "role": {"enum": ["reader", "editor", "admin"]}, "disabled": {"type": "boolean"},
+                       "created_at": time, "updated_at": time},
+    },
+    "Register": {
+        "type": "object", "additionalProperties": False, "required": ["email", "password"],
+        "properties": {"email": {"type": "string", "format": "email"}, "password": {"type": "string", "minLength": 10},
+                       "name": {"type": "string"}},
+    },
+    "TokenRequest": {
+        "type": "object",
+        "required": ["grant_type"],
+        "properties": {"grant_type": {"enum": ["password", "refresh_token"]}, "username": string, "password": string,
+                       "refresh_token": string, "scope": string},
+    },
+    "TokenResponse": {
+        "type": "object", "required": ["access_token", "token_type", "expires_in", "refresh_token", "scope"],
+        "properties": {"access_token": string, "token_type": {"const": "Bearer"}, "expires_in": integer,
+                       "refresh_token": string, "scope": string},
+    },
+    "Claims": {
+        "type": "object",
+        "properties": {k: v for k, v in {"iss": string, "sub": string, "aud": {}, "iat": integer, "nbf": integer,
+                                          "exp": integer, "jti": string, "sid": string, "email": string,
+                                          "role": string, "scope": string}.items()},
+    },
+    "Me": {"type": "object", "required": ["account", "claims"], "properties": {"account": ref("Account"), "claims": ref("Claims")}},
+    "IntrospectRequest": {"type": "object", "additionalProperties": False, "required": ["token"], "properties": {"token": string, "token_type_hint": string}},
+    "Introspection": {
+        "type": "object", "required": ["active"],
+        "properties": {"active": {"type": "boolean"}, "sub": string, "scope": string, "exp": integer, "iat": integer,
+                       "nbf": integer, "sid": string, "jti": string, "iss": string, "aud": {}, "email": string,
+                       "role": string, "token_type": string, "client_id": string, "username": string},
+    },
+    "Session": {
+        "type": "object", "required": ["id", "created_at", "last_used_at", "expires_at", "current"],
+        "properties": {"id": string, "created_at": time, "last_used_at": time, "expires_at": time, "current": {"type": "boolean"}},
+    },
+    "SessionList": {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": ref("Session")}}},
+    "AccountList": {"type": "object", "required": ["items", "next_cursor"],
+                    "properties": {"items": {"type": "array", "items": ref("Account")}, "next_cursor": {"type": ["string", "null"]}}},
+    "AccountPatch": {"type": "object", "additionalProperties": False, "minProperties": 1,
+                     "properties": {"role": {"enum": ["reader", "editor", "admin"]}, "disabled": {"type": "boolean"}}},
+    "Jwks": {"type": "object", "required": ["keys"], "properties": {"keys": {"type": "array", "items": {"type": "object"}}}},
+    "OpenIdConfiguration": {"type": "object", "required": ["issuer", "jwks_uri", "token_endpoint"],
+                            "properties": {"issuer": string, "jwks_uri": string, "token_endpoint": string,
+                                           "introspection_endpoint": string,
+                                           "id_token_signing_alg_values_supported": {"type": "array", "items": string},
+                                           "grant_types_supported": {"type": "array", "items": string}}},
+    "BookInput": {"type": "object", "additionalProperties": False, "required": book_required, "properties": book_fields},
+    "BookPatch": {"type": "object", "description": "RFC 7396 JSON merge patch of a book's writable fields",
+                  "additionalProperties": False, "properties": book_fields},
+    "Book": {
+        "type": "object",
+        "required": book_required + ["id", "description", "created_at", "updated_at", "created_by", "version"],
+        "properties": {"id": string, **book_fields, "isbn": {"type": "string", "pattern": "^[0-9]{13}$"},
+                       "created_at": time, "updated_at": time, "created_by": string, "version": integer},
+    },
+    "BookList": {"type": "object", "required": ["items", "next_cursor"],
+                 "properties": {"items": {"type": "array", "items": ref("Book")}, "next_cursor": {"type": ["string", "null"]},
+                                "total": {"type": "integer", "description": "only with count=true"}}},
+    "GeneratorRunRequest": {"type": "object", "additionalProperties": False, "required": ["count"],
+                            "properties": {"count": {"type": "integer", "minimum": 1, "maximum": 100000},
+                                           "seed": {"type": "integer", "minimum": 0, "maximum": 9007199254740991}}},
+    "GeneratorRun": {"type": "object", "required": ["id", "count", "seed", "inserted", "elapsed_ms", "created_at"],
+                     "properties": {"id": string, "count": integer, "seed": integer, "inserted": integer,
+                                    "elapsed_ms": integer, "created_at": time}},
+    "GeneratorRunList": {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": ref("GeneratorRun")}}},
+    "GeneratorPreview": {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": ref("BookInput")}}},
+    "ReportList": {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": {
+        "type": "object", "required": ["name", "title", "description"], "properties": {"name": string, "title": string, "description": string}}}}},
+    "Report": {"type": "object", "description": "A report's figures; the shapes of each report are described in docs/reports.md"},
+}
+
+parameters = {
+    "id": {"name": "id", "in": "path", "required": True, "schema": string},
+    "genre": {"name": "genre", "in": "query", "schema": {"type": "string", "minLength": 1, "maxLength": 50}},
+    "author": {"name": "author", "in": "query", "schema": {"type": "string", "minLength": 1, "maxLength": 200}},
+    "language": {"name": "language", "in": "query", "schema": {"type": "string", "pattern": "^[a-z]{2}$"}},
+    "year_min": {"name": "year_min", "in": "query", "schema": {"type": "integer"}},
+    "year_max": {"name": "year_max", "in": "query", "schema": {"type": "integer"}},
+    "format": {"name": "format", "in": "query", "schema": {"enum": ["json", "csv"]}},
+    "IfMatch": {"name": "If-Match", "in": "header", "schema": string, "description": "ETag from a read; a stale one gets 412"},
+    "IfNoneMatch": {"name": "If-None-Match", "in": "header", "schema": string},
+}
+
+
+def problem(description):
+    return {"description": description, "content": {"application/problem+json": {"schema": ref("Problem")}}}
+
+
+responses = {
+    "BadRequest": problem("Malformed request (e.g. the body is not JSON, a forged cursor)"),
+    "Unauthorized": {**problem("Missing, malformed, expired, tampered or revoked token"),
+                     "headers": {"WWW-Authenticate": {"schema": string, "description": "Bearer, or Bearer error=\"invalid_token\""}}},
+    "Forbidden": {**problem("The token lacks the route's scope"),
+                  "headers": {"WWW-Authenticate": {"schema": string, "description": "Bearer error=\"insufficient_scope\""}}},
+    "NotFound": problem("No such resource"),
+    "Conflict": problem("Conflicts with the current state (e.g. a duplicate)"),
+    "PreconditionFailed": problem("If-Match did not match: nothing was changed"),
+    "PayloadTooLarge": problem("The body is over 64 KiB"),
+    "UnsupportedMediaType": problem("The body's Content-Type is not accepted here"),
+    "ValidationFailed": problem("The body or a parameter has the wrong shape or a value out of range; errors[] names each field"),
+    "TooManyRequests": {**problem("Too many failed attempts"), "headers": {"Retry-After": {"schema": integer}}},
+    "Unavailable": problem("A store is failing"),
+}
+
+id_param = [param("id")]
+paths = {
+    "/api/health": {"get": op("health", "Health of SQLite and the key-value store", "operations",
+                              {"200": ok("Both stores work", ref("Health")), "503": resp("Unavailable")})},
+    "/api/status": {"get": op("status", "Counts of accounts, live sessions, books and runs; schema version", "operations",
+                              {"200": ok("Status", ref("Status"))}, scope="admin:users")},
+    "/api/openapi.json": {"get": op("openapi", "This document", "operations", {"200": ok("OpenAPI 3.1", {"type": "object"})})},
+    "/api/auth/register": {"post": op("register", "Register an account", "auth",
+                                      {"201": ok("The account", ref("Account")), "403": problem("Self-registration is disabled"),
+                                       "409": resp("Conflict")}, body=json_body(ref("Register")))},
+    "/api/auth/token": {"post": op(
+        "token", "OAuth 2.0 token endpoint: password and refresh_token grants", "auth",
+        {"200": ok("Tokens", ref("TokenResponse")), "400": problem("invalid_request, invalid_grant, unsupported_grant_type"),
+         "401": problem("invalid_client"), "429": resp("TooManyRequests")},
+        body={"required": True, "content": {"application/x-www-form-urlencoded": {"schema": ref("TokenRequest")},
+                                              "application/json": {"schema": ref("TokenRequest")}}})},
+    "/api/auth/logout": {"post": op("logout", "Revoke the caller's session", "auth", {"204": {"description": "Revoked"}}, scope="")},
+    "/api/auth/me": {"get": op("me", "The caller's account and token claims", "auth", {"200": ok("Me", ref("Me"))}, scope="")},
+    "/api/auth/introspect": {"post": op("introspect", "RFC 7662 token introspection", "auth",
+                                        {"200": ok("Introspection", ref("Introspection"))}, body=json_body(ref("IntrospectRequest")))},
+    "/api/auth/sessions": {"get": op("listSessions", "The caller's live sessions", "auth",
+                                     {"200": ok("Sessions", ref("SessionList"))}, scope="")},
+    "/api/auth/sessions/{id}": {"delete": op("revokeSession", "Revoke one of the caller's sessions", "auth",
+                                             {"204": {"description": "Revoked"}, "404": resp("NotFound")}, scope="", params=id_param)},
+    "/api/auth/users": {"get": op("listUsers", "Accounts (admin)", "auth", {"200": ok("Accounts", ref("AccountList"))},
+                                  scope="admin:users",
+                                  params=[{"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}},
+                                          {"name": "cursor", "in": "query", "schema": string}])},
+    "/api/auth/users/{id}": {"patch": op("updateUser", "Change an account's role or disable it (admin)", "auth",
+                                         {"200": ok("The account", ref("Account")), "404": resp("NotFound")}, scope="admin:users",
+                                         params=id_param, body=json_body(ref("AccountPatch")))},
+    "/.well-known/jwks.json": {"get": op("jwks", "Public signing keys", "auth", {"200": ok("JWK set", ref("Jwks"))})},
+    "/.well-known/openid-configuration": {"get": op("discovery", "OpenID discovery document", "auth",
+                                                    {"200": ok("Discovery", ref("OpenIdConfiguration"))})},
+    "/api/books": {
+        "get": op("listBooks", "List, filter, search and page through books", "books",
+                  {"200": ok("A page", ref("BookList")), "400": resp("BadRequest"), "422": resp("ValidationFailed")},
+                  scope="read:books",
+                  params=[{"name": "q", "in": "query", "schema": string, "description": "words in title, author or description"}]
+                  + [param(p) for p in ("author", "genre", "language", "year_min", "year_max")]
+                  + [{"name": "sort", "in": "query", "schema": {"enum": ["title", "-title", "published_year", "-published_year",
+                                                                       "price_cents", "-price_cents", "created_at", "-created_at"]}},
+                     {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}},
+                     {"name": "cursor", "in": "query", "schema": string},
+                     {"name": "count", "in": "query", "schema": {"type": "boolean"}}]),
+        "post": op("createBook", "Create a book", "books",
+                   {"201": ok("Created", ref("Book"), headers={**ETAG, "Location": {"schema": string}}), "409": resp("Conflict")},
+                   scope="create:books", body=json_body(ref("BookInput"))),
+    },
+    "/api/books/{id}": {
+        "get": op("getBook", "A book", "books", {"200": ok("The book", ref("Book"), headers=ETAG),
+                                                 "304": {"description": "Not modified"}, "404": resp("NotFound")},
+                  scope="read:books", params=id_param + [param("IfNoneMatch")]),
+        "put": op("replaceBook", "Replace a book", "books",
+                  {"200": ok("Replaced", ref("Book"), headers=ETAG), "404": resp("NotFound"), "409": resp("Conflict"),
+                   "412": resp("PreconditionFailed")},
+                  scope="update:books", params=id_param + [param("IfMatch")], body=json_body(ref("BookInput"))),
+        "patch": op("patchBook", "Merge-patch a book (RFC 7396)", "books",
+                    {"200": ok("Patched", ref("Book"), headers=ETAG), "404": resp("NotFound"), "409": resp("Conflict"),
+                     "412": resp("PreconditionFailed")},
+                    scope="update:books", params=id_param + [param("IfMatch")],
+                    body=json_body(ref("BookPatch"), media="application/merge-patch+json")),
+        "delete": op("deleteBook", "Delete a book", "books",
+                     {"204": {"description": "Deleted"}, "404": resp("NotFound"), "412": resp("PreconditionFailed")},
+                     scope="delete:books", params=id_param + [param("IfMatch")]),
+    },
+    "/api/generator/preview": {"get": op(
+        "previewBooks", "Generated books, not stored", "generator",
+        {"200": ok("Preview", ref("GeneratorPreview")), "422": resp("ValidationFailed")}, scope="read:books",
+        params=[{"name": "count", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}},
+                {"name": "seed", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 9007199254740991}}])},
+    "/api/generator/runs": {
+        "get": op("listRuns", "Generator runs, newest first", "generator", {"200": ok("Runs", ref("GeneratorRunList"))}, scope="read:books"),
+        "post": op("runGenerator", "Generate and insert books, all or nothing", "generator",
+                   {"201": ok("The run", ref("GeneratorRun"))}, scope="generate:books", body=json_body(ref("GeneratorRunRequest"))),
+    },
+    "/api/reports": {"get": op("listReports", "The reports", "reports", {"200": ok("Reports", ref("ReportList"))}, scope="read:reports")},
+    "/api/reports/summary": {"get": op("summaryReport", "Catalogue summary", "reports",
+                                       {**report_responses(ref("Report"), "summary"), "422": resp("ValidationFailed")},
+                                       scope="read:reports", params=report_params)},
+    "/api/reports/genres": {"get": op("genresReport", "Per genre", "reports",
+                                      {**report_responses(ref("Report"), "genres"), "422": resp("ValidationFailed")},
+                                      scope="read:reports", params=report_params)},
+    "/api/reports/authors": {"get": op("authorsReport", "Top authors", "reports",
+                                       {**report_responses(ref("Report"), "authors"), "422": resp("ValidationFailed")},
+                                       scope="read:reports",
+                                       params=report_params + [{"name": "limit", "in": "query",
+                                                                "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 10}}])},
+    "/api/reports/years": {"get": op("yearsReport", "Books per year or decade", "reports",
+                                     {**report_responses(ref("Report"), "years"), "422": resp("ValidationFailed")},
+                                     scope="read:reports",
+                                     params=report_params + [{"name": "bucket", "in": "query", "schema": {"enum": ["year", "decade"]}}])},
+    "/api/reports/prices": {"get": op("pricesReport", "Price histogram and percentiles", "reports",
+                                      {**report_responses(ref("Report"), "prices"), "422": resp("ValidationFailed")},
+                                      scope="read:reports",
+                                      params=report_params + [{"name": "buckets", "in": "query",
+                                                               "schema": {"type": "integer", "minimum": 2, "maximum": 50, "default": 10}}])},
+}
+
+document = {
+    "openapi": "3.1.0",
+    "info": {"title": "Folio", "version": "0.1.0",
+             "description": "The books platform's HTTP API. Every error is RFC 9457 problem details "
+                            "(application/problem+json). Bodies over 64 KiB get 413; unknown fields 422."},
+    "servers": [{"url": "/"}],
+    "tags": [{"name": n} for n in ("operations", "auth", "books", "generator", "reports")],
+    "paths": paths,
+    "components": {
+        "schemas": schemas,
+        "parameters": parameters,
+        "responses": responses,
+        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT (EdDSA)"}},
+    },
+}
+
+text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+if "--check" in sys.argv:
+    if not OUT.exists() or OUT.read_text() != text:
+        sys.exit(f"{OUT} is out of date: run python3 docs/openapi/build.py")
+else:
+    OUT.write_text(text)
