@@ -71,6 +71,11 @@ impl Resp {
 
 static APP: OnceLock<App> = OnceLock::new();
 
+/// The account the self-started app makes administrator (`admin_emails`). Against an external
+/// app (`FOLIO_BASE_URL`), set `FOLIO_ADMIN_EMAIL`/`FOLIO_ADMIN_PASSWORD` to an admin's login.
+pub const ADMIN_EMAIL: &str = "admin@blackbox.test";
+pub const PASSWORD: &str = "correct horse battery staple";
+
 /// The app of this test process, started on first use.
 pub fn app() -> &'static App {
     APP.get_or_init(|| App::start().unwrap_or_else(|e| panic!("could not start the app: {e}")))
@@ -161,6 +166,7 @@ impl App {
         // The app runs under a tiny shell that stops it when our end of its stdin closes, which
         // happens however this process exits: no orphaned servers after a failed run.
         let mut child = Command::new("sh")
+            .env("SPIN_VARIABLE_ADMIN_EMAILS", ADMIN_EMAIL)
             .arg("-c")
             .arg("\"$@\" & pid=$!; read _; kill $pid 2>/dev/null; wait $pid")
             .arg("sh")
@@ -243,4 +249,110 @@ impl App {
         }
         self.call(method, path, &headers, body.to_string().as_bytes())
     }
+}
+
+/// Tokens from the token endpoint.
+#[derive(Debug, Clone)]
+pub struct Tokens {
+    pub access: String,
+    pub refresh: String,
+    pub email: String,
+}
+
+/// A fresh e-mail address, unique within and across runs.
+pub fn unique_email(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    format!("{prefix}-{nanos}-{}@blackbox.test", N.fetch_add(1, Ordering::SeqCst))
+}
+
+impl App {
+    /// Registers `email` (tolerating an existing account) and signs in with the password grant.
+    pub fn login(&self, email: &str) -> Tokens {
+        let r = self.json("POST", "/api/auth/register", None, &serde_json::json!({"email": email, "password": PASSWORD}));
+        assert!(r.status == 201 || r.status == 409, "register {email}: {} {}", r.status, r.text());
+        self.password_grant(email, PASSWORD)
+    }
+
+    pub fn password_grant(&self, email: &str, password: &str) -> Tokens {
+        let body = format!(
+            "grant_type=password&username={}&password={}",
+            urlencode(email),
+            urlencode(password)
+        );
+        let r = self.call("POST", "/api/auth/token", &[("content-type", "application/x-www-form-urlencoded")], body.as_bytes());
+        assert_eq!(r.status, 200, "token for {email}: {}", r.text());
+        let t = r.json();
+        Tokens {
+            access: t["access_token"].as_str().expect("access_token").to_string(),
+            refresh: t["refresh_token"].as_str().expect("refresh_token").to_string(),
+            email: email.to_string(),
+        }
+    }
+
+    /// An administrator's tokens.
+    pub fn admin(&self) -> Tokens {
+        let email = std::env::var("FOLIO_ADMIN_EMAIL").unwrap_or_else(|_| ADMIN_EMAIL.to_string());
+        match std::env::var("FOLIO_ADMIN_PASSWORD") {
+            Ok(password) => self.password_grant(&email, &password),
+            Err(_) => self.login(&email),
+        }
+    }
+
+    /// A fresh account with `role`, set by the administrator.
+    pub fn user_with_role(&self, role: &str) -> Tokens {
+        let email = unique_email(role);
+        let first = self.login(&email);
+        let admin = self.admin();
+        let me = self.with_token("GET", "/api/auth/me", &first.access).json();
+        let id = me["account"]["id"].as_str().expect("account id").to_string();
+        let r = self.json("PATCH", &format!("/api/auth/users/{id}"), Some(&admin.access), &serde_json::json!({"role": role}));
+        assert_eq!(r.status, 200, "set role: {}", r.text());
+        // Scopes are fixed in a token: sign in again for one that carries the new role.
+        self.password_grant(&email, PASSWORD)
+    }
+
+    /// A request with only a bearer token.
+    pub fn with_token(&self, method: &str, path: &str, token: &str) -> Resp {
+        let auth = format!("Bearer {token}");
+        self.call(method, path, &[("authorization", auth.as_str())], b"")
+    }
+}
+
+/// Percent-encodes a form value.
+pub fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+            b' ' => "+".to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// A valid, unique ISBN-13 (978 prefix, check digit computed).
+pub fn unique_isbn() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_micros() as u64;
+    let body = (seed.wrapping_mul(31).wrapping_add(N.fetch_add(1, Ordering::SeqCst) * 7919)) % 1_000_000_000;
+    let digits = format!("978{body:09}");
+    let sum: u32 = digits.chars().enumerate().map(|(i, c)| c.to_digit(10).unwrap() * if i % 2 == 0 { 1 } else { 3 }).sum();
+    format!("{digits}{}", (10 - sum % 10) % 10)
+}
+
+/// A valid book body with a unique ISBN.
+pub fn book_body(title: &str) -> serde_json::Value {
+    serde_json::json!({
+        "title": title,
+        "author": "Octavia Blackbox",
+        "genre": "Science Fiction",
+        "isbn": unique_isbn(),
+        "published_year": 1993,
+        "pages": 345,
+        "price_cents": 1999,
+        "language": "en",
+        "description": "A test book."
+    })
 }

@@ -1,0 +1,244 @@
+//! The token service over HTTP (API.md, "Token service").
+
+use folio_blackbox::{app, unique_email, PASSWORD};
+use serde_json::json;
+
+#[test]
+fn register_returns_the_account_without_secrets() {
+    let email = unique_email("reg");
+    let r = app().json("POST", "/api/auth/register", None, &json!({"email": email, "password": PASSWORD, "name": "Reg"}));
+    assert_eq!(r.status, 201, "{}", r.text());
+    let body = r.json();
+    assert_eq!(body["email"], email.as_str());
+    assert!(body["id"].is_string());
+    let text = r.text().to_lowercase();
+    for secret in ["password", "hash", "argon"] {
+        assert!(!text.contains(secret), "{secret} in {text}");
+    }
+}
+
+#[test]
+fn register_refuses_duplicates_case_insensitively_and_bad_input() {
+    let email = unique_email("dup");
+    assert_eq!(app().json("POST", "/api/auth/register", None, &json!({"email": email, "password": PASSWORD})).status, 201);
+    app()
+        .json("POST", "/api/auth/register", None, &json!({"email": email.to_uppercase(), "password": PASSWORD}))
+        .problem(409);
+    let weak = app().json("POST", "/api/auth/register", None, &json!({"email": unique_email("weak"), "password": "short"}));
+    assert_eq!(weak.problem(422)["errors"][0]["field"], "password");
+    let bad = app().json("POST", "/api/auth/register", None, &json!({"email": "not-an-email", "password": PASSWORD}));
+    assert_eq!(bad.problem(422)["errors"][0]["field"], "email");
+    app()
+        .json("POST", "/api/auth/register", None, &json!({"email": unique_email("x"), "password": PASSWORD, "role": "admin"}))
+        .problem(422);
+}
+
+#[test]
+fn body_rules_apply_to_json_routes() {
+    let a = app();
+    a.call("POST", "/api/auth/register", &[("content-type", "text/plain")], b"{}").problem(415);
+    a.call("POST", "/api/auth/register", &[("content-type", "application/json")], b"{\"email\":").problem(400);
+    let big = format!("{{\"email\":\"a@b.test\",\"password\":\"{}\"}}", "x".repeat(70 * 1024));
+    a.call("POST", "/api/auth/register", &[("content-type", "application/json")], big.as_bytes()).problem(413);
+}
+
+#[test]
+fn password_grant_answers_in_oauth_shape_and_failures_alike() {
+    let t = app().login(&unique_email("grant"));
+    assert_eq!(t.access.split('.').count(), 3, "a JWT");
+    let r = app().call(
+        "POST",
+        "/api/auth/token",
+        &[("content-type", "application/json")],
+        json!({"grant_type": "password", "username": t.email, "password": PASSWORD}).to_string().as_bytes(),
+    );
+    assert_eq!(r.status, 200, "JSON body accepted too: {}", r.text());
+    let body = r.json();
+    assert_eq!(body["token_type"], "Bearer");
+    assert!(body["expires_in"].as_i64().unwrap() > 0);
+    assert!(body["scope"].as_str().unwrap().contains("read:books"));
+
+    let form = |user: &str, pw: &str| {
+        app().call(
+            "POST",
+            "/api/auth/token",
+            &[("content-type", "application/x-www-form-urlencoded")],
+            format!("grant_type=password&username={}&password={}", folio_blackbox::urlencode(user), pw).as_bytes(),
+        )
+    };
+    let wrong = form(&t.email, "wrong-password-123");
+    let unknown = form(&unique_email("nobody"), "wrong-password-123");
+    assert_eq!(wrong.status, unknown.status);
+    assert_eq!(wrong.json()["error"], "invalid_grant");
+    assert_eq!(unknown.json()["error"], "invalid_grant");
+    assert_eq!(wrong.json()["detail"], unknown.json()["detail"], "no account enumeration");
+}
+
+#[test]
+fn me_shows_account_and_claims() {
+    let t = app().login(&unique_email("me"));
+    let r = app().with_token("GET", "/api/auth/me", &t.access);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let body = r.json();
+    assert_eq!(body["account"]["email"], t.email.as_str());
+    for claim in ["iss", "sub", "aud", "iat", "nbf", "exp", "jti", "sid", "email", "role", "scope"] {
+        assert!(!body["claims"][claim].is_null(), "claim {claim} missing: {body}");
+    }
+}
+
+#[test]
+fn missing_and_bad_tokens_are_401_with_the_right_challenge() {
+    let r = app().get("/api/auth/me");
+    r.problem(401);
+    assert_eq!(r.header("www-authenticate"), Some("Bearer"));
+    for token in ["garbage", "a.b.c", "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0."] {
+        let r = app().with_token("GET", "/api/books", token);
+        r.problem(401);
+        assert_eq!(r.header("www-authenticate"), Some("Bearer error=\"invalid_token\""), "{token}");
+    }
+    // A real token with one character of its payload changed.
+    let t = app().login(&unique_email("tamper"));
+    let mut parts: Vec<String> = t.access.split('.').map(String::from).collect();
+    let flipped = if parts[1].ends_with('A') { 'B' } else { 'A' };
+    parts[1].pop();
+    parts[1].push(flipped);
+    app().with_token("GET", "/api/books", &parts.join(".")).problem(401);
+}
+
+#[test]
+fn refresh_rotates_and_reuse_revokes_the_session() {
+    let t = app().login(&unique_email("refresh"));
+    let refresh = |token: &str| {
+        app().call(
+            "POST",
+            "/api/auth/token",
+            &[("content-type", "application/x-www-form-urlencoded")],
+            format!("grant_type=refresh_token&refresh_token={}", folio_blackbox::urlencode(token)).as_bytes(),
+        )
+    };
+    let first = refresh(&t.refresh);
+    assert_eq!(first.status, 200, "{}", first.text());
+    let rotated = first.json();
+    let new_refresh = rotated["refresh_token"].as_str().unwrap().to_string();
+    let new_access = rotated["access_token"].as_str().unwrap().to_string();
+    assert_ne!(new_refresh, t.refresh);
+    assert_eq!(app().with_token("GET", "/api/books", &new_access).status, 200);
+    // Presenting the spent refresh token again is theft or a bug: the whole session goes.
+    let reuse = refresh(&t.refresh);
+    assert_eq!(reuse.status, 400);
+    assert_eq!(reuse.json()["error"], "invalid_grant");
+    app().with_token("GET", "/api/books", &new_access).problem(401);
+    assert_eq!(refresh(&new_refresh).status, 400);
+}
+
+#[test]
+fn logout_revokes_everywhere() {
+    let t = app().login(&unique_email("logout"));
+    assert_eq!(app().with_token("GET", "/api/reports", &t.access).status, 200);
+    assert_eq!(app().with_token("POST", "/api/auth/logout", &t.access).status, 204);
+    for path in ["/api/auth/me", "/api/books", "/api/reports", "/api/generator/runs"] {
+        app().with_token("GET", path, &t.access).problem(401);
+    }
+}
+
+#[test]
+fn introspection_reports_active_and_inactive_tokens() {
+    let t = app().login(&unique_email("intro"));
+    let r = app().json("POST", "/api/auth/introspect", None, &json!({"token": t.access}));
+    assert_eq!(r.status, 200, "{}", r.text());
+    let body = r.json();
+    assert_eq!(body["active"], true);
+    for member in ["sub", "scope", "exp", "iat", "sid"] {
+        assert!(!body[member].is_null(), "{member}: {body}");
+    }
+    let r = app().json("POST", "/api/auth/introspect", None, &json!({"token": "nonsense"}));
+    assert_eq!(r.json(), json!({"active": false}));
+    app().with_token("POST", "/api/auth/logout", &t.access);
+    let r = app().json("POST", "/api/auth/introspect", None, &json!({"token": t.access}));
+    assert_eq!(r.json()["active"], false);
+}
+
+#[test]
+fn sessions_are_listed_and_revocable_only_by_their_owner() {
+    let email = unique_email("sess");
+    let one = app().login(&email);
+    let two = app().password_grant(&email, PASSWORD);
+    let r = app().with_token("GET", "/api/auth/sessions", &one.access);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let items = r.json()["items"].as_array().unwrap().clone();
+    assert_eq!(items.len(), 2);
+    assert_eq!(items.iter().filter(|s| s["current"] == true).count(), 1);
+    let other = items.iter().find(|s| s["current"] == false).unwrap()["id"].as_str().unwrap().to_string();
+
+    let stranger = app().login(&unique_email("stranger"));
+    app().with_token("DELETE", &format!("/api/auth/sessions/{other}"), &stranger.access).problem(404);
+    assert_eq!(app().with_token("DELETE", &format!("/api/auth/sessions/{other}"), &one.access).status, 204);
+    app().with_token("GET", "/api/auth/me", &two.access).problem(401);
+    assert_eq!(app().with_token("GET", "/api/auth/me", &one.access).status, 200);
+}
+
+#[test]
+fn users_are_admin_only_and_disabling_revokes() {
+    let admin = app().admin();
+    let user = app().login(&unique_email("managed"));
+    let r = app().with_token("GET", "/api/auth/users", &user.access);
+    r.problem(403);
+    assert!(r.header("www-authenticate").unwrap_or("").contains("insufficient_scope"));
+    let r = app().with_token("GET", "/api/auth/users?limit=100", &admin.access);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(r.json()["items"].is_array());
+    let id = app().with_token("GET", "/api/auth/me", &user.access).json()["account"]["id"].as_str().unwrap().to_string();
+    let r = app().json("PATCH", &format!("/api/auth/users/{id}"), Some(&admin.access), &json!({"disabled": true}));
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["disabled"], true);
+    app().with_token("GET", "/api/books", &user.access).problem(401);
+    app().json("PATCH", "/api/auth/users/no-such-id", Some(&admin.access), &json!({"disabled": true})).problem(404);
+}
+
+#[test]
+fn a_reader_cannot_write() {
+    let reader = app().user_with_role("reader");
+    let r = app().json("POST", "/api/books", Some(&reader.access), &folio_blackbox::book_body("Nope"));
+    r.problem(403);
+    assert_eq!(r.header("www-authenticate"), Some("Bearer error=\"insufficient_scope\", scope=\"create:books\""));
+}
+
+#[test]
+fn jwks_and_discovery_describe_the_signing_keys() {
+    let jwks = app().get("/.well-known/jwks.json");
+    assert_eq!(jwks.status, 200);
+    let keys = jwks.json()["keys"].as_array().unwrap().clone();
+    assert!(!keys.is_empty());
+    for k in &keys {
+        assert_eq!(k["kty"], "OKP");
+        assert_eq!(k["crv"], "Ed25519");
+        assert!(k["kid"].is_string() && k["x"].is_string());
+        assert!(k.get("d").is_none(), "private key material in the JWKS");
+    }
+    let d = app().get("/.well-known/openid-configuration").json();
+    for member in ["issuer", "jwks_uri", "token_endpoint", "introspection_endpoint"] {
+        assert!(d[member].is_string(), "{member}: {d}");
+    }
+}
+
+#[test]
+fn repeated_failed_logins_are_throttled() {
+    let t = app().login(&unique_email("throttle"));
+    let mut throttled = None;
+    for _ in 0..30 {
+        let r = app().call(
+            "POST",
+            "/api/auth/token",
+            &[("content-type", "application/x-www-form-urlencoded")],
+            format!("grant_type=password&username={}&password=wrong-password-1", folio_blackbox::urlencode(&t.email))
+                .as_bytes(),
+        );
+        if r.status == 429 {
+            throttled = Some(r);
+            break;
+        }
+        assert_eq!(r.status, 400, "{}", r.text());
+    }
+    let r = throttled.expect("no 429 after 30 failed logins");
+    assert!(r.header("retry-after").and_then(|v| v.parse::<u64>().ok()).is_some());
+}
