@@ -68,6 +68,15 @@ impl<H: Copy> Router<H> {
         }
     }
 
+    /// Every `(method, pattern)` this router serves, e.g. to check the OpenAPI document.
+    pub fn routes(&self) -> Vec<(Method, String)> {
+        self.patterns
+            .iter()
+            .zip(&self.entries)
+            .flat_map(|(p, handlers)| handlers.iter().map(move |(m, _)| (m.clone(), p.clone())))
+            .collect()
+    }
+
     /// The methods a path supports, e.g. for `OPTIONS`; empty when the path is unknown.
     pub fn allowed_methods(&self, path: &str) -> Vec<Method> {
         self.inner.at(path).map(|m| allowed(&self.entries[*m.value])).unwrap_or_default()
@@ -108,6 +117,13 @@ mod tests {
         let (h, p) = r.find(&Method::DELETE, "/api/books/abc").unwrap();
         assert_eq!(h, 4);
         assert_eq!(p.get("id"), Some("abc"));
+    }
+
+    #[test]
+    fn lists_its_routes() {
+        let routes = router().routes();
+        assert_eq!(routes.len(), 4);
+        assert!(routes.contains(&(Method::DELETE, "/api/books/{id}".to_string())));
     }
 
     #[test]
