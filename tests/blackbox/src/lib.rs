@@ -24,9 +24,145 @@ pub struct App {
     /// What serves it: `external`, `spin`, or `spin-test-host`.
     pub served_by: &'static str,
     agent: ureq::Agent,
-    // Held so the app lives as long as the test process; see `start`.
-    _guard: Option<Mutex<(Child, ChildStdin)>>,
+    // Held so the app lives as long as its owner; dropping the stdin end stops it (see `launch`).
+    _guard: Option<Guard>,
     _state: Option<tempfile::TempDir>,
+}
+
+/// How to start a private app instance (see [`Instance`]).
+#[derive(Debug, Clone, Default)]
+pub struct Launch {
+    /// A Spin runtime-config file (`--runtime-config-file`), e.g. to put the key-value store on Redis.
+    pub runtime_config: Option<PathBuf>,
+    /// Extra environment, e.g. `SPIN_VARIABLE_*`.
+    pub env: Vec<(String, String)>,
+}
+
+type Guard = Mutex<(Child, ChildStdin)>;
+
+/// Starts the app from this checkout with `state` as its state directory; returns its base URL,
+/// what serves it, and the guard whose drop stops it.
+fn launch(options: &Launch, state: &Path) -> Result<(String, &'static str, Guard), String> {
+    let root = repo_root();
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let manifest = root.join("spin.toml");
+    let spin = std::env::var_os("SPIN_BIN").map(PathBuf::from).or_else(|| find_on_path("spin"));
+    let (served_by, program, mut args): (&'static str, PathBuf, Vec<String>) = match spin {
+        Some(spin) => (
+            "spin",
+            spin,
+            vec![
+                "up".into(),
+                "--from".into(),
+                manifest.display().to_string(),
+                "--listen".into(),
+                listen.clone(),
+            ],
+        ),
+        None => {
+            let host = test_host_binary().ok_or(
+                "no spin binary (SPIN_BIN or PATH) and no test host build (FOLIO_TEST_HOST or \
+                 tools/spin-test-host/target/release/spin-test-host)",
+            )?;
+            let args =
+                vec!["--manifest".into(), manifest.display().to_string(), "--listen".into(), listen.clone()];
+            ("spin-test-host", host, args)
+        }
+    };
+    args.extend(["--state-dir".into(), state.display().to_string()]);
+    if let Some(rc) = &options.runtime_config {
+        args.extend(["--runtime-config-file".into(), rc.display().to_string()]);
+    }
+    let log_path = state.join(format!("app-{port}.log"));
+    let log = std::fs::File::create(&log_path).map_err(|e| e.to_string())?;
+    // The app runs under a tiny shell that stops it when our end of its stdin closes, which
+    // happens however this process exits: no orphaned servers after a failed run.
+    let mut child = Command::new("sh")
+        .env("SPIN_VARIABLE_ADMIN_EMAILS", ADMIN_EMAIL)
+        .envs(options.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .arg("-c")
+        .arg("\"$@\" & pid=$!; read _; kill $pid 2>/dev/null; wait $pid")
+        .arg("sh")
+        .arg(&program)
+        .args(&args)
+        .current_dir(&root)
+        .stdin(Stdio::piped())
+        .stdout(log.try_clone().map_err(|e| e.to_string())?)
+        .stderr(log)
+        .spawn()
+        .map_err(|e| format!("{}: {e}", program.display()))?;
+    let stdin = child.stdin.take().expect("piped stdin");
+    let guard = Mutex::new((child, stdin));
+    let base = format!("http://{listen}");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let probe = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(2)))
+            .build()
+            .new_agent()
+            .get(format!("{base}/api/health"))
+            .call();
+        if probe.is_ok() {
+            break;
+        }
+        let exited = guard.lock().map(|mut g| matches!(g.0.try_wait(), Ok(Some(_)))).unwrap_or(true);
+        if exited || Instant::now() > deadline {
+            let mut log = String::new();
+            let _ = std::fs::File::open(&log_path).and_then(|mut f| f.read_to_string(&mut log));
+            return Err(format!("{served_by} did not answer on {listen}; its log:\n{log}"));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    eprintln!("black-box suite: {base} served by {served_by} ({})", program.display());
+    Ok((base, served_by, guard))
+}
+
+fn stop(guard: Guard) {
+    if let Ok((mut child, stdin)) = guard.into_inner() {
+        drop(stdin);
+        let _ = child.wait();
+    }
+}
+
+/// A private app instance with its own state directory, which can be restarted over the same
+/// state, e.g. to prove that data survives a restart.
+pub struct Instance {
+    pub app: App,
+    options: Launch,
+    state: tempfile::TempDir,
+}
+
+impl Instance {
+    pub fn start(options: Launch) -> Instance {
+        let state = tempfile::tempdir().expect("state directory");
+        let (base, served_by, guard) = launch(&options, state.path()).unwrap_or_else(|e| panic!("{e}"));
+        let app = App { base, served_by, agent: App::agent(), _guard: Some(guard), _state: None };
+        Instance { app, options, state }
+    }
+
+    pub fn state_dir(&self) -> &Path {
+        self.state.path()
+    }
+
+    /// Stops the app and starts it again over the same state (on a new port).
+    pub fn restart(&mut self) {
+        if let Some(guard) = self.app._guard.take() {
+            stop(guard);
+        }
+        let (base, served_by, guard) =
+            launch(&self.options, self.state.path()).unwrap_or_else(|e| panic!("{e}"));
+        self.app = App { base, served_by, agent: App::agent(), _guard: Some(guard), _state: None };
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        if let Some(guard) = self.app._guard.take() {
+            stop(guard);
+        }
+    }
 }
 
 /// A response, fully read.
@@ -122,91 +258,9 @@ impl App {
             eprintln!("black-box suite: testing {base} (external)");
             return Ok(App { base, served_by: "external", agent: Self::agent(), _guard: None, _state: None });
         }
-        let root = repo_root();
         let state = tempfile::tempdir().map_err(|e| e.to_string())?;
-        let port = free_port();
-        let listen = format!("127.0.0.1:{port}");
-        let manifest = root.join("spin.toml");
-        let spin = std::env::var_os("SPIN_BIN").map(PathBuf::from).or_else(|| find_on_path("spin"));
-        let (served_by, program, args): (&'static str, PathBuf, Vec<String>) = match spin {
-            Some(spin) => (
-                "spin",
-                spin,
-                vec![
-                    "up".into(),
-                    "--from".into(),
-                    manifest.display().to_string(),
-                    "--listen".into(),
-                    listen.clone(),
-                    "--state-dir".into(),
-                    state.path().display().to_string(),
-                ],
-            ),
-            None => {
-                let host = test_host_binary().ok_or(
-                    "no spin binary (SPIN_BIN or PATH) and no test host build (FOLIO_TEST_HOST or \
-                     tools/spin-test-host/target/release/spin-test-host)",
-                )?;
-                (
-                    "spin-test-host",
-                    host,
-                    vec![
-                        "--manifest".into(),
-                        manifest.display().to_string(),
-                        "--listen".into(),
-                        listen.clone(),
-                        "--state-dir".into(),
-                        state.path().display().to_string(),
-                    ],
-                )
-            }
-        };
-        let log_path = state.path().join("app.log");
-        let log = std::fs::File::create(&log_path).map_err(|e| e.to_string())?;
-        // The app runs under a tiny shell that stops it when our end of its stdin closes, which
-        // happens however this process exits: no orphaned servers after a failed run.
-        let mut child = Command::new("sh")
-            .env("SPIN_VARIABLE_ADMIN_EMAILS", ADMIN_EMAIL)
-            .arg("-c")
-            .arg("\"$@\" & pid=$!; read _; kill $pid 2>/dev/null; wait $pid")
-            .arg("sh")
-            .arg(&program)
-            .args(&args)
-            .current_dir(&root)
-            .stdin(Stdio::piped())
-            .stdout(log.try_clone().map_err(|e| e.to_string())?)
-            .stderr(log)
-            .spawn()
-            .map_err(|e| format!("{}: {e}", program.display()))?;
-        let stdin = child.stdin.take().expect("piped stdin");
-        let app = App {
-            base: format!("http://{listen}"),
-            served_by,
-            agent: Self::agent(),
-            _guard: Some(Mutex::new((child, stdin))),
-            _state: None,
-        };
-        let deadline = Instant::now() + Duration::from_secs(120);
-        loop {
-            let probe = ureq::Agent::config_builder()
-                .http_status_as_error(false)
-                .timeout_global(Some(Duration::from_secs(2)))
-                .build()
-                .new_agent()
-                .get(format!("{}/api/health", app.base))
-                .call();
-            if probe.is_ok() {
-                break;
-            }
-            if Instant::now() > deadline {
-                let mut log = String::new();
-                let _ = std::fs::File::open(&log_path).and_then(|mut f| f.read_to_string(&mut log));
-                return Err(format!("{served_by} did not answer on {listen} within 120 s; its log:\n{log}"));
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        eprintln!("black-box suite: testing {} served by {served_by} ({})", app.base, program.display());
-        Ok(App { _state: Some(state), ..app })
+        let (base, served_by, guard) = launch(&Launch::default(), state.path())?;
+        Ok(App { base, served_by, agent: Self::agent(), _guard: Some(guard), _state: Some(state) })
     }
 
     /// Sends a request built with the `http` crate; the path is relative to the base URL.
@@ -270,18 +324,25 @@ pub fn unique_email(prefix: &str) -> String {
 impl App {
     /// Registers `email` (tolerating an existing account) and signs in with the password grant.
     pub fn login(&self, email: &str) -> Tokens {
-        let r = self.json("POST", "/api/auth/register", None, &serde_json::json!({"email": email, "password": PASSWORD}));
+        let r = self.json(
+            "POST",
+            "/api/auth/register",
+            None,
+            &serde_json::json!({"email": email, "password": PASSWORD}),
+        );
         assert!(r.status == 201 || r.status == 409, "register {email}: {} {}", r.status, r.text());
         self.password_grant(email, PASSWORD)
     }
 
     pub fn password_grant(&self, email: &str, password: &str) -> Tokens {
-        let body = format!(
-            "grant_type=password&username={}&password={}",
-            urlencode(email),
-            urlencode(password)
+        let body =
+            format!("grant_type=password&username={}&password={}", urlencode(email), urlencode(password));
+        let r = self.call(
+            "POST",
+            "/api/auth/token",
+            &[("content-type", "application/x-www-form-urlencoded")],
+            body.as_bytes(),
         );
-        let r = self.call("POST", "/api/auth/token", &[("content-type", "application/x-www-form-urlencoded")], body.as_bytes());
         assert_eq!(r.status, 200, "token for {email}: {}", r.text());
         let t = r.json();
         Tokens {
@@ -307,7 +368,12 @@ impl App {
         let admin = self.admin();
         let me = self.with_token("GET", "/api/auth/me", &first.access).json();
         let id = me["account"]["id"].as_str().expect("account id").to_string();
-        let r = self.json("PATCH", &format!("/api/auth/users/{id}"), Some(&admin.access), &serde_json::json!({"role": role}));
+        let r = self.json(
+            "PATCH",
+            &format!("/api/auth/users/{id}"),
+            Some(&admin.access),
+            &serde_json::json!({"role": role}),
+        );
         assert_eq!(r.status, 200, "set role: {}", r.text());
         // Scopes are fixed in a token: sign in again for one that carries the new role.
         self.password_grant(&email, PASSWORD)
@@ -338,7 +404,11 @@ pub fn unique_isbn() -> String {
     let seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_micros() as u64;
     let body = (seed.wrapping_mul(31).wrapping_add(N.fetch_add(1, Ordering::SeqCst) * 7919)) % 1_000_000_000;
     let digits = format!("978{body:09}");
-    let sum: u32 = digits.chars().enumerate().map(|(i, c)| c.to_digit(10).unwrap() * if i % 2 == 0 { 1 } else { 3 }).sum();
+    let sum: u32 = digits
+        .chars()
+        .enumerate()
+        .map(|(i, c)| c.to_digit(10).unwrap() * if i % 2 == 0 { 1 } else { 3 })
+        .sum();
     format!("{digits}{}", (10 - sum % 10) % 10)
 }
 

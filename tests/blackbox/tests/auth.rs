@@ -6,7 +6,12 @@ use serde_json::json;
 #[test]
 fn register_returns_the_account_without_secrets() {
     let email = unique_email("reg");
-    let r = app().json("POST", "/api/auth/register", None, &json!({"email": email, "password": PASSWORD, "name": "Reg"}));
+    let r = app().json(
+        "POST",
+        "/api/auth/register",
+        None,
+        &json!({"email": email, "password": PASSWORD, "name": "Reg"}),
+    );
     assert_eq!(r.status, 201, "{}", r.text());
     let body = r.json();
     assert_eq!(body["email"], email.as_str());
@@ -20,16 +25,39 @@ fn register_returns_the_account_without_secrets() {
 #[test]
 fn register_refuses_duplicates_case_insensitively_and_bad_input() {
     let email = unique_email("dup");
-    assert_eq!(app().json("POST", "/api/auth/register", None, &json!({"email": email, "password": PASSWORD})).status, 201);
+    assert_eq!(
+        app().json("POST", "/api/auth/register", None, &json!({"email": email, "password": PASSWORD})).status,
+        201
+    );
     app()
-        .json("POST", "/api/auth/register", None, &json!({"email": email.to_uppercase(), "password": PASSWORD}))
+        .json(
+            "POST",
+            "/api/auth/register",
+            None,
+            &json!({"email": email.to_uppercase(), "password": PASSWORD}),
+        )
         .problem(409);
-    let weak = app().json("POST", "/api/auth/register", None, &json!({"email": unique_email("weak"), "password": "short"}));
+    let weak = app().json(
+        "POST",
+        "/api/auth/register",
+        None,
+        &json!({"email": unique_email("weak"), "password": "short"}),
+    );
     assert_eq!(weak.problem(422)["errors"][0]["field"], "password");
-    let bad = app().json("POST", "/api/auth/register", None, &json!({"email": "not-an-email", "password": PASSWORD}));
+    let bad = app().json(
+        "POST",
+        "/api/auth/register",
+        None,
+        &json!({"email": "not-an-email", "password": PASSWORD}),
+    );
     assert_eq!(bad.problem(422)["errors"][0]["field"], "email");
     app()
-        .json("POST", "/api/auth/register", None, &json!({"email": unique_email("x"), "password": PASSWORD, "role": "admin"}))
+        .json(
+            "POST",
+            "/api/auth/register",
+            None,
+            &json!({"email": unique_email("x"), "password": PASSWORD, "role": "admin"}),
+        )
         .problem(422);
 }
 
@@ -37,9 +65,11 @@ fn register_refuses_duplicates_case_insensitively_and_bad_input() {
 fn body_rules_apply_to_json_routes() {
     let a = app();
     a.call("POST", "/api/auth/register", &[("content-type", "text/plain")], b"{}").problem(415);
-    a.call("POST", "/api/auth/register", &[("content-type", "application/json")], b"{\"email\":").problem(400);
+    a.call("POST", "/api/auth/register", &[("content-type", "application/json")], b"{\"email\":")
+        .problem(400);
     let big = format!("{{\"email\":\"a@b.test\",\"password\":\"{}\"}}", "x".repeat(70 * 1024));
-    a.call("POST", "/api/auth/register", &[("content-type", "application/json")], big.as_bytes()).problem(413);
+    a.call("POST", "/api/auth/register", &[("content-type", "application/json")], big.as_bytes())
+        .problem(413);
 }
 
 #[test]
@@ -63,7 +93,8 @@ fn password_grant_answers_in_oauth_shape_and_failures_alike() {
             "POST",
             "/api/auth/token",
             &[("content-type", "application/x-www-form-urlencoded")],
-            format!("grant_type=password&username={}&password={}", folio_blackbox::urlencode(user), pw).as_bytes(),
+            format!("grant_type=password&username={}&password={}", folio_blackbox::urlencode(user), pw)
+                .as_bytes(),
         )
     };
     let wrong = form(&t.email, "wrong-password-123");
@@ -187,12 +218,22 @@ fn users_are_admin_only_and_disabling_revokes() {
     let r = app().with_token("GET", "/api/auth/users?limit=100", &admin.access);
     assert_eq!(r.status, 200, "{}", r.text());
     assert!(r.json()["items"].is_array());
-    let id = app().with_token("GET", "/api/auth/me", &user.access).json()["account"]["id"].as_str().unwrap().to_string();
-    let r = app().json("PATCH", &format!("/api/auth/users/{id}"), Some(&admin.access), &json!({"disabled": true}));
+    let id = app().with_token("GET", "/api/auth/me", &user.access).json()["account"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = app().json(
+        "PATCH",
+        &format!("/api/auth/users/{id}"),
+        Some(&admin.access),
+        &json!({"disabled": true}),
+    );
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.json()["disabled"], true);
     app().with_token("GET", "/api/books", &user.access).problem(401);
-    app().json("PATCH", "/api/auth/users/no-such-id", Some(&admin.access), &json!({"disabled": true})).problem(404);
+    app()
+        .json("PATCH", "/api/auth/users/no-such-id", Some(&admin.access), &json!({"disabled": true}))
+        .problem(404);
 }
 
 #[test]
@@ -200,7 +241,10 @@ fn a_reader_cannot_write() {
     let reader = app().user_with_role("reader");
     let r = app().json("POST", "/api/books", Some(&reader.access), &folio_blackbox::book_body("Nope"));
     r.problem(403);
-    assert_eq!(r.header("www-authenticate"), Some("Bearer error=\"insufficient_scope\", scope=\"create:books\""));
+    assert_eq!(
+        r.header("www-authenticate"),
+        Some("Bearer error=\"insufficient_scope\", scope=\"create:books\"")
+    );
 }
 
 #[test]
@@ -230,8 +274,11 @@ fn repeated_failed_logins_are_throttled() {
             "POST",
             "/api/auth/token",
             &[("content-type", "application/x-www-form-urlencoded")],
-            format!("grant_type=password&username={}&password=wrong-password-1", folio_blackbox::urlencode(&t.email))
-                .as_bytes(),
+            format!(
+                "grant_type=password&username={}&password=wrong-password-1",
+                folio_blackbox::urlencode(&t.email)
+            )
+            .as_bytes(),
         );
         if r.status == 429 {
             throttled = Some(r);

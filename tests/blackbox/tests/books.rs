@@ -26,7 +26,12 @@ fn create_get_update_delete_with_etags() {
     assert_eq!(got.status, 200);
     assert_eq!(got.header("etag"), Some(etag.as_str()));
     let auth = format!("Bearer {token}");
-    let cached = app().call("GET", &format!("/api/books/{id}"), &[("authorization", &auth), ("if-none-match", &etag)], b"");
+    let cached = app().call(
+        "GET",
+        &format!("/api/books/{id}"),
+        &[("authorization", &auth), ("if-none-match", &etag)],
+        b"",
+    );
     assert_eq!(cached.status, 304);
 
     // A stale If-Match changes nothing.
@@ -50,14 +55,23 @@ fn create_get_update_delete_with_etags() {
     let patch = app().call(
         "PATCH",
         &format!("/api/books/{id}"),
-        &[("authorization", &auth), ("content-type", "application/merge-patch+json"), ("if-match", &new_etag)],
+        &[
+            ("authorization", &auth),
+            ("content-type", "application/merge-patch+json"),
+            ("if-match", &new_etag),
+        ],
         br#"{"pages": 400, "description": null}"#,
     );
     assert_eq!(patch.status, 200, "{}", patch.text());
     assert_eq!(patch.json()["pages"], 400);
     assert_eq!(patch.json()["title"], "Renamed");
 
-    let del = app().call("DELETE", &format!("/api/books/{id}"), &[("authorization", &auth), ("if-match", &new_etag)], b"");
+    let del = app().call(
+        "DELETE",
+        &format!("/api/books/{id}"),
+        &[("authorization", &auth), ("if-match", &new_etag)],
+        b"",
+    );
     assert_eq!(del.status, 412, "the PATCH made that ETag stale");
     assert_eq!(app().with_token("DELETE", &format!("/api/books/{id}"), &token).status, 204);
     app().with_token("GET", &format!("/api/books/{id}"), &token).problem(404);

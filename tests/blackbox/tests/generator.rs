@@ -13,7 +13,9 @@ fn preview_is_deterministic_and_writes_nothing() {
     let items = a.json()["items"].as_array().unwrap().clone();
     assert_eq!(items.len(), 5);
     for book in &items {
-        for field in ["title", "author", "genre", "isbn", "published_year", "pages", "price_cents", "language"] {
+        for field in
+            ["title", "author", "genre", "isbn", "published_year", "pages", "price_cents", "language"]
+        {
             assert!(!book[field].is_null(), "{field}: {book}");
         }
     }
@@ -27,7 +29,8 @@ fn preview_is_deterministic_and_writes_nothing() {
 #[test]
 fn runs_insert_books_with_unique_isbns_and_are_listed_newest_first() {
     let token = app().login(&unique_email("gen-run")).access;
-    let before = app().with_token("GET", "/api/books?count=true&limit=1", &token).json()["total"].as_i64().unwrap();
+    let before =
+        app().with_token("GET", "/api/books?count=true&limit=1", &token).json()["total"].as_i64().unwrap();
     let seed = 7_000_000 + (std::process::id() as i64);
     let mut run_ids = Vec::new();
     for _ in 0..2 {
@@ -41,10 +44,12 @@ fn runs_insert_books_with_unique_isbns_and_are_listed_newest_first() {
         assert!(run["elapsed_ms"].is_i64() && run["created_at"].is_string());
         run_ids.push(run["id"].as_str().unwrap().to_string());
     }
-    let after = app().with_token("GET", "/api/books?count=true&limit=1", &token).json()["total"].as_i64().unwrap();
+    let after =
+        app().with_token("GET", "/api/books?count=true&limit=1", &token).json()["total"].as_i64().unwrap();
     assert!(after >= before + 500, "{before} -> {after}");
     let runs = app().with_token("GET", "/api/generator/runs", &token).json();
-    let listed: Vec<&str> = runs["items"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
+    let listed: Vec<&str> =
+        runs["items"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
     let (first, second) = (
         listed.iter().position(|id| *id == run_ids[0]).unwrap(),
         listed.iter().position(|id| *id == run_ids[1]).unwrap(),
@@ -58,7 +63,12 @@ fn runs_insert_books_with_unique_isbns_and_are_listed_newest_first() {
 #[test]
 fn run_bounds_are_enforced() {
     let token = app().login(&unique_email("gen-bounds")).access;
-    for body in [json!({"count": 0}), json!({"count": 100001}), json!({"count": 5, "seed": 1.5}), json!({"count": 5, "x": 1})] {
+    for body in [
+        json!({"count": 0}),
+        json!({"count": 100001}),
+        json!({"count": 5, "seed": 1.5}),
+        json!({"count": 5, "x": 1}),
+    ] {
         app().json("POST", "/api/generator/runs", Some(&token), &body).problem(422);
     }
     let reader = app().user_with_role("reader");

@@ -1,0 +1,123 @@
+//! Data survives a restart of the app: SQLite and the key-value store live in files of the state
+//! directory (issue 3), or the key-value store lives in Redis, which outlives the app (issue 9).
+
+use std::{
+    net::TcpListener,
+    path::Path,
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use folio_blackbox::{book_body, unique_email, Instance, Launch};
+
+#[test]
+fn a_restart_keeps_accounts_sessions_and_books() {
+    let mut instance = Instance::start(Launch::default());
+    let email = unique_email("restart");
+    let tokens = instance.app.login(&email);
+    let created = instance.app.json("POST", "/api/books", Some(&tokens.access), &book_body("Survivor"));
+    assert_eq!(created.status, 201, "{}", created.text());
+    let id = created.json()["id"].as_str().unwrap().to_string();
+
+    instance.restart();
+    let app = &instance.app;
+    // The session (key-value store) and the book (SQLite) are still there.
+    let got = app.with_token("GET", &format!("/api/books/{id}"), &tokens.access);
+    assert_eq!(got.status, 200, "{}", got.text());
+    assert_eq!(got.json()["title"], "Survivor");
+    assert_eq!(app.password_grant(&email, folio_blackbox::PASSWORD).email, email);
+}
+
+/// A redis-server on a free loopback port, stopped on drop.
+struct Redis {
+    child: Child,
+    port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl Redis {
+    fn start() -> Redis {
+        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let dir = tempfile::tempdir().unwrap();
+        let child = Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .arg("--dir")
+            .arg(dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server is needed for this test (Debian package redis-server)");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "redis-server did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Redis { child, port, _dir: dir }
+    }
+
+    fn cli(&self, args: &[&str]) -> String {
+        let out = Command::new("redis-cli")
+            .args(["-p", &self.port.to_string()])
+            .args(args)
+            .output()
+            .expect("redis-cli");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn redis_runtime_config(dir: &Path, port: u16) -> std::path::PathBuf {
+    let path = dir.join("runtime-config.toml");
+    std::fs::write(
+        &path,
+        format!("[key_value_store.default]\ntype = \"redis\"\nurl = \"redis://127.0.0.1:{port}\"\n"),
+    )
+    .unwrap();
+    path
+}
+
+#[test]
+fn on_redis_sessions_revocation_and_report_cache_work_and_survive_an_app_restart() {
+    let redis = Redis::start();
+    let config_dir = tempfile::tempdir().unwrap();
+    let runtime_config = redis_runtime_config(config_dir.path(), redis.port);
+    let mut instance = Instance::start(Launch { runtime_config: Some(runtime_config), ..Launch::default() });
+
+    let email = unique_email("redis");
+    let keep = instance.app.login(&email);
+    let revoke = instance.app.password_grant(&email, folio_blackbox::PASSWORD);
+    assert_eq!(
+        instance.app.json("POST", "/api/books", Some(&keep.access), &book_body("On Redis")).status,
+        201
+    );
+    let report = instance.app.with_token("GET", "/api/reports/summary", &keep.access);
+    assert_eq!(report.status, 200, "{}", report.text());
+    let etag = report.header("etag").expect("report ETag").to_string();
+    let keys: i64 = redis.cli(&["DBSIZE"]).parse().unwrap();
+    assert!(keys > 0, "the key-value store is not on Redis: DBSIZE {keys}");
+
+    instance.restart();
+    let app = &instance.app;
+    // Sessions live in Redis: still valid after the restart; revocation is seen at once.
+    assert_eq!(app.with_token("GET", "/api/auth/me", &keep.access).status, 200);
+    assert_eq!(app.with_token("POST", "/api/auth/logout", &revoke.access).status, 204);
+    app.with_token("GET", "/api/books", &revoke.access).problem(401);
+    assert_eq!(app.with_token("GET", "/api/books", &keep.access).status, 200);
+    // The cached report is still current...
+    let auth = format!("Bearer {}", keep.access);
+    let cached =
+        app.call("GET", "/api/reports/summary", &[("authorization", &auth), ("if-none-match", &etag)], b"");
+    assert_eq!(cached.status, 304);
+    // ...until the catalogue changes.
+    assert_eq!(app.json("POST", "/api/books", Some(&keep.access), &book_body("Second")).status, 201);
+    let fresh =
+        app.call("GET", "/api/reports/summary", &[("authorization", &auth), ("if-none-match", &etag)], b"");
+    assert_eq!(fresh.status, 200);
+    assert_ne!(fresh.header("etag"), Some(etag.as_str()));
+}
