@@ -24,7 +24,6 @@ import json
 import os
 import platform
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -36,6 +35,9 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts"))
+from apphost import Server, call, host_argv, log, run  # noqa: E402
+
 CONCURRENCIES = (1, 16, 64)
 COMPONENTS = ("auth", "books", "generator", "reports", "ui", "baseline")
 
@@ -48,80 +50,6 @@ done = function(summary, latency, requests)
     latency:percentile(50), latency:percentile(99)))
 end
 """
-
-
-def log(message: str) -> None:
-    print(f"[bench] {message}", file=sys.stderr, flush=True)
-
-
-def run(cmd: list[str], **kw) -> None:
-    log(" ".join(cmd))
-    subprocess.run(cmd, check=True, cwd=kw.pop("cwd", ROOT), **kw)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    """An app under a host, on a loopback port, with its own state directory."""
-
-    def __init__(self, host: str, argv_for, manifest: Path, env: dict | None = None):
-        self.state = tempfile.mkdtemp(prefix="folio-bench-")
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.host = host
-        logf = open(Path(self.state) / "server.log", "wb")
-        argv = argv_for(manifest, f"127.0.0.1:{self.port}", self.state)
-        log(f"starting {host}: {' '.join(argv)}")
-        self.proc = subprocess.Popen(argv, cwd=ROOT, stdout=logf, stderr=logf, env={**os.environ, **(env or {})})
-        deadline = time.time() + 120
-        while time.time() < deadline:
-            try:
-                urllib.request.urlopen(self.base + "/", timeout=2)
-                return
-            except urllib.error.HTTPError:
-                return  # it answered
-            except Exception:
-                if self.proc.poll() is not None:
-                    break
-                time.sleep(0.1)
-        raise SystemExit(f"{host} did not start; see {self.state}/server.log")
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-        shutil.rmtree(self.state, ignore_errors=True)
-
-
-def call(base: str, method: str, path: str, body=None, token=None, form=False, headers=None):
-    data = None
-    hdrs = dict(headers or {})
-    if body is not None:
-        if form:
-            data = urllib.parse.urlencode(body).encode()
-            hdrs["content-type"] = "application/x-www-form-urlencoded"
-        else:
-            data = json.dumps(body).encode()
-            hdrs["content-type"] = "application/json"
-    if token:
-        hdrs["authorization"] = f"Bearer {token}"
-    req = urllib.request.Request(base + path, data=data, method=method, headers=hdrs)
-    try:
-        with urllib.request.urlopen(req, timeout=600) as r:
-            raw = r.read()
-            return r.status, dict(r.headers), json.loads(raw) if raw and r.headers.get("content-type", "").endswith("json") else raw
-    except urllib.error.HTTPError as e:
-        raw = e.read()
-        try:
-            return e.code, dict(e.headers), json.loads(raw)
-        except ValueError:
-            return e.code, dict(e.headers), raw
 
 
 def wrk(url: str, connections: int, duration: int, method="GET", body: str | None = None, headers=None) -> dict:
@@ -241,9 +169,9 @@ def main() -> None:
             env={**os.environ, "CARGO_TARGET_DIR": str(host_target)})
     test_host = str(host_target / "release" / "spin-test-host")
     hosts = {"spin-test-host": lambda m, listen, state: [test_host, "--manifest", str(m), "--listen", listen, "--state-dir", state]}
-    spin = os.environ.get("SPIN_BIN") or shutil.which("spin")
-    if spin:
-        hosts["spin up"] = lambda m, listen, state: [spin, "up", "--from", str(m), "--listen", listen, "--state-dir", state]
+    name, spin_argv = host_argv()
+    if name == "spin up":
+        hosts[name] = spin_argv
 
     sizes = {c: (ROOT / f"target/wasm32-wasip2/release/{c}.wasm").stat().st_size for c in COMPONENTS}
     results = {}

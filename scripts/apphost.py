@@ -1,0 +1,110 @@
+"""Starting the app (or any Spin manifest) for scripts: the test host or `spin up` on a free
+loopback port with a fresh state directory, and a tiny JSON client. Used by bench/run.py and
+tests/schemathesis/run.py; the Rust black-box suite has its own harness (tests/blackbox)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def log(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def run(cmd: list[str], **kw) -> None:
+    log(" ".join(cmd))
+    subprocess.run(cmd, check=True, cwd=kw.pop("cwd", ROOT), **kw)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """An app under a host, on a loopback port, with its own state directory."""
+
+    def __init__(self, host: str, argv_for, manifest: Path, env: dict | None = None):
+        self.state = tempfile.mkdtemp(prefix="folio-bench-")
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.host = host
+        logf = open(Path(self.state) / "server.log", "wb")
+        argv = argv_for(manifest, f"127.0.0.1:{self.port}", self.state)
+        log(f"starting {host}: {' '.join(argv)}")
+        self.proc = subprocess.Popen(argv, cwd=ROOT, stdout=logf, stderr=logf, env={**os.environ, **(env or {})})
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            try:
+                urllib.request.urlopen(self.base + "/", timeout=2)
+                return
+            except urllib.error.HTTPError:
+                return  # it answered
+            except Exception:
+                if self.proc.poll() is not None:
+                    break
+                time.sleep(0.1)
+        raise SystemExit(f"{host} did not start; see {self.state}/server.log")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        shutil.rmtree(self.state, ignore_errors=True)
+
+
+def call(base: str, method: str, path: str, body=None, token=None, form=False, headers=None):
+    data = None
+    hdrs = dict(headers or {})
+    if body is not None:
+        if form:
+            data = urllib.parse.urlencode(body).encode()
+            hdrs["content-type"] = "application/x-www-form-urlencoded"
+        else:
+            data = json.dumps(body).encode()
+            hdrs["content-type"] = "application/json"
+    if token:
+        hdrs["authorization"] = f"Bearer {token}"
+    req = urllib.request.Request(base + path, data=data, method=method, headers=hdrs)
+    try:
+        with urllib.request.urlopen(req, timeout=600) as r:
+            raw = r.read()
+            return r.status, dict(r.headers), json.loads(raw) if raw and r.headers.get("content-type", "").endswith("json") else raw
+    except urllib.error.HTTPError as e:
+        raw = e.read()
+        try:
+            return e.code, dict(e.headers), json.loads(raw)
+        except ValueError:
+            return e.code, dict(e.headers), raw
+
+
+def host_argv(host_binary: str | None = None):
+    """How to start a manifest: `spin up` when SPIN_BIN or PATH has spin, else the test host."""
+    spin = os.environ.get("SPIN_BIN") or shutil.which("spin")
+    if spin:
+        return "spin up", lambda m, listen, state: [spin, "up", "--from", str(m), "--listen", listen, "--state-dir", state]
+    host = host_binary or test_host_binary()
+    return "spin-test-host", lambda m, listen, state: [host, "--manifest", str(m), "--listen", listen, "--state-dir", state]
+
+
+def test_host_binary() -> str:
+    if os.environ.get("FOLIO_TEST_HOST"):
+        return os.environ["FOLIO_TEST_HOST"]
+    target = Path(os.environ.get("FOLIO_HOST_TARGET_DIR", ROOT / "tools/spin-test-host/target"))
+    return str(target / "release" / "spin-test-host")
