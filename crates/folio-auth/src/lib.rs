@@ -1,19 +1,48 @@
 //! The `auth` component's handler: the token service (`/api/auth/...`, `/.well-known/...`),
 //! plus the app-wide `/api/health`, `/api/status` and `/api/openapi.json`.
+//!
+//! docs/auth.md describes the design: accounts and Argon2id, EdDSA access tokens vouched for by
+//! sessions in the key-value store, refresh-token rotation, key rotation, abuse limits.
 
-use folio_core::{health, router::Router, serve::serve, ApiResult, Host, Request, Response};
+pub mod accounts;
+pub mod issue;
+pub mod keys;
+pub mod limiter;
+pub mod password;
+pub mod role;
+pub mod routes;
+pub mod sessions;
+pub mod settings;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+use folio_core::{health, router::Params, router::Router, serve::serve, ApiResult, Host, Request, Response};
 use http::Method;
 
-type Route = fn(&Host, &Request) -> ApiResult;
+use routes::{introspect, register, sessions as own, token, users, well_known};
+
+type Route = fn(&Host, &Request, &Params) -> ApiResult;
 
 fn routes() -> Router<Route> {
-    Router::new().route(Method::GET, "/api/health", |host, _| Ok(health::health(host)))
+    Router::<Route>::new()
+        .route(Method::GET, "/api/health", |host, _, _| Ok(health::health(host)))
+        .route(Method::POST, "/api/auth/register", |h, r, _| register::register(h, r))
+        .route(Method::POST, "/api/auth/token", |h, r, _| token::token(h, r))
+        .route(Method::POST, "/api/auth/logout", |h, r, _| own::logout(h, r))
+        .route(Method::GET, "/api/auth/me", |h, r, _| own::me(h, r))
+        .route(Method::POST, "/api/auth/introspect", |h, r, _| introspect::introspect(h, r))
+        .route(Method::GET, "/api/auth/sessions", |h, r, _| own::list(h, r))
+        .route(Method::DELETE, "/api/auth/sessions/{id}", own::delete)
+        .route(Method::GET, "/api/auth/users", |h, r, _| users::list(h, r))
+        .route(Method::PATCH, "/api/auth/users/{id}", users::patch)
+        .route(Method::GET, "/.well-known/jwks.json", |h, r, _| well_known::jwks(h, r))
+        .route(Method::GET, "/.well-known/openid-configuration", |h, r, _| well_known::discovery(h, r))
 }
 
 /// Serves one request.
 pub fn handle(host: &Host, req: Request) -> Response {
     serve(host, req, |host, req| {
-        let (route, _params) = routes().find(req.method(), req.uri().path())?;
-        route(host, req)
+        let (route, params) = routes().find(req.method(), req.uri().path())?;
+        route(host, req, &params)
     })
 }

@@ -1,0 +1,237 @@
+//! Accounts in SQLite (`accounts`, migrations/0001_init.sql): lookups, creation with the
+//! first-account rule, paging and admin updates.
+
+use folio_core::{sql, ApiError, ApiResult, Row, Sql, Value};
+use serde_json::json;
+
+use crate::role::Role;
+
+/// An account row. `password_hash` never leaves this crate in a body or a log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub id: String,
+    pub email: String,
+    pub name: Option<String>,
+    pub password_hash: String,
+    pub role: Role,
+    pub disabled: bool,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl Account {
+    fn from_row(row: Row) -> ApiResult<Self> {
+        Ok(Self {
+            id: row.string("id"),
+            email: row.string("email"),
+            name: row.text("name").map(str::to_string),
+            password_hash: row.string("password_hash"),
+            role: Role::parse(&row.string("role"))
+                .ok_or_else(|| ApiError::Internal("accounts row with an unknown role".into()))?,
+            disabled: row.i64("disabled").unwrap_or(0) != 0,
+            created_at: row.string("created_at"),
+            updated_at: row.string("updated_at"),
+        })
+    }
+
+    /// The public view: no secret fields.
+    pub fn to_json(&self) -> serde_json::Value {
+        json!({
+            "id": self.id,
+            "email": self.email,
+            "name": self.name,
+            "role": self.role.as_str(),
+            "disabled": self.disabled,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+        })
+    }
+}
+
+const COLUMNS: &str = "id, email, name, password_hash, role, disabled, created_at, updated_at";
+
+/// The form uniqueness is checked on: trimmed and lower-cased (API.md: case-insensitive).
+pub fn normalize_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+/// A pragmatic address check: one `@`, a local part and a dotted domain, no spaces or control
+/// characters, within RFC 5321's lengths. Deliverability is not ours to prove.
+pub fn check_email(email: &str) -> Result<(), &'static str> {
+    let email = email.trim();
+    if email.len() > 254 {
+        return Err("must be at most 254 characters");
+    }
+    let Some((local, domain)) = email.split_once('@') else { return Err("must be an e-mail address") };
+    let bad_char = |c: char| c.is_whitespace() || c.is_control() || "<>()[]\\,;:\"@".contains(c);
+    let labels_ok = domain.split('.').count() >= 2
+        && domain.split('.').all(|l| !l.is_empty() && !l.starts_with('-') && !l.ends_with('-'));
+    if local.is_empty()
+        || local.len() > 64
+        || local.starts_with('.')
+        || local.ends_with('.')
+        || local.contains("..")
+        || local.chars().any(bad_char)
+        || domain.chars().any(|c| bad_char(c) || c == '_')
+        || !labels_ok
+    {
+        return Err("must be an e-mail address");
+    }
+    Ok(())
+}
+
+pub fn find_by_email(sql: &dyn Sql, normalized: &str) -> ApiResult<Option<Account>> {
+    let rows = sql.execute(
+        &format!("SELECT {COLUMNS} FROM accounts WHERE email_normalized = ?"),
+        &[Value::from(normalized)],
+    )?;
+    rows.first().map(Account::from_row).transpose()
+}
+
+pub fn find_by_id(sql: &dyn Sql, id: &str) -> ApiResult<Option<Account>> {
+    let rows = sql.execute(&format!("SELECT {COLUMNS} FROM accounts WHERE id = ?"), &[Value::from(id)])?;
+    rows.first().map(Account::from_row).transpose()
+}
+
+/// What a new account needs besides its role.
+pub struct NewAccount<'a> {
+    pub id: String,
+    pub email: &'a str,
+    pub name: Option<&'a str>,
+    pub password_hash: String,
+    pub now: String,
+}
+
+/// Creates an account. `role_for` picks the role from whether any account exists yet; it runs
+/// inside the same write transaction as the insert, so two concurrent first sign-ups cannot
+/// both become the "first account". `409` when the e-mail is taken.
+pub fn create(sql: &dyn Sql, new: NewAccount, role_for: impl FnOnce(bool) -> Role) -> ApiResult<Account> {
+    let normalized = normalize_email(new.email);
+    sql::transaction(sql, || {
+        let any = sql.execute("SELECT EXISTS (SELECT 1 FROM accounts) AS any", &[])?;
+        let exists = any.first().and_then(|r| r.i64("any")).unwrap_or(0) != 0;
+        let role = role_for(exists);
+        sql.execute(
+            "INSERT INTO accounts (id, email, email_normalized, name, password_hash, role, disabled, created_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)",
+            &[
+                Value::from(&new.id),
+                Value::from(new.email.trim()),
+                Value::from(&normalized),
+                Value::from(new.name),
+                Value::from(&new.password_hash),
+                Value::from(role.as_str()),
+                Value::from(&new.now),
+                Value::from(&new.now),
+            ],
+        )
+        .map_err(|e| {
+            if e.is_unique_violation() {
+                ApiError::Conflict("an account with this e-mail address already exists".into())
+            } else {
+                e.into()
+            }
+        })?;
+        Ok(Account {
+            id: new.id.clone(),
+            email: new.email.trim().to_string(),
+            name: new.name.map(str::to_string),
+            password_hash: new.password_hash.clone(),
+            role,
+            disabled: false,
+            created_at: new.now.clone(),
+            updated_at: new.now.clone(),
+        })
+    })
+}
+
+/// One page of accounts in creation order, after the `(created_at, id)` position `after`.
+pub fn page(sql: &dyn Sql, after: Option<(&str, &str)>, limit: usize) -> ApiResult<Vec<Account>> {
+    let fetch = Value::from(limit as i64);
+    let rows = match after {
+        Some((created_at, id)) => sql.execute(
+            &format!(
+                "SELECT {COLUMNS} FROM accounts WHERE (created_at, id) > (?, ?) ORDER BY created_at, id LIMIT ?"
+            ),
+            &[Value::from(created_at), Value::from(id), fetch],
+        )?,
+        None => sql.execute(&format!("SELECT {COLUMNS} FROM accounts ORDER BY created_at, id LIMIT ?"), &[fetch])?,
+    };
+    rows.iter().map(Account::from_row).collect()
+}
+
+/// Applies an admin's change. Refuses (`409`) a change that would leave no enabled admin, so
+/// the app cannot lock its administrators out. Runs in one write transaction.
+pub fn update(
+    sql: &dyn Sql,
+    id: &str,
+    role: Option<Role>,
+    disabled: Option<bool>,
+    now: &str,
+) -> ApiResult<(Account, Account)> {
+    sql::transaction(sql, || {
+        let before =
+            find_by_id(sql, id)?.ok_or_else(|| ApiError::NotFound("no account with this id".into()))?;
+        let after_role = role.unwrap_or(before.role);
+        let after_disabled = disabled.unwrap_or(before.disabled);
+        let was_active_admin = before.role == Role::Admin && !before.disabled;
+        let stays_active_admin = after_role == Role::Admin && !after_disabled;
+        if was_active_admin && !stays_active_admin {
+            let n =
+                sql.execute("SELECT COUNT(*) AS n FROM accounts WHERE role = 'admin' AND disabled = 0", &[])?;
+            if n.first().and_then(|r| r.i64("n")).unwrap_or(0) <= 1 {
+                return Err(ApiError::Conflict(
+                    "this is the last enabled admin account; make another admin first".into(),
+                ));
+            }
+        }
+        if after_role == before.role && after_disabled == before.disabled {
+            return Ok((before.clone(), before));
+        }
+        sql.execute(
+            "UPDATE accounts SET role = ?, disabled = ?, updated_at = ? WHERE id = ?",
+            &[
+                Value::from(after_role.as_str()),
+                Value::from(after_disabled),
+                Value::from(now),
+                Value::from(id),
+            ],
+        )?;
+        let after = Account {
+            role: after_role,
+            disabled: after_disabled,
+            updated_at: now.to_string(),
+            ..before.clone()
+        };
+        Ok((before, after))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn email_rules() {
+        for ok in ["a@example.com", "A.B+tag@Sub.Example.org", "  x@y.io  "] {
+            assert!(check_email(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            "a",
+            "a@",
+            "@b.com",
+            "a@b",
+            "a b@c.com",
+            "a@b..com",
+            "a@@b.com",
+            ".a@b.com",
+            "a@-b.com",
+            "a@b_c.com",
+        ] {
+            assert!(check_email(bad).is_err(), "{bad}");
+        }
+        assert!(check_email(&format!("{}@example.com", "a".repeat(65))).is_err());
+        assert_eq!(normalize_email("  Ann@Example.COM "), "ann@example.com");
+    }
+}

@@ -1,0 +1,236 @@
+//! Issuing tokens: access tokens (EdDSA JWTs), refresh tokens (opaque), and the session record
+//! that vouches for them.
+
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
+use folio_core::{ApiError, ApiResult, Host};
+use folio_tokens::{
+    digest,
+    session::{self, RefreshStatus, Session},
+};
+use http::StatusCode;
+use serde_json::json;
+
+use crate::{accounts::Account, keys, role::Role, sessions, settings::AuthSettings};
+
+/// What the token endpoint returns.
+#[derive(Debug, Clone)]
+pub struct Issued {
+    pub access_token: String,
+    pub expires_in: i64,
+    pub refresh_token: String,
+    pub scope: String,
+    pub session_id: String,
+}
+
+impl Issued {
+    /// RFC 6749 §5.1 body.
+    pub fn to_json(&self) -> serde_json::Value {
+        json!({
+            "access_token": self.access_token,
+            "token_type": "Bearer",
+            "expires_in": self.expires_in,
+            "refresh_token": self.refresh_token,
+            "scope": self.scope,
+        })
+    }
+}
+
+pub fn oauth(status: StatusCode, error: &'static str, description: &str) -> ApiError {
+    ApiError::OAuth { status, error, description: description.to_string() }
+}
+
+fn invalid_grant(description: &str) -> ApiError {
+    oauth(StatusCode::BAD_REQUEST, "invalid_grant", description)
+}
+
+/// The scopes to grant: the role's, or the requested subset of them (`invalid_scope` when a
+/// requested scope is not the role's). Kept in the role table's order.
+pub fn granted_scope(role: Role, requested: Option<&str>) -> ApiResult<String> {
+    let own = role.scopes();
+    let Some(requested) = requested.map(str::trim).filter(|r| !r.is_empty()) else {
+        return Ok(own.join(" "));
+    };
+    let wanted: Vec<&str> = requested.split_whitespace().collect();
+    if let Some(extra) = wanted.iter().find(|w| !own.contains(w)) {
+        return Err(oauth(
+            StatusCode::BAD_REQUEST,
+            "invalid_scope",
+            &format!("the scope {extra} is not available to this account"),
+        ));
+    }
+    Ok(own.iter().filter(|s| wanted.contains(s)).copied().collect::<Vec<_>>().join(" "))
+}
+
+/// What one access token asserts.
+struct Grant<'a> {
+    account: &'a Account,
+    session_id: &'a str,
+    scope: &'a str,
+    now: i64,
+    exp: i64,
+}
+
+/// Signs an access token (compact JWS, `alg: EdDSA`, `kid`) for the session.
+fn mint_access(host: &Host, settings: &AuthSettings, key: &keys::SigningKey, grant: &Grant) -> String {
+    let header = json!({"alg": "EdDSA", "typ": "JWT", "kid": key.kid});
+    let claims = json!({
+        "iss": settings.tokens.issuer,
+        "sub": grant.account.id,
+        "aud": settings.tokens.audience,
+        "iat": grant.now,
+        "nbf": grant.now,
+        "exp": grant.exp,
+        "jti": host.new_id(),
+        "sid": grant.session_id,
+        "email": grant.account.email,
+        "role": grant.account.role.as_str(),
+        "scope": grant.scope,
+    });
+    let encode =
+        |v: &serde_json::Value| URL_SAFE_NO_PAD.encode(serde_json::to_vec(v).expect("claims serialize"));
+    let signing_input = format!("{}.{}", encode(&header), encode(&claims));
+    let signature = key.sign(host, signing_input.as_bytes());
+    format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(signature))
+}
+
+/// A refresh token: `{account}.{session}.{32 random bytes}`. The ids say which record to check;
+/// only the record's SHA-256 of the whole token can make it valid.
+fn new_refresh_token(host: &Host, account_id: &str, session_id: &str) -> String {
+    let mut secret = [0u8; 32];
+    host.random.fill(&mut secret);
+    format!("{account_id}.{session_id}.{}", URL_SAFE_NO_PAD.encode(secret))
+}
+
+fn parse_refresh_token(token: &str) -> Option<(&str, &str)> {
+    let mut parts = token.split('.');
+    let (Some(account), Some(sid), Some(secret), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return None;
+    };
+    (session::is_id(account) && session::is_id(sid) && secret.len() == 43).then_some((account, sid))
+}
+
+/// Starts a session for a signed-in account and issues its first tokens.
+pub fn start_session(
+    host: &Host,
+    settings: &AuthSettings,
+    account: &Account,
+    requested_scope: Option<&str>,
+) -> ApiResult<Issued> {
+    let scope = granted_scope(account.role, requested_scope)?;
+    let key = keys::active(host, settings)?;
+    let now_ms = host.clock.now_ms();
+    let now = host.clock.now_secs();
+    let session_id = host.new_id();
+    let refresh_token = new_refresh_token(host, &account.id, &session_id);
+    let mut record = Session {
+        id: session_id.clone(),
+        account_id: account.id.clone(),
+        created_at_ms: now_ms,
+        last_used_at_ms: now_ms,
+        expires_at: now + settings.refresh_ttl_secs,
+        requested_scope: requested_scope.map(str::trim).filter(|s| !s.is_empty()).map(str::to_string),
+        refresh_hash: digest::fingerprint(refresh_token.as_bytes()),
+        spent_refresh: Vec::new(),
+        access: Vec::new(),
+    };
+    let exp = (now + settings.access_ttl_secs).min(record.expires_at);
+    let grant = Grant { account, session_id: &session_id, scope: &scope, now, exp };
+    let access_token = mint_access(host, settings, &key, &grant);
+    record.vouch(&access_token, exp, now);
+    session::save(host.kv, &record)?;
+    sessions::add(host, &account.id, &session_id, now)?;
+    Ok(Issued { access_token, expires_in: exp - now, refresh_token, scope, session_id })
+}
+
+/// The refresh-token grant: rotates the refresh token and issues a new access token with the
+/// account's current role. A spent refresh token revokes the whole session (RFC 6819 §5.2.2.3).
+pub fn refresh(host: &Host, settings: &AuthSettings, presented: &str) -> ApiResult<Issued> {
+    const REFUSED: &str = "the refresh token is not valid";
+    let (account_id, session_id) = parse_refresh_token(presented).ok_or_else(|| invalid_grant(REFUSED))?;
+    let now = host.clock.now_secs();
+    let Some(mut record) = session::load(host.kv, account_id, session_id)? else {
+        return Err(invalid_grant(REFUSED));
+    };
+    if !record.is_live(now) {
+        sessions::revoke(host, account_id, session_id)?;
+        return Err(invalid_grant("the refresh token has expired"));
+    }
+    match record.refresh_status(presented) {
+        RefreshStatus::Current => {}
+        RefreshStatus::Spent => {
+            sessions::revoke(host, account_id, session_id)?;
+            eprintln!(
+                "{}",
+                json!({"level": "warn", "event": "refresh_token_reused", "account": account_id, "session": session_id})
+            );
+            return Err(invalid_grant("the refresh token was already used; the session has been revoked"));
+        }
+        RefreshStatus::Unknown => return Err(invalid_grant(REFUSED)),
+    }
+    let account = match crate::accounts::find_by_id(host.sql, account_id)? {
+        Some(a) if !a.disabled => a,
+        _ => {
+            sessions::revoke(host, account_id, session_id)?;
+            return Err(invalid_grant(REFUSED));
+        }
+    };
+    // The role may have changed since sign-in: grant what it allows now, within the request.
+    let scope = granted_scope(account.role, None)?;
+    let scope = match &record.requested_scope {
+        Some(requested) => {
+            let wanted: Vec<&str> = requested.split_whitespace().collect();
+            scope.split(' ').filter(|s| wanted.contains(s)).collect::<Vec<_>>().join(" ")
+        }
+        None => scope,
+    };
+    let key = keys::active(host, settings)?;
+    let refresh_token = new_refresh_token(host, account_id, session_id);
+    record.rotate_refresh(digest::fingerprint(refresh_token.as_bytes()));
+    record.last_used_at_ms = host.clock.now_ms();
+    record.expires_at = now + settings.refresh_ttl_secs;
+    let exp = (now + settings.access_ttl_secs).min(record.expires_at);
+    let grant = Grant { account: &account, session_id, scope: &scope, now, exp };
+    let access_token = mint_access(host, settings, &key, &grant);
+    record.vouch(&access_token, exp, now);
+    session::save(host.kv, &record)?;
+    Ok(Issued {
+        access_token,
+        expires_in: exp - now,
+        refresh_token,
+        scope,
+        session_id: session_id.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scopes_are_the_roles_or_a_subset() {
+        assert_eq!(granted_scope(Role::Reader, None).unwrap(), "read:books read:reports");
+        assert_eq!(granted_scope(Role::Editor, Some("  ")).unwrap(), Role::Editor.scopes().join(" "));
+        assert_eq!(
+            granted_scope(Role::Admin, Some("admin:users read:books")).unwrap(),
+            "read:books admin:users"
+        );
+        match granted_scope(Role::Reader, Some("read:books create:books")) {
+            Err(ApiError::OAuth { error: "invalid_scope", .. }) => {}
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn refresh_tokens_parse_only_in_their_shape() {
+        let a = "a".repeat(26);
+        let s = "b".repeat(26);
+        let secret = "c".repeat(43);
+        assert_eq!(parse_refresh_token(&format!("{a}.{s}.{secret}")), Some((a.as_str(), s.as_str())));
+        assert!(parse_refresh_token(&format!("{a}.{s}")).is_none());
+        assert!(parse_refresh_token(&format!("{a}.{s}.{secret}.x")).is_none());
+        assert!(parse_refresh_token(&format!("{a}.{s}.short")).is_none());
+        assert!(parse_refresh_token(&format!("A{}.{s}.{secret}", &a[1..])).is_none());
+    }
+}

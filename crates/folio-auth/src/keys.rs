@@ -1,0 +1,305 @@
+//! Signing keys: which Ed25519 key signs now, and which public keys the JWKS publishes.
+//!
+//! The key comes from the secret variable `signing_key` when it is set (PKCS#8 PEM, or base64 of
+//! the 32-byte seed or of seed‖public key). Otherwise the app generates one on first use from
+//! the host's Random port and keeps it in SQLite (`auth_signing_keys`, migrations/0003): the
+//! row's `generated_slot` is UNIQUE, so when two first requests race, both `INSERT OR IGNORE`,
+//! one row wins and both sign with the winner.
+//!
+//! Rotation: whenever the key that signs changes (a new `signing_key`, or the generated key's
+//! slot cleared), the previous key's row gets `retired_at`; its public key stays in the JWKS for
+//! one access-token lifetime (plus leeway) after that, then the row is deleted. docs/auth.md has
+//! the procedure.
+
+use base64::{
+    engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD},
+    Engine as _,
+};
+use ed25519_compact::{KeyPair, Noise, PublicKey, Seed};
+use folio_core::{ApiError, ApiResult, Host, Row, Sql, Value};
+use folio_tokens::{digest, settings::LEEWAY_SECS};
+use serde_json::json;
+
+use crate::settings::AuthSettings;
+
+/// The key that signs tokens now.
+pub struct SigningKey {
+    pub kid: String,
+    key_pair: KeyPair,
+}
+
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print key material.
+        f.debug_struct("SigningKey").field("kid", &self.kid).finish_non_exhaustive()
+    }
+}
+
+impl SigningKey {
+    fn from_seed(seed: [u8; 32]) -> Self {
+        let key_pair = KeyPair::from_seed(Seed::new(seed));
+        Self { kid: thumbprint(&key_pair.pk[..]), key_pair }
+    }
+
+    pub fn public_key(&self) -> [u8; 32] {
+        *self.key_pair.pk
+    }
+
+    /// Signs `message` (the JWS signing input). The hedging noise comes from the host's Random
+    /// port, not from the OS, so Wasm builds draw randomness only through the port.
+    pub fn sign(&self, host: &Host, message: &[u8]) -> [u8; 64] {
+        let mut noise = [0u8; Noise::BYTES];
+        host.random.fill(&mut noise);
+        *self.key_pair.sk.sign(message, Some(Noise::new(noise)))
+    }
+}
+
+/// A public key the JWKS publishes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishedKey {
+    pub kid: String,
+    pub public_key: Vec<u8>,
+    pub retired_at: Option<i64>,
+}
+
+impl PublishedKey {
+    /// The RFC 8037 JWK.
+    pub fn to_jwk(&self) -> serde_json::Value {
+        json!({
+            "kty": "OKP",
+            "crv": "Ed25519",
+            "x": URL_SAFE_NO_PAD.encode(&self.public_key),
+            "kid": self.kid,
+            "use": "sig",
+            "alg": "EdDSA",
+        })
+    }
+}
+
+/// The RFC 7638 JWK thumbprint of an Ed25519 public key: the key id.
+pub fn thumbprint(public_key: &[u8]) -> String {
+    // Members in lexicographic order, no whitespace (RFC 7638 §3.2, RFC 8037 §2).
+    let canonical =
+        format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{}"}}"#, URL_SAFE_NO_PAD.encode(public_key));
+    digest::fingerprint(canonical.as_bytes())
+}
+
+/// Reads the `signing_key` variable: PKCS#8 PEM, or base64 (either alphabet) of the 32-byte seed
+/// or of the 64-byte seed followed by its public key.
+pub fn parse_configured(text: &str) -> Result<[u8; 32], &'static str> {
+    let text = text.trim();
+    if text.starts_with("-----BEGIN") {
+        let pair = jwt_simple::prelude::Ed25519KeyPair::from_pem(text)
+            .map_err(|_| "signing_key is not an Ed25519 PKCS#8 PEM key")?;
+        let bytes = pair.to_bytes();
+        return bytes[..32].try_into().map_err(|_| "signing_key is not an Ed25519 key");
+    }
+    let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    let raw = [STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD]
+        .iter()
+        .find_map(|engine| engine.decode(&compact).ok())
+        .ok_or("signing_key is neither PEM nor base64")?;
+    match raw.len() {
+        32 => Ok(raw.try_into().expect("32 bytes")),
+        64 => {
+            let pair = KeyPair::from_slice(&raw).map_err(|_| "signing_key is not an Ed25519 key pair")?;
+            pair.validate().map_err(|_| "signing_key's public half does not match its seed")?;
+            Ok(raw[..32].try_into().expect("32 bytes"))
+        }
+        _ => Err("signing_key must hold a 32-byte Ed25519 seed"),
+    }
+}
+
+#[derive(Debug, Clone)]
+struct KeyRow {
+    kid: String,
+    public_key: String,
+    private_seed: Option<String>,
+    generated_slot: bool,
+    created_at: i64,
+    retired_at: Option<i64>,
+}
+
+impl KeyRow {
+    fn from_row(row: Row) -> Self {
+        Self {
+            kid: row.string("kid"),
+            public_key: row.string("public_key"),
+            private_seed: row.text("private_seed").map(str::to_string),
+            generated_slot: row.i64("generated_slot") == Some(1),
+            created_at: row.i64("created_at").unwrap_or(0),
+            retired_at: row.i64("retired_at"),
+        }
+    }
+}
+
+fn load_rows(sql: &dyn Sql) -> ApiResult<Vec<KeyRow>> {
+    let rows = sql.execute(
+        "SELECT kid, public_key, private_seed, generated_slot, created_at, retired_at FROM auth_signing_keys",
+        &[],
+    )?;
+    Ok(rows.iter().map(KeyRow::from_row).collect())
+}
+
+fn seed_of(row: &KeyRow) -> ApiResult<[u8; 32]> {
+    row.private_seed
+        .as_deref()
+        .and_then(|s| URL_SAFE_NO_PAD.decode(s).ok())
+        .and_then(|b| <[u8; 32]>::try_from(b).ok())
+        .ok_or_else(|| ApiError::Internal("generated signing key row without a usable seed".into()))
+}
+
+/// The key that signs now, made current in the table (retiring any other) when needed.
+pub fn active(host: &Host, settings: &AuthSettings) -> ApiResult<SigningKey> {
+    let now = host.clock.now_secs();
+    let mut rows = load_rows(host.sql)?;
+    let key = match &settings.signing_key {
+        Some(text) => {
+            let key = SigningKey::from_seed(
+                parse_configured(text).map_err(|m| ApiError::Internal(format!("config: {m}")))?,
+            );
+            match rows.iter().find(|r| r.kid == key.kid) {
+                None => {
+                    host.sql.execute(
+                        "INSERT OR IGNORE INTO auth_signing_keys (kid, public_key, source, created_at)
+                         VALUES (?, ?, 'configured', ?)",
+                        &[
+                            Value::from(&key.kid),
+                            Value::from(URL_SAFE_NO_PAD.encode(key.public_key())),
+                            Value::from(now),
+                        ],
+                    )?;
+                }
+                Some(r) if r.retired_at.is_some() => unretire(host.sql, &key.kid)?,
+                Some(_) => {}
+            }
+            key
+        }
+        None => match rows.iter().find(|r| r.generated_slot) {
+            Some(row) => {
+                let key = SigningKey::from_seed(seed_of(row)?);
+                if row.retired_at.is_some() {
+                    unretire(host.sql, &key.kid)?;
+                }
+                key
+            }
+            None => {
+                let mut seed = [0u8; 32];
+                host.random.fill(&mut seed);
+                let candidate = SigningKey::from_seed(seed);
+                host.sql.execute(
+                    "INSERT OR IGNORE INTO auth_signing_keys (kid, public_key, private_seed, generated_slot, source, created_at)
+                     VALUES (?, ?, ?, 1, 'generated', ?)",
+                    &[
+                        Value::from(&candidate.kid),
+                        Value::from(URL_SAFE_NO_PAD.encode(candidate.public_key())),
+                        Value::from(URL_SAFE_NO_PAD.encode(seed)),
+                        Value::from(now),
+                    ],
+                )?;
+                // Whoever won the race, everyone signs with the row that is there now.
+                rows = load_rows(host.sql)?;
+                let winner = rows
+                    .iter()
+                    .find(|r| r.generated_slot)
+                    .ok_or_else(|| ApiError::Internal("generated signing key vanished".into()))?;
+                let key = SigningKey::from_seed(seed_of(winner)?);
+                if winner.kid == candidate.kid {
+                    eprintln!(
+                        "{}",
+                        json!({"level": "info", "event": "signing_key_generated", "kid": key.kid})
+                    );
+                }
+                key
+            }
+        },
+    };
+    if rows.iter().any(|r| r.kid != key.kid && r.retired_at.is_none()) {
+        host.sql.execute(
+            "UPDATE auth_signing_keys SET retired_at = ? WHERE kid != ? AND retired_at IS NULL",
+            &[Value::from(now), Value::from(&key.kid)],
+        )?;
+        eprintln!("{}", json!({"level": "info", "event": "signing_key_rotated", "kid": key.kid}));
+    }
+    Ok(key)
+}
+
+fn unretire(sql: &dyn Sql, kid: &str) -> ApiResult<()> {
+    sql.execute("UPDATE auth_signing_keys SET retired_at = NULL WHERE kid = ?", &[Value::from(kid)])?;
+    Ok(())
+}
+
+/// Every public key a verifier may still meet: the active one and those retired less than one
+/// access-token lifetime (plus leeway) ago. Older rows are deleted here, seeds included.
+pub fn published(host: &Host, settings: &AuthSettings) -> ApiResult<Vec<PublishedKey>> {
+    active(host, settings)?;
+    let now = host.clock.now_secs();
+    let horizon = settings.access_ttl_secs + LEEWAY_SECS;
+    let rows = load_rows(host.sql)?;
+    if rows.iter().any(|r| r.retired_at.is_some_and(|t| t + horizon <= now)) {
+        host.sql.execute(
+            "DELETE FROM auth_signing_keys WHERE retired_at IS NOT NULL AND retired_at + ? <= ?",
+            &[Value::from(horizon), Value::from(now)],
+        )?;
+    }
+    let mut keys: Vec<(i64, PublishedKey)> = rows
+        .into_iter()
+        .filter(|r| r.retired_at.is_none_or(|t| t + horizon > now))
+        .filter_map(|r| {
+            let public_key = URL_SAFE_NO_PAD.decode(&r.public_key).ok().filter(|k| k.len() == 32)?;
+            Some((r.created_at, PublishedKey { kid: r.kid, public_key, retired_at: r.retired_at }))
+        })
+        .collect();
+    // The signing key first, then the most recently retired.
+    keys.sort_by_key(|(created, k)| (k.retired_at.is_some(), -k.retired_at.unwrap_or(0), -created));
+    Ok(keys.into_iter().map(|(_, k)| k).collect())
+}
+
+/// The published key with this id, for introspection.
+pub fn find_published(host: &Host, settings: &AuthSettings, kid: &str) -> ApiResult<Option<PublicKey>> {
+    Ok(published(host, settings)?
+        .into_iter()
+        .find(|k| k.kid == kid)
+        .and_then(|k| PublicKey::from_slice(&k.public_key).ok()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thumbprint_matches_rfc8037_example() {
+        // RFC 8037 Appendix A.3: the thumbprint of the Appendix A.2 public key.
+        let x = URL_SAFE_NO_PAD.decode("11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo").unwrap();
+        assert_eq!(thumbprint(&x), "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k");
+    }
+
+    #[test]
+    fn reads_a_pkcs8_pem_key_as_openssl_writes_it() {
+        // RFC 8410 §10.3's example private key (the format `openssl genpkey -algorithm ed25519`
+        // writes) and its public key from §10.1.
+        let pem = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEINTuctv5E1hK1bbY8fdp+K06/nwoy/HU++CXqI9EdVhC\n-----END PRIVATE KEY-----\n";
+        let key = SigningKey::from_seed(parse_configured(pem).unwrap());
+        assert_eq!(URL_SAFE_NO_PAD.encode(key.public_key()), "Gb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE");
+    }
+
+    #[test]
+    fn parses_configured_keys_in_every_documented_form() {
+        // RFC 8037 Appendix A.1 private key `d` and its public key `x`.
+        let d = URL_SAFE_NO_PAD.decode("nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A").unwrap();
+        let x = URL_SAFE_NO_PAD.decode("11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo").unwrap();
+        let seed: [u8; 32] = d.clone().try_into().unwrap();
+        assert_eq!(parse_configured(&STANDARD.encode(&d)).unwrap(), seed);
+        assert_eq!(parse_configured(&URL_SAFE_NO_PAD.encode(&d)).unwrap(), seed);
+        let both = [d.clone(), x.clone()].concat();
+        assert_eq!(parse_configured(&STANDARD.encode(&both)).unwrap(), seed);
+        let pem = jwt_simple::prelude::Ed25519KeyPair::from_bytes(&both).unwrap().to_pem();
+        assert_eq!(parse_configured(&pem).unwrap(), seed);
+        assert_eq!(*SigningKey::from_seed(seed).key_pair.pk, x[..]);
+        let mismatched = [d, vec![0u8; 32]].concat();
+        assert!(parse_configured(&STANDARD.encode(mismatched)).is_err());
+        assert!(parse_configured("not a key").is_err());
+        assert!(parse_configured(&STANDARD.encode([1u8; 16])).is_err());
+        assert!(parse_configured("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----").is_err());
+    }
+}

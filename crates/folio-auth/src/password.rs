@@ -1,0 +1,110 @@
+//! Password hashing: Argon2id (RFC 9106) with OWASP's minimum parameters.
+//!
+//! m = 19456 KiB (19 MiB), t = 2 passes, p = 1 lane: OWASP's Password Storage Cheat Sheet's first
+//! recommended configuration. p = 1 because a Wasm instance has one thread. docs/auth.md has the
+//! measured time of one hash. Salts (16 bytes) come from the host's Random port. The stored form
+//! is the PHC string, so parameters can be raised later and old hashes still verify.
+
+use argon2::{
+    password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString},
+    Algorithm, Argon2, Params, Version,
+};
+use folio_core::{ApiError, ApiResult, Random};
+
+pub const MEMORY_KIB: u32 = 19_456;
+pub const ITERATIONS: u32 = 2;
+pub const PARALLELISM: u32 = 1;
+
+/// The contract's minimum (API.md: weak password is `< 10` characters).
+pub const MIN_CHARS: usize = 10;
+/// A bound on work per request; Argon2 pre-hashes its input, but megabytes of password are no one's.
+pub const MAX_CHARS: usize = 1024;
+
+/// A PHC string with the same parameters whose salt and output are random bytes, so no known
+/// password matches it: sign-in attempts for unknown e-mail addresses verify against it and take
+/// as long as a wrong password for a real account.
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$5NtiC6XrcGnmCq/SjGUvvg$BJmnppOwD3lBsAfpK4gNanLmvUPtfV+dG4OwyLs2Ay4";
+
+fn argon2() -> Argon2<'static> {
+    let params = Params::new(MEMORY_KIB, ITERATIONS, PARALLELISM, None).expect("valid Argon2 parameters");
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+/// Checks the password policy; the message is fit for a 422.
+pub fn check_policy(password: &str) -> Result<(), String> {
+    let chars = password.chars().count();
+    if chars < MIN_CHARS {
+        return Err(format!("must be at least {MIN_CHARS} characters long"));
+    }
+    if chars > MAX_CHARS {
+        return Err(format!("must be at most {MAX_CHARS} characters long"));
+    }
+    Ok(())
+}
+
+/// Hashes a password into a PHC string.
+pub fn hash(random: &dyn Random, password: &str) -> ApiResult<String> {
+    let mut salt = [0u8; 16];
+    random.fill(&mut salt);
+    let salt = SaltString::encode_b64(&salt).map_err(|e| ApiError::Internal(format!("salt: {e}")))?;
+    argon2()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| ApiError::Internal(format!("argon2: {e}")))
+}
+
+/// True when `password` matches `stored`. A stored value that is not a valid hash never matches.
+pub fn verify(stored: &str, password: &str) -> bool {
+    match PasswordHash::new(stored) {
+        Ok(parsed) => argon2().verify_password(password.as_bytes(), &parsed).is_ok(),
+        Err(_) => {
+            // Still spend the time, so a broken row does not answer faster than a real one.
+            verify_dummy(password);
+            false
+        }
+    }
+}
+
+/// Spends the time of one verification without any account, for unknown e-mail addresses.
+pub fn verify_dummy(password: &str) {
+    if let Ok(parsed) = PasswordHash::new(DUMMY_HASH) {
+        let _ = argon2().verify_password(password.as_bytes(), &parsed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use folio_native::OsRandom;
+
+    #[test]
+    fn hashes_verify_and_differ_per_salt() {
+        let a = hash(&OsRandom, "correct horse battery").unwrap();
+        let b = hash(&OsRandom, "correct horse battery").unwrap();
+        assert_ne!(a, b, "salts must differ");
+        assert!(a.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{a}");
+        assert!(verify(&a, "correct horse battery"));
+        assert!(!verify(&a, "correct horse batterY"));
+        assert!(!verify("not a hash", "correct horse battery"));
+    }
+
+    #[test]
+    fn dummy_hash_uses_the_same_parameters() {
+        let parsed = PasswordHash::new(DUMMY_HASH).unwrap();
+        assert_eq!(parsed.algorithm.as_str(), "argon2id");
+        let params = Params::try_from(&parsed).unwrap();
+        assert_eq!(
+            (params.m_cost(), params.t_cost(), params.p_cost()),
+            (MEMORY_KIB, ITERATIONS, PARALLELISM)
+        );
+    }
+
+    #[test]
+    fn policy() {
+        assert!(check_policy("123456789").is_err());
+        assert!(check_policy("1234567890").is_ok());
+        assert!(check_policy("ééééééééé").is_err(), "counts characters, not bytes");
+        assert!(check_policy(&"x".repeat(MAX_CHARS + 1)).is_err());
+    }
+}

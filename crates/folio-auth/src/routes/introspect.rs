@@ -1,0 +1,89 @@
+//! `POST /api/auth/introspect` (RFC 7662): the verify endpoint for gateways and services outside
+//! the app. Unlike the in-app check, this one verifies the Ed25519 signature against the
+//! published keys as well as the claims and the session, so it is a full check on its own.
+//!
+//! The endpoint needs no client credentials: it only tells a token's holder what the token
+//! already says, and whether it is still good. Any failure is `{"active": false}` (RFC 7662
+//! §2.2), never a hint at which check failed.
+
+use folio_core::{http_util, migrate, ApiError, ApiResult, Host, Request, Response};
+use folio_tokens::{claims, settings::LEEWAY_SECS};
+use http::StatusCode;
+use jwt_simple::prelude::*;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::{keys, settings::AuthSettings};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IntrospectBody {
+    token: String,
+    #[serde(default)]
+    #[allow(dead_code)] // accepted per RFC 7662 §2.1; only access tokens are introspected
+    token_type_hint: Option<String>,
+}
+
+fn token_of(req: &Request) -> ApiResult<String> {
+    if http_util::content_type(req).as_deref() == Some(http_util::FORM) {
+        http_util::check_body_size(req)?;
+        return form_urlencoded::parse(req.body())
+            .find(|(k, _)| k == "token")
+            .map(|(_, v)| v.into_owned())
+            .ok_or_else(|| ApiError::validation("token", "missing field `token`"));
+    }
+    Ok(http_util::json_body::<IntrospectBody>(req)?.token)
+}
+
+pub fn introspect(host: &Host, req: &Request) -> ApiResult<Response> {
+    let token = token_of(req)?;
+    let settings = AuthSettings::from_host(host)?;
+    migrate::ensure(host.sql)?;
+    let body = match check(host, &settings, &token)? {
+        Some(v) => {
+            let c = &v.claims;
+            json!({
+                "active": true,
+                "token_type": "Bearer",
+                "scope": c.scope,
+                "sub": c.sub,
+                "username": c.email,
+                "email": c.email,
+                "role": c.role,
+                "iss": c.iss,
+                "aud": c.aud,
+                "exp": c.exp,
+                "iat": c.iat,
+                "nbf": c.nbf,
+                "jti": c.jti,
+                "sid": c.sid,
+            })
+        }
+        None => json!({"active": false}),
+    };
+    Ok(super::no_store(http_util::json(StatusCode::OK, &body)))
+}
+
+/// Signature, claims and session; `Ok(None)` for any token that is not good now.
+fn check(host: &Host, settings: &AuthSettings, token: &str) -> ApiResult<Option<folio_tokens::Verified>> {
+    let Ok(unverified) = claims::decode(token) else { return Ok(None) };
+    let Some(public_key) = keys::find_published(host, settings, &unverified.kid)? else { return Ok(None) };
+    let Ok(key) = Ed25519PublicKey::from_bytes(public_key.as_ref()) else { return Ok(None) };
+    let options = VerificationOptions {
+        allowed_issuers: Some(HashSet::from_strings(&[&settings.tokens.issuer])),
+        allowed_audiences: Some(HashSet::from_strings(&[&settings.tokens.audience])),
+        time_tolerance: Some(Duration::from_secs(LEEWAY_SECS as u64)),
+        artificial_time: Some(Duration::from_secs(host.clock.now_secs().max(0) as u64)),
+        required_key_id: Some(unverified.kid.clone()),
+        ..Default::default()
+    };
+    if key.verify_token::<NoCustomClaims>(token, Some(options)).is_err() {
+        return Ok(None);
+    }
+    match folio_tokens::verify_access_token(host, token) {
+        Ok(v) => Ok(Some(v)),
+        Err(folio_tokens::TokenError::Store(e)) => Err(e.into()),
+        Err(folio_tokens::TokenError::Config(e)) => Err(e.into()),
+        Err(_) => Ok(None),
+    }
+}

@@ -1,0 +1,33 @@
+//! The token service's routes, one module per resource.
+
+pub mod introspect;
+pub mod register;
+pub mod sessions;
+pub mod token;
+pub mod users;
+pub mod well_known;
+
+use folio_core::{guard, ApiResult, Host, Request};
+use folio_tokens::{TokenError, Verified};
+
+/// The caller's verified token (any scope): the routes about one's own sessions need no more.
+pub fn caller(host: &Host, req: &Request) -> ApiResult<Verified> {
+    let token = guard::bearer_token(req)?;
+    folio_tokens::verify_access_token(host, token).map_err(|e| {
+        if !matches!(e, TokenError::Store(_) | TokenError::Config(_)) {
+            eprintln!(
+                "{}",
+                serde_json::json!({"level": "info", "event": "token_refused", "reason": e.to_string()})
+            );
+        }
+        e.into()
+    })
+}
+
+/// Marks a response as never cacheable: it carries tokens or account data (RFC 6749 §5.1).
+pub fn no_store(mut response: folio_core::Response) -> folio_core::Response {
+    let headers = response.headers_mut();
+    headers.insert(http::header::CACHE_CONTROL, http::HeaderValue::from_static("no-store"));
+    headers.insert(http::header::PRAGMA, http::HeaderValue::from_static("no-cache"));
+    response
+}

@@ -1,0 +1,69 @@
+//! `POST /api/auth/register`.
+
+use folio_core::{http_util, migrate, ApiError, ApiResult, FieldError, Host, Request, Response};
+use http::StatusCode;
+use serde::Deserialize;
+
+use crate::{
+    accounts::{self, NewAccount},
+    password,
+    role::Role,
+    settings::AuthSettings,
+};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RegisterBody {
+    email: String,
+    password: String,
+    #[serde(default)]
+    name: Option<String>,
+}
+
+pub const MAX_NAME_CHARS: usize = 200;
+
+pub fn register(host: &Host, req: &Request) -> ApiResult<Response> {
+    let settings = AuthSettings::from_host(host)?;
+    let body: RegisterBody = http_util::json_body(req)?;
+    let normalized = accounts::normalize_email(&body.email);
+    // Addresses in admin_emails may register even with sign-up closed: that is how an operator
+    // bootstraps the first admin of a closed deployment.
+    if !settings.allow_signup && !settings.is_admin_email(&normalized) {
+        return Err(ApiError::Forbidden("sign-up is disabled on this server".into()));
+    }
+    let mut errors = Vec::new();
+    if let Err(m) = accounts::check_email(&body.email) {
+        errors.push(FieldError::new("email", m));
+    }
+    if let Err(m) = password::check_policy(&body.password) {
+        errors.push(FieldError::new("password", m));
+    }
+    let name = body.name.as_deref().map(str::trim).filter(|n| !n.is_empty());
+    if name.is_some_and(|n| n.chars().count() > MAX_NAME_CHARS || n.chars().any(char::is_control)) {
+        errors
+            .push(FieldError::new("name", format!("must be at most {MAX_NAME_CHARS} printable characters")));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    migrate::ensure(host.sql)?;
+    // Cheap early answer for a taken address; the UNIQUE index still decides under races.
+    if accounts::find_by_email(host.sql, &normalized)?.is_some() {
+        return Err(ApiError::Conflict("an account with this e-mail address already exists".into()));
+    }
+    let password_hash = password::hash(host.random, &body.password)?;
+    let new =
+        NewAccount { id: host.new_id(), email: &body.email, name, password_hash, now: host.now_rfc3339() };
+    let account = accounts::create(host.sql, new, |others_exist| {
+        if settings.is_admin_email(&normalized) || (settings.admin_emails.is_empty() && !others_exist) {
+            Role::Admin
+        } else {
+            settings.signup_role
+        }
+    })?;
+    eprintln!(
+        "{}",
+        serde_json::json!({"level": "info", "event": "account_registered", "account": account.id, "role": account.role.as_str()})
+    );
+    Ok(super::no_store(http_util::json(StatusCode::CREATED, &account.to_json())))
+}

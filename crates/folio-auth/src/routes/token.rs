@@ -1,0 +1,123 @@
+//! `POST /api/auth/token`: the OAuth 2.0 token endpoint (RFC 6749 §4.3 password grant, §6
+//! refresh), taking form or JSON bodies.
+//!
+//! Following RFC 6749 §3.2 rather than the app's JSON conventions: unknown parameters are
+//! ignored (OAuth clients send `client_id` and the like), and a malformed request is `400
+//! invalid_request`, so OAuth client libraries always find the `error` member they read.
+
+use std::collections::BTreeMap;
+
+use folio_core::{http_util, migrate, ApiError, ApiResult, Host, Request, Response};
+use http::StatusCode;
+
+use crate::{
+    accounts,
+    issue::{self, oauth},
+    limiter, password,
+    settings::AuthSettings,
+};
+
+type Params = BTreeMap<String, String>;
+
+fn invalid_request(description: &str) -> ApiError {
+    oauth(StatusCode::BAD_REQUEST, "invalid_request", description)
+}
+
+/// The request's parameters from a form or a JSON object of strings.
+fn params(req: &Request) -> ApiResult<Params> {
+    http_util::check_body_size(req)?;
+    let mut out = Params::new();
+    match http_util::content_type(req).as_deref() {
+        Some(http_util::FORM) => {
+            for (k, v) in form_urlencoded::parse(req.body()) {
+                if out.insert(k.to_string(), v.to_string()).is_some() {
+                    return Err(invalid_request(&format!("the parameter {k} is given more than once")));
+                }
+            }
+        }
+        Some(http_util::JSON) => {
+            let value: serde_json::Value = serde_json::from_slice(req.body())
+                .map_err(|_| invalid_request("the body is not valid JSON"))?;
+            let serde_json::Value::Object(map) = value else {
+                return Err(invalid_request("the body must be a JSON object"));
+            };
+            for (k, v) in map {
+                match v {
+                    serde_json::Value::String(s) => {
+                        out.insert(k, s);
+                    }
+                    serde_json::Value::Null => {}
+                    _ => return Err(invalid_request(&format!("the parameter {k} must be a string"))),
+                }
+            }
+        }
+        _ => {
+            return Err(ApiError::UnsupportedMediaType {
+                expected: "application/x-www-form-urlencoded or application/json",
+            })
+        }
+    }
+    Ok(out)
+}
+
+fn required<'a>(params: &'a Params, name: &str) -> ApiResult<&'a str> {
+    params
+        .get(name)
+        .map(String::as_str)
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| invalid_request(&format!("the parameter {name} is required")))
+}
+
+pub fn token(host: &Host, req: &Request) -> ApiResult<Response> {
+    let params = params(req)?;
+    let settings = AuthSettings::from_host(host)?;
+    migrate::ensure(host.sql)?;
+    let issued = match required(&params, "grant_type")? {
+        "password" => password_grant(host, &settings, &params)?,
+        "refresh_token" => issue::refresh(host, &settings, required(&params, "refresh_token")?)?,
+        _ => {
+            return Err(oauth(
+                StatusCode::BAD_REQUEST,
+                "unsupported_grant_type",
+                "grant_type must be password or refresh_token",
+            ))
+        }
+    };
+    Ok(super::no_store(http_util::json(StatusCode::OK, &issued.to_json())))
+}
+
+/// Unknown e-mail and wrong password get the same answer after the same work: an Argon2
+/// verification against a dummy hash stands in for the missing account.
+fn password_grant(host: &Host, settings: &AuthSettings, params: &Params) -> ApiResult<issue::Issued> {
+    const WRONG: &str = "the e-mail address or the password is wrong";
+    let username = required(params, "username")?;
+    let password = required(params, "password")?;
+    let normalized = accounts::normalize_email(username);
+    limiter::check(host, &normalized)?;
+    let account = accounts::find_by_email(host.sql, &normalized)?;
+    let matches = match &account {
+        Some(a) => password::verify(&a.password_hash, password),
+        None => {
+            password::verify_dummy(password);
+            false
+        }
+    };
+    let account = match account {
+        Some(a) if matches => a,
+        _ => {
+            limiter::record_failure(host, &normalized)?;
+            eprintln!("{}", serde_json::json!({"level": "info", "event": "sign_in_failed"}));
+            return Err(oauth(StatusCode::BAD_REQUEST, "invalid_grant", WRONG));
+        }
+    };
+    limiter::clear(host, &normalized)?;
+    if account.disabled {
+        return Err(oauth(StatusCode::BAD_REQUEST, "invalid_grant", "this account is disabled"));
+    }
+    let issued = issue::start_session(host, settings, &account, params.get("scope").map(String::as_str))?;
+    eprintln!(
+        "{}",
+        serde_json::json!({"level": "info", "event": "signed_in", "account": account.id, "session": issued.session_id})
+    );
+    Ok(issued)
+}

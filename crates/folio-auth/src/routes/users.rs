@@ -1,0 +1,80 @@
+//! Admin user management: `GET /api/auth/users` (cursor-paged), `PATCH /api/auth/users/{id}`.
+
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
+use folio_core::{
+    guard::scopes, http_util, migrate, router::Params, ApiError, ApiResult, Host, Request, Response,
+};
+use http::StatusCode;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::{accounts, role::Role, sessions};
+
+pub const DEFAULT_LIMIT: i64 = 20;
+pub const MAX_LIMIT: i64 = 100;
+
+fn encode_cursor(created_at: &str, id: &str) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{created_at}\n{id}"))
+}
+
+fn decode_cursor(cursor: &str) -> ApiResult<(String, String)> {
+    let bad = || ApiError::validation("cursor", "not a cursor this server issued");
+    let raw = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
+    let text = String::from_utf8(raw).map_err(|_| bad())?;
+    let (created_at, id) = text.split_once('\n').ok_or_else(bad)?;
+    Ok((created_at.to_string(), id.to_string()))
+}
+
+pub fn list(host: &Host, req: &Request) -> ApiResult<Response> {
+    folio_tokens::authorize(host, req, scopes::ADMIN_USERS)?;
+    let query = http_util::Query::from_request(req);
+    query.only(&["limit", "cursor"])?;
+    let limit = query.int("limit", 1, MAX_LIMIT)?.unwrap_or(DEFAULT_LIMIT) as usize;
+    let after = query.str("cursor")?.map(decode_cursor).transpose()?;
+    migrate::ensure(host.sql)?;
+    let mut page =
+        accounts::page(host.sql, after.as_ref().map(|(c, i)| (c.as_str(), i.as_str())), limit + 1)?;
+    let next_cursor = if page.len() > limit {
+        page.truncate(limit);
+        page.last().map(|a| encode_cursor(&a.created_at, &a.id))
+    } else {
+        None
+    };
+    let items: Vec<serde_json::Value> = page.iter().map(accounts::Account::to_json).collect();
+    Ok(super::no_store(http_util::json(StatusCode::OK, &json!({"items": items, "next_cursor": next_cursor}))))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UserPatch {
+    #[serde(default)]
+    role: Option<String>,
+    #[serde(default)]
+    disabled: Option<bool>,
+}
+
+pub fn patch(host: &Host, req: &Request, params: &Params) -> ApiResult<Response> {
+    let admin = folio_tokens::authorize(host, req, scopes::ADMIN_USERS)?;
+    let body: UserPatch =
+        http_util::json_body_of(req, &[http_util::JSON, http_util::MERGE_PATCH_JSON], http_util::JSON)?;
+    let role = match body.role.as_deref() {
+        None => None,
+        Some(r) => Some(
+            Role::parse(r).ok_or_else(|| ApiError::validation("role", "must be reader, editor or admin"))?,
+        ),
+    };
+    let id = params.get("id").unwrap_or_default();
+    migrate::ensure(host.sql)?;
+    let (before, after) = accounts::update(host.sql, id, role, body.disabled, &host.now_rfc3339())?;
+    // A disabled account's tokens must stop working now, and a changed role must not keep the
+    // old role's scopes in tokens already issued: end every session of the account.
+    if (after.disabled && !before.disabled) || after.role != before.role {
+        let ended = sessions::revoke_all(host, &after.id)?;
+        eprintln!(
+            "{}",
+            json!({"level": "info", "event": "account_changed", "account": after.id, "by": admin.subject,
+                   "role": after.role.as_str(), "disabled": after.disabled, "sessions_ended": ended})
+        );
+    }
+    Ok(super::no_store(http_util::json(StatusCode::OK, &after.to_json())))
+}

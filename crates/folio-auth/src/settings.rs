@@ -1,0 +1,66 @@
+//! The auth component's variables, read once per request and validated: a misconfiguration is
+//! an operator error, logged and answered `500`, never silently replaced by a default.
+
+use folio_core::{ApiError, ApiResult, Host};
+use folio_tokens::settings::TokenSettings;
+
+use crate::role::Role;
+
+#[derive(Debug, Clone)]
+pub struct AuthSettings {
+    pub tokens: TokenSettings,
+    pub access_ttl_secs: i64,
+    pub refresh_ttl_secs: i64,
+    pub signup_role: Role,
+    pub allow_signup: bool,
+    /// Lower-cased addresses that get the admin role.
+    pub admin_emails: Vec<String>,
+    /// The secret signing key, when configured.
+    pub signing_key: Option<String>,
+}
+
+impl AuthSettings {
+    pub fn from_host(host: &Host) -> ApiResult<Self> {
+        let access_ttl_secs = seconds(host, "access_token_ttl_seconds", "900", 60, 86_400)?;
+        let refresh_ttl_secs = seconds(host, "refresh_token_ttl_seconds", "2592000", 300, 31_622_400)?;
+        let role = host.var_or("signup_role", "editor")?;
+        let signup_role = Role::parse(role.trim()).ok_or_else(|| {
+            ApiError::Internal("config: signup_role must be reader, editor or admin".into())
+        })?;
+        let allow_signup = match host.var_or("allow_signup", "true")?.trim().to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" => true,
+            "false" | "0" | "no" => false,
+            _ => return Err(ApiError::Internal("config: allow_signup must be true or false".into())),
+        };
+        let admin_emails = host
+            .var_or("admin_emails", "")?
+            .split([',', ' ', ';', '\n'])
+            .map(crate::accounts::normalize_email)
+            .filter(|e| !e.is_empty())
+            .collect();
+        let signing_key = host.config.get("signing_key")?.filter(|k| !k.trim().is_empty());
+        Ok(Self {
+            tokens: TokenSettings::from_host(host)?,
+            access_ttl_secs,
+            refresh_ttl_secs,
+            signup_role,
+            allow_signup,
+            admin_emails,
+            signing_key,
+        })
+    }
+
+    pub fn is_admin_email(&self, normalized: &str) -> bool {
+        self.admin_emails.iter().any(|e| e == normalized)
+    }
+}
+
+fn seconds(host: &Host, name: &str, default: &str, min: i64, max: i64) -> ApiResult<i64> {
+    let raw = host.var_or(name, default)?;
+    match raw.trim().parse::<i64>() {
+        Ok(v) if (min..=max).contains(&v) => Ok(v),
+        _ => {
+            Err(ApiError::Internal(format!("config: {name} must be a number of seconds from {min} to {max}")))
+        }
+    }
+}

@@ -1,0 +1,165 @@
+//! Signing keys: generation on first use (race-safe), configured keys, rotation, the JWKS and
+//! the discovery document.
+
+mod common;
+
+use std::sync::Arc;
+
+use base64::{engine::general_purpose::STANDARD, Engine as _};
+use common::*;
+use folio_core::Sql;
+use folio_native::{body_json, request, TestApp};
+use jwt_simple::prelude::*;
+
+fn get(app: &TestApp, path: &str) -> folio_core::Response {
+    call(app, request("GET", path).body(vec![]).unwrap())
+}
+
+fn jwks(app: &TestApp) -> serde_json::Value {
+    let r = get(app, "/.well-known/jwks.json");
+    assert_eq!(r.status(), 200);
+    assert!(r.headers()["cache-control"].to_str().unwrap().contains("max-age"));
+    body_json(&r)
+}
+
+fn kids(app: &TestApp) -> Vec<String> {
+    jwks(app)["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap().to_string()).collect()
+}
+
+/// Verifies a token with jwt-simple using only the JWKS document, as an outside service would.
+fn verify_with_jwks(jwks: &serde_json::Value, token: &str) -> Result<(), String> {
+    let kid = header_of(token)["kid"].as_str().unwrap().to_string();
+    let jwk = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kid"] == kid.as_str())
+        .ok_or("kid not published")?;
+    let key = Ed25519PublicKey::from_jwk(&jwk.to_string()).map_err(|e| e.to_string())?;
+    let options = VerificationOptions {
+        allowed_issuers: Some(HashSet::from_strings(&["folio"])),
+        allowed_audiences: Some(HashSet::from_strings(&["folio-api"])),
+        time_tolerance: Some(Duration::from_secs(5)),
+        ..Default::default()
+    };
+    key.verify_token::<serde_json::Value>(token, Some(options)).map(|_| ()).map_err(|e| e.to_string())
+}
+
+#[test]
+fn a_key_is_generated_on_first_use_and_published() {
+    let app = TestApp::new();
+    let set = jwks(&app);
+    let keys = set["keys"].as_array().unwrap();
+    assert_eq!(keys.len(), 1);
+    let k = &keys[0];
+    assert_eq!(
+        (k["kty"].as_str(), k["crv"].as_str(), k["alg"].as_str(), k["use"].as_str()),
+        (Some("OKP"), Some("Ed25519"), Some("EdDSA"), Some("sig"))
+    );
+    assert!(k.get("d").is_none(), "no private part in the JWKS: {k}");
+    let t = sign_up_and_in(&app, "ann@example.com");
+    assert_eq!(header_of(&t.access)["kid"], k["kid"]);
+    verify_with_jwks(&set, &t.access).unwrap();
+    // The same key on every later request.
+    assert_eq!(kids(&app), vec![k["kid"].as_str().unwrap().to_string()]);
+}
+
+#[test]
+fn concurrent_first_requests_agree_on_one_key() {
+    let app = Arc::new(TestApp::new());
+    // Apply migrations first so that every thread races on the key, not on the schema.
+    assert_eq!(get(&app, "/api/health").status(), 200);
+    let handles: Vec<_> = (0..6)
+        .map(|_| {
+            let app = app.clone();
+            std::thread::spawn(move || kids(&app))
+        })
+        .collect();
+    let seen: Vec<Vec<String>> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    assert!(seen.iter().all(|k| k.len() == 1 && k == &seen[0]), "{seen:?}");
+    let rows = app.sql().execute("SELECT COUNT(*) AS n FROM auth_signing_keys", &[]).unwrap();
+    assert_eq!(rows.first().unwrap().i64("n"), Some(1));
+}
+
+#[test]
+fn a_configured_key_signs_and_is_never_stored() {
+    let seed = [42u8; 32];
+    let app = TestApp::new().with_var("signing_key", &STANDARD.encode(seed));
+    let t = sign_up_and_in(&app, "ann@example.com");
+    let pk = ed25519_compact::KeyPair::from_seed(ed25519_compact::Seed::new(seed)).pk;
+    assert_eq!(header_of(&t.access)["kid"].as_str().unwrap(), folio_auth::keys::thumbprint(&pk[..]));
+    verify_with_jwks(&jwks(&app), &t.access).unwrap();
+    let rows = app.sql().execute("SELECT private_seed, source FROM auth_signing_keys", &[]).unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows.first().unwrap().text("private_seed"), None);
+    assert_eq!(rows.first().unwrap().string("source"), "configured");
+}
+
+#[test]
+fn rotation_keeps_the_old_public_key_until_its_tokens_expire() {
+    let mut app = TestApp::new();
+    let before = sign_up_and_in(&app, "ann@example.com");
+    let old_kid = header_of(&before.access)["kid"].as_str().unwrap().to_string();
+    // Rotate: configure a new key.
+    app.config.set("signing_key", &STANDARD.encode([3u8; 32]));
+    let after = sign_in(&app, "ann@example.com");
+    let new_kid = header_of(&after.access)["kid"].as_str().unwrap().to_string();
+    assert_ne!(old_kid, new_kid);
+    assert_eq!(kids(&app), vec![new_kid.clone(), old_kid.clone()], "signing key first, retired key kept");
+    // Tokens of both keys verify, offline with the JWKS and inside the app.
+    let set = jwks(&app);
+    verify_with_jwks(&set, &before.access).unwrap();
+    verify_with_jwks(&set, &after.access).unwrap();
+    assert_eq!(me_status(&app, &before.access).0, 200);
+    assert_eq!(introspect(&app, &before.access)["active"], true);
+    // Once every token of the old key has expired, its public key leaves the JWKS, and the
+    // generated seed is deleted with its row.
+    app.clock.advance_secs(900 + folio_tokens::settings::LEEWAY_SECS);
+    assert_eq!(kids(&app), vec![new_kid]);
+    let rows = app
+        .sql()
+        .execute("SELECT COUNT(*) AS n FROM auth_signing_keys WHERE private_seed IS NOT NULL", &[])
+        .unwrap();
+    assert_eq!(rows.first().unwrap().i64("n"), Some(0));
+}
+
+#[test]
+fn a_broken_configured_key_is_a_logged_500_not_a_leak() {
+    let app = TestApp::new().with_var("signing_key", "definitely-not-a-key");
+    register(&app, "ann@example.com", PASSWORD);
+    let r = password_grant(&app, "ann@example.com", PASSWORD);
+    assert_eq!(r.status(), 500);
+    let text = String::from_utf8_lossy(r.body()).to_string();
+    assert!(!text.contains("definitely") && !text.contains("signing_key"), "{text}");
+}
+
+#[test]
+fn discovery_document_points_at_the_endpoints() {
+    let app = TestApp::new().with_var("token_issuer", "https://books.example");
+    let r = call(
+        &app,
+        request("GET", "/.well-known/openid-configuration")
+            .header("host", "books.example:3000")
+            .body(vec![])
+            .unwrap(),
+    );
+    assert_eq!(r.status(), 200);
+    let d = body_json(&r);
+    assert_eq!(d["issuer"], "https://books.example");
+    assert_eq!(d["jwks_uri"], "http://books.example:3000/.well-known/jwks.json");
+    assert_eq!(d["token_endpoint"], "http://books.example:3000/api/auth/token");
+    assert_eq!(d["introspection_endpoint"], "http://books.example:3000/api/auth/introspect");
+    assert_eq!(d["id_token_signing_alg_values_supported"], serde_json::json!(["EdDSA"]));
+    assert_eq!(d["grant_types_supported"], serde_json::json!(["password", "refresh_token"]));
+    // Spin's full-URL header wins, with its scheme.
+    let r = call(
+        &app,
+        request("GET", "/.well-known/openid-configuration")
+            .header("host", "internal:80")
+            .header("spin-full-url", "https://books.example/.well-known/openid-configuration")
+            .body(vec![])
+            .unwrap(),
+    );
+    assert_eq!(body_json(&r)["jwks_uri"], "https://books.example/.well-known/jwks.json");
+    assert_eq!(call(&app, request("POST", "/.well-known/jwks.json").body(vec![]).unwrap()).status(), 405);
+}

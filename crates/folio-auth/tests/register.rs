@@ -1,0 +1,140 @@
+//! `POST /api/auth/register`: accounts, roles, the first-account and admin_emails rules.
+
+mod common;
+
+use common::*;
+use folio_core::Sql;
+use folio_native::{body_json, json_request, request, TestApp};
+use serde_json::json;
+
+#[test]
+fn registers_an_account_without_secret_fields_and_the_first_is_admin() {
+    let app = TestApp::new();
+    let r = call(
+        &app,
+        json_request(
+            "POST",
+            "/api/auth/register",
+            r#"{"email":"Ann@Example.com","password":"correct horse battery","name":"Ann"}"#,
+        ),
+    );
+    assert_eq!(r.status(), 201);
+    assert_eq!(r.headers()["content-type"], "application/json");
+    let b = body_json(&r);
+    assert_eq!(b["email"], "Ann@Example.com");
+    assert_eq!(b["name"], "Ann");
+    assert_eq!(b["role"], "admin", "the very first account is admin when admin_emails is empty");
+    assert_eq!(b["disabled"], false);
+    assert!(b["id"].as_str().unwrap().len() == 26 && b["created_at"].is_string());
+    let text = String::from_utf8_lossy(r.body()).to_string();
+    assert!(!text.contains("argon2") && !text.contains("password"), "{text}");
+    // The stored password is an Argon2id hash, not the password.
+    let rows = app.sql().execute("SELECT password_hash FROM accounts", &[]).unwrap();
+    let stored = rows.first().unwrap().string("password_hash");
+    assert!(stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$") && !stored.contains("correct horse"));
+    // The second gets signup_role (default editor).
+    let second = body_json(&register(&app, "bob@example.com", PASSWORD));
+    assert_eq!(second["role"], "editor");
+}
+
+#[test]
+fn signup_role_and_admin_emails_decide_roles() {
+    let app = TestApp::new()
+        .with_var("signup_role", "reader")
+        .with_var("admin_emails", "Boss@Example.com, other@example.com");
+    assert_eq!(
+        body_json(&register(&app, "first@example.com", PASSWORD))["role"],
+        "reader",
+        "admin_emails set: no first-account rule"
+    );
+    assert_eq!(body_json(&register(&app, "boss@example.COM", PASSWORD))["role"], "admin");
+    assert_eq!(body_json(&register(&app, "third@example.com", PASSWORD))["role"], "reader");
+}
+
+#[test]
+fn taken_email_is_409_case_insensitively() {
+    let app = TestApp::new();
+    assert_eq!(register(&app, "ann@example.com", PASSWORD).status(), 201);
+    for again in ["ann@example.com", "ANN@Example.Com", "  ann@example.com "] {
+        let r = register(&app, again, "another password 1");
+        assert_eq!(r.status(), 409, "{again}");
+        assert_eq!(r.headers()["content-type"], "application/problem+json");
+    }
+}
+
+#[test]
+fn weak_password_and_bad_email_are_422_naming_the_field() {
+    let app = TestApp::new();
+    let r = register(&app, "ann@example.com", "123456789");
+    assert_eq!(r.status(), 422);
+    assert_eq!(body_json(&r)["errors"][0]["field"], "password");
+    for bad in ["not-an-email", "a@b", "a b@example.com", ""] {
+        let r = register(&app, bad, PASSWORD);
+        assert_eq!(r.status(), 422, "{bad}");
+        assert_eq!(body_json(&r)["errors"][0]["field"], "email");
+    }
+    let r = call(
+        &app,
+        json_request(
+            "POST",
+            "/api/auth/register",
+            &json!({"email": "a@example.com", "password": PASSWORD, "name": "x".repeat(201)}).to_string(),
+        ),
+    );
+    assert_eq!(body_json(&r)["errors"][0]["field"], "name");
+    let r = call(
+        &app,
+        json_request(
+            "POST",
+            "/api/auth/register",
+            r#"{"email":"a@example.com","password":"correct horse battery","role":"admin"}"#,
+        ),
+    );
+    assert_eq!(r.status(), 422, "unknown fields (like a self-assigned role) are refused");
+    assert_eq!(body_json(&r)["errors"][0]["field"], "role");
+    // Nothing was created by any of these.
+    assert_eq!(register(&app, "a@example.com", PASSWORD).status(), 201);
+}
+
+#[test]
+fn body_rules_apply() {
+    let app = TestApp::new();
+    let r = call(
+        &app,
+        request("POST", "/api/auth/register")
+            .header("content-type", "text/plain")
+            .body(b"x".to_vec())
+            .unwrap(),
+    );
+    assert_eq!(r.status(), 415);
+    let r = call(&app, json_request("POST", "/api/auth/register", "{"));
+    assert_eq!(r.status(), 400);
+    let r = call(&app, request("GET", "/api/auth/register").body(vec![]).unwrap());
+    assert_eq!(r.status(), 405);
+    assert_eq!(r.headers()["allow"], "POST");
+}
+
+#[test]
+fn signup_disabled_is_403_except_for_admin_emails() {
+    let app = TestApp::new().with_var("allow_signup", "false").with_var("admin_emails", "root@example.com");
+    let r = register(&app, "ann@example.com", PASSWORD);
+    assert_eq!(r.status(), 403);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    let r = register(&app, "root@example.com", PASSWORD);
+    assert_eq!(r.status(), 201);
+    assert_eq!(body_json(&r)["role"], "admin");
+}
+
+#[test]
+fn concurrent_first_registrations_make_exactly_one_admin() {
+    let app = std::sync::Arc::new(TestApp::new());
+    let handles: Vec<_> = (0..4)
+        .map(|i| {
+            let app = app.clone();
+            std::thread::spawn(move || body_json(&register(&app, &format!("user{i}@example.com"), PASSWORD)))
+        })
+        .collect();
+    let roles: Vec<String> =
+        handles.into_iter().map(|h| h.join().unwrap()["role"].as_str().unwrap().to_string()).collect();
+    assert_eq!(roles.iter().filter(|r| *r == "admin").count(), 1, "{roles:?}");
+}

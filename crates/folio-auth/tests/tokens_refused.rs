@@ -1,0 +1,306 @@
+//! Every kind of bad token is refused with `401 invalid_token`, at `/api/auth/me`, in another
+//! component through `folio_tokens::authorize`, and by introspection; scopes give `403`.
+
+mod common;
+
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
+use common::*;
+use folio_core::{guard::scopes, http_util, serve::serve, Clock, Host, Request, Response};
+use folio_native::{body_json, request, TestApp};
+use jwt_simple::prelude::*;
+use serde_json::{json, Value};
+
+const INVALID: &str = "Bearer error=\"invalid_token\"";
+
+/// A stand-in for another component's route: needs `create:books`, uses only folio-tokens.
+fn component(host: &Host, req: Request) -> Response {
+    serve(host, req, |host, req| {
+        let p = folio_tokens::authorize(host, req, scopes::CREATE_BOOKS)?;
+        Ok(http_util::json(http::StatusCode::OK, &json!({"sub": p.subject, "role": p.role})))
+    })
+}
+
+fn component_status(app: &TestApp, token: &str) -> (u16, String) {
+    let r = app.call(component, bearer("POST", "/api/books", token));
+    let challenge =
+        r.headers().get("www-authenticate").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+    (r.status().as_u16(), challenge)
+}
+
+/// Refused everywhere: `/me`, another component, and introspection.
+fn assert_refused(app: &TestApp, token: &str, what: &str) {
+    assert_eq!(me_status(app, token), (401, INVALID.to_string()), "/me accepted {what}");
+    assert_eq!(component_status(app, token), (401, INVALID.to_string()), "component accepted {what}");
+    assert_eq!(introspect(app, token), json!({"active": false}), "introspection accepted {what}");
+}
+
+fn enc(v: &Value) -> String {
+    URL_SAFE_NO_PAD.encode(serde_json::to_vec(v).unwrap())
+}
+
+fn signed_by(seed: [u8; 32], header: &Value, claims: &Value) -> String {
+    let pair = ed25519_compact::KeyPair::from_seed(ed25519_compact::Seed::new(seed));
+    let input = format!("{}.{}", enc(header), enc(claims));
+    let sig = pair.sk.sign(input.as_bytes(), None);
+    format!("{input}.{}", URL_SAFE_NO_PAD.encode(*sig))
+}
+
+fn editor(app: &TestApp) -> Tokens {
+    sign_up_and_in(app, "admin@example.com");
+    sign_up_and_in(app, "ed@example.com")
+}
+
+#[test]
+fn a_good_token_works_in_every_component_and_introspects_active() {
+    let app = TestApp::new();
+    let t = editor(&app);
+    assert_eq!(me_status(&app, &t.access).0, 200);
+    let r = app.call(component, bearer("POST", "/api/books", &t.access));
+    assert_eq!(r.status(), 200);
+    assert_eq!(body_json(&r)["role"], "editor");
+    let i = introspect(&app, &t.access);
+    assert_eq!(i["active"], true);
+    assert_eq!(i["sub"], t.account_id);
+    assert_eq!(i["scope"], claims_of(&t.access)["scope"]);
+    for field in ["exp", "iat", "sid", "jti", "iss", "aud"] {
+        assert_eq!(i[field], claims_of(&t.access)[field], "{field}");
+    }
+    // Form-encoded introspection (RFC 7662's own encoding) too.
+    let r =
+        call(&app, form("/api/auth/introspect", &format!("token={}&token_type_hint=access_token", t.access)));
+    assert_eq!(body_json(&r)["active"], true);
+}
+
+#[test]
+fn me_returns_account_and_claims() {
+    let app = TestApp::new();
+    let t = editor(&app);
+    let r = call(&app, bearer("GET", "/api/auth/me", &t.access));
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    let b = body_json(&r);
+    assert_eq!(b["account"]["email"], "ed@example.com");
+    assert!(b["account"].get("password_hash").is_none());
+    assert_eq!(b["claims"], claims_of(&t.access));
+}
+
+#[test]
+fn missing_and_malformed_credentials() {
+    let app = TestApp::new();
+    editor(&app);
+    let r = call(&app, request("GET", "/api/auth/me").body(vec![]).unwrap());
+    assert_eq!(r.status(), 401);
+    assert_eq!(r.headers()["www-authenticate"], "Bearer");
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    for h in ["Basic YTpi", "Bearer", "Bearer a.b.c d", "Bearer not-a-jwt"] {
+        let r = call(&app, request("GET", "/api/auth/me").header("authorization", h).body(vec![]).unwrap());
+        assert_eq!(
+            (r.status().as_u16(), r.headers()["www-authenticate"].to_str().unwrap()),
+            (401, INVALID),
+            "{h}"
+        );
+    }
+}
+
+#[test]
+fn expired_tokens_are_refused_after_seconds_of_leeway() {
+    let app = TestApp::new();
+    let t = editor(&app);
+    app.clock.advance_secs(900);
+    assert_eq!(me_status(&app, &t.access).0, 200, "within the leeway");
+    app.clock.advance_secs(folio_tokens::settings::LEEWAY_SECS);
+    assert_refused(&app, &t.access, "an expired token");
+    let r = call(&app, bearer("GET", "/api/auth/me", &t.access));
+    assert!(body_json(&r)["detail"].as_str().unwrap().contains("expired"));
+}
+
+#[test]
+fn not_yet_valid_tokens_are_refused() {
+    let app = TestApp::new();
+    let t = editor(&app);
+    app.clock.advance_secs(-60);
+    assert_refused(&app, &t.access, "a token from the future");
+}
+
+#[test]
+fn tampered_tokens_are_refused() {
+    let app = TestApp::new();
+    let t = editor(&app);
+    let parts: Vec<&str> = t.access.split('.').collect();
+    let mut claims = claims_of(&t.access);
+    claims["role"] = json!("admin");
+    claims["scope"] = json!("read:books admin:users");
+    let forged = format!("{}.{}.{}", parts[0], enc(&claims), parts[2]);
+    assert_refused(&app, &forged, "tampered claims");
+    // One flipped signature character.
+    let mut sig = parts[2].to_string();
+    let last = if sig.ends_with('A') { "B" } else { "A" };
+    sig.replace_range(sig.len() - 1.., last);
+    assert_refused(&app, &format!("{}.{}.{sig}", parts[0], parts[1]), "a tampered signature");
+    // The same claims in a different but equivalent JSON text.
+    let respaced = URL_SAFE_NO_PAD.encode(serde_json::to_string_pretty(&claims_of(&t.access)).unwrap());
+    assert_refused(&app, &format!("{}.{respaced}.{}", parts[0], parts[2]), "re-encoded claims");
+}
+
+#[test]
+fn tokens_signed_by_another_key_are_refused() {
+    let app = TestApp::new();
+    let t = editor(&app);
+    // Same header (same kid) and claims, signed by a key the app does not have.
+    let other = signed_by([7u8; 32], &header_of(&t.access), &claims_of(&t.access));
+    assert_refused(&app, &other, "a token signed by another key");
+    // Another key with its own kid, as a forger with a JWKS of their own would send.
+    let kid = folio_auth::keys::thumbprint(
+        &ed25519_compact::KeyPair::from_seed(ed25519_compact::Seed::new([7u8; 32])).pk[..],
+    );
+    let other =
+        signed_by([7u8; 32], &json!({"alg": "EdDSA", "typ": "JWT", "kid": kid}), &claims_of(&t.access));
+    assert_refused(&app, &other, "a token with a foreign kid");
+}
+
+#[test]
+fn alg_none_and_hs256_with_the_public_key_are_refused() {
+    let app = TestApp::new();
+    let t = editor(&app);
+    let kid = header_of(&t.access)["kid"].clone();
+    let claims = claims_of(&t.access);
+    for none in ["none", "None", "NONE"] {
+        let token = format!("{}.{}.", enc(&json!({"alg": none, "typ": "JWT", "kid": kid})), enc(&claims));
+        assert_refused(&app, &token, "alg none");
+    }
+    // HS256 keyed with the public key, in both forms an attacker could take it from the JWKS.
+    let jwks = body_json(&call(&app, request("GET", "/.well-known/jwks.json").body(vec![]).unwrap()));
+    let x = jwks["keys"][0]["x"].as_str().unwrap();
+    let raw = URL_SAFE_NO_PAD.decode(x).unwrap();
+    for secret in [raw.clone(), x.as_bytes().to_vec(), jwks["keys"][0].to_string().into_bytes()] {
+        let key = HS256Key::from_bytes(&secret).with_key_id(kid.as_str().unwrap());
+        let custom = json!({"sid": claims["sid"], "email": claims["email"], "role": "admin", "scope": "admin:users create:books"});
+        let c = Claims::with_custom_claims(custom, Duration::from_secs(600))
+            .with_issuer("folio")
+            .with_audience("folio-api")
+            .with_subject(claims["sub"].as_str().unwrap());
+        let token = key.authenticate(c).unwrap();
+        assert_eq!(header_of(&token)["alg"], "HS256");
+        assert_refused(&app, &token, "HS256 keyed with the public key");
+    }
+}
+
+#[test]
+fn wrong_audience_or_issuer_is_refused() {
+    let mut app = TestApp::new();
+    let t = editor(&app);
+    app.config.set("token_audience", "another-api");
+    assert_refused(&app, &t.access, "a token for another audience");
+    app.config.set("token_audience", "folio-api");
+    app.config.set("token_issuer", "someone-else");
+    assert_refused(&app, &t.access, "a token from another issuer");
+    app.config.set("token_issuer", "folio");
+    assert_eq!(me_status(&app, &t.access).0, 200);
+}
+
+#[test]
+fn logout_revokes_the_session_everywhere() {
+    let app = TestApp::new();
+    let t = editor(&app);
+    let other_session = sign_in(&app, "ed@example.com");
+    let r = call(&app, bearer("POST", "/api/auth/logout", &t.access));
+    assert_eq!(r.status(), 204);
+    assert_refused(&app, &t.access, "a token of a logged-out session");
+    assert_eq!(refresh_grant(&app, &t.refresh).status(), 400);
+    assert_eq!(call(&app, bearer("POST", "/api/auth/logout", &t.access)).status(), 401);
+    assert_eq!(me_status(&app, &other_session.access).0, 200, "other sessions live on");
+}
+
+#[test]
+fn disabled_accounts_tokens_fail_at_once() {
+    let app = TestApp::new();
+    let admin = sign_up_and_in(&app, "admin@example.com");
+    let ed = sign_up_and_in(&app, "ed@example.com");
+    let second = sign_in(&app, "ed@example.com");
+    let r = call(
+        &app,
+        bearer_json(
+            "PATCH",
+            &format!("/api/auth/users/{}", ed.account_id),
+            &admin.access,
+            &json!({"disabled": true}),
+        ),
+    );
+    assert_eq!(r.status(), 200);
+    assert_eq!(body_json(&r)["disabled"], true);
+    assert_refused(&app, &ed.access, "a disabled account's token");
+    assert_refused(&app, &second.access, "a disabled account's other token");
+    // Re-enabled: old tokens stay dead, new sign-ins work.
+    call(
+        &app,
+        bearer_json(
+            "PATCH",
+            &format!("/api/auth/users/{}", ed.account_id),
+            &admin.access,
+            &json!({"disabled": false}),
+        ),
+    );
+    assert_eq!(me_status(&app, &ed.access).0, 401);
+    assert_eq!(me_status(&app, &sign_in(&app, "ed@example.com").access).0, 200);
+}
+
+#[test]
+fn a_session_missed_by_the_index_is_still_revoked_on_disable() {
+    let app = TestApp::new();
+    let admin = sign_up_and_in(&app, "admin@example.com");
+    let ed = sign_up_and_in(&app, "ed@example.com");
+    // Simulate a lost index write (two racing sign-ins): drop the account's index.
+    folio_core::Kv::delete(
+        app.kv.as_ref(),
+        &format!("{}{}", folio_auth::sessions::INDEX_PREFIX, ed.account_id),
+    )
+    .unwrap();
+    assert_eq!(me_status(&app, &ed.access).0, 200);
+    call(
+        &app,
+        bearer_json(
+            "PATCH",
+            &format!("/api/auth/users/{}", ed.account_id),
+            &admin.access,
+            &json!({"disabled": true}),
+        ),
+    );
+    assert_refused(&app, &ed.access, "a token whose session the index lost");
+}
+
+#[test]
+fn missing_scope_is_403_insufficient_scope() {
+    let app = TestApp::new();
+    sign_up_and_in(&app, "admin@example.com");
+    let reader_app_token = {
+        let ed = sign_up_and_in(&app, "ed@example.com");
+        ed.access
+    };
+    let r = call(&app, bearer("GET", "/api/auth/users", &reader_app_token));
+    assert_eq!(r.status(), 403);
+    assert_eq!(r.headers()["www-authenticate"], "Bearer error=\"insufficient_scope\", scope=\"admin:users\"");
+    // A reader in another component.
+    let app = TestApp::new().with_var("signup_role", "reader");
+    sign_up_and_in(&app, "admin@example.com");
+    let reader = sign_up_and_in(&app, "reader@example.com");
+    assert_eq!(
+        component_status(&app, &reader.access),
+        (403, "Bearer error=\"insufficient_scope\", scope=\"create:books\"".into())
+    );
+}
+
+#[test]
+fn introspection_checks_the_signature_even_when_a_session_vouches() {
+    // Someone able to write the key-value store plants a forged token's hash in a real session:
+    // the in-app check trusts the store (docs/auth.md), introspection still verifies the signature.
+    let app = TestApp::new();
+    let t = editor(&app);
+    let forged = signed_by([7u8; 32], &header_of(&t.access), &claims_of(&t.access));
+    let c = claims_of(&t.access);
+    let (sub, sid) = (c["sub"].as_str().unwrap(), c["sid"].as_str().unwrap());
+    let mut s = folio_tokens::session::load(app.kv.as_ref(), sub, sid).unwrap().unwrap();
+    s.vouch(&forged, c["exp"].as_i64().unwrap(), app.clock.now_secs());
+    folio_tokens::session::save(app.kv.as_ref(), &s).unwrap();
+    assert_eq!(me_status(&app, &forged).0, 200, "the store vouches, so the app accepts");
+    assert_eq!(introspect(&app, &forged), json!({"active": false}), "but the signature is wrong");
+    assert_eq!(introspect(&app, &t.access)["active"], true);
+}
