@@ -1,17 +1,287 @@
-//! The `books` component's handler.
+//! The `books` component's handler: the catalogue's CRUD routes, validation, keyset
+//! pagination, full-text search and ETags, as API.md's Books section specifies.
+//!
+//! [`handle`] is what the Spin component calls; [`handle_with`] takes the token check as a
+//! parameter so tests can drive every route with a fake [`Authenticator`] while the real token
+//! service is built separately.
 
-use folio_core::{router::Router, serve::serve, ApiResult, Host, Request, Response};
+pub mod cursor;
+pub mod listing;
+pub mod model;
+pub mod store;
 
-type Route = fn(&Host, &Request) -> ApiResult;
+use folio_core::{
+    catalog,
+    guard::{authorize, scopes, Authenticator, Principal},
+    http_util::{self, Query, MERGE_PATCH_JSON},
+    migrate::{self, MigrationError},
+    router::Router,
+    serve::serve,
+    ApiError, ApiResult, Host, Request, Response,
+};
+use http::{header, StatusCode};
+use serde_json::Value;
 
-fn routes() -> Router<Route> {
-    Router::new()
+use crate::cursor::{Position, SortValue};
+use crate::listing::{ListQuery, SortKey};
+use crate::model::{merge_patch, Book, NewBook, PublishedYear};
+use crate::store::{Expect, Written};
+
+/// Everything a route needs for one request.
+struct Call<'a> {
+    auth: &'a dyn Authenticator,
+    host: &'a Host<'a>,
+    req: &'a Request,
+    id: Option<String>,
 }
 
-/// Serves one request.
+impl Call<'_> {
+    fn authorize(&self, scope: &str) -> ApiResult<Principal> {
+        authorize(self.auth, self.host, self.req, scope)
+    }
+
+    fn id(&self) -> &str {
+        self.id.as_deref().unwrap_or_default()
+    }
+
+    fn max_year(&self) -> i32 {
+        PublishedYear::max_at(self.host.clock.now_ms())
+    }
+}
+
+type Route = fn(&Call) -> ApiResult;
+
+fn routes() -> Router<Route> {
+    use http::Method;
+    Router::new()
+        .route(Method::GET, "/api/books", list as Route)
+        .route(Method::POST, "/api/books", create)
+        .route(Method::GET, "/api/books/{id}", get)
+        .route(Method::PUT, "/api/books/{id}", replace)
+        .route(Method::PATCH, "/api/books/{id}", patch)
+        .route(Method::DELETE, "/api/books/{id}", delete)
+}
+
+/// Serves one request, verifying tokens with the shared token service.
 pub fn handle(host: &Host, req: Request) -> Response {
+    handle_with(folio_tokens::authenticator(), host, req)
+}
+
+/// Serves one request, verifying tokens with `auth`.
+pub fn handle_with(auth: &dyn Authenticator, host: &Host, req: Request) -> Response {
     serve(host, req, |host, req| {
-        let (route, _params) = routes().find(req.method(), req.uri().path())?;
-        route(host, req)
+        let (route, params) = routes().find(req.method(), req.uri().path())?;
+        route(&Call { auth, host, req, id: params.get("id").map(str::to_string) })
     })
+}
+
+/// Brings the schema up to date, waiting out a competing writer's lock.
+fn ensure_schema(host: &Host) -> ApiResult<()> {
+    let mut wait_ms = 1;
+    for _ in 0..14 {
+        match migrate::ensure(host.sql) {
+            Err(MigrationError::Sql(e)) if store::is_busy(&e) => {
+                std::thread::sleep(std::time::Duration::from_millis(wait_ms));
+                wait_ms = (wait_ms * 2).min(500);
+            }
+            other => return other.map(|_| ()).map_err(ApiError::from),
+        }
+    }
+    migrate::ensure(host.sql).map(|_| ()).map_err(ApiError::from)
+}
+
+/// Records the write for everything cached from the catalogue (reports). The write has
+/// committed; if the version cannot be bumped, caches could serve stale data, so the client is
+/// told that something went wrong rather than given a clean success.
+fn bump(host: &Host) -> ApiResult<()> {
+    catalog::bump_data_version(host)
+        .map(|_| ())
+        .map_err(|e| ApiError::Internal(format!("bumping the catalogue data version: {e}")))
+}
+
+/// A book's entity tag: its version, which every write increments.
+pub fn etag(book: &Book) -> String {
+    http_util::strong_etag(&format!("v{}", book.version))
+}
+
+/// What `If-Match` allows a write to replace. Tags that are weak or not ours match nothing.
+fn expectation(req: &Request) -> Expect {
+    let raw: Vec<&str> =
+        req.headers().get_all(header::IF_MATCH).iter().filter_map(|v| v.to_str().ok()).collect();
+    let tags: Vec<&str> =
+        raw.iter().flat_map(|v| v.split(',')).map(str::trim).filter(|t| !t.is_empty()).collect();
+    if tags.is_empty() || tags.contains(&"*") {
+        return Expect::Any;
+    }
+    Expect::OneOf(
+        tags.iter().filter_map(|t| t.strip_prefix("\"v")?.strip_suffix('"')?.parse::<i64>().ok()).collect(),
+    )
+}
+
+fn book_response(status: StatusCode, book: &Book) -> Response {
+    let response = http_util::json(status, book);
+    http_util::with_header(response, header::ETAG, &etag(book))
+}
+
+fn precondition_failed() -> ApiError {
+    ApiError::PreconditionFailed("the book has changed since you read it; fetch it again and retry".into())
+}
+
+fn not_found() -> ApiError {
+    ApiError::NotFound("no book with this id".into())
+}
+
+fn list(call: &Call) -> ApiResult {
+    call.authorize(scopes::READ_BOOKS)?;
+    let mut query = ListQuery::parse(&Query::from_request(call.req))?;
+    ensure_schema(call.host)?;
+    let sql = call.host.sql;
+    if let Some((statement, params)) = query.search_probe_sql() {
+        let rows = store::execute(sql, &statement, &params).map_err(store::read_error)?;
+        query.filters.search_dense =
+            rows.first().and_then(|r| r.i64("n")).unwrap_or(0) >= listing::DENSE_SEARCH;
+    }
+    // The key is read only when a cursor is checked or made.
+    let mut secret: Option<Vec<u8>> = None;
+    let mut key = |host: &Host| -> ApiResult<Vec<u8>> {
+        if secret.is_none() {
+            secret = Some(cursor::secret(host)?);
+        }
+        Ok(secret.clone().unwrap_or_default())
+    };
+    let after = match &query.cursor {
+        Some(c) => {
+            let position = cursor::decode(&key(call.host)?, c)?;
+            query.accept(&position)?;
+            Some(position)
+        }
+        None => None,
+    };
+    let (statement, params) = query.page_sql(after.as_ref(), store::SELECT_COLUMNS);
+    let rows = store::execute(sql, &statement, &params).map_err(store::read_error)?;
+    let mut items: Vec<Book> = rows.iter().map(|r| Book::from_row(&r)).collect();
+    let mut next_cursor = None;
+    if items.len() as i64 > query.limit {
+        items.truncate(query.limit as usize);
+        if let Some(last) = items.last() {
+            let k = match query.sort.key {
+                SortKey::Title => SortValue::Text(last.title.clone()),
+                SortKey::CreatedAt => SortValue::Text(last.created_at.clone()),
+                SortKey::PublishedYear => SortValue::Int(last.published_year),
+                SortKey::PriceCents => SortValue::Int(last.price_cents),
+            };
+            let position = Position { s: query.sort.name(), f: query.fingerprint(), k, i: last.id.clone() };
+            next_cursor = Some(cursor::encode(&key(call.host)?, &position));
+        }
+    }
+    let mut body = serde_json::json!({ "items": items, "next_cursor": next_cursor });
+    if query.count {
+        let (statement, params) = query.count_sql();
+        let rows = store::execute(sql, &statement, &params).map_err(store::read_error)?;
+        body["total"] = Value::from(rows.first().and_then(|r| r.i64("n")).unwrap_or(0));
+    }
+    let response = http_util::json(StatusCode::OK, &body);
+    Ok(http_util::with_header(response, header::CACHE_CONTROL, "private, no-cache"))
+}
+
+fn get(call: &Call) -> ApiResult {
+    call.authorize(scopes::READ_BOOKS)?;
+    ensure_schema(call.host)?;
+    let book = store::get(call.host.sql, call.id())?.ok_or_else(not_found)?;
+    let tag = etag(&book);
+    if http_util::if_none_match(call.req, &tag) {
+        return Ok(http_util::not_modified(&tag));
+    }
+    Ok(http_util::with_header(
+        book_response(StatusCode::OK, &book),
+        header::CACHE_CONTROL,
+        "private, no-cache",
+    ))
+}
+
+fn create(call: &Call) -> ApiResult {
+    let principal = call.authorize(scopes::CREATE_BOOKS)?;
+    let body: Value = http_util::json_body(call.req)?;
+    let new = NewBook::from_json(&body, call.max_year())?;
+    ensure_schema(call.host)?;
+    let id = call.host.new_id();
+    let now = call.host.now_rfc3339();
+    store::insert(call.host.sql, &id, &new, &now, &principal.subject)?;
+    bump(call.host)?;
+    let book = store::get(call.host.sql, &id)?
+        .ok_or_else(|| ApiError::Internal("a created book cannot be read back".into()))?;
+    let response = book_response(StatusCode::CREATED, &book);
+    Ok(http_util::with_header(response, header::LOCATION, &format!("/api/books/{id}")))
+}
+
+fn replace(call: &Call) -> ApiResult {
+    call.authorize(scopes::UPDATE_BOOKS)?;
+    let body: Value = http_util::json_body(call.req)?;
+    let new = NewBook::from_json(&body, call.max_year())?;
+    ensure_schema(call.host)?;
+    let now = call.host.now_rfc3339();
+    match store::replace(call.host.sql, call.id(), &new, &now, &expectation(call.req))? {
+        Written::Done(book) => {
+            bump(call.host)?;
+            Ok(book_response(StatusCode::OK, &book))
+        }
+        Written::Stale => Err(precondition_failed()),
+        Written::Missing => Err(not_found()),
+    }
+}
+
+/// How often a PATCH without `If-Match` re-reads and re-applies itself when another write
+/// slipped in between its read and its write.
+const PATCH_ATTEMPTS: usize = 5;
+
+fn patch(call: &Call) -> ApiResult {
+    call.authorize(scopes::UPDATE_BOOKS)?;
+    let patch: Value = match http_util::json_body_of(call.req, &[MERGE_PATCH_JSON], MERGE_PATCH_JSON) {
+        Ok(patch) => patch,
+        // RFC 5789 §3.1: a 415 to PATCH names the patch formats that are accepted.
+        Err(e @ ApiError::UnsupportedMediaType { .. }) => {
+            let accept_patch = header::HeaderName::from_static("accept-patch");
+            return Ok(http_util::with_header(e.into_response(), accept_patch, MERGE_PATCH_JSON));
+        }
+        Err(e) => return Err(e),
+    };
+    ensure_schema(call.host)?;
+    let expect = expectation(call.req);
+    for _ in 0..PATCH_ATTEMPTS {
+        let current = store::get(call.host.sql, call.id())?.ok_or_else(not_found)?;
+        if let Expect::OneOf(versions) = &expect {
+            if !versions.contains(&current.version) {
+                return Err(precondition_failed());
+            }
+        }
+        let mut merged = current.editable_json();
+        merge_patch(&mut merged, &patch);
+        let new = NewBook::from_json(&merged, call.max_year())?;
+        let now = call.host.now_rfc3339();
+        // Write only over the version the patch was applied to.
+        let only_this = Expect::OneOf(vec![current.version]);
+        match store::replace(call.host.sql, call.id(), &new, &now, &only_this)? {
+            Written::Done(book) => {
+                bump(call.host)?;
+                return Ok(book_response(StatusCode::OK, &book));
+            }
+            Written::Missing => return Err(not_found()),
+            Written::Stale if expect != Expect::Any => return Err(precondition_failed()),
+            Written::Stale => continue,
+        }
+    }
+    Err(ApiError::Conflict("the book is being changed by others; retry".into()))
+}
+
+fn delete(call: &Call) -> ApiResult {
+    call.authorize(scopes::DELETE_BOOKS)?;
+    ensure_schema(call.host)?;
+    match store::delete(call.host.sql, call.id(), &expectation(call.req))? {
+        Written::Done(()) => {
+            bump(call.host)?;
+            Ok(http_util::no_content())
+        }
+        Written::Stale => Err(precondition_failed()),
+        Written::Missing => Err(not_found()),
+    }
 }

@@ -1,0 +1,245 @@
+//! Create, read, replace, patch and delete, with ETags, conditional requests, scopes and the
+//! catalogue data version.
+
+mod common;
+
+use common::*;
+use folio_core::catalog;
+use folio_native::TestApp;
+use serde_json::json;
+
+fn data_version(app: &TestApp) -> String {
+    app.with_host(|h| catalog::data_version(h).unwrap())
+}
+
+#[test]
+fn create_returns_201_location_etag_and_the_stored_book() {
+    let app = TestApp::new();
+    let before = data_version(&app);
+    let mut input = book(1);
+    input["isbn"] = json!("978-0-306-40615-7");
+    let r = json_to(&app, "POST", "/api/books", "editor.alice", &input);
+    assert_eq!(r.status(), 201, "{}", String::from_utf8_lossy(r.body()));
+    let b = body(&r);
+    let id = b["id"].as_str().unwrap();
+    assert_eq!(r.headers()["location"], format!("/api/books/{id}"));
+    assert_eq!(r.headers()["etag"], "\"v1\"");
+    assert_eq!(b["isbn"], "9780306406157", "stored as 13 digits");
+    assert_eq!(b["created_by"], "user-alice", "created_by comes from the token subject");
+    assert_eq!(b["version"], 1);
+    assert_eq!(b["created_at"], b["updated_at"]);
+    for field in
+        ["title", "author", "genre", "published_year", "pages", "price_cents", "language", "description"]
+    {
+        assert_eq!(b[field], input[field], "{field}");
+    }
+    assert_ne!(data_version(&app), before, "a create bumps the data version");
+
+    let got = get(&app, &format!("/api/books/{id}"), "reader");
+    assert_eq!(got.status(), 200);
+    assert_eq!(got.headers()["etag"], "\"v1\"");
+    assert_eq!(body(&got), b);
+}
+
+#[test]
+fn isbn10_input_is_stored_as_isbn13() {
+    let app = TestApp::new();
+    let mut input = book(1);
+    input["isbn"] = json!("0-8044-2957-X");
+    assert_eq!(create(&app, &input)["isbn"], "9780804429573");
+}
+
+#[test]
+fn get_honours_if_none_match_with_304() {
+    let app = TestApp::new();
+    let id = create(&app, &book(1))["id"].as_str().unwrap().to_string();
+    let uri = format!("/api/books/{id}");
+    let r = send(&app, req("GET", &uri, "reader").header("if-none-match", "\"v1\"").body(vec![]).unwrap());
+    assert_eq!(r.status(), 304);
+    assert_eq!(r.headers()["etag"], "\"v1\"");
+    assert!(r.body().is_empty());
+    let r = send(&app, req("GET", &uri, "reader").header("if-none-match", "\"v0\"").body(vec![]).unwrap());
+    assert_eq!(r.status(), 200);
+    // After a change the old tag no longer matches.
+    assert_eq!(merge_patch(&app, &uri, "editor", &json!({"pages": 3}), None).status(), 200);
+    let r = send(&app, req("GET", &uri, "reader").header("if-none-match", "\"v1\"").body(vec![]).unwrap());
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["etag"], "\"v2\"");
+}
+
+#[test]
+fn head_on_a_book_has_headers_and_no_body() {
+    let app = TestApp::new();
+    let id = create(&app, &book(1))["id"].as_str().unwrap().to_string();
+    let r = send(&app, req("HEAD", &format!("/api/books/{id}"), "reader").body(vec![]).unwrap());
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["etag"], "\"v1\"");
+    assert!(r.body().is_empty());
+}
+
+#[test]
+fn put_replaces_everything_and_bumps_version_and_etag() {
+    let app = TestApp::new();
+    let created = create(&app, &book(1));
+    let uri = format!("/api/books/{}", created["id"].as_str().unwrap());
+    let before = data_version(&app);
+    app.clock.advance_secs(5);
+    let mut replacement = book(2);
+    replacement.as_object_mut().unwrap().remove("description");
+    let r = send(
+        &app,
+        req("PUT", &uri, "editor.bob")
+            .header("content-type", "application/json")
+            .header("if-match", "\"v1\"")
+            .body(serde_json::to_vec(&replacement).unwrap())
+            .unwrap(),
+    );
+    assert_eq!(r.status(), 200, "{}", String::from_utf8_lossy(r.body()));
+    assert_eq!(r.headers()["etag"], "\"v2\"");
+    let b = body(&r);
+    assert_eq!(b["title"], "Book 2");
+    assert_eq!(b["description"], "", "a full replace clears what was left out");
+    assert_eq!(b["version"], 2);
+    assert_eq!(b["created_by"], "user-editor", "the creator stays");
+    assert_eq!(b["created_at"], created["created_at"]);
+    assert_ne!(b["updated_at"], created["updated_at"]);
+    assert_ne!(data_version(&app), before);
+    // Without If-Match the write is unconditional.
+    let r = json_to(&app, "PUT", &uri, "editor", &book(3));
+    assert_eq!(r.status(), 200);
+    assert_eq!(body(&r)["version"], 3);
+}
+
+#[test]
+fn patch_merges_and_null_clears_description() {
+    let app = TestApp::new();
+    let created = create(&app, &book(1));
+    let uri = format!("/api/books/{}", created["id"].as_str().unwrap());
+    let r =
+        merge_patch(&app, &uri, "editor", &json!({"price_cents": 999, "description": null}), Some("\"v1\""));
+    assert_eq!(r.status(), 200, "{}", String::from_utf8_lossy(r.body()));
+    let b = body(&r);
+    assert_eq!(b["price_cents"], 999);
+    assert_eq!(b["description"], "");
+    assert_eq!(b["title"], created["title"], "untouched fields stay");
+    assert_eq!(b["version"], 2);
+    assert_eq!(r.headers()["etag"], "\"v2\"");
+    // Null on a required field removes it, which the rules refuse.
+    let r = merge_patch(&app, &uri, "editor", &json!({"title": null}), None);
+    assert_eq!(error_fields(&r), vec!["title"]);
+    // Patched values are validated like any other.
+    let r = merge_patch(&app, &uri, "editor", &json!({"pages": 0, "isbn": "123"}), None);
+    assert_eq!(error_fields(&r), vec!["isbn", "pages"]);
+    let r = merge_patch(&app, &uri, "editor", &json!({"version": 9}), None);
+    assert_eq!(error_fields(&r), vec!["version"]);
+    assert_eq!(body(&get(&app, &uri, "reader"))["version"], 2, "failed patches change nothing");
+}
+
+#[test]
+fn delete_removes_the_book_and_bumps_the_data_version() {
+    let app = TestApp::new();
+    let id = create(&app, &book(1))["id"].as_str().unwrap().to_string();
+    let uri = format!("/api/books/{id}");
+    let before = data_version(&app);
+    let r = send(&app, req("DELETE", &uri, "editor").header("if-match", "\"v1\"").body(vec![]).unwrap());
+    assert_eq!(r.status(), 204);
+    assert!(r.body().is_empty());
+    assert_ne!(data_version(&app), before);
+    assert_eq!(get(&app, &uri, "reader").status(), 404);
+    assert_eq!(send(&app, req("DELETE", &uri, "editor").body(vec![]).unwrap()).status(), 404);
+    // Its ISBN is free again.
+    create(&app, &book(1));
+}
+
+#[test]
+fn stale_if_match_is_412_and_changes_nothing_on_every_write() {
+    let app = TestApp::new();
+    let id = create(&app, &book(1))["id"].as_str().unwrap().to_string();
+    let uri = format!("/api/books/{id}");
+    assert_eq!(merge_patch(&app, &uri, "editor", &json!({"pages": 7}), None).status(), 200);
+    let version_before = data_version(&app);
+    let stale = "\"v1\"";
+    let put = send(
+        &app,
+        req("PUT", &uri, "editor")
+            .header("content-type", "application/json")
+            .header("if-match", stale)
+            .body(serde_json::to_vec(&book(5)).unwrap())
+            .unwrap(),
+    );
+    assert_eq!(put.status(), 412);
+    assert_eq!(put.headers()["content-type"], "application/problem+json");
+    assert_eq!(merge_patch(&app, &uri, "editor", &json!({"pages": 9}), Some(stale)).status(), 412);
+    let del = send(&app, req("DELETE", &uri, "editor").header("if-match", stale).body(vec![]).unwrap());
+    assert_eq!(del.status(), 412);
+    // Weak tags never match for writes, nor do tags that are not ours.
+    for tag in ["W/\"v2\"", "\"2\"", "\"garbage"] {
+        let r = send(&app, req("DELETE", &uri, "editor").header("if-match", tag).body(vec![]).unwrap());
+        assert_eq!(r.status(), 412, "{tag}");
+    }
+    let b = body(&get(&app, &uri, "reader"));
+    assert_eq!(b["pages"], 7);
+    assert_eq!(b["version"], 2);
+    assert_eq!(b["title"], "Book 1");
+    assert_eq!(data_version(&app), version_before, "no write, no bump");
+    // The current tag, a list containing it, and * all match.
+    assert_eq!(merge_patch(&app, &uri, "editor", &json!({"pages": 8}), Some("\"v1\", \"v2\"")).status(), 200);
+    assert_eq!(merge_patch(&app, &uri, "editor", &json!({"pages": 9}), Some("*")).status(), 200);
+}
+
+#[test]
+fn duplicate_isbn_is_409_on_create_and_on_replace() {
+    let app = TestApp::new();
+    create(&app, &book(1));
+    let mut same = book(2);
+    same["isbn"] = book(1)["isbn"].clone();
+    let r = json_to(&app, "POST", "/api/books", "editor", &same);
+    assert_eq!(r.status(), 409);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    // The same ISBN written as ISBN-10 is the same book.
+    let mut as_ten = book(3);
+    as_ten["isbn"] = json!("0-306-40615-2");
+    create(&app, &as_ten);
+    as_ten["isbn"] = json!("978 0 306 40615 7");
+    assert_eq!(json_to(&app, "POST", "/api/books", "editor", &as_ten).status(), 409);
+    let other = create(&app, &book(4));
+    let uri = format!("/api/books/{}", other["id"].as_str().unwrap());
+    assert_eq!(json_to(&app, "PUT", &uri, "editor", &same).status(), 409);
+    assert_eq!(merge_patch(&app, &uri, "editor", &json!({"isbn": isbn(1)}), None).status(), 409);
+    assert_eq!(body(&get(&app, &uri, "reader"))["isbn"], isbn(4));
+    assert_eq!(count_rows(&app), 3);
+}
+
+#[test]
+fn scopes_are_checked_per_route() {
+    let app = TestApp::new();
+    let id = create(&app, &book(1))["id"].as_str().unwrap().to_string();
+    let uri = format!("/api/books/{id}");
+    // A reader reads but writes nothing.
+    assert_eq!(get(&app, "/api/books", "reader").status(), 200);
+    assert_eq!(get(&app, &uri, "reader").status(), 200);
+    let cases = [
+        ("POST", "/api/books".to_string(), "create:books"),
+        ("PUT", uri.clone(), "update:books"),
+        ("PATCH", uri.clone(), "update:books"),
+        ("DELETE", uri.clone(), "delete:books"),
+    ];
+    for (method, path, scope) in cases {
+        let ct = if method == "PATCH" { "application/merge-patch+json" } else { "application/json" };
+        let r = send(
+            &app,
+            req(method, &path, "reader")
+                .header("content-type", ct)
+                .body(serde_json::to_vec(&book(2)).unwrap())
+                .unwrap(),
+        );
+        assert_eq!(r.status(), 403, "{method} {path}");
+        assert_eq!(
+            r.headers()["www-authenticate"],
+            format!("Bearer error=\"insufficient_scope\", scope=\"{scope}\"")
+        );
+    }
+    assert_eq!(count_rows(&app), 1);
+    // An admin holds every scope.
+    assert_eq!(send(&app, req("DELETE", &uri, "admin").body(vec![]).unwrap()).status(), 204);
+}
