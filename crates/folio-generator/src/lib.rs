@@ -1,17 +1,142 @@
-//! The `generator` component's handler.
+//! The `generator` component's handler: deterministic lorem-ipsum books at bulk speed.
+//!
+//! - `GET /api/generator/preview?count=&seed=` (`read:books`): the books a seed yields, nothing
+//!   written;
+//! - `POST /api/generator/runs` (`generate:books`): generate and insert up to 100,000 books in
+//!   one transaction;
+//! - `GET /api/generator/runs` (`read:books`): the run history, newest first.
+//!
+//! See docs/generator.md for the distributions and the determinism guarantee.
 
-use folio_core::{router::Router, serve::serve, ApiResult, Host, Request, Response};
+pub mod authors;
+pub mod book;
+pub mod insert;
+pub mod isbn;
+pub mod rng;
+pub mod runs;
+pub mod vocab;
 
-type Route = fn(&Host, &Request) -> ApiResult;
+use folio_core::{
+    guard::{self, scopes, Authenticator},
+    http_util::{self, Query},
+    migrate,
+    router::Router,
+    serve::serve,
+    ApiError, ApiResult, Host, Request, Response,
+};
+use http::StatusCode;
+use serde::{Deserialize, Serialize};
+
+pub use book::GeneratedBook;
+pub use rng::MAX_SEED;
+
+/// The most books one run inserts.
+pub const MAX_RUN_COUNT: i64 = 100_000;
+/// The most books one preview shows.
+pub const MAX_PREVIEW_COUNT: i64 = 100;
+/// Books in a preview when `count` is absent.
+pub const DEFAULT_PREVIEW_COUNT: i64 = 10;
+/// Runs listed when `limit` is absent, and the most a page shows.
+pub const DEFAULT_LIST_LIMIT: i64 = 20;
+pub const MAX_LIST_LIMIT: i64 = 100;
+
+type Route = fn(&dyn Authenticator, &Host, &Request) -> ApiResult;
 
 fn routes() -> Router<Route> {
     Router::new()
+        .route(http::Method::GET, "/api/generator/preview", preview as Route)
+        .route(http::Method::POST, "/api/generator/runs", create_run as Route)
+        .route(http::Method::GET, "/api/generator/runs", list_runs as Route)
 }
 
-/// Serves one request.
+/// Serves one request, with the app's token verification.
 pub fn handle(host: &Host, req: Request) -> Response {
+    handle_with(folio_tokens::authenticator(), host, req)
+}
+
+/// Serves one request with the given authenticator (tests pass their own).
+pub fn handle_with(auth: &dyn Authenticator, host: &Host, req: Request) -> Response {
     serve(host, req, |host, req| {
         let (route, _params) = routes().find(req.method(), req.uri().path())?;
-        route(host, req)
+        route(auth, host, req)
     })
+}
+
+/// A seed when given, else a fresh one from the host's randomness (returned to the caller, so
+/// the run can be repeated).
+fn seed_or_random(host: &Host, seed: Option<u64>) -> u64 {
+    seed.unwrap_or_else(|| host.random.next_u64() & MAX_SEED)
+}
+
+fn preview(auth: &dyn Authenticator, host: &Host, req: &Request) -> ApiResult {
+    guard::authorize(auth, host, req, scopes::READ_BOOKS)?;
+    let query = Query::from_request(req);
+    query.only(&["count", "seed"])?;
+    let count = query.int("count", 1, MAX_PREVIEW_COUNT)?.unwrap_or(DEFAULT_PREVIEW_COUNT);
+    let seed = query.int("seed", 0, MAX_SEED as i64)?.map(|s| s as u64);
+    let seed = seed_or_random(host, seed);
+    migrate::ensure(host.sql)?;
+    let items = runs::preview(host.sql, seed, count as usize)?;
+    Ok(http_util::json(StatusCode::OK, &Preview { seed, count, items }))
+}
+
+/// Typed bodies (not `json!` maps) keep member order fixed whatever serde_json features the
+/// workspace enables: the preview is compared byte for byte.
+#[derive(Serialize)]
+struct Preview {
+    seed: u64,
+    count: i64,
+    items: Vec<GeneratedBook>,
+}
+
+#[derive(Serialize)]
+struct RunList {
+    items: Vec<runs::Run>,
+}
+
+/// The body of `POST /api/generator/runs`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RunRequest {
+    count: i64,
+    #[serde(default)]
+    seed: Option<u64>,
+}
+
+fn create_run(auth: &dyn Authenticator, host: &Host, req: &Request) -> ApiResult {
+    let principal = guard::authorize(auth, host, req, scopes::GENERATE_BOOKS)?;
+    // serde reads structs from JSON arrays too (`[5]` would be `{"count": 5}`): only an object
+    // has the contract's shape.
+    let raw: serde_json::Value = http_util::json_body(req)?;
+    if !raw.is_object() {
+        return Err(ApiError::validation("body", "must be a JSON object"));
+    }
+    let body: RunRequest = http_util::parse_json(req.body())?;
+    let mut errors = Vec::new();
+    if !(1..=MAX_RUN_COUNT).contains(&body.count) {
+        errors.push(folio_core::FieldError::new(
+            "count",
+            format!("must be an integer from 1 to {MAX_RUN_COUNT}"),
+        ));
+    }
+    if body.seed.is_some_and(|s| s > MAX_SEED) {
+        errors.push(folio_core::FieldError::new("seed", format!("must be an integer from 0 to {MAX_SEED}")));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let seed = seed_or_random(host, body.seed);
+    migrate::ensure(host.sql)?;
+    let run = runs::run(host, seed, body.count as usize, &principal.subject)?;
+    Ok(http_util::json(StatusCode::CREATED, &run))
+}
+
+fn list_runs(auth: &dyn Authenticator, host: &Host, req: &Request) -> ApiResult {
+    guard::authorize(auth, host, req, scopes::READ_BOOKS)?;
+    let query = Query::from_request(req);
+    query.only(&["limit"])?;
+    let limit = query.int("limit", 1, MAX_LIST_LIMIT)?.unwrap_or(DEFAULT_LIST_LIMIT);
+    migrate::ensure(host.sql)?;
+    let items = runs::list(host.sql, limit)?;
+    Ok(http_util::json(StatusCode::OK, &RunList { items }))
 }

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# 100,000 books inserted by one request to the real generator component, compiled to Wasm and
+# served by the project's Spin-compatible test host, with real SQLite files.
+#
+# Needs: the components built (`cargo build --target wasm32-wasip2 --release -p auth -p books
+# -p generator -p reports -p ui`), the test host built (tools/spin-test-host/README.md), curl
+# and python3. Usage: bench/generator/host_bench.sh [COUNT] [ROUNDS]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+COUNT=${1:-100000}
+ROUNDS=${2:-3}
+HOST_BIN=${SPIN_TEST_HOST:-${CARGO_TARGET_DIR:-/work/cache/host-target}/release/spin-test-host}
+
+for round in $(seq 1 "$ROUNDS"); do
+    state=$(mktemp -d)
+    log="$state/host.log"
+    "$HOST_BIN" --manifest spin.toml --listen 127.0.0.1:0 --state-dir "$state/state" >"$log" 2>&1 &
+    host_pid=$!
+    trap 'kill "$host_pid" 2>/dev/null || true' EXIT
+    url=""
+    for _ in $(seq 1 600); do
+        url=$(grep -o 'serving http://[0-9.:]*' "$log" | head -1 | cut -d' ' -f2 || true)
+        [ -n "$url" ] && break
+        kill -0 "$host_pid" 2>/dev/null || { cat "$log"; exit 1; }
+        sleep 0.1
+    done
+    [ -n "$url" ] || { echo "host did not start"; cat "$log"; exit 1; }
+
+    # The first account is an admin (no admin_emails configured): it may generate.
+    curl -sf -X POST "$url/api/auth/register" -H 'content-type: application/json' \
+        -d '{"email": "bench@example.com", "password": "bench-password-1"}' >/dev/null
+    token=$(curl -sf -X POST "$url/api/auth/token" \
+        -H 'content-type: application/x-www-form-urlencoded' \
+        --data 'grant_type=password&username=bench%40example.com&password=bench-password-1' |
+        python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+    # Migrations run on the first SQL request: keep them out of the measured one.
+    curl -sf "$url/api/generator/runs" -H "authorization: Bearer $token" >/dev/null
+
+    out=$(curl -s -o "$state/run.json" -w '%{http_code} %{time_total}' -X POST "$url/api/generator/runs" \
+        -H "authorization: Bearer $token" -H 'content-type: application/json' \
+        -d "{\"count\": $COUNT, \"seed\": 1}")
+    echo "round $round: HTTP status and seconds: $out; run: $(cat "$state/run.json")"
+
+    kill "$host_pid" 2>/dev/null || true
+    wait "$host_pid" 2>/dev/null || true
+    trap - EXIT
+    rm -rf "$state"
+done

@@ -1,0 +1,220 @@
+//! Generator benchmark: 100,000 books inserted by one request, natively through the real
+//! handler (file-backed SQLite, fresh connection, as a Spin request gets), against the ceiling
+//! of inserting the very same rows with plain rusqlite in one transaction, same schema (indexes
+//! and FTS triggers included): one prepared single-row INSERT per book (SQLite's default page
+//! cache, then the run's), and the handler's own multi-row statements.
+//!
+//! Run: `cargo run --release -p folio-generator --example generator_bench [-- COUNT ROUNDS]`
+//! Environment: `RAW_ONLY=1` skips the handler rounds; `RAW_SETUP="SQL"` runs SQL on the raw
+//! connections first (e.g. dropping a trigger, to see what it costs).
+//! Results are written down in docs/generator.md.
+
+use std::time::Instant;
+
+use folio_core::{
+    guard::{role_scopes, Authenticator, Principal},
+    migrate, ApiError, ApiResult, Host, Request, Response,
+};
+use folio_generator::{book::BookStream, insert::Ids, isbn::Resolver};
+use folio_native::{body_json, json_request, NativeSql, OsRandom, TestApp};
+
+/// Every token is the role it names (the token service is not part of what is measured).
+struct RoleTokens;
+
+impl Authenticator for RoleTokens {
+    fn authenticate_token(&self, _host: &Host, token: &str) -> ApiResult<Principal> {
+        let scopes = role_scopes(token).ok_or_else(|| ApiError::unauthorized("unknown token"))?;
+        Ok(Principal {
+            subject: format!("bench-{token}"),
+            session_id: "bench".into(),
+            token_id: "bench".into(),
+            email: "bench@example.com".into(),
+            role: token.into(),
+            scopes: scopes.iter().map(|s| s.to_string()).collect(),
+            expires_at: i64::MAX,
+        })
+    }
+}
+
+fn handler(host: &Host, req: Request) -> Response {
+    folio_generator::handle_with(&RoleTokens, host, req)
+}
+
+fn run_request(app: &TestApp, count: usize, seed: u64) -> (f64, serde_json::Value) {
+    let mut req =
+        json_request("POST", "/api/generator/runs", &format!(r#"{{"count": {count}, "seed": {seed}}}"#));
+    req.headers_mut().insert("authorization", "Bearer editor".parse().unwrap());
+    let start = Instant::now();
+    let r = app.call(handler, req);
+    let secs = start.elapsed().as_secs_f64();
+    assert_eq!(r.status(), 201, "{}", String::from_utf8_lossy(r.body()));
+    (secs, body_json(&r))
+}
+
+/// The rows a run of `seed` would insert into an empty catalogue, generated only.
+fn generate_rows(count: usize, seed: u64) -> (f64, Vec<folio_generator::GeneratedBook>) {
+    let scratch = NativeSql::in_memory();
+    migrate::ensure(&scratch).unwrap();
+    let start = Instant::now();
+    let mut books = BookStream::new(seed);
+    let mut resolver = Resolver::new(&scratch);
+    let rows = books.take(count, &mut resolver).unwrap();
+    (start.elapsed().as_secs_f64(), rows)
+}
+
+/// Plain rusqlite: one prepared single-row INSERT per book, one transaction, file database
+/// with the app's full schema.
+fn raw_rusqlite(rows: &[folio_generator::GeneratedBook], cache_kib: Option<i64>) -> f64 {
+    let dir = tempfile_dir();
+    let path = dir.join("raw.db");
+    migrate::ensure(&NativeSql::open(&path).unwrap()).unwrap();
+    let mut conn = rusqlite::Connection::open(&path).unwrap();
+    if let Ok(extra) = std::env::var("RAW_SETUP") {
+        conn.execute_batch(&extra).unwrap();
+    }
+    if let Some(kib) = cache_kib {
+        conn.execute_batch(&format!("PRAGMA cache_size = -{kib}")).unwrap();
+    }
+    let mut ids = Ids::new(&OsRandom);
+    let start = Instant::now();
+    let tx = conn.transaction().unwrap();
+    {
+        let mut stmt = tx
+            .prepare(
+                "INSERT INTO books (id, title, author, genre, isbn, published_year, pages, price_cents, \
+                 language, description, created_at, updated_at, created_by, version) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
+            )
+            .unwrap();
+        let now = "2026-11-23T10:00:00.000Z";
+        for b in rows {
+            stmt.execute(rusqlite::params![
+                ids.next_id(),
+                b.title,
+                b.author,
+                b.genre,
+                b.isbn,
+                b.published_year,
+                b.pages,
+                b.price_cents,
+                b.language,
+                b.description,
+                now,
+                now,
+                "bench"
+            ])
+            .unwrap();
+        }
+    }
+    tx.commit().unwrap();
+    let secs = start.elapsed().as_secs_f64();
+    let _ = std::fs::remove_dir_all(&dir);
+    secs
+}
+
+/// Plain rusqlite with the handler's own multi-row statements and page cache: what the handler
+/// would cost without the port (value conversion) and without generating.
+fn raw_rusqlite_multirow(rows: &[folio_generator::GeneratedBook]) -> f64 {
+    use folio_generator::insert::{insert_statement, PARAMS_PER_ROW, ROWS_PER_STATEMENT};
+    let dir = tempfile_dir();
+    let path = dir.join("raw.db");
+    migrate::ensure(&NativeSql::open(&path).unwrap()).unwrap();
+    let mut conn = rusqlite::Connection::open(&path).unwrap();
+    if let Ok(extra) = std::env::var("RAW_SETUP") {
+        conn.execute_batch(&extra).unwrap();
+    }
+    conn.execute_batch(&format!("PRAGMA cache_size = -{}", folio_generator::runs::RUN_CACHE_KIB)).unwrap();
+    let mut ids = Ids::new(&OsRandom);
+    let now = "2026-11-23T10:00:00.000Z";
+    let start = Instant::now();
+    let tx = conn.transaction().unwrap();
+    for batch in rows.chunks(ROWS_PER_STATEMENT) {
+        let mut params: Vec<rusqlite::types::Value> = Vec::with_capacity(2 + batch.len() * PARAMS_PER_ROW);
+        params.push(now.to_string().into());
+        params.push("bench".to_string().into());
+        for b in batch {
+            params.push(ids.next_id().into());
+            params.push(b.title.clone().into());
+            params.push(b.author.clone().into());
+            params.push(b.genre.to_string().into());
+            params.push(b.isbn.clone().into());
+            params.push(b.published_year.into());
+            params.push(b.pages.into());
+            params.push(b.price_cents.into());
+            params.push(b.language.to_string().into());
+            params.push(b.description.clone().into());
+        }
+        let mut stmt = tx.prepare_cached(&insert_statement(batch.len())).unwrap();
+        stmt.execute(rusqlite::params_from_iter(params)).unwrap();
+    }
+    tx.commit().unwrap();
+    let secs = start.elapsed().as_secs_f64();
+    let _ = std::fs::remove_dir_all(&dir);
+    secs
+}
+
+fn tempfile_dir() -> std::path::PathBuf {
+    let mut b = [0u8; 8];
+    folio_core::Random::fill(&OsRandom, &mut b);
+    let dir = std::env::temp_dir().join(format!("folio-generator-bench-{}", u64::from_le_bytes(b)));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    xs[xs.len() / 2]
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let count: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(100_000);
+    let rounds: usize = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(3);
+    println!("generator benchmark: {count} books, {rounds} rounds, median reported");
+
+    let (gen_secs, rows) = generate_rows(count, 1);
+    println!("generation only (no SQL writes):          {:>8.0} ms", gen_secs * 1000.0);
+
+    let mut handler_fresh = Vec::new();
+    let mut handler_second = Vec::new();
+    let handler_rounds = if std::env::var_os("RAW_ONLY").is_some() { 0 } else { rounds };
+    for round in 0..handler_rounds {
+        let app = TestApp::new();
+        // Migrate first so the measured request is the run alone.
+        app.call(
+            handler,
+            folio_native::request("GET", "/api/generator/runs")
+                .header("authorization", "Bearer reader")
+                .body(Vec::new())
+                .unwrap(),
+        );
+        let (secs, run) = run_request(&app, count, 1);
+        assert_eq!(run["inserted"], count);
+        handler_fresh.push(secs);
+        // Same seed again on the now-full catalogue: every drawn ISBN collides and is advanced.
+        let (secs2, _) = run_request(&app, count, 1);
+        handler_second.push(secs2);
+        println!(
+            "round {round}: handler, empty catalogue {:>6.0} ms (elapsed_ms {}); same seed again {:>6.0} ms",
+            secs * 1000.0,
+            run["elapsed_ms"],
+            secs2 * 1000.0
+        );
+    }
+    let raw: Vec<f64> = (0..rounds).map(|_| raw_rusqlite(&rows, None)).collect();
+    let cache = i64::from(folio_generator::runs::RUN_CACHE_KIB);
+    let raw_cache: Vec<f64> = (0..rounds).map(|_| raw_rusqlite(&rows, Some(cache))).collect();
+    let raw_multi: Vec<f64> = (0..rounds).map(|_| raw_rusqlite_multirow(&rows)).collect();
+
+    let rate = |secs: f64| count as f64 / secs;
+    let h = if handler_fresh.is_empty() { f64::NAN } else { median(handler_fresh) };
+    let h2 = if handler_second.is_empty() { f64::NAN } else { median(handler_second) };
+    let r = median(raw);
+    let rc = median(raw_cache);
+    let rm = median(raw_multi);
+    println!("handler, one request, empty catalogue:   {:>8.0} ms  {:>9.0} rows/s", h * 1000.0, rate(h));
+    println!("handler, one request, all ISBNs collide: {:>8.0} ms  {:>9.0} rows/s", h2 * 1000.0, rate(h2));
+    println!("raw rusqlite, 1-row INSERT, default cache: {:>6.0} ms  {:>9.0} rows/s", r * 1000.0, rate(r));
+    println!("raw rusqlite, 1-row INSERT, run's cache:  {:>7.0} ms  {:>9.0} rows/s", rc * 1000.0, rate(rc));
+    println!("raw rusqlite, run's multi-row INSERTs:    {:>7.0} ms  {:>9.0} rows/s", rm * 1000.0, rate(rm));
+}
