@@ -1,17 +1,124 @@
-//! The `reports` component's handler.
+//! The `reports` component's handler: aggregates over the catalogue (`/api/reports/...`),
+//! computed in SQL, cached in the key-value store under the catalogue's data version, served as
+//! JSON or CSV with entity tags. See docs/reports.md.
 
-use folio_core::{router::Router, serve::serve, ApiResult, Host, Request, Response};
+pub mod cache;
+pub mod catalogue;
+pub mod compute;
+pub mod params;
+pub mod render;
 
-type Route = fn(&Host, &Request) -> ApiResult;
+use folio_core::{
+    catalog,
+    guard::{self, scopes, Authenticator},
+    http_util::{self, Query},
+    migrate,
+    router::Router,
+    serve::serve,
+    ApiResult, Host, Request, Response,
+};
+use http::{Method, StatusCode};
+use serde_json::json;
 
-fn routes() -> Router<Route> {
-    Router::new()
+use catalogue::Report;
+
+/// What a path names: the list of reports, or one report.
+#[derive(Debug, Clone, Copy)]
+enum Endpoint {
+    List,
+    Report(Report),
 }
 
-/// Serves one request.
+fn routes() -> Router<Endpoint> {
+    let mut router = Router::new().route(Method::GET, "/api/reports", Endpoint::List);
+    for report in Report::ALL {
+        router =
+            router.route(Method::GET, &format!("/api/reports/{}", report.name()), Endpoint::Report(report));
+    }
+    router
+}
+
+/// Serves one request, verifying tokens with the shared token service.
 pub fn handle(host: &Host, req: Request) -> Response {
+    handle_with(folio_tokens::authenticator(), host, req)
+}
+
+/// Serves one request with the given authenticator (tests pass a fake one).
+pub fn handle_with(auth: &dyn Authenticator, host: &Host, req: Request) -> Response {
     serve(host, req, |host, req| {
-        let (route, _params) = routes().find(req.method(), req.uri().path())?;
-        route(host, req)
+        let (endpoint, _params) = routes().find(req.method(), req.uri().path())?;
+        guard::authorize(auth, host, req, scopes::READ_REPORTS)?;
+        match endpoint {
+            Endpoint::List => list(req),
+            Endpoint::Report(report) => report_response(host, req, report),
+        }
     })
+}
+
+/// `GET /api/reports`: the reports this component serves.
+fn list(req: &Request) -> ApiResult {
+    Query::from_request(req).only(&[])?;
+    let items: Vec<_> = Report::ALL
+        .iter()
+        .map(|r| json!({"name": r.name(), "title": r.title(), "description": r.description()}))
+        .collect();
+    Ok(http_util::json(StatusCode::OK, &json!({ "items": items })))
+}
+
+/// `GET /api/reports/{name}`: validate, answer 304 when the client's copy is current, else
+/// serve from the cache or compute and cache.
+fn report_response(host: &Host, req: &Request, report: Report) -> ApiResult {
+    let (params, format) = params::parse(host, req, report)?;
+    migrate::ensure(host.sql)?;
+    let canonical = params.canonical();
+
+    // The version is read before computing: a write that lands while we compute sets a newer
+    // version, so what we cache here is never served as that newer state.
+    let Some(version) = current_version(host) else {
+        // Without the store we cannot know whether a cached copy is current: compute, and tell
+        // clients not to keep the answer.
+        let data = compute::compute(host, &params)?;
+        let mut response = render::report(&data, format, report.name())?;
+        render::add_caching_headers(&mut response, None);
+        return Ok(response);
+    };
+    let etag = render::etag(&canonical, &version, format);
+    if http_util::if_none_match(req, &etag) {
+        let mut response = http_util::not_modified(&etag);
+        render::add_caching_headers(&mut response, Some(&etag));
+        return Ok(response);
+    }
+    let data = match cache::get(host, &canonical, &version) {
+        Some(data) => data,
+        None => {
+            let data = compute::compute(host, &params)?;
+            cache::put(host, &canonical, &version, &data);
+            data
+        }
+    };
+    let mut response = render::report(&data, format, report.name())?;
+    render::add_caching_headers(&mut response, Some(&etag));
+    Ok(response)
+}
+
+/// The catalogue's data version, or `None` when the key-value store fails.
+///
+/// A catalogue that has never recorded a version (`"0"`: no write through the API yet, or a
+/// store that was emptied while the database was kept) gets a fresh random one, so entity
+/// tags from before a store reset can never match again. Racing requests may each set one;
+/// that costs only cache misses, and any later write sets a newer version still.
+fn current_version(host: &Host) -> Option<String> {
+    let version = match catalog::data_version(host) {
+        Ok(v) if v != "0" => Ok(v),
+        Ok(_) => catalog::bump_data_version(host),
+        Err(e) => Err(e),
+    };
+    version
+        .map_err(|e| {
+            eprintln!(
+                "{}",
+                json!({"level": "warn", "event": "reports_data_version_unavailable", "cause": e.to_string()})
+            )
+        })
+        .ok()
 }

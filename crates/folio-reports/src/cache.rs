@@ -1,0 +1,64 @@
+//! The report cache in the key-value store.
+//!
+//! Freshness: an entry records the catalogue data version it was computed under, read *before*
+//! computing; it is served only while that is still the current version. Every write to the
+//! books table sets a new version after its commit, so an entry is never served after a write.
+//!
+//! Bounded size: the store has no TTL and hosted stores cap key counts, while the parameter
+//! space (free-text author and genre filters) is unbounded. So the cache is direct-mapped: a
+//! request's canonical parameters hash to one of [`SLOTS`] keys, and an entry stores its full
+//! parameters so that a colliding request sees a miss and takes the slot over. Entries of an
+//! old version are overwritten in place, never left behind.
+
+use folio_core::Host;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::compute::ReportData;
+
+/// The number of cache keys the reports component can ever hold.
+pub const SLOTS: u64 = 1024;
+/// Every cache key starts with this.
+pub const KEY_PREFIX: &str = "reports:cache:";
+
+#[derive(Serialize, Deserialize)]
+struct Entry {
+    params: String,
+    version: String,
+    data: ReportData,
+}
+
+/// The key-value key of the slot for these canonical parameters.
+pub fn slot_key(canonical: &str) -> String {
+    let digest = Sha256::digest(canonical.as_bytes());
+    let n = u64::from_be_bytes(digest[..8].try_into().expect("8 bytes"));
+    format!("{KEY_PREFIX}{}", n % SLOTS)
+}
+
+/// The cached report for these parameters under `version`, if there is one. A store failure
+/// or an unreadable entry is a miss: the report is then computed afresh.
+pub fn get(host: &Host, canonical: &str, version: &str) -> Option<ReportData> {
+    let bytes = match host.kv.get(&slot_key(canonical)) {
+        Ok(v) => v?,
+        Err(e) => {
+            log("reports_cache_read_failed", &e.to_string());
+            return None;
+        }
+    };
+    let entry: Entry = serde_json::from_slice(&bytes).ok()?;
+    (entry.params == canonical && entry.version == version).then_some(entry.data)
+}
+
+/// Stores a report computed under `version`. A store failure only costs the next request a
+/// recomputation, so it is logged, not returned.
+pub fn put(host: &Host, canonical: &str, version: &str, data: &ReportData) {
+    let entry = Entry { params: canonical.to_string(), version: version.to_string(), data: data.clone() };
+    let bytes = serde_json::to_vec(&entry).expect("cache entry serializes");
+    if let Err(e) = host.kv.set(&slot_key(canonical), &bytes) {
+        log("reports_cache_write_failed", &e.to_string());
+    }
+}
+
+fn log(event: &str, cause: &str) {
+    eprintln!("{}", serde_json::json!({"level": "warn", "event": event, "cause": cause}));
+}

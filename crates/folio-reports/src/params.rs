@@ -1,0 +1,300 @@
+//! A report request's query string, parsed and validated into normalised parameters.
+//!
+//! Normalised means: defaults applied and values in one canonical spelling, so that two requests
+//! asking for the same report share one cache entry and one entity tag.
+
+use folio_core::{http_util::Query, ApiError, ApiResult, FieldError, Host, Request, Value};
+use serde::Serialize;
+
+use crate::catalogue::Report;
+
+/// The earliest publication year the catalogue accepts (API.md: 1450 to next year).
+pub const MIN_YEAR: i64 = 1450;
+
+/// Filters every report takes. `None` means "no restriction".
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Filters {
+    pub genre: Option<String>,
+    pub author: Option<String>,
+    pub language: Option<String>,
+    pub year_min: Option<i64>,
+    pub year_max: Option<i64>,
+}
+
+impl Filters {
+    /// True when no filter is set.
+    pub fn is_empty(&self) -> bool {
+        *self == Filters::default()
+    }
+
+    /// How many of the equality filters (genre, author, language) are set.
+    pub fn equality_count(&self) -> usize {
+        [&self.genre, &self.author, &self.language].iter().filter(|f| f.is_some()).count()
+    }
+
+    pub fn has_year_range(&self) -> bool {
+        self.year_min.is_some() || self.year_max.is_some()
+    }
+
+    /// The SQL `WHERE` clause (empty when unfiltered) and its positional parameters.
+    pub fn where_clause(&self) -> (String, Vec<Value>) {
+        let mut conditions = Vec::new();
+        let mut params = Vec::new();
+        for (column, value) in
+            [("genre", &self.genre), ("author", &self.author), ("language", &self.language)]
+        {
+            if let Some(v) = value {
+                conditions.push(format!("{column} = ?"));
+                params.push(Value::from(v.as_str()));
+            }
+        }
+        if let Some(min) = self.year_min {
+            conditions.push("published_year >= ?".to_string());
+            params.push(Value::from(min));
+        }
+        if let Some(max) = self.year_max {
+            conditions.push("published_year <= ?".to_string());
+            params.push(Value::from(max));
+        }
+        if conditions.is_empty() {
+            (String::new(), params)
+        } else {
+            (format!(" WHERE {}", conditions.join(" AND ")), params)
+        }
+    }
+}
+
+/// Year or decade buckets of the years report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum YearBucket {
+    Year,
+    Decade,
+}
+
+impl YearBucket {
+    pub fn width(self) -> i64 {
+        match self {
+            YearBucket::Year => 1,
+            YearBucket::Decade => 10,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            YearBucket::Year => "year",
+            YearBucket::Decade => "decade",
+        }
+    }
+}
+
+/// Everything that determines a report's content: the report, its own options and the filters.
+/// Serialised as the canonical cache key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReportParams {
+    pub report: Report,
+    #[serde(flatten)]
+    pub filters: Filters,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bucket: Option<YearBucket>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub buckets: Option<i64>,
+}
+
+impl ReportParams {
+    /// A canonical text for this request's content: equal exactly when the reports are equal
+    /// for the same catalogue.
+    pub fn canonical(&self) -> String {
+        serde_json::to_string(self).expect("parameters serialize")
+    }
+}
+
+/// The representation the client asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Csv,
+}
+
+impl Format {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Json => "json",
+            Format::Csv => "csv",
+        }
+    }
+}
+
+const FILTERS: [&str; 5] = ["genre", "author", "language", "year_min", "year_max"];
+pub const DEFAULT_AUTHORS_LIMIT: i64 = 10;
+pub const DEFAULT_PRICE_BUCKETS: i64 = 10;
+
+/// Parses and validates a report request's query string; every problem found becomes one
+/// entry of a single `422`.
+pub fn parse(host: &Host, req: &Request, report: Report) -> ApiResult<(ReportParams, Format)> {
+    let query = Query::from_request(req);
+    let mut known: Vec<&str> = FILTERS.to_vec();
+    known.push("format");
+    known.extend(report.options());
+    query.only(&known)?;
+
+    let mut errors = Vec::new();
+
+    let next_year = folio_core::ports::rfc3339_secs(host.clock.now_secs())[..4]
+        .parse::<i64>()
+        .map(|y| y + 1)
+        .unwrap_or(9999);
+    let filters = Filters {
+        genre: keep(&mut errors, text(&query, "genre", 50)),
+        author: keep(&mut errors, text(&query, "author", 200)),
+        language: keep(&mut errors, language(&query)),
+        year_min: keep(&mut errors, query.int("year_min", MIN_YEAR, next_year)),
+        year_max: keep(&mut errors, query.int("year_max", MIN_YEAR, next_year)),
+    };
+    let limit = match report {
+        Report::Authors => {
+            Some(keep(&mut errors, query.int("limit", 1, 100)).unwrap_or(DEFAULT_AUTHORS_LIMIT))
+        }
+        _ => None,
+    };
+    let buckets = match report {
+        Report::Prices => {
+            Some(keep(&mut errors, query.int("buckets", 2, 50)).unwrap_or(DEFAULT_PRICE_BUCKETS))
+        }
+        _ => None,
+    };
+    let bucket = match report {
+        Report::Years => Some(keep(&mut errors, year_bucket(&query)).unwrap_or(YearBucket::Year)),
+        _ => None,
+    };
+    let format = keep(&mut errors, format_param(&query));
+
+    if let (Some(min), Some(max)) = (filters.year_min, filters.year_max) {
+        if min > max {
+            errors.push(FieldError::new("year_min", "must not be greater than year_max"));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let format = format.unwrap_or_else(|| negotiate(req));
+    Ok((ReportParams { report, filters, limit, bucket, buckets }, format))
+}
+
+/// The value of a parameter check, collecting its validation errors so that one `422` lists
+/// every bad parameter.
+fn keep<T>(errors: &mut Vec<FieldError>, result: ApiResult<Option<T>>) -> Option<T> {
+    result.unwrap_or_else(|e| {
+        match e {
+            ApiError::Validation(mut list) => errors.append(&mut list),
+            other => errors.push(FieldError::new("query", other.to_string())),
+        }
+        None
+    })
+}
+
+/// A free-text filter: matched exactly, 1 to `max` characters.
+fn text(query: &Query, name: &str, max: usize) -> ApiResult<Option<String>> {
+    let Some(value) = query.str(name)? else { return Ok(None) };
+    let length = value.chars().count();
+    if length == 0 || length > max {
+        return Err(ApiError::validation(name, format!("must be 1 to {max} characters")));
+    }
+    Ok(Some(value.to_string()))
+}
+
+/// An ISO 639-1 code: two letters, compared in lower case as the catalogue stores them.
+fn language(query: &Query) -> ApiResult<Option<String>> {
+    let Some(value) = query.str("language")? else { return Ok(None) };
+    if value.len() != 2 || !value.chars().all(|c| c.is_ascii_alphabetic()) {
+        return Err(ApiError::validation("language", "must be an ISO 639-1 code (two letters)"));
+    }
+    Ok(Some(value.to_ascii_lowercase()))
+}
+
+fn year_bucket(query: &Query) -> ApiResult<Option<YearBucket>> {
+    match query.str("bucket")? {
+        None => Ok(None),
+        Some("year") => Ok(Some(YearBucket::Year)),
+        Some("decade") => Ok(Some(YearBucket::Decade)),
+        Some(_) => Err(ApiError::validation("bucket", "must be year or decade")),
+    }
+}
+
+fn format_param(query: &Query) -> ApiResult<Option<Format>> {
+    match query.str("format")? {
+        None => Ok(None),
+        Some("json") => Ok(Some(Format::Json)),
+        Some("csv") => Ok(Some(Format::Csv)),
+        Some(_) => Err(ApiError::validation("format", "must be json or csv")),
+    }
+}
+
+/// `Accept` negotiation when no `format` parameter is given: CSV when `text/csv` is listed with
+/// a quality at least that of an explicit `application/json`; JSON otherwise (wildcards and
+/// unknown types included: JSON is the default representation).
+pub fn negotiate(req: &Request) -> Format {
+    let mut csv_q: f32 = 0.0;
+    let mut json_q: f32 = 0.0;
+    for value in req.headers().get_all(http::header::ACCEPT) {
+        let Ok(text) = value.to_str() else { continue };
+        for range in text.split(',') {
+            let mut parts = range.split(';');
+            let media = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+            let q = parts
+                .filter_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.trim().parse::<f32>().ok()))
+                .next()
+                .unwrap_or(1.0);
+            match media.as_str() {
+                "text/csv" => csv_q = csv_q.max(q),
+                "application/json" => json_q = json_q.max(q),
+                _ => {}
+            }
+        }
+    }
+    if csv_q > 0.0 && csv_q >= json_q {
+        Format::Csv
+    } else {
+        Format::Json
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn accept(value: &str) -> Format {
+        negotiate(&http::Request::builder().header("accept", value).body(Vec::new()).unwrap())
+    }
+
+    #[test]
+    fn accept_negotiation() {
+        assert_eq!(accept("text/csv"), Format::Csv);
+        assert_eq!(accept("text/csv, */*;q=0.1"), Format::Csv);
+        assert_eq!(accept("application/json, text/csv;q=0.5"), Format::Json);
+        assert_eq!(accept("text/csv;q=0"), Format::Json);
+        assert_eq!(accept("*/*"), Format::Json);
+        assert_eq!(accept("text/html"), Format::Json);
+        assert_eq!(negotiate(&http::Request::builder().body(Vec::new()).unwrap()), Format::Json);
+    }
+
+    #[test]
+    fn where_clause_binds_every_filter_in_order() {
+        let f = Filters {
+            genre: Some("Poetry".into()),
+            author: None,
+            language: Some("en".into()),
+            year_min: Some(1900),
+            year_max: Some(1950),
+        };
+        let (sql, params) = f.where_clause();
+        assert_eq!(sql, " WHERE genre = ? AND language = ? AND published_year >= ? AND published_year <= ?");
+        assert_eq!(
+            params,
+            vec![Value::from("Poetry"), Value::from("en"), Value::from(1900), Value::from(1950)]
+        );
+        assert_eq!(Filters::default().where_clause(), (String::new(), vec![]));
+    }
+}

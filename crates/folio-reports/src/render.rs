@@ -1,0 +1,69 @@
+//! Turning a computed report into a response: JSON or CSV, with the entity tag and the caching
+//! headers.
+
+use folio_core::{http_util, ApiError, ApiResult, Response};
+use http::{header, HeaderValue, StatusCode};
+use sha2::{Digest, Sha256};
+
+use crate::{compute::ReportData, params::Format};
+
+pub const CSV: &str = "text/csv; charset=utf-8; header=present";
+
+/// The entity tag of one representation of a report: it changes exactly when the data
+/// version, the parameters or the format change.
+pub fn etag(canonical: &str, version: &str, format: Format) -> String {
+    let mut hasher = Sha256::new();
+    for part in [version, canonical, format.as_str()] {
+        // Length-prefixed, so that no two different triples hash the same text.
+        hasher.update((part.len() as u64).to_be_bytes());
+        hasher.update(part.as_bytes());
+    }
+    let digest = hasher.finalize();
+    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+    http_util::strong_etag(&format!("r-{hex}"))
+}
+
+/// Headers every report answer carries, 200 or 304: clients may keep the report but must
+/// revalidate (cheap: a 304 needs no computation); the answer varies with `Accept` and with
+/// who asks.
+pub fn add_caching_headers(response: &mut Response, etag: Option<&str>) {
+    let headers = response.headers_mut();
+    match etag.and_then(|e| HeaderValue::from_str(e).ok()) {
+        Some(value) => {
+            headers.insert(header::ETAG, value);
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-cache"));
+        }
+        None => {
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        }
+    }
+    headers.insert(header::VARY, HeaderValue::from_static("Accept, Authorization"));
+}
+
+/// The report in the requested format.
+pub fn report(data: &ReportData, format: Format, name: &str) -> ApiResult<Response> {
+    match format {
+        Format::Json => Ok(http_util::json(StatusCode::OK, &data.json())),
+        Format::Csv => {
+            let body = csv_bytes(data)?;
+            http::Response::builder()
+                .status(StatusCode::OK)
+                .header(header::CONTENT_TYPE, CSV)
+                .header(header::CONTENT_DISPOSITION, format!("attachment; filename=\"folio-{name}.csv\""))
+                .body(body)
+                .map_err(|e| ApiError::Internal(format!("csv response: {e}")))
+        }
+    }
+}
+
+/// RFC 4180: header row first, CRLF line ends, fields quoted when they need it.
+fn csv_bytes(data: &ReportData) -> ApiResult<Vec<u8>> {
+    let table = data.table();
+    let mut writer = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(Vec::new());
+    let internal = |e: csv::Error| ApiError::Internal(format!("csv: {e}"));
+    writer.write_record(&table.header).map_err(internal)?;
+    for row in &table.rows {
+        writer.write_record(row).map_err(internal)?;
+    }
+    writer.into_inner().map_err(|e| ApiError::Internal(format!("csv: {e}")))
+}
