@@ -1,94 +1,88 @@
-//! The `ui` component's handler: the web UI's static files, mounted at `/` by `spin.toml`.
+//! The `ui` component's handler: the web UI and the API docs, embedded at build time from
+//! `static/` (see build.rs), served with the header rules of [`headers`].
 //!
-//! Paths under `/api/` that reach this component matched no API component's route, so they get
-//! the contract's `404` problem+json rather than the UI.
+//! Rules, in order:
+//! 1. `/api` and `/api/...` reaching this component matched no API component's route: the
+//!    contract's `404` problem+json, never the UI.
+//! 2. Only `GET` and `HEAD` (`405` with `Allow` otherwise).
+//! 3. Paths that try to leave the UI's files are `404` (see [`paths`]).
+//! 4. A file's exact path; then `<path>/index.html` (so `/docs` serves `docs/index.html`); then,
+//!    for extensionless paths outside `/assets/`, the single-page app's `index.html`; else `404`.
+//! 5. Strong per-representation ETag and `304` on `If-None-Match`; `Cache-Control` immutable for
+//!    hashed asset paths and `no-cache` for the rest; brotli or gzip when accepted, with
+//!    `Vary: Accept-Encoding`; `HEAD` answers headers only.
+//! 6. The security headers on every response, errors included.
 
-use std::path::{Component, Path, PathBuf};
+pub mod assets;
+mod embedded;
+pub mod encoding;
+pub mod headers;
+pub mod paths;
 
-use folio_core::{serve::serve, ApiError, ApiResult, Host, Request, Response};
+use folio_core::{http_util, serve::serve, ApiError, ApiResult, Host, Request, Response};
 use http::{header, Method, StatusCode};
 
-/// Where Spin mounts the `static/` directory inside the component.
-pub const MOUNT: &str = "/";
+pub use assets::{Asset, Catalog};
 
-/// Serves one request from the mounted files.
+/// Serves one request from the embedded files.
 pub fn handle(host: &Host, req: Request) -> Response {
-    handle_at(Path::new(MOUNT), host, req)
+    handle_with(Catalog::embedded(), host, req)
 }
 
-/// Serves one request from the files under `root`.
-pub fn handle_at(root: &Path, host: &Host, req: Request) -> Response {
-    serve(host, req, |_, req| static_file(root, req))
+/// Serves one request from `catalog`.
+pub fn handle_with(catalog: Catalog, host: &Host, req: Request) -> Response {
+    headers::secure(serve(host, req, |_, req| respond(catalog, req)))
 }
 
-fn static_file(root: &Path, req: &Request) -> ApiResult {
-    let path = req.uri().path();
-    if path == "/api" || path.starts_with("/api/") {
-        return Err(ApiError::NotFound(format!("no API resource at {path}")));
+fn respond(catalog: Catalog, req: &Request) -> ApiResult {
+    let raw = req.uri().path();
+    if raw == "/api" || raw.starts_with("/api/") {
+        return Err(ApiError::NotFound(format!("no API resource at {raw}")));
     }
     if req.method() != Method::GET && req.method() != Method::HEAD {
         return Err(ApiError::MethodNotAllowed { allow: vec![Method::GET, Method::HEAD] });
     }
-    let relative = safe_relative(path).ok_or_else(|| ApiError::NotFound("no such file".into()))?;
-    let candidate = root.join(&relative);
-    let (file, bytes) = match std::fs::read(&candidate) {
-        Ok(bytes) if candidate.is_file() => (candidate, bytes),
-        // Paths without an extension are the single-page app's own routes.
-        _ if relative.extension().is_none() => {
-            let index = root.join("index.html");
-            let bytes =
-                std::fs::read(&index).map_err(|_| ApiError::NotFound("the UI is not installed".into()))?;
-            (index, bytes)
+    let path = paths::clean(raw).ok_or_else(|| ApiError::NotFound("no such file".into()))?;
+    let asset = find(catalog, &path).ok_or_else(|| ApiError::NotFound(format!("no file at {path}")))?;
+    Ok(file_response(req, asset))
+}
+
+fn find(catalog: Catalog, path: &str) -> Option<&'static Asset> {
+    if let Some(asset) = catalog.get(path) {
+        return Some(asset);
+    }
+    let directory_index = format!("{}/index.html", path.trim_end_matches('/'));
+    if let Some(asset) = catalog.get(&directory_index) {
+        return Some(asset);
+    }
+    // A missing asset is a 404, never the app's page: a broken script reference must fail loudly.
+    if paths::is_page_route(path) && !path.starts_with("/assets/") {
+        return catalog.get("/index.html");
+    }
+    None
+}
+
+fn file_response(req: &Request, asset: &'static Asset) -> Response {
+    let encoding = encoding::choose(req.headers(), asset);
+    let etag = http_util::strong_etag(&format!("{}{}", asset.etag, encoding.etag_suffix()));
+    let cache = if asset.immutable { headers::CACHE_IMMUTABLE } else { headers::CACHE_REVALIDATE };
+
+    let mut response = if http_util::if_none_match(req, &etag) {
+        http_util::not_modified(&etag)
+    } else {
+        let mut ok = http::Response::builder()
+            .status(StatusCode::OK)
+            .body(encoding::body(asset, encoding).to_vec())
+            .expect("valid response");
+        headers::set(&mut ok, header::CONTENT_TYPE, headers::content_type(asset.path));
+        if let Some(coding) = encoding.header() {
+            headers::set(&mut ok, header::CONTENT_ENCODING, coding);
         }
-        _ => return Err(ApiError::NotFound("no such file".into())),
+        ok
     };
-    Ok(http::Response::builder()
-        .status(StatusCode::OK)
-        .header(header::CONTENT_TYPE, content_type(&file))
-        .body(bytes)
-        .expect("valid response"))
-}
-
-/// The request path as a relative path inside the root, or `None` if it tries to leave it.
-fn safe_relative(path: &str) -> Option<PathBuf> {
-    let mut out = PathBuf::new();
-    for component in Path::new(path.trim_start_matches('/')).components() {
-        match component {
-            Component::Normal(part) => out.push(part),
-            Component::CurDir => {}
-            _ => return None,
-        }
-    }
-    if out.as_os_str().is_empty() {
-        out.push("index.html");
-    }
-    Some(out)
-}
-
-fn content_type(path: &Path) -> &'static str {
-    match path.extension().and_then(|e| e.to_str()).unwrap_or("") {
-        "html" => "text/html; charset=utf-8",
-        "css" => "text/css; charset=utf-8",
-        "js" | "mjs" => "text/javascript; charset=utf-8",
-        "json" => "application/json",
-        "svg" => "image/svg+xml",
-        "png" => "image/png",
-        "ico" => "image/x-icon",
-        "woff2" => "font/woff2",
-        "txt" => "text/plain; charset=utf-8",
-        _ => "application/octet-stream",
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn refuses_traversal() {
-        assert_eq!(safe_relative("/../etc/passwd"), None);
-        assert_eq!(safe_relative("/a/../../b"), None);
-        assert_eq!(safe_relative("/"), Some(PathBuf::from("index.html")));
-        assert_eq!(safe_relative("/app.js"), Some(PathBuf::from("app.js")));
-    }
+    headers::set(&mut response, header::ETAG, &etag);
+    headers::set(&mut response, header::CACHE_CONTROL, cache);
+    // Every file may be negotiated, so caches must key on Accept-Encoding.
+    headers::set(&mut response, header::VARY, "Accept-Encoding");
+    response
 }

@@ -1,0 +1,273 @@
+// The API client and the signed-in session.
+//
+// Tokens: the access token lives only in this module's memory. The refresh token lives in
+// memory too while the page is open, and is written to sessionStorage only when the page is
+// being hidden (reload, navigation away, tab close) and taken out again as soon as the next page
+// starts. So a reload keeps the user signed in, a new tab or a duplicated tab does not inherit a
+// token that its opener is still using (two tabs rotating one refresh token would trip the API's
+// reuse detection and revoke the session), and nothing persists after the tab is gone.
+// docs/ui.md explains the trade-off.
+
+const STORAGE_KEY = 'folio.refresh';
+// Refresh this long before the access token expires, so requests never race its expiry.
+const EARLY_REFRESH_MS = 30_000;
+
+const session = {
+  access: null,
+  expiresAt: 0,
+  refresh: null,
+  scopes: new Set(),
+  account: null,
+};
+const listeners = new Set();
+let refreshing = null;
+
+export class ApiError extends Error {
+  constructor(status, problem, message) {
+    super(message);
+    this.status = status;
+    this.problem = problem || {};
+    this.fieldErrors = Array.isArray(this.problem.errors) ? this.problem.errors : [];
+  }
+}
+
+/** Words for a status when the server sent none we can use. */
+function fallbackMessage(status) {
+  if (status === 0) return 'Could not reach the server. Check your connection and try again.';
+  if (status === 401) return 'Your session has ended. Please sign in again.';
+  if (status === 403) return 'Your account is not allowed to do this.';
+  if (status === 404) return 'That was not found. It may have been deleted.';
+  if (status === 409) return 'That conflicts with something that already exists.';
+  if (status === 412) return 'Someone else changed this in the meantime.';
+  if (status === 413) return 'That is too large to send.';
+  if (status === 422) return 'Some values are not valid.';
+  if (status === 429) return 'Too many attempts. Wait a moment and try again.';
+  if (status >= 500) return 'The server had a problem. Try again in a moment.';
+  return `The request failed (${status}).`;
+}
+
+async function toError(response) {
+  let problem = null;
+  const type = response.headers.get('content-type') || '';
+  if (type.includes('json')) {
+    try {
+      problem = await response.json();
+    } catch {
+      problem = null;
+    }
+  }
+  let message = (problem && (problem.detail || problem.error_description)) || fallbackMessage(response.status);
+  if (response.status === 429) {
+    const wait = Number(response.headers.get('retry-after'));
+    if (wait > 0) message = `${message} Try again in ${wait} second${wait === 1 ? '' : 's'}.`;
+  }
+  if (response.status >= 500) message = fallbackMessage(response.status);
+  return new ApiError(response.status, problem, message);
+}
+
+function networkError() {
+  return new ApiError(0, null, fallbackMessage(0));
+}
+
+function notify() {
+  for (const listener of listeners) listener(snapshot());
+}
+
+function snapshot() {
+  return { signedIn: Boolean(session.access), scopes: session.scopes, account: session.account };
+}
+
+export function onSessionChange(listener) {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+export function currentSession() {
+  return snapshot();
+}
+
+export function can(scope) {
+  return session.scopes.has(scope);
+}
+
+function accept(tokens) {
+  session.access = tokens.access_token;
+  session.expiresAt = Date.now() + Number(tokens.expires_in || 0) * 1000;
+  session.refresh = tokens.refresh_token || session.refresh;
+  session.scopes = new Set(String(tokens.scope || '').split(/\s+/).filter(Boolean));
+}
+
+function forget() {
+  session.access = null;
+  session.expiresAt = 0;
+  session.refresh = null;
+  session.scopes = new Set();
+  session.account = null;
+  sessionStorage.removeItem(STORAGE_KEY);
+}
+
+async function tokenRequest(params) {
+  let response;
+  try {
+    response = await fetch('/api/auth/token', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
+      body: new URLSearchParams(params).toString(),
+    });
+  } catch {
+    throw networkError();
+  }
+  if (!response.ok) throw await toError(response);
+  return response.json();
+}
+
+async function loadAccount() {
+  try {
+    const me = await request('GET', '/api/auth/me');
+    session.account = me.data && me.data.account ? me.data.account : null;
+  } catch {
+    session.account = null;
+  }
+}
+
+export async function signIn(email, password) {
+  const tokens = await tokenRequest({ grant_type: 'password', username: email, password });
+  accept(tokens);
+  await loadAccount();
+  notify();
+}
+
+export async function register(email, password, name) {
+  const body = { email, password };
+  if (name) body.name = name;
+  const result = await request('POST', '/api/auth/register', { body, auth: false });
+  return result.data;
+}
+
+/** Exchanges the refresh token for a new pair; one exchange at a time (rotation). */
+function refreshTokens() {
+  if (!refreshing) {
+    const token = session.refresh;
+    refreshing = (async () => {
+      if (!token) throw new ApiError(401, null, fallbackMessage(401));
+      try {
+        accept(await tokenRequest({ grant_type: 'refresh_token', refresh_token: token }));
+      } catch (error) {
+        // A refused refresh token ends the session; a network failure keeps it for a retry.
+        if (error.status !== 0) {
+          forget();
+          notify();
+        }
+        throw error;
+      }
+    })().finally(() => {
+      refreshing = null;
+    });
+  }
+  return refreshing;
+}
+
+/** On page start: resume the session the previous page of this tab handed over, if any. */
+export async function restore() {
+  const token = sessionStorage.getItem(STORAGE_KEY);
+  sessionStorage.removeItem(STORAGE_KEY);
+  if (!token) return false;
+  session.refresh = token;
+  try {
+    await refreshTokens();
+  } catch {
+    return false;
+  }
+  await loadAccount();
+  notify();
+  return true;
+}
+
+export async function signOut() {
+  try {
+    if (session.access) await request('POST', '/api/auth/logout', { retry: false });
+  } catch {
+    // Signing out locally matters more than telling the server; the session expires anyway.
+  } finally {
+    forget();
+    notify();
+  }
+}
+
+/** Ends the local session without calling the API (e.g. after the API refused it). */
+export function dropSession() {
+  forget();
+  notify();
+}
+
+// Hand the refresh token to the next page of this tab only when this one goes away.
+addEventListener('pagehide', () => {
+  if (session.refresh) sessionStorage.setItem(STORAGE_KEY, session.refresh);
+});
+// Back from the back/forward cache: this page is alive again, so the hand-over is void.
+addEventListener('pageshow', (event) => {
+  if (event.persisted) sessionStorage.removeItem(STORAGE_KEY);
+});
+
+/**
+ * Calls the API. Returns {status, data, etag, response}; throws ApiError with plain words.
+ * options: body (JSON), headers, query (object), auth (default true), retry (default true),
+ * accept (default JSON), raw (return the Response without reading it).
+ */
+export async function request(method, path, options = {}) {
+  const { body, query, auth = true, retry = true, raw = false } = options;
+  let url = path;
+  if (query) {
+    const params = new URLSearchParams();
+    for (const [key, value] of Object.entries(query)) {
+      if (value !== undefined && value !== null && value !== '') params.set(key, value);
+    }
+    const text = params.toString();
+    if (text) url += `?${text}`;
+  }
+  if (auth && session.refresh && (!session.access || Date.now() > session.expiresAt - EARLY_REFRESH_MS)) {
+    try {
+      await refreshTokens();
+    } catch (error) {
+      if (error.status === 0) throw error;
+    }
+  }
+  const headers = { Accept: options.accept || 'application/json', ...(options.headers || {}) };
+  if (body !== undefined) headers['Content-Type'] = options.contentType || 'application/json';
+  if (auth && session.access) headers.Authorization = `Bearer ${session.access}`;
+
+  let response;
+  try {
+    response = await fetch(url, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      cache: 'no-store',
+    });
+  } catch {
+    throw networkError();
+  }
+  if (response.status === 401 && auth && retry && session.refresh) {
+    // The access token may have been refused for age alone: refresh once and try again.
+    try {
+      await refreshTokens();
+      return request(method, path, { ...options, retry: false });
+    } catch {
+      // fall through to the 401 below
+    }
+  }
+  if (response.status === 401 && auth) {
+    const error = await toError(response);
+    forget();
+    notify();
+    throw error;
+  }
+  if (!response.ok && response.status !== 304) throw await toError(response);
+  if (raw) return response;
+  let data = null;
+  if (response.status !== 204 && response.status !== 304) {
+    const type = response.headers.get('content-type') || '';
+    data = type.includes('json') ? await response.json() : await response.text();
+  }
+  return { status: response.status, data, etag: response.headers.get('etag'), response };
+}

@@ -1,0 +1,177 @@
+// Small DOM helpers. Everything is built with createElement and textContent, never innerHTML,
+// so text from the API can never become markup (and the CSP needs no inline anything).
+
+/** h('p', {class: 'x', on: {click}}, 'text', child, [more]) */
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs || {})) {
+    if (value === null || value === undefined || value === false) continue;
+    if (key === 'on') {
+      for (const [event, handler] of Object.entries(value)) el.addEventListener(event, handler);
+    } else if (key === 'class') {
+      el.className = value;
+    } else if (key === 'dataset') {
+      Object.assign(el.dataset, value);
+    } else if (key in el && typeof value !== 'string') {
+      el[key] = value;
+    } else if (value === true) {
+      el.setAttribute(key, '');
+    } else {
+      el.setAttribute(key, String(value));
+    }
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el, children) {
+  for (const child of children) {
+    if (child === null || child === undefined || child === false) continue;
+    if (Array.isArray(child)) append(el, child);
+    else el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+}
+
+export function clear(el) {
+  while (el.firstChild) el.firstChild.remove();
+  return el;
+}
+
+export function replace(el, ...children) {
+  clear(el);
+  append(el, children);
+  return el;
+}
+
+/** A loading, empty or error state, announced to screen readers. */
+export function state(kind, text) {
+  return h('p', { class: `state ${kind}`, role: kind === 'error' ? 'alert' : 'status' }, text);
+}
+
+/** An error from the API (or the network) in plain words, with field errors listed. */
+export function errorBox(error, intro) {
+  const box = h('div', { class: 'state error', role: 'alert' });
+  box.append(h('p', {}, intro ? `${intro}: ${error.message}` : error.message));
+  const fields = error.fieldErrors || [];
+  if (fields.length) {
+    box.append(h('ul', {}, fields.map((f) => h('li', {}, `${labelOf(f.field)}: ${f.message}`))));
+  }
+  return box;
+}
+
+const LABELS = {
+  published_year: 'Year',
+  price_cents: 'Price',
+  isbn: 'ISBN',
+  year_min: 'From year',
+  year_max: 'To year',
+};
+
+export function labelOf(field) {
+  if (LABELS[field]) return LABELS[field];
+  const text = String(field || '').replace(/_/g, ' ');
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/** A labelled form control; `control` is an input/select/textarea element. */
+export function field(label, control, hint) {
+  const id = control.id || `f-${control.name || Math.random().toString(36).slice(2)}`;
+  control.id = id;
+  const parts = [h('label', { for: id }, label), control];
+  if (hint) {
+    const hintId = `${id}-hint`;
+    control.setAttribute('aria-describedby', hintId);
+    parts.push(h('small', { id: hintId, class: 'hint' }, hint));
+  }
+  parts.push(h('small', { id: `${id}-error`, class: 'field-error', hidden: true }));
+  return h('div', { class: 'field' }, parts);
+}
+
+/** Marks form controls named in `fieldErrors` invalid, and clears the others. */
+export function showFieldErrors(form, fieldErrors = []) {
+  for (const el of form.querySelectorAll('.field-error')) {
+    el.hidden = true;
+    el.textContent = '';
+  }
+  for (const el of form.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
+  let first = null;
+  for (const { field: name, message } of fieldErrors) {
+    const control = form.elements.namedItem(name === 'price_cents' ? 'price' : name);
+    if (!control || !control.id) continue;
+    control.setAttribute('aria-invalid', 'true');
+    const slot = document.getElementById(`${control.id}-error`);
+    if (slot) {
+      slot.textContent = message;
+      slot.hidden = false;
+      control.setAttribute('aria-errormessage', slot.id);
+    }
+    first = first || control;
+  }
+  if (first) first.focus();
+}
+
+let toastTimer;
+/** A short, polite message at the top of the page. */
+export function toast(text) {
+  const el = document.getElementById('toast');
+  el.textContent = text;
+  el.classList.add('visible');
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => el.classList.remove('visible'), 4000);
+}
+
+/** A modal confirmation (native <dialog>: focus trapped, Escape cancels). Resolves true/false. */
+export function confirmDialog({ title, message, confirmLabel = 'Confirm', danger = false }) {
+  return new Promise((resolve) => {
+    const cancel = h('button', { type: 'button', class: 'secondary', value: 'cancel' }, 'Cancel');
+    const ok = h('button', { type: 'button', class: danger ? 'danger' : '', value: 'ok' }, confirmLabel);
+    const dialog = h('dialog', { class: 'dialog', 'aria-labelledby': 'dialog-title' },
+      h('h2', { id: 'dialog-title' }, title),
+      h('p', {}, message),
+      h('div', { class: 'actions' }, cancel, ok));
+    const close = (result) => {
+      dialog.close();
+      dialog.remove();
+      resolve(result);
+    };
+    cancel.addEventListener('click', () => close(false));
+    ok.addEventListener('click', () => close(true));
+    dialog.addEventListener('cancel', (e) => {
+      e.preventDefault();
+      close(false);
+    });
+    document.body.append(dialog);
+    dialog.showModal();
+    cancel.focus();
+  });
+}
+
+export function formatPrice(cents) {
+  if (cents === null || cents === undefined) return '—';
+  return (Number(cents) / 100).toLocaleString(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+}
+
+export function formatTime(value) {
+  if (!value) return '—';
+  const date = new Date(value);
+  return Number.isNaN(date.getTime()) ? String(value) : date.toLocaleString();
+}
+
+export function formatNumber(value, digits = 0) {
+  if (value === null || value === undefined) return '—';
+  return Number(value).toLocaleString(undefined, { maximumFractionDigits: digits });
+}
+
+/** Disables a button while `work` runs, so a double click cannot send twice. */
+export async function busy(button, work) {
+  const label = button.textContent;
+  button.disabled = true;
+  button.setAttribute('aria-busy', 'true');
+  try {
+    return await work();
+  } finally {
+    button.disabled = false;
+    button.removeAttribute('aria-busy');
+    button.textContent = label;
+  }
+}

@@ -1,0 +1,163 @@
+// The app shell: routing (History API), navigation by scope, and page lifecycles.
+
+import { can, currentSession, onSessionChange, restore, signOut } from './api.js';
+import { h, replace, state, errorBox } from './dom.js';
+import * as signin from './pages/signin.js';
+import * as register from './pages/register.js';
+import * as books from './pages/books.js';
+import * as bookForm from './pages/book-form.js';
+import * as generator from './pages/generator.js';
+import * as reports from './pages/reports.js';
+import * as account from './pages/account.js';
+import * as users from './pages/users.js';
+
+const routes = [
+  { path: /^\/signin$/, page: signin, public: true },
+  { path: /^\/register$/, page: register, public: true },
+  { path: /^\/books$/, page: books },
+  { path: /^\/books\/new$/, page: bookForm, scope: 'create:books' },
+  { path: /^\/books\/([^/]+)$/, page: bookForm },
+  { path: /^\/generator$/, page: generator },
+  { path: /^\/reports$/, page: reports, scope: 'read:reports' },
+  { path: /^\/account$/, page: account },
+  { path: /^\/users$/, page: users, scope: 'admin:users' },
+];
+
+const links = [
+  { href: '/books', label: 'Catalogue', scope: 'read:books' },
+  { href: '/generator', label: 'Generator', scope: 'read:books' },
+  { href: '/reports', label: 'Reports', scope: 'read:reports' },
+  { href: '/users', label: 'Users', scope: 'admin:users' },
+  { href: '/account', label: 'Account' },
+];
+
+const main = document.getElementById('main');
+let cleanup = null;
+let renderId = 0;
+
+export function navigate(to, { replace: replaceState = false } = {}) {
+  if (replaceState) history.replaceState({}, '', to);
+  else history.pushState({}, '', to);
+  render();
+}
+
+function renderNav() {
+  const nav = document.getElementById('nav');
+  const { signedIn, account: who } = currentSession();
+  const here = location.pathname;
+  const items = signedIn
+    ? links.filter((l) => !l.scope || can(l.scope)).map((l) =>
+      h('a', { href: l.href, 'aria-current': here.startsWith(l.href) ? 'page' : null }, l.label))
+    : [
+      h('a', { href: '/signin', 'aria-current': here === '/signin' ? 'page' : null }, 'Sign in'),
+      h('a', { href: '/register', 'aria-current': here === '/register' ? 'page' : null }, 'Register'),
+    ];
+  items.push(h('a', { href: '/docs', 'data-native': '' }, 'API docs'));
+  if (signedIn) {
+    items.push(h('button', {
+      type: 'button',
+      class: 'link-button',
+      title: who ? `Signed in as ${who.email}` : null,
+      on: {
+        click: async () => {
+          await signOut();
+          navigate('/signin');
+        },
+      },
+    }, 'Sign out'));
+  }
+  replace(nav, items);
+}
+
+async function render() {
+  const id = ++renderId;
+  if (cleanup) {
+    try {
+      cleanup();
+    } catch {
+      // a page's cleanup must not stop navigation
+    }
+    cleanup = null;
+  }
+  document.body.classList.remove('menu-open');
+  const toggle = document.querySelector('.menu-toggle');
+  toggle.setAttribute('aria-expanded', 'false');
+  renderNav();
+  const path = location.pathname.replace(/\/+$/, '') || '/';
+  const { signedIn } = currentSession();
+  if (path === '/') {
+    navigate(signedIn ? '/books' : '/signin', { replace: true });
+    return;
+  }
+  const route = routes.find((r) => r.path.test(path));
+  if (!route) {
+    replace(main, h('h1', {}, 'Page not found'), state('empty', `There is no page at ${path}.`),
+      h('p', {}, h('a', { href: '/' }, 'Go to the start page')));
+    document.title = 'Not found · Folio';
+    return;
+  }
+  if (!route.public && !signedIn) {
+    navigate(`/signin?next=${encodeURIComponent(location.pathname + location.search)}`, { replace: true });
+    return;
+  }
+  if (route.public && signedIn) {
+    navigate('/books', { replace: true });
+    return;
+  }
+  if (route.scope && !can(route.scope)) {
+    replace(main, h('h1', {}, 'Not allowed'), state('error', 'Your account does not have access to this page.'));
+    document.title = 'Not allowed · Folio';
+    return;
+  }
+  const params = path.match(route.path).slice(1).map(decodeURIComponent);
+  const ctx = {
+    params,
+    query: new URLSearchParams(location.search),
+    navigate,
+    isCurrent: () => id === renderId,
+    onLeave: (fn) => {
+      cleanup = fn;
+    },
+  };
+  replace(main, state('loading', 'Loading…'));
+  try {
+    await route.page.render(main, ctx);
+  } catch (error) {
+    if (id !== renderId) return;
+    replace(main, h('h1', {}, 'Something went wrong'), errorBox(error));
+  }
+  if (id !== renderId) return;
+  const heading = main.querySelector('h1');
+  document.title = heading ? `${heading.textContent} · Folio` : 'Folio';
+  // Move focus to the new page for keyboard and screen-reader users, without scrolling jumps.
+  if (ctx.focus !== false) main.focus({ preventScroll: true });
+}
+
+// Same-origin links navigate inside the app, except those marked data-native (/docs, downloads).
+document.addEventListener('click', (event) => {
+  if (event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+  const link = event.target.closest('a[href]');
+  if (!link || link.target || link.hasAttribute('download') || link.hasAttribute('data-native')) return;
+  const url = new URL(link.href, location.href);
+  if (url.origin !== location.origin || url.pathname.startsWith('/api/') || url.pathname.startsWith('/docs')) return;
+  event.preventDefault();
+  navigate(url.pathname + url.search + url.hash);
+});
+
+addEventListener('popstate', () => render());
+
+document.querySelector('.menu-toggle').addEventListener('click', (event) => {
+  const open = document.body.classList.toggle('menu-open');
+  event.currentTarget.setAttribute('aria-expanded', String(open));
+});
+document.querySelector('.menu-toggle').hidden = false;
+
+onSessionChange(({ signedIn }) => {
+  renderNav();
+  // Signed out elsewhere (expired or revoked session): back to the sign-in page.
+  if (!signedIn && !routes.some((r) => r.public && r.path.test(location.pathname))) {
+    navigate(`/signin?next=${encodeURIComponent(location.pathname + location.search)}`, { replace: true });
+  }
+});
+
+restore().finally(render);

@@ -1,0 +1,198 @@
+// Create and edit a book. Edits send the ETag read with the book as If-Match; a 412 means
+// someone else saved first, and the page shows what differs and lets the user choose.
+
+import { can, request } from '../api.js';
+import { busy, errorBox, field, formatPrice, h, labelOf, replace, showFieldErrors, state, toast } from '../dom.js';
+import { remove } from './books.js';
+
+const FIELDS = ['title', 'author', 'genre', 'isbn', 'published_year', 'pages', 'price_cents', 'language', 'description'];
+
+function controls(book) {
+  const nextYear = new Date().getFullYear() + 1;
+  const v = (name) => (book && book[name] !== undefined && book[name] !== null ? book[name] : '');
+  return {
+    title: h('input', { name: 'title', required: true, maxlength: 300, value: v('title') }),
+    author: h('input', { name: 'author', required: true, maxlength: 200, value: v('author') }),
+    genre: h('input', { name: 'genre', required: true, maxlength: 50, value: v('genre') }),
+    isbn: h('input', { name: 'isbn', required: true, inputmode: 'numeric', value: v('isbn'), placeholder: '978-0-306-40615-7' }),
+    published_year: h('input', { name: 'published_year', type: 'number', required: true, min: 1450, max: nextYear, value: v('published_year') }),
+    pages: h('input', { name: 'pages', type: 'number', required: true, min: 1, max: 100000, value: v('pages') }),
+    price: h('input', { name: 'price', type: 'number', required: true, min: 0, max: 1000000, step: '0.01', value: book ? (Number(book.price_cents) / 100).toFixed(2) : '' }),
+    language: h('input', { name: 'language', required: true, minlength: 2, maxlength: 2, value: v('language') || (book ? '' : 'en'), size: 3 }),
+    description: h('textarea', { name: 'description', maxlength: 10000, rows: 5 }, v('description')),
+  };
+}
+
+function readForm(c) {
+  const int = (input) => (input.value.trim() === '' ? null : Number(input.value));
+  const price = c.price.value.trim() === '' ? null : Math.round(Number(c.price.value) * 100);
+  return {
+    title: c.title.value.trim(),
+    author: c.author.value.trim(),
+    genre: c.genre.value.trim(),
+    isbn: c.isbn.value.trim(),
+    published_year: int(c.published_year),
+    pages: int(c.pages),
+    price_cents: price,
+    language: c.language.value.trim().toLowerCase(),
+    description: c.description.value,
+  };
+}
+
+function fill(c, book) {
+  for (const name of FIELDS) {
+    if (name === 'price_cents') c.price.value = (Number(book.price_cents) / 100).toFixed(2);
+    else c[name].value = book[name] ?? '';
+  }
+}
+
+function display(name, value) {
+  if (name === 'price_cents') return formatPrice(value);
+  if (value === null || value === undefined || value === '') return '(empty)';
+  return String(value);
+}
+
+export async function render(main, ctx) {
+  const { params, navigate, isCurrent } = ctx;
+  const id = params[0];
+  const creating = id === undefined;
+  let book = null;
+  let etag = null;
+  if (!creating) {
+    try {
+      const result = await request('GET', `/api/books/${encodeURIComponent(id)}`);
+      book = result.data;
+      etag = result.etag;
+    } catch (error) {
+      if (!isCurrent()) return;
+      replace(main, h('h1', {}, 'Book'), errorBox(error, 'The book could not be loaded'),
+        h('p', {}, h('a', { href: '/books' }, 'Back to the catalogue')));
+      return;
+    }
+    if (!isCurrent()) return;
+  }
+  const editable = creating ? can('create:books') : can('update:books');
+  const c = controls(book);
+  for (const el of Object.values(c)) el.disabled = !editable;
+  const submit = h('button', { type: 'submit', hidden: !editable }, creating ? 'Create book' : 'Save changes');
+  const message = h('div', { class: 'form-message' });
+  const conflict = h('div', { class: 'conflict', hidden: true });
+  const form = h('form', { class: 'card book-form', novalidate: true },
+    h('div', { class: 'grid' },
+      field('Title', c.title),
+      field('Author', c.author),
+      field('Genre', c.genre),
+      field('ISBN', c.isbn, 'ISBN-13; hyphens and spaces are fine.'),
+      field('Year published', c.published_year),
+      field('Pages', c.pages),
+      field('Price', c.price, 'In currency units, e.g. 12.50.'),
+      field('Language', c.language, 'Two-letter ISO 639-1 code, e.g. en.')),
+    field('Description', c.description),
+    conflict,
+    message,
+    h('div', { class: 'actions' },
+      submit,
+      h('a', { class: 'button secondary', href: '/books' }, editable ? 'Cancel' : 'Back'),
+      !creating && can('delete:books') ? h('button', {
+        type: 'button',
+        class: 'danger',
+        on: { click: (event) => remove(book, event.currentTarget, () => navigate('/books', { replace: true }), etag) },
+      }, 'Delete') : null));
+
+  async function save(overwriteEtag) {
+    const body = readForm(c);
+    if (creating) {
+      const result = await request('POST', '/api/books', { body });
+      toast(`Created “${result.data.title}”.`);
+      navigate(`/books/${encodeURIComponent(result.data.id)}`, { replace: true });
+      return;
+    }
+    const result = await request('PUT', `/api/books/${encodeURIComponent(id)}`, {
+      body,
+      headers: { 'If-Match': overwriteEtag || etag },
+    });
+    book = result.data;
+    etag = result.etag || etag;
+    fill(c, book);
+    conflict.hidden = true;
+    replace(message, h('p', { class: 'state success', role: 'status' }, 'Saved.'));
+    toast(`Saved “${book.title}”.`);
+  }
+
+  async function showConflict(mine) {
+    let theirs;
+    let theirEtag;
+    try {
+      const latest = await request('GET', `/api/books/${encodeURIComponent(id)}`);
+      theirs = latest.data;
+      theirEtag = latest.etag;
+    } catch (error) {
+      replace(message, errorBox(error, 'This book changed and its new version could not be loaded'));
+      return;
+    }
+    const differences = FIELDS.filter((name) => String(mine[name] ?? '') !== String(theirs[name] ?? ''));
+    const overwrite = h('button', { type: 'button', class: 'danger' }, 'Save mine over theirs');
+    const useTheirs = h('button', { type: 'button', class: 'secondary' }, 'Discard mine, load theirs');
+    overwrite.addEventListener('click', () => busy(overwrite, async () => {
+      try {
+        await save(theirEtag);
+      } catch (error) {
+        if (error.status === 412) return showConflict(readForm(c));
+        replace(message, errorBox(error, 'Not saved'));
+        showFieldErrors(form, error.fieldErrors);
+      }
+    }));
+    useTheirs.addEventListener('click', () => {
+      book = theirs;
+      etag = theirEtag;
+      fill(c, theirs);
+      conflict.hidden = true;
+      replace(message, h('p', { class: 'state', role: 'status' }, 'Loaded the latest version. Your changes were discarded.'));
+    });
+    replace(conflict,
+      h('h2', {}, 'Someone else changed this book'),
+      h('p', {}, 'Your changes were not saved, because this book was saved by someone else after you opened it. Compare and choose:'),
+      differences.length
+        ? h('div', { class: 'table-wrap' }, h('table', {},
+          h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Field'), h('th', { scope: 'col' }, 'Yours'), h('th', { scope: 'col' }, 'Saved by them'))),
+          h('tbody', {}, differences.map((name) => h('tr', {},
+            h('th', { scope: 'row' }, labelOf(name)),
+            h('td', {}, display(name, mine[name])),
+            h('td', {}, display(name, theirs[name])))))))
+        : h('p', {}, 'Their version has the same values as yours.'),
+      h('div', { class: 'actions' }, overwrite, useTheirs));
+    conflict.hidden = false;
+    conflict.setAttribute('role', 'alert');
+    overwrite.focus();
+  }
+
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    replace(message);
+    showFieldErrors(form, []);
+    await busy(submit, async () => {
+      const mine = readForm(c);
+      try {
+        await save();
+      } catch (error) {
+        if (error.status === 412) {
+          await showConflict(mine);
+          return;
+        }
+        if (error.status === 409) {
+          error.message = 'Another book already has this ISBN.';
+          error.fieldErrors = [{ field: 'isbn', message: 'already used by another book' }];
+        }
+        replace(message, errorBox(error, creating ? 'The book was not created' : 'Not saved'));
+        showFieldErrors(form, error.fieldErrors);
+      }
+    });
+  });
+
+  replace(main,
+    h('p', { class: 'breadcrumb' }, h('a', { href: '/books' }, '← Catalogue')),
+    h('h1', {}, creating ? 'New book' : book.title),
+    book ? h('p', { class: 'meta' }, `Version ${book.version ?? '—'} · updated ${new Date(book.updated_at).toLocaleString()}`) : null,
+    editable ? null : state('empty', 'Your account can read this book but not change it.'),
+    form);
+}

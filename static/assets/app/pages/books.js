@@ -1,0 +1,174 @@
+// The catalogue: search, filters, sort and keyset pagination, with the state in the URL so that
+// reload, back and shared links show the same page.
+
+import { can, request } from '../api.js';
+import { busy, confirmDialog, errorBox, field, formatPrice, h, replace, state, toast } from '../dom.js';
+
+const SORTS = [
+  ['-created_at', 'Newest first'],
+  ['created_at', 'Oldest first'],
+  ['title', 'Title A–Z'],
+  ['-title', 'Title Z–A'],
+  ['published_year', 'Year, oldest first'],
+  ['-published_year', 'Year, newest first'],
+  ['price_cents', 'Price, lowest first'],
+  ['-price_cents', 'Price, highest first'],
+];
+const FILTERS = ['q', 'author', 'genre', 'language', 'year_min', 'year_max', 'sort', 'limit'];
+
+// Cursors of the pages before this one, for "Previous": keyset cursors only go forward.
+let trail = [];
+let trailKey = '';
+
+export async function render(main, { query, navigate, isCurrent }) {
+  const filterKey = FILTERS.map((k) => `${k}=${query.get(k) || ''}`).join('&');
+  if (filterKey !== trailKey) {
+    trail = [];
+    trailKey = filterKey;
+  }
+  const input = (name, attrs = {}) => h('input', { name, value: query.get(name) || '', ...attrs });
+  const sort = h('select', { name: 'sort' }, SORTS.map(([value, label]) =>
+    h('option', { value, selected: (query.get('sort') || '-created_at') === value }, label)));
+  const limit = h('select', { name: 'limit' }, ['10', '20', '50', '100'].map((n) =>
+    h('option', { value: n, selected: (query.get('limit') || '20') === n }, n)));
+  const form = h('form', { class: 'filters', role: 'search' },
+    field('Search', input('q', { type: 'search', placeholder: 'Words in title, author, description' })),
+    field('Author', input('author')),
+    field('Genre', input('genre')),
+    field('Language', input('language', { maxlength: 2, size: 3, placeholder: 'en' })),
+    field('From year', input('year_min', { type: 'number', min: 1450, max: 3000 })),
+    field('To year', input('year_max', { type: 'number', min: 1450, max: 3000 })),
+    field('Sort', sort),
+    field('Per page', limit),
+    h('div', { class: 'actions' },
+      h('button', { type: 'submit' }, 'Search'),
+      h('button', { type: 'reset', class: 'secondary' }, 'Clear')));
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const params = new URLSearchParams();
+    for (const [key, value] of new FormData(form)) if (String(value).trim()) params.set(key, String(value).trim());
+    navigate(`/books${params.toString() ? `?${params}` : ''}`);
+  });
+  form.addEventListener('reset', (event) => {
+    event.preventDefault();
+    navigate('/books');
+  });
+
+  const results = h('section', { 'aria-live': 'polite', 'aria-busy': 'true' }, state('loading', 'Loading books…'));
+  replace(main,
+    h('div', { class: 'page-head' },
+      h('h1', {}, 'Catalogue'),
+      can('create:books') ? h('a', { class: 'button', href: '/books/new' }, 'New book') : null),
+    form,
+    results);
+
+  const params = { count: 'true' };
+  for (const key of FILTERS) if (query.get(key)) params[key] = query.get(key);
+  if (query.get('cursor')) params.cursor = query.get('cursor');
+  let page;
+  try {
+    page = (await request('GET', '/api/books', { query: params })).data;
+  } catch (error) {
+    if (!isCurrent()) return;
+    replace(results, errorBox(error, 'The books could not be loaded'));
+    results.setAttribute('aria-busy', 'false');
+    return;
+  }
+  if (!isCurrent()) return;
+  results.setAttribute('aria-busy', 'false');
+  const items = page.items || [];
+  if (!items.length) {
+    const filtered = FILTERS.some((k) => k !== 'sort' && k !== 'limit' && query.get(k));
+    replace(results, state('empty', filtered ? 'No books match these filters.' : 'The catalogue is empty. Add a book or run the generator.'));
+    return;
+  }
+
+  const withCursor = (cursor) => {
+    const next = new URLSearchParams(query);
+    if (cursor) next.set('cursor', cursor);
+    else next.delete('cursor');
+    return `/books${next.toString() ? `?${next}` : ''}`;
+  };
+  const pageNumber = trail.length + 1;
+  const prev = h('button', {
+    type: 'button',
+    class: 'secondary',
+    disabled: !query.get('cursor'),
+    on: { click: () => navigate(withCursor(trail.pop() || null)) },
+  }, '← Previous');
+  const next = h('button', {
+    type: 'button',
+    class: 'secondary',
+    disabled: !page.next_cursor,
+    on: {
+      click: () => {
+        trail.push(query.get('cursor') || '');
+        navigate(withCursor(page.next_cursor));
+      },
+    },
+  }, 'Next →');
+
+  const rows = items.map((book) => h('tr', {},
+    h('td', {}, h('a', { href: `/books/${encodeURIComponent(book.id)}` }, book.title)),
+    h('td', {}, book.author),
+    h('td', { class: 'hide-narrow' }, book.genre),
+    h('td', { class: 'num' }, book.published_year),
+    h('td', { class: 'num' }, formatPrice(book.price_cents)),
+    h('td', { class: 'hide-narrow' }, book.language),
+    h('td', { class: 'row-actions' },
+      can('update:books') ? h('a', { href: `/books/${encodeURIComponent(book.id)}`, 'aria-label': `Edit ${book.title}` }, 'Edit') : null,
+      can('delete:books') ? h('button', {
+        type: 'button',
+        class: 'link-button danger',
+        'aria-label': `Delete ${book.title}`,
+        on: { click: (event) => remove(book, event.currentTarget, () => navigate(location.pathname + location.search, { replace: true })) },
+      }, 'Delete') : null)));
+
+  const total = typeof page.total === 'number' ? page.total : null;
+  replace(results,
+    h('p', { class: 'summary' }, total === null
+      ? `Page ${pageNumber}`
+      : `${total.toLocaleString()} book${total === 1 ? '' : 's'} · page ${pageNumber}`),
+    h('div', { class: 'table-wrap' },
+      h('table', {},
+        h('caption', { class: 'visually-hidden' }, 'Books'),
+        h('thead', {}, h('tr', {},
+          h('th', { scope: 'col' }, 'Title'),
+          h('th', { scope: 'col' }, 'Author'),
+          h('th', { scope: 'col', class: 'hide-narrow' }, 'Genre'),
+          h('th', { scope: 'col', class: 'num' }, 'Year'),
+          h('th', { scope: 'col', class: 'num' }, 'Price'),
+          h('th', { scope: 'col', class: 'hide-narrow' }, 'Language'),
+          h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Actions')))),
+        h('tbody', {}, rows))),
+    h('nav', { class: 'pager', 'aria-label': 'Pages' }, prev, next));
+}
+
+/** Deletes after confirmation. From the list there is no ETag: the confirmation names the book. */
+export async function remove(book, button, done, etag) {
+  const ok = await confirmDialog({
+    title: 'Delete this book?',
+    message: `“${book.title}” by ${book.author} will be removed from the catalogue. This cannot be undone.`,
+    confirmLabel: 'Delete',
+    danger: true,
+  });
+  if (!ok) return false;
+  try {
+    await busy(button, () => request('DELETE', `/api/books/${encodeURIComponent(book.id)}`, {
+      headers: etag ? { 'If-Match': etag } : {},
+    }));
+  } catch (error) {
+    if (error.status === 412) error.message = 'This book was changed by someone else since you opened it. Reload it, check the changes, then delete again.';
+    if (error.status === 404) {
+      toast('That book was already deleted.');
+      done();
+      return true;
+    }
+    const slot = document.getElementById('main');
+    slot.prepend(errorBox(error, 'The book was not deleted'));
+    return false;
+  }
+  toast(`Deleted “${book.title}”.`);
+  done();
+  return true;
+}

@@ -1,0 +1,211 @@
+// Reports: one filter form for all of them, a chart and a data table per report, and CSV
+// downloads. Each report loads on its own, so one failure does not blank the page.
+
+import { request } from '../api.js';
+import { barChart } from '../charts.js';
+import { busy, errorBox, field, formatNumber, formatPrice, h, replace, state, toast } from '../dom.js';
+
+const FILTERS = ['genre', 'author', 'language', 'year_min', 'year_max'];
+
+export async function render(main, { query, navigate, isCurrent, onLeave }) {
+  // One live chart per report; destroyed when its report reloads or the page is left.
+  const charts = {};
+  const dropChart = (name) => {
+    if (charts[name]) charts[name].destroy();
+    delete charts[name];
+  };
+  onLeave(() => Object.keys(charts).forEach(dropChart));
+  const filters = {};
+  for (const key of FILTERS) if (query.get(key)) filters[key] = query.get(key);
+
+  const input = (name, attrs = {}) => h('input', { name, value: query.get(name) || '', ...attrs });
+  const form = h('form', { class: 'filters', role: 'search' },
+    field('Genre', input('genre')),
+    field('Author', input('author')),
+    field('Language', input('language', { maxlength: 2, size: 3 })),
+    field('From year', input('year_min', { type: 'number', min: 1450, max: 3000 })),
+    field('To year', input('year_max', { type: 'number', min: 1450, max: 3000 })),
+    h('div', { class: 'actions' },
+      h('button', { type: 'submit' }, 'Apply filters'),
+      h('button', { type: 'reset', class: 'secondary' }, 'Clear')));
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const params = new URLSearchParams();
+    for (const [key, value] of new FormData(form)) if (String(value).trim()) params.set(key, String(value).trim());
+    navigate(`/reports${params.toString() ? `?${params}` : ''}`);
+  });
+  form.addEventListener('reset', (event) => {
+    event.preventDefault();
+    navigate('/reports');
+  });
+
+  const section = (name, title, controls) => {
+    const body = h('div', { class: 'report-body', 'aria-live': 'polite' }, state('loading', `Loading ${title.toLowerCase()}…`));
+    const download = h('button', { type: 'button', class: 'secondary small' }, 'Download CSV');
+    const el = h('section', { class: 'card report', id: `report-${name}`, 'aria-labelledby': `report-${name}-title` },
+      h('div', { class: 'report-head' }, h('h2', { id: `report-${name}-title` }, title), controls || null, download),
+      body);
+    return { el, body, download };
+  };
+
+  const authorsLimit = h('select', { name: 'limit', 'aria-label': 'How many authors' }, ['5', '10', '20', '50'].map((n) => h('option', { value: n, selected: n === '10' }, `Top ${n}`)));
+  const yearBucket = h('select', { name: 'bucket', 'aria-label': 'Group by' }, [['decade', 'By decade'], ['year', 'By year']].map(([v, l]) => h('option', { value: v }, l)));
+  const priceBuckets = h('select', { name: 'buckets', 'aria-label': 'Price ranges' }, ['5', '10', '20', '50'].map((n) => h('option', { value: n, selected: n === '10' }, `${n} ranges`)));
+
+  const sections = {
+    summary: section('summary', 'Summary'),
+    genres: section('genres', 'Books by genre'),
+    authors: section('authors', 'Top authors', authorsLimit),
+    years: section('years', 'Books by year', yearBucket),
+    prices: section('prices', 'Prices', priceBuckets),
+  };
+  const extra = {
+    summary: () => ({}),
+    genres: () => ({}),
+    authors: () => ({ limit: authorsLimit.value }),
+    years: () => ({ bucket: yearBucket.value }),
+    prices: () => ({ buckets: priceBuckets.value }),
+  };
+
+  replace(main, h('h1', {}, 'Reports'), form, h('div', { class: 'reports' }, Object.values(sections).map((s) => s.el)));
+
+  async function load(name) {
+    const { body } = sections[name];
+    dropChart(name);
+    replace(body, state('loading', 'Loading…'));
+    let data;
+    try {
+      data = (await request('GET', `/api/reports/${name}`, { query: { ...filters, ...extra[name]() } })).data;
+    } catch (error) {
+      if (isCurrent()) replace(body, errorBox(error, 'This report could not be loaded'));
+      return;
+    }
+    if (!isCurrent()) return;
+    try {
+      await draw(name, data, body);
+    } catch (error) {
+      replace(body, errorBox(error, 'This report could not be drawn'));
+    }
+  }
+
+  async function chartWithTable(name, body, { labels, values, label, horizontal, histogram, columns, rows, empty }) {
+    if (!labels.length) {
+      replace(body, state('empty', empty));
+      return;
+    }
+    const canvas = h('canvas', { role: 'img', 'aria-label': `${label}: bar chart; the same data is in the table below` });
+    replace(body,
+      h('div', { class: horizontal ? 'chart tall' : 'chart' }, canvas),
+      h('details', { class: 'data-table' },
+        h('summary', {}, 'Show the data as a table'),
+        h('div', { class: 'table-wrap' }, h('table', {},
+          h('thead', {}, h('tr', {}, columns.map((c) => h('th', { scope: 'col' }, c)))),
+          h('tbody', {}, rows.map((r) => h('tr', {}, r.map((cell, i) => (i === 0 ? h('th', { scope: 'row' }, cell) : h('td', { class: 'num' }, cell))))))))));
+    const chart = await barChart(canvas, { labels, values, label, horizontal, histogram });
+    if (isCurrent()) charts[name] = chart;
+    else chart.destroy();
+  }
+
+  async function draw(name, data, body) {
+    if (name === 'summary') {
+      const cards = [
+        ['Books', formatNumber(data.books)],
+        ['Authors', formatNumber(data.authors)],
+        ['Genres', formatNumber(data.genres)],
+        ['Languages', formatNumber(data.languages)],
+        ['Total price', formatPrice(data.total_price_cents)],
+        ['Average price', formatPrice(data.average_price_cents)],
+        ['Average pages', formatNumber(data.average_pages, 1)],
+        ['Years', data.earliest_year ? `${data.earliest_year}–${data.latest_year}` : '—'],
+      ];
+      replace(body, data.books
+        ? h('dl', { class: 'stats' }, cards.map(([k, v]) => h('div', {}, h('dt', {}, k), h('dd', {}, v))))
+        : state('empty', 'No books match these filters.'));
+      return;
+    }
+    if (name === 'genres') {
+      const items = data.items || [];
+      await chartWithTable(name, body, {
+        labels: items.map((g) => g.genre),
+        values: items.map((g) => g.books),
+        label: 'Books per genre',
+        horizontal: true,
+        columns: ['Genre', 'Books', 'Share', 'Average price', 'Average pages'],
+        rows: items.map((g) => [g.genre, formatNumber(g.books), `${formatNumber(Number(g.share) * 100, 1)} %`, formatPrice(g.average_price_cents), formatNumber(g.average_pages, 1)]),
+        empty: 'No books match these filters.',
+      });
+      return;
+    }
+    if (name === 'authors') {
+      const items = data.items || [];
+      await chartWithTable(name, body, {
+        labels: items.map((a) => a.author),
+        values: items.map((a) => a.books),
+        label: 'Books per author',
+        horizontal: true,
+        columns: ['Author', 'Books', 'Average price'],
+        rows: items.map((a) => [a.author, formatNumber(a.books), formatPrice(a.average_price_cents)]),
+        empty: 'No books match these filters.',
+      });
+      return;
+    }
+    if (name === 'years') {
+      const items = data.items || [];
+      const period = (y) => (y.start === y.end ? String(y.start) : `${y.start}–${y.end}`);
+      await chartWithTable(name, body, {
+        labels: items.map(period),
+        values: items.map((y) => y.books),
+        label: `Books per ${data.bucket || 'period'}`,
+        columns: ['Period', 'Books'],
+        rows: items.map((y) => [period(y), formatNumber(y.books)]),
+        empty: 'No books match these filters.',
+      });
+      return;
+    }
+    if (name === 'prices') {
+      const items = data.histogram || [];
+      const range = (b) => `${formatPrice(b.from_cents)}–${formatPrice(b.to_cents)}`;
+      await chartWithTable(name, body, {
+        labels: items.map(range),
+        values: items.map((b) => b.books),
+        label: 'Books per price range',
+        histogram: true,
+        columns: ['Price range', 'Books'],
+        rows: items.map((b) => [range(b), formatNumber(b.books)]),
+        empty: 'No books match these filters.',
+      });
+      if (items.length) {
+        body.prepend(h('dl', { class: 'stats compact' },
+          [['Median (p50)', data.p50_cents], ['p90', data.p90_cents], ['p99', data.p99_cents], ['Lowest', data.min_cents], ['Highest', data.max_cents]]
+            .map(([k, v]) => h('div', {}, h('dt', {}, k), h('dd', {}, formatPrice(v))))));
+      }
+    }
+  }
+
+  for (const [name, { download }] of Object.entries(sections)) {
+    download.addEventListener('click', () => busy(download, async () => {
+      try {
+        const response = await request('GET', `/api/reports/${name}`, {
+          query: { ...filters, ...extra[name](), format: 'csv' },
+          accept: 'text/csv',
+          raw: true,
+        });
+        const blob = await response.blob();
+        const url = URL.createObjectURL(blob);
+        const link = h('a', { href: url, download: `folio-${name}.csv`, hidden: true });
+        document.body.append(link);
+        link.click();
+        link.remove();
+        setTimeout(() => URL.revokeObjectURL(url), 10_000);
+        toast(`Downloaded folio-${name}.csv`);
+      } catch (error) {
+        sections[name].body.prepend(errorBox(error, 'The CSV could not be downloaded'));
+      }
+    }));
+  }
+  authorsLimit.addEventListener('change', () => load('authors'));
+  yearBucket.addEventListener('change', () => load('years'));
+  priceBuckets.addEventListener('change', () => load('prices'));
+
+  await Promise.all(Object.keys(sections).map((name) => load(name)));
+}

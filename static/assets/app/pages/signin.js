@@ -1,0 +1,43 @@
+import { signIn } from '../api.js';
+import { busy, errorBox, field, h, replace } from '../dom.js';
+
+export async function render(main, ctx) {
+  const { query, navigate } = ctx;
+  ctx.focus = false;
+  const email = h('input', { name: 'email', type: 'email', autocomplete: 'username', required: true });
+  const password = h('input', { name: 'password', type: 'password', autocomplete: 'current-password', required: true });
+  const submit = h('button', { type: 'submit' }, 'Sign in');
+  const message = h('div', { class: 'form-message' });
+  const form = h('form', { class: 'card narrow', novalidate: false },
+    field('E-mail', email),
+    field('Password', password),
+    message,
+    h('div', { class: 'actions' }, submit));
+  if (query.get('registered')) {
+    message.append(h('p', { class: 'state success', role: 'status' }, 'Your account is ready. Sign in to continue.'));
+    email.value = query.get('registered');
+  }
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    replace(message);
+    await busy(submit, async () => {
+      try {
+        await signIn(email.value.trim(), password.value);
+        const next = query.get('next');
+        navigate(next && next.startsWith('/') && !next.startsWith('//') ? next : '/books', { replace: true });
+      } catch (error) {
+        // The token endpoint answers OAuth errors; "invalid_grant" means wrong e-mail or password.
+        if (error.problem && error.problem.error === 'invalid_grant') {
+          error.message = 'The e-mail or the password is not right.';
+        }
+        replace(message, errorBox(error));
+        password.select();
+      }
+    });
+  });
+  replace(main,
+    h('h1', {}, 'Sign in'),
+    form,
+    h('p', { class: 'narrow' }, 'No account yet? ', h('a', { href: '/register' }, 'Register')));
+  email.focus();
+}
