@@ -51,6 +51,12 @@ pub fn json_body_of<T: DeserializeOwned>(
         Some(ct) if accepted.contains(&ct.as_str()) => {}
         _ => return Err(ApiError::UnsupportedMediaType { expected }),
     }
+    // Every request body of the contract is an object; serde would otherwise read a struct
+    // from an array (`[5]` as `{"count": 5}`). Malformed JSON still gets its 400 below.
+    let first = req.body().iter().find(|b| !b.is_ascii_whitespace());
+    if first != Some(&b'{') && serde_json::from_slice::<serde_json::Value>(req.body()).is_ok() {
+        return Err(ApiError::validation("body", "must be a JSON object"));
+    }
     parse_json(req.body())
 }
 
@@ -328,8 +334,10 @@ mod tests {
         assert_eq!(field_of(e), "pages");
         let e = json_body::<Body>(&request(Some(JSON), br#""a string""#)).unwrap_err();
         assert_eq!(field_of(e), "body");
-        let e = json_body::<Body>(&request(Some(JSON), b"[1,2]")).unwrap_err();
-        assert_eq!(e.status(), 422);
+        let e = json_body::<Body>(&request(Some(JSON), br#"["a", 2]"#)).unwrap_err();
+        assert_eq!(field_of(e), "body", "an array is not read as a struct");
+        let e = json_body::<Body>(&request(Some(JSON), b"null")).unwrap_err();
+        assert_eq!(field_of(e), "body");
     }
 
     #[test]

@@ -57,11 +57,17 @@ impl From<MigrationError> for crate::ApiError {
 }
 
 /// Brings the schema up to date; cheap when it already is.
+///
+/// "Current" means as many migrations applied as this build embeds and the newest of them
+/// applied: comparing only the highest version would miss a lower-numbered migration added
+/// after a higher one was applied.
 pub fn ensure(sql: &dyn Sql) -> Result<Outcome, MigrationError> {
     let latest = latest_version();
-    match current_version(sql) {
-        Ok(v) if v == latest => return Ok(Outcome::Current),
-        Ok(v) if v > latest => return Err(MigrationError::NewerSchema { found: v, expected: latest }),
+    match applied_summary(sql) {
+        Ok((_, max)) if max > latest => {
+            return Err(MigrationError::NewerSchema { found: max, expected: latest })
+        }
+        Ok((count, max)) if max == latest && count == MIGRATIONS.len() => return Ok(Outcome::Current),
         Ok(_) => {}
         Err(e) if e.is_missing_table() => {}
         Err(e) => return Err(e.into()),
@@ -69,10 +75,17 @@ pub fn ensure(sql: &dyn Sql) -> Result<Outcome, MigrationError> {
     migrate(sql, MIGRATIONS)
 }
 
+/// How many migrations are applied and the highest version: one indexed read.
+fn applied_summary(sql: &dyn Sql) -> Result<(usize, u32), SqlError> {
+    let rows =
+        sql.execute("SELECT COUNT(*) AS n, COALESCE(MAX(version), 0) AS v FROM schema_migrations", &[])?;
+    let row = rows.first();
+    Ok((row.and_then(|r| r.i64("n")).unwrap_or(0) as usize, row.and_then(|r| r.i64("v")).unwrap_or(0) as u32))
+}
+
 /// The highest applied version; errors with "no such table" on a fresh database.
 pub fn current_version(sql: &dyn Sql) -> Result<u32, SqlError> {
-    let rows = sql.execute("SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations", &[])?;
-    Ok(rows.first().and_then(|r| r.i64("v")).unwrap_or(0) as u32)
+    applied_summary(sql).map(|(_, v)| v)
 }
 
 fn checksum(sql: &str) -> String {
@@ -81,7 +94,7 @@ fn checksum(sql: &str) -> String {
 
 /// Applies whatever of `migrations` is missing, under the write lock.
 pub fn migrate(sql: &dyn Sql, migrations: &[Migration]) -> Result<Outcome, MigrationError> {
-    begin_immediate(sql)?;
+    crate::sql::begin_immediate(sql)?;
     let result = apply_missing(sql, migrations);
     match result {
         Ok(outcome) => match sql.execute("COMMIT", &[]) {
@@ -96,23 +109,6 @@ pub fn migrate(sql: &dyn Sql, migrations: &[Migration]) -> Result<Outcome, Migra
             Err(e)
         }
     }
-}
-
-/// `BEGIN IMMEDIATE`, retried while another connection holds the write lock: hosts do not all
-/// set a busy timeout on the connections they hand out.
-fn begin_immediate(sql: &dyn Sql) -> Result<(), SqlError> {
-    let mut wait_ms = 5;
-    for _ in 0..12 {
-        match sql.execute("BEGIN IMMEDIATE", &[]) {
-            Ok(_) => return Ok(()),
-            Err(SqlError::Io(m)) if m.contains("locked") || m.contains("busy") => {
-                std::thread::sleep(std::time::Duration::from_millis(wait_ms));
-                wait_ms = (wait_ms * 2).min(400);
-            }
-            Err(e) => return Err(e),
-        }
-    }
-    sql.execute("BEGIN IMMEDIATE", &[]).map(|_| ())
 }
 
 fn apply_missing(sql: &dyn Sql, migrations: &[Migration]) -> Result<Outcome, MigrationError> {

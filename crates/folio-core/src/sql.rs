@@ -168,6 +168,24 @@ pub trait Sql {
     fn execute(&self, statement: &str, params: &[Value]) -> Result<Rows, SqlError>;
 }
 
+/// `BEGIN IMMEDIATE`, retried with backoff (about 3 s in all) while another connection holds
+/// the write lock: hosts do not all set a busy timeout on the connections they hand out, and a
+/// writer that loses the race should wait its turn, not answer 500.
+pub fn begin_immediate(sql: &dyn Sql) -> Result<(), SqlError> {
+    let mut wait_ms = 5;
+    for _ in 0..12 {
+        match sql.execute("BEGIN IMMEDIATE", &[]) {
+            Ok(_) => return Ok(()),
+            Err(SqlError::Io(m)) if m.contains("locked") || m.contains("busy") => {
+                std::thread::sleep(std::time::Duration::from_millis(wait_ms));
+                wait_ms = (wait_ms * 2).min(400);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    sql.execute("BEGIN IMMEDIATE", &[]).map(|_| ())
+}
+
 /// Runs `work` inside `BEGIN IMMEDIATE ... COMMIT`, rolling back when it fails.
 ///
 /// IMMEDIATE takes the write lock up front, so two writers never both read and then fail to
@@ -176,7 +194,7 @@ pub fn transaction<T, E>(sql: &dyn Sql, work: impl FnOnce() -> Result<T, E>) -> 
 where
     E: From<SqlError>,
 {
-    sql.execute("BEGIN IMMEDIATE", &[])?;
+    begin_immediate(sql)?;
     match work() {
         Ok(v) => {
             if let Err(e) = sql.execute("COMMIT", &[]) {
