@@ -19,13 +19,20 @@ pub mod testing;
 use folio_core::{health, router::Params, router::Router, serve::serve, ApiResult, Host, Request, Response};
 use http::Method;
 
-use routes::{introspect, register, sessions as own, token, users, well_known};
+use routes::{introspect, operations, register, sessions as own, token, users, well_known};
 
 type Route = fn(&Host, &Request, &Params) -> ApiResult;
+
+/// Every route this component serves (checked against the OpenAPI document by the tests).
+pub fn served_routes() -> Vec<(Method, String)> {
+    routes().routes()
+}
 
 fn routes() -> Router<Route> {
     Router::<Route>::new()
         .route(Method::GET, "/api/health", |host, _, _| Ok(health::health(host)))
+        .route(Method::GET, "/api/status", |h, r, _| operations::status(h, r))
+        .route(Method::GET, "/api/openapi.json", |h, r, _| operations::openapi(h, r))
         .route(Method::POST, "/api/auth/register", |h, r, _| register::register(h, r))
         .route(Method::POST, "/api/auth/token", |h, r, _| token::token(h, r))
         .route(Method::POST, "/api/auth/logout", |h, r, _| own::logout(h, r))

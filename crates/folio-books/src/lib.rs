@@ -51,6 +51,11 @@ impl Call<'_> {
 
 type Route = fn(&Call) -> ApiResult;
 
+/// Every route this component serves (checked against the OpenAPI document by the tests).
+pub fn served_routes() -> Vec<(http::Method, String)> {
+    routes().routes()
+}
+
 fn routes() -> Router<Route> {
     use http::Method;
     Router::new()

@@ -42,6 +42,11 @@ pub const MAX_LIST_LIMIT: i64 = 100;
 
 type Route = fn(&dyn Authenticator, &Host, &Request) -> ApiResult;
 
+/// Every route this component serves (checked against the OpenAPI document by the tests).
+pub fn served_routes() -> Vec<(http::Method, String)> {
+    routes().routes()
+}
+
 fn routes() -> Router<Route> {
     Router::new()
         .route(http::Method::GET, "/api/generator/preview", preview as Route)

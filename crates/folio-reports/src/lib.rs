@@ -29,6 +29,11 @@ enum Endpoint {
     Report(Report),
 }
 
+/// Every route this component serves (checked against the OpenAPI document by the tests).
+pub fn served_routes() -> Vec<(http::Method, String)> {
+    routes().routes()
+}
+
 fn routes() -> Router<Endpoint> {
     let mut router = Router::new().route(Method::GET, "/api/reports", Endpoint::List);
     for report in Report::ALL {

@@ -1,6 +1,7 @@
 //! The token service's routes, one module per resource.
 
 pub mod introspect;
+pub mod operations;
 pub mod register;
 pub mod sessions;
 pub mod token;

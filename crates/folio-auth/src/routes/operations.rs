@@ -1,0 +1,59 @@
+//! App-wide operations routes served by `auth`, the one component holding both stores and the
+//! accounts: `GET /api/status` (admin) and `GET /api/openapi.json`.
+
+use folio_core::{guard::scopes, http_util, migrate, ApiResult, Host, Request, Response, Sql};
+use folio_tokens::session::{self, SESSION_PREFIX};
+use http::{header, StatusCode};
+use serde_json::json;
+
+/// The OpenAPI 3.1 document, built by docs/openapi/build.py and embedded at compile time.
+const OPENAPI: &str = include_str!("../../../../docs/openapi.json");
+
+pub fn openapi(_host: &Host, _req: &Request) -> ApiResult<Response> {
+    let mut r = http::Response::builder()
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, http_util::JSON)
+        .header(header::CACHE_CONTROL, "public, max-age=300")
+        .body(OPENAPI.as_bytes().to_vec())
+        .expect("valid response");
+    r.headers_mut().insert(header::ETAG, etag().parse().expect("valid etag"));
+    Ok(r)
+}
+
+fn etag() -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(OPENAPI.as_bytes());
+    format!("\"{}\"", digest.iter().take(12).map(|b| format!("{b:02x}")).collect::<String>())
+}
+
+fn count(sql: &dyn Sql, table: &str) -> ApiResult<i64> {
+    // `table` is one of the fixed names below, never input.
+    let rows = sql.execute(&format!("SELECT COUNT(*) AS n FROM {table}"), &[])?;
+    Ok(rows.first().and_then(|r| r.i64("n")).unwrap_or(0))
+}
+
+/// Counts for administrators: accounts, live sessions, books, generator runs, schema version.
+pub fn status(host: &Host, req: &Request) -> ApiResult<Response> {
+    folio_tokens::authorize(host, req, scopes::ADMIN_USERS)?;
+    migrate::ensure(host.sql)?;
+    let now = host.clock.now_secs();
+    // Sessions live in the key-value store, keyed `auth:session:{account}:{session}`; the key
+    // count is bounded by MAX_SESSIONS_PER_ACCOUNT per account, so a scan is affordable here.
+    let mut live_sessions = 0;
+    for key in host.kv.keys()? {
+        let Some(rest) = key.strip_prefix(SESSION_PREFIX) else { continue };
+        let Some((account, id)) = rest.split_once(':') else { continue };
+        if session::load(host.kv, account, id)?.is_some_and(|s| s.is_live(now)) {
+            live_sessions += 1;
+        }
+    }
+    let body = json!({
+        "accounts": count(host.sql, "accounts")?,
+        "live_sessions": live_sessions,
+        "books": count(host.sql, "books")?,
+        "generator_runs": count(host.sql, "generator_runs")?,
+        "schema_version": migrate::current_version(host.sql)?,
+        "version": folio_core::VERSION,
+    });
+    Ok(super::no_store(http_util::json(StatusCode::OK, &body)))
+}
