@@ -47,3 +47,9 @@ else
   echo "served by: the project's Spin-compatible test host ($FOLIO_TEST_HOST); no spin binary here"
 fi
 cargo test -p folio-blackbox -- --test-threads 4
+
+step "browser tests: the UI in Debian's chromium (screenshots in tests/browser/artifacts/)"
+SPIN_TEST_HOST="$FOLIO_TEST_HOST" tests/browser/run-with-test-host.sh
+
+step "schemathesis: generated requests from the OpenAPI document, no 5xx, only documented statuses"
+python3 tests/schemathesis/run.py

@@ -182,7 +182,8 @@ schemas = {
                      "properties": {"id": string, "count": integer, "seed": integer, "inserted": integer,
                                     "elapsed_ms": integer, "created_at": time}},
     "GeneratorRunList": {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": ref("GeneratorRun")}}},
-    "GeneratorPreview": {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": ref("BookInput")}}},
+    "GeneratorPreview": {"type": "object", "required": ["seed", "count", "items"],
+                         "properties": {"seed": integer, "count": integer, "items": {"type": "array", "items": ref("BookInput")}}},
     "ReportList": {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": {
         "type": "object", "required": ["name", "title", "description"], "properties": {"name": string, "title": string, "description": string}}}}},
     "Report": {"type": "object", "description": "A report's figures; the shapes of each report are described in docs/reports.md"},
@@ -240,7 +241,10 @@ paths = {
     "/api/auth/logout": {"post": op("logout", "Revoke the caller's session", "auth", {"204": {"description": "Revoked"}}, scope="")},
     "/api/auth/me": {"get": op("me", "The caller's account and token claims", "auth", {"200": ok("Me", ref("Me"))}, scope="")},
     "/api/auth/introspect": {"post": op("introspect", "RFC 7662 token introspection", "auth",
-                                        {"200": ok("Introspection", ref("Introspection"))}, body=json_body(ref("IntrospectRequest")))},
+                                        {"200": ok("Introspection", ref("Introspection"))},
+                                        body={"required": True, "content": {
+                                            "application/json": {"schema": ref("IntrospectRequest")},
+                                            "application/x-www-form-urlencoded": {"schema": ref("IntrospectRequest")}}})},
     "/api/auth/sessions": {"get": op("listSessions", "The caller's live sessions", "auth",
                                      {"200": ok("Sessions", ref("SessionList"))}, scope="")},
     "/api/auth/sessions/{id}": {"delete": op("revokeSession", "Revoke one of the caller's sessions", "auth",
@@ -251,7 +255,10 @@ paths = {
                                           {"name": "cursor", "in": "query", "schema": string}])},
     "/api/auth/users/{id}": {"patch": op("updateUser", "Change an account's role or disable it (admin)", "auth",
                                          {"200": ok("The account", ref("Account")), "404": resp("NotFound")}, scope="admin:users",
-                                         params=id_param, body=json_body(ref("AccountPatch")))},
+                                         params=id_param,
+                                         body={"required": True, "content": {
+                                             "application/json": {"schema": ref("AccountPatch")},
+                                             "application/merge-patch+json": {"schema": ref("AccountPatch")}}})},
     "/.well-known/jwks.json": {"get": op("jwks", "Public signing keys", "auth", {"200": ok("JWK set", ref("Jwks"))})},
     "/.well-known/openid-configuration": {"get": op("discovery", "OpenID discovery document", "auth",
                                                     {"200": ok("Discovery", ref("OpenIdConfiguration"))})},
@@ -293,7 +300,9 @@ paths = {
         params=[{"name": "count", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}},
                 {"name": "seed", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 9007199254740991}}])},
     "/api/generator/runs": {
-        "get": op("listRuns", "Generator runs, newest first", "generator", {"200": ok("Runs", ref("GeneratorRunList"))}, scope="read:books"),
+        "get": op("listRuns", "Generator runs, newest first", "generator", {"200": ok("Runs", ref("GeneratorRunList"))},
+                  scope="read:books",
+                  params=[{"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}}]),
         "post": op("runGenerator", "Generate and insert books, all or nothing", "generator",
                    {"201": ok("The run", ref("GeneratorRun"))}, scope="generate:books", body=json_body(ref("GeneratorRunRequest"))),
     },
@@ -335,6 +344,14 @@ document = {
         "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT (EdDSA)"}},
     },
 }
+
+# Every operation that takes query parameters validates them: out-of-range, malformed, repeated
+# or unknown parameters get 422.
+for item in paths.values():
+    for o in item.values():
+        if any(p.get("in") == "query" or "$ref" in p and not p["$ref"].endswith(("/id", "/IfMatch", "/IfNoneMatch"))
+               for p in o.get("parameters", [])):
+            o["responses"].setdefault("422", resp("ValidationFailed"))
 
 text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 if "--check" in sys.argv:
