@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def log(message: str) -> None:
-    print(f"[bench] {message}", file=sys.stderr, flush=True)
+    print(f"[{Path(sys.argv[0]).stem}] {message}", file=sys.stderr, flush=True)
 
 
 def run(cmd: list[str], **kw) -> None:
