@@ -78,7 +78,7 @@ def call(base: str, method: str, path: str, body=None, token=None, form=False, h
             hdrs["content-type"] = "application/x-www-form-urlencoded"
         else:
             data = json.dumps(body).encode()
-            hdrs["content-type"] = "application/json"
+            hdrs.setdefault("content-type", "application/json")
     if token:
         hdrs["authorization"] = f"Bearer {token}"
     req = urllib.request.Request(base + path, data=data, method=method, headers=hdrs)

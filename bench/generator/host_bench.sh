@@ -44,5 +44,5 @@ for round in $(seq 1 "$ROUNDS"); do
     kill "$host_pid" 2>/dev/null || true
     wait "$host_pid" 2>/dev/null || true
     trap - EXIT
-    rm -rf "$state"
+    if [ -n "${KEEP_STATE:-}" ]; then echo "state kept in $state"; else rm -rf "$state"; fi
 done

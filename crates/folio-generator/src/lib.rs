@@ -10,6 +10,7 @@
 
 pub mod authors;
 pub mod book;
+pub mod bulk;
 pub mod insert;
 pub mod isbn;
 pub mod rng;

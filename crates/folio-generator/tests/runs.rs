@@ -138,6 +138,46 @@ fn stored_isbns_are_skipped_deterministically() {
     assert_eq!(count(&app, "SELECT COUNT(*) FROM books WHERE isbn = '9780319037447'"), 1);
 }
 
+/// Every index and trigger on `books`, with its SQL, in name order.
+fn books_schema(app: &TestApp) -> Vec<(String, String, String)> {
+    let rows = app
+        .sql()
+        .execute(
+            "SELECT type, name, coalesce(sql, '') AS sql FROM sqlite_master
+             WHERE tbl_name = 'books' AND type IN ('index', 'trigger') ORDER BY type, name",
+            &[],
+        )
+        .unwrap();
+    rows.iter().map(|r| (r.string("type"), r.string("name"), r.string("sql"))).collect()
+}
+
+#[test]
+fn bulk_runs_rebuild_every_index_they_defer_and_small_runs_keep_them() {
+    let app = TestApp::new();
+    app.call(handler, get("/api/generator/runs", Some("reader"))); // migrate
+    let schema = books_schema(&app);
+    let secondary = schema.iter().filter(|(t, _, sql)| t == "index" && !sql.is_empty()).count();
+    assert!(secondary >= 20, "the books indexes of the migrations: {schema:#?}");
+    // Empty catalogue: this run defers the secondary indexes and rebuilds them.
+    assert_eq!(app.call(handler, post_run(r#"{"count": 4000, "seed": 5}"#, "editor")).status(), 201);
+    assert_eq!(books_schema(&app), schema);
+    // Smaller than the catalogue: inserted with the indexes in place.
+    assert_eq!(app.call(handler, post_run(r#"{"count": 1000, "seed": 6}"#, "editor")).status(), 201);
+    assert_eq!(books_schema(&app), schema);
+    assert_eq!(books(&app), 5000);
+    let check = app.sql().execute("PRAGMA integrity_check", &[]).unwrap();
+    assert_eq!(check.first().unwrap().at(0), Some(&folio_core::Value::Text("ok".into())));
+    // The rebuilt indexes hold every row of both runs, and the full-text index saw them all.
+    for (_, name, _) in schema.iter().filter(|(t, _, sql)| t == "index" && !sql.is_empty()) {
+        let n = count(&app, &format!("SELECT COUNT(*) FROM books INDEXED BY {name}"));
+        assert_eq!(n, 5000, "index {name}");
+    }
+    let fts_rows = count(&app, "SELECT COUNT(*) FROM books_fts_docsize");
+    assert_eq!(fts_rows, 5000, "the full-text index has every generated book");
+    let check = app.sql().execute("INSERT INTO books_fts (books_fts) VALUES ('integrity-check')", &[]);
+    assert!(check.is_ok(), "full-text index out of step with books: {check:?}");
+}
+
 #[test]
 fn a_run_that_fails_part_way_leaves_nothing() {
     let app = TestApp::new();
@@ -151,8 +191,12 @@ fn a_run_that_fails_part_way_leaves_nothing() {
         )
         .unwrap();
     let before = data_version(&app);
+    let schema_before = books_schema(&app);
+    // An empty catalogue: the run defers the secondary indexes, so the failure strikes while
+    // they are dropped.
     let r = app.call(handler, post_run(r#"{"count": 9000, "seed": 3}"#, "editor"));
     let p = problem(&r, 500);
+    assert_eq!(books_schema(&app), schema_before, "a failed run must leave every index of books in place");
     assert!(!p.to_string().contains("forced failure"), "cause leaked: {p}");
     assert_eq!(books(&app), 0, "a failed run left rows behind");
     assert_eq!(count(&app, "SELECT COUNT(*) FROM generator_runs"), 0);

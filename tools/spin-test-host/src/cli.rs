@@ -9,7 +9,7 @@ spin-test-host: a Spin-compatible host for folio's tests and benchmarks (not a w
 
 USAGE:
     spin-test-host --manifest PATH/spin.toml [--listen 127.0.0.1:PORT] [--state-dir DIR]
-                   [--runtime-config-file FILE]
+                   [--runtime-config-file FILE] [--time-instantiation N]
 
 OPTIONS:
     --manifest PATH             the application manifest (spin.toml, manifest version 2)
@@ -18,6 +18,9 @@ OPTIONS:
     --state-dir DIR             where the default key-value store and SQLite database live
                                 [default: .spin beside the manifest]
     --runtime-config-file FILE  Spin runtime configuration (key_value_store.*, sqlite_database.*)
+    --time-instantiation N      do not serve: instantiate each component N times (as every
+                                request does), print one JSON line of timings per component
+                                and exit (bench/run.py reports them)
 
 Application variables are read from SPIN_VARIABLE_<NAME> environment variables, as Spin does.
 Once listening, the host prints `serving http://ADDR`.";
@@ -29,6 +32,8 @@ pub struct Args {
     pub listen: SocketAddr,
     pub state_dir: Option<PathBuf>,
     pub runtime_config_file: Option<PathBuf>,
+    /// Measure instantiation this many times per component instead of serving.
+    pub time_instantiation: Option<u32>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -43,6 +48,8 @@ pub enum CliError {
     UnknownArgument(String),
     #[error("--listen {0:?} is not an address like 127.0.0.1:3000")]
     BadListenAddress(String),
+    #[error("--time-instantiation {0:?} is not a count from 1 to 100000")]
+    BadCount(String),
     #[error("--listen {0} is not a loopback address: this test host only serves loopback")]
     NotLoopback(SocketAddr),
 }
@@ -52,6 +59,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Args, CliError> {
     let mut listen = "127.0.0.1:3000".to_owned();
     let mut state_dir = None;
     let mut runtime_config_file = None;
+    let mut time_instantiation = None;
 
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
@@ -71,6 +79,13 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Args, CliError> {
             "--listen" => listen = value()?,
             "--state-dir" => state_dir = Some(PathBuf::from(value()?)),
             "--runtime-config-file" => runtime_config_file = Some(PathBuf::from(value()?)),
+            "--time-instantiation" => {
+                let raw = value()?;
+                match raw.parse::<u32>() {
+                    Ok(n) if (1..=100_000).contains(&n) => time_instantiation = Some(n),
+                    _ => return Err(CliError::BadCount(raw)),
+                }
+            }
             _ => return Err(CliError::UnknownArgument(arg)),
         }
     }
@@ -79,7 +94,13 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Args, CliError> {
     if !listen.ip().is_loopback() {
         return Err(CliError::NotLoopback(listen));
     }
-    Ok(Args { manifest: manifest.ok_or(CliError::MissingManifest)?, listen, state_dir, runtime_config_file })
+    Ok(Args {
+        manifest: manifest.ok_or(CliError::MissingManifest)?,
+        listen,
+        state_dir,
+        runtime_config_file,
+        time_instantiation,
+    })
 }
 
 #[cfg(test)]
@@ -100,6 +121,8 @@ mod tests {
         assert_eq!(args.listen, "127.0.0.1:0".parse().unwrap());
         assert_eq!(args.state_dir, Some(PathBuf::from("s")));
         assert_eq!(args.runtime_config_file, Some(PathBuf::from("rc.toml")));
+        assert_eq!(args.time_instantiation, None);
+        assert_eq!(parse_str("--manifest a --time-instantiation 50").unwrap().time_instantiation, Some(50));
     }
 
     #[test]
@@ -119,5 +142,11 @@ mod tests {
             Err(CliError::BadListenAddress("nowhere".into()))
         );
         assert!(matches!(parse_str("--manifest a --listen 0.0.0.0:80"), Err(CliError::NotLoopback(_))));
+        for bad in ["0", "-1", "many", "100001"] {
+            assert_eq!(
+                parse_str(&format!("--manifest a --time-instantiation {bad}")),
+                Err(CliError::BadCount(bad.into()))
+            );
+        }
     }
 }

@@ -95,6 +95,9 @@ async fn run(args: Args) -> Result<(), HostError> {
     };
     // Compiling components is CPU-bound; it runs before the server accepts anything.
     let app = Arc::new(app::load(&engine, &options)?);
+    if let Some(count) = args.time_instantiation {
+        return print_instantiation_timings(&app, count).await;
+    }
 
     let listener = TcpListener::bind(args.listen)
         .await
@@ -106,6 +109,23 @@ async fn run(args: Args) -> Result<(), HostError> {
         result = server::serve(listener, app.clone()) => result.map_err(HostError::Serve),
         () = shutdown_signal() => Ok(()),
     }
+}
+
+/// One JSON line per component: instantiations, median and 99th percentile in microseconds.
+async fn print_instantiation_timings(app: &app::LoadedApp, count: u32) -> Result<(), HostError> {
+    for (name, component) in &app.components {
+        let mut timings = server::time_instantiation(component, count)
+            .await
+            .map_err(|e| HostError::Engine(format!("instantiating {name}: {e}")))?;
+        timings.sort();
+        let at = |q: f64| timings[((timings.len() as f64 * q).ceil() as usize).clamp(1, timings.len()) - 1];
+        println!(
+            "{{\"component\":{name:?},\"instantiations\":{count},\"p50_us\":{},\"p99_us\":{}}}",
+            at(0.5).as_micros(),
+            at(0.99).as_micros()
+        );
+    }
+    Ok(())
 }
 
 fn print_banner(app: &app::LoadedApp, addr: std::net::SocketAddr) {

@@ -127,6 +127,23 @@ fn wasi_context(component: &LoadedComponent) -> wasmtime::Result<WasiCtx> {
     Ok(builder.build())
 }
 
+/// How long `count` instantiations of `component` take, one by one, each with a fresh store
+/// and WASI context exactly as a request gets them (the handler is not called).
+pub async fn time_instantiation(
+    component: &LoadedComponent,
+    count: u32,
+) -> wasmtime::Result<Vec<std::time::Duration>> {
+    let mut timings = Vec::with_capacity(count as usize);
+    for _ in 0..count {
+        let started = std::time::Instant::now();
+        let state = InstanceState::new(wasi_context(component)?, component.context.clone());
+        let mut store = Store::new(component.pre.engine(), state);
+        component.pre.instantiate_async(&mut store).await?;
+        timings.push(started.elapsed());
+    }
+    Ok(timings)
+}
+
 async fn run_component(
     component: &LoadedComponent,
     req: Request<Incoming>,
