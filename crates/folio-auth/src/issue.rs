@@ -161,9 +161,8 @@ pub fn refresh(host: &Host, settings: &AuthSettings, presented: &str) -> ApiResu
         RefreshStatus::Current => {}
         RefreshStatus::Spent => {
             sessions::revoke(host, account_id, session_id)?;
-            eprintln!(
-                "{}",
-                json!({"level": "warn", "event": "refresh_token_reused", "account": account_id, "session": session_id})
+            folio_core::log::emit(
+                json!({"level": "warn", "event": "refresh_token_reused", "account": account_id, "session": session_id}),
             );
             return Err(invalid_grant("the refresh token was already used; the session has been revoked"));
         }

@@ -205,9 +205,8 @@ pub fn active(host: &Host, settings: &AuthSettings) -> ApiResult<SigningKey> {
                     .ok_or_else(|| ApiError::Internal("generated signing key vanished".into()))?;
                 let key = SigningKey::from_seed(seed_of(winner)?);
                 if winner.kid == candidate.kid {
-                    eprintln!(
-                        "{}",
-                        json!({"level": "info", "event": "signing_key_generated", "kid": key.kid})
+                    folio_core::log::emit(
+                        json!({"level": "info", "event": "signing_key_generated", "kid": key.kid}),
                     );
                 }
                 key
@@ -219,7 +218,7 @@ pub fn active(host: &Host, settings: &AuthSettings) -> ApiResult<SigningKey> {
             "UPDATE auth_signing_keys SET retired_at = ? WHERE kid != ? AND retired_at IS NULL",
             &[Value::from(now), Value::from(&key.kid)],
         )?;
-        eprintln!("{}", json!({"level": "info", "event": "signing_key_rotated", "kid": key.kid}));
+        folio_core::log::emit(json!({"level": "info", "event": "signing_key_rotated", "kid": key.kid}));
     }
     Ok(key)
 }

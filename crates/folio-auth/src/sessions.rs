@@ -72,9 +72,8 @@ pub fn add(host: &Host, account_id: &str, session_id: &str, now: i64) -> ApiResu
             return Ok(());
         }
     }
-    eprintln!(
-        "{}",
-        serde_json::json!({"level": "warn", "event": "session_index_contended", "account": account_id})
+    folio_core::log::emit(
+        serde_json::json!({"level": "warn", "event": "session_index_contended", "account": account_id}),
     );
     Ok(())
 }

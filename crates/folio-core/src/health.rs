@@ -31,9 +31,8 @@ pub fn health(host: &Host) -> Response {
     for (name, result) in [("sqlite", &sqlite), ("kv", &kv)] {
         if let Err(cause) = result {
             // The cause stays in the log: it may name files or hosts.
-            eprintln!(
-                "{}",
-                json!({"level": "error", "event": "health_check_failed", "check": name, "cause": cause})
+            crate::log::emit(
+                json!({"level": "error", "event": "health_check_failed", "check": name, "cause": cause}),
             );
         }
     }

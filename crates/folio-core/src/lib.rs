@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod guard;
 pub mod health;
 pub mod http_util;
+pub mod log;
 pub mod migrate;
 pub mod ports;
 pub mod problem;

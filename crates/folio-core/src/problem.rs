@@ -153,7 +153,9 @@ impl ApiError {
     pub fn into_response(self) -> Response {
         if let ApiError::Internal(cause) = &self {
             // The cause may hold SQL or host detail: it goes to the log only.
-            eprintln!("{}", serde_json::json!({"level": "error", "event": "internal_error", "cause": cause}));
+            crate::log::emit(
+                serde_json::json!({"level": "error", "event": "internal_error", "cause": cause}),
+            );
         }
         let status = self.status();
         let mut body = serde_json::json!({

@@ -42,7 +42,7 @@ pub fn serve(host: &Host, req: Request, handler: impl FnOnce(&Host, &Request) ->
         apply_cors(headers, &origin);
     }
     let line = log_line(&req, response.status().as_u16(), started, host.clock.now_ms(), &request_id);
-    eprintln!("{line}");
+    crate::log::emit(line);
     response
 }
 

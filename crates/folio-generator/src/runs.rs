@@ -88,9 +88,8 @@ pub fn bulk_pragmas() -> [String; 3] {
 fn tune_connection(sql: &dyn Sql) {
     for pragma in bulk_pragmas() {
         if let Err(e) = sql.execute(&pragma, &[]) {
-            eprintln!(
-                "{}",
-                serde_json::json!({"level": "warn", "event": "generator_pragma_refused", "pragma": pragma, "cause": e.to_string()})
+            folio_core::log::emit(
+                serde_json::json!({"level": "warn", "event": "generator_pragma_refused", "pragma": pragma, "cause": e.to_string()}),
             );
         }
     }

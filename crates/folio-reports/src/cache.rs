@@ -60,5 +60,5 @@ pub fn put(host: &Host, canonical: &str, version: &str, data: &ReportData) {
 }
 
 fn log(event: &str, cause: &str) {
-    eprintln!("{}", serde_json::json!({"level": "warn", "event": event, "cause": cause}));
+    folio_core::log::emit(serde_json::json!({"level": "warn", "event": event, "cause": cause}));
 }

@@ -120,9 +120,8 @@ fn current_version(host: &Host) -> Option<String> {
     };
     version
         .map_err(|e| {
-            eprintln!(
-                "{}",
-                json!({"level": "warn", "event": "reports_data_version_unavailable", "cause": e.to_string()})
+            folio_core::log::emit(
+                json!({"level": "warn", "event": "reports_data_version_unavailable", "cause": e.to_string()}),
             )
         })
         .ok()

@@ -34,9 +34,8 @@ impl Authenticator for SessionAuthenticator {
             Err(e) => {
                 if !matches!(e, TokenError::Store(_) | TokenError::Config(_)) {
                     // Which check refused the token helps operators; the token itself is never logged.
-                    eprintln!(
-                        "{}",
-                        serde_json::json!({"level": "info", "event": "token_refused", "reason": e.to_string()})
+                    folio_core::log::emit(
+                        serde_json::json!({"level": "info", "event": "token_refused", "reason": e.to_string()}),
                     );
                 }
                 Err(e.into())

@@ -125,7 +125,7 @@ pub fn load(kv: &dyn Kv, account_id: &str, session_id: &str) -> Result<Option<Se
     match serde_json::from_slice::<Session>(&bytes) {
         Ok(s) if s.id == session_id && s.account_id == account_id => Ok(Some(s)),
         _ => {
-            eprintln!("{}", serde_json::json!({"level": "warn", "event": "session_record_unreadable"}));
+            folio_core::log::emit(serde_json::json!({"level": "warn", "event": "session_record_unreadable"}));
             Ok(None)
         }
     }

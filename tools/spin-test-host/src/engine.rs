@@ -6,7 +6,7 @@
 //! address-space reservation (a low `ulimit -v`), it falls back to on-demand allocation,
 //! which is slower but otherwise identical.
 
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, ProfilingStrategy};
 
 /// Instances alive at once (one per in-flight request); beyond this a request fails with
 /// 500 rather than exhausting memory. Far above what the tests and benchmarks use.
@@ -22,6 +22,11 @@ pub fn build() -> wasmtime::Result<Engine> {
         .total_stacks(MAX_CONCURRENT_INSTANCES);
     let mut config = Config::new();
     config.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling));
+    // For profiling the guests with Linux `perf`: wasmtime then writes /tmp/perf-PID.map, so
+    // `perf report` names the components' functions instead of bare JIT addresses.
+    if std::env::var_os("FOLIO_HOST_PERFMAP").is_some() {
+        config.profiler(ProfilingStrategy::PerfMap);
+    }
     match Engine::new(&config) {
         Ok(engine) => Ok(engine),
         Err(e) => {

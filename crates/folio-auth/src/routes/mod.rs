@@ -16,9 +16,8 @@ pub fn caller(host: &Host, req: &Request) -> ApiResult<Verified> {
     let token = guard::bearer_token(req)?;
     folio_tokens::verify_access_token(host, token).map_err(|e| {
         if !matches!(e, TokenError::Store(_) | TokenError::Config(_)) {
-            eprintln!(
-                "{}",
-                serde_json::json!({"level": "info", "event": "token_refused", "reason": e.to_string()})
+            folio_core::log::emit(
+                serde_json::json!({"level": "info", "event": "token_refused", "reason": e.to_string()}),
             );
         }
         e.into()

@@ -61,9 +61,8 @@ pub fn register(host: &Host, req: &Request) -> ApiResult<Response> {
             settings.signup_role
         }
     })?;
-    eprintln!(
-        "{}",
-        serde_json::json!({"level": "info", "event": "account_registered", "account": account.id, "role": account.role.as_str()})
+    folio_core::log::emit(
+        serde_json::json!({"level": "info", "event": "account_registered", "account": account.id, "role": account.role.as_str()}),
     );
     Ok(super::no_store(http_util::json(StatusCode::CREATED, &account.to_json())))
 }

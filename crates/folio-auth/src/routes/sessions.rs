@@ -24,9 +24,8 @@ pub fn me(host: &Host, req: &Request) -> ApiResult<Response> {
 pub fn logout(host: &Host, req: &Request) -> ApiResult<Response> {
     let verified = caller(host, req)?;
     sessions::revoke(host, &verified.claims.sub, &verified.claims.sid)?;
-    eprintln!(
-        "{}",
-        json!({"level": "info", "event": "signed_out", "account": verified.claims.sub, "session": verified.claims.sid})
+    folio_core::log::emit(
+        json!({"level": "info", "event": "signed_out", "account": verified.claims.sub, "session": verified.claims.sid}),
     );
     Ok(http_util::no_content())
 }

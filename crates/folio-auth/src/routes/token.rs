@@ -106,7 +106,7 @@ fn password_grant(host: &Host, settings: &AuthSettings, params: &Params) -> ApiR
         Some(a) if matches => a,
         _ => {
             limiter::record_failure(host, &normalized)?;
-            eprintln!("{}", serde_json::json!({"level": "info", "event": "sign_in_failed"}));
+            folio_core::log::emit(serde_json::json!({"level": "info", "event": "sign_in_failed"}));
             return Err(oauth(StatusCode::BAD_REQUEST, "invalid_grant", WRONG));
         }
     };
@@ -115,9 +115,8 @@ fn password_grant(host: &Host, settings: &AuthSettings, params: &Params) -> ApiR
         return Err(oauth(StatusCode::BAD_REQUEST, "invalid_grant", "this account is disabled"));
     }
     let issued = issue::start_session(host, settings, &account, params.get("scope").map(String::as_str))?;
-    eprintln!(
-        "{}",
-        serde_json::json!({"level": "info", "event": "signed_in", "account": account.id, "session": issued.session_id})
+    folio_core::log::emit(
+        serde_json::json!({"level": "info", "event": "signed_in", "account": account.id, "session": issued.session_id}),
     );
     Ok(issued)
 }

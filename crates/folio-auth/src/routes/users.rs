@@ -70,10 +70,9 @@ pub fn patch(host: &Host, req: &Request, params: &Params) -> ApiResult<Response>
     // old role's scopes in tokens already issued: end every session of the account.
     if (after.disabled && !before.disabled) || after.role != before.role {
         let ended = sessions::revoke_all(host, &after.id)?;
-        eprintln!(
-            "{}",
+        folio_core::log::emit(
             json!({"level": "info", "event": "account_changed", "account": after.id, "by": admin.subject,
-                   "role": after.role.as_str(), "disabled": after.disabled, "sessions_ended": ended})
+                   "role": after.role.as_str(), "disabled": after.disabled, "sessions_ended": ended}),
         );
     }
     Ok(super::no_store(http_util::json(StatusCode::OK, &after.to_json())))
