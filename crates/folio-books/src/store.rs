@@ -42,10 +42,10 @@ pub fn insert_sql(rows: usize) -> String {
     format!("INSERT INTO books ({}) VALUES {}", COLUMNS.join(", "), vec![row; rows.max(1)].join(", "))
 }
 
-/// The values of one new row, in [`COLUMNS`] order; `version` starts at 1.
-pub fn insert_params(id: &str, book: &NewBook, now: &str, created_by: &str) -> Vec<Value> {
-    vec![
-        Value::from(id),
+/// The client-supplied columns, title to description, in [`COLUMNS`] order: the part an insert
+/// and a full replace share.
+fn content_params(book: &NewBook) -> [Value; 9] {
+    [
         Value::from(book.title.as_str()),
         Value::from(book.author.as_str()),
         Value::from(book.genre.as_str()),
@@ -55,11 +55,16 @@ pub fn insert_params(id: &str, book: &NewBook, now: &str, created_by: &str) -> V
         Value::Integer(book.price_cents.get()),
         Value::from(book.language.as_str()),
         Value::from(book.description.as_str()),
-        Value::from(now),
-        Value::from(now),
-        Value::from(created_by),
-        Value::Integer(1),
     ]
+}
+
+/// The values of one new row, in [`COLUMNS`] order; `version` starts at 1.
+pub fn insert_params(id: &str, book: &NewBook, now: &str, created_by: &str) -> Vec<Value> {
+    let mut params = Vec::with_capacity(COLUMNS.len());
+    params.push(Value::from(id));
+    params.extend(content_params(book));
+    params.extend([Value::from(now), Value::from(now), Value::from(created_by), Value::Integer(1)]);
+    params
 }
 
 /// Runs a statement, retrying while another connection holds the database lock.
@@ -162,19 +167,8 @@ pub fn replace(
          price_cents = ?, language = ?, description = ?, updated_at = ?, version = version + 1 \
          WHERE id = ?{guard} RETURNING {SELECT_COLUMNS}"
     );
-    let mut params = vec![
-        Value::from(book.title.as_str()),
-        Value::from(book.author.as_str()),
-        Value::from(book.genre.as_str()),
-        Value::from(book.isbn.as_str()),
-        Value::Integer(book.published_year.get() as i64),
-        Value::Integer(book.pages.get() as i64),
-        Value::Integer(book.price_cents.get()),
-        Value::from(book.language.as_str()),
-        Value::from(book.description.as_str()),
-        Value::from(now),
-        Value::from(id),
-    ];
+    let mut params = Vec::from(content_params(book));
+    params.extend([Value::from(now), Value::from(id)]);
     params.extend(guard_params);
     let rows = execute(sql, &statement, &params).map_err(write_error)?;
     match rows.first() {
