@@ -67,16 +67,7 @@ fn generate_rows(count: usize, seed: u64) -> (f64, Vec<folio_generator::Generate
 /// Plain rusqlite: one prepared single-row INSERT per book, one transaction, file database
 /// with the app's full schema.
 fn raw_rusqlite(rows: &[folio_generator::GeneratedBook], tuned: bool) -> f64 {
-    let dir = tempfile_dir();
-    let path = dir.join("raw.db");
-    migrate::ensure(&NativeSql::open(&path).unwrap()).unwrap();
-    let mut conn = rusqlite::Connection::open(&path).unwrap();
-    if let Ok(extra) = std::env::var("RAW_SETUP") {
-        conn.execute_batch(&extra).unwrap();
-    }
-    if tuned {
-        apply_run_pragmas(&conn);
-    }
+    let (dir, mut conn) = raw_database(tuned);
     let mut ids = Ids::new(&OsRandom);
     let start = Instant::now();
     let tx = conn.transaction().unwrap();
@@ -114,20 +105,13 @@ fn raw_rusqlite(rows: &[folio_generator::GeneratedBook], tuned: bool) -> f64 {
     secs
 }
 
-/// Plain rusqlite with the handler's own multi-row statements and page cache: what the handler
+/// Plain rusqlite with the handler's own multi-row statements and pragmas: what the handler
 /// would cost without the port (value conversion) and without generating.
 /// With `defer`, the secondary indexes are dropped first and recreated after, as the handler
 /// does for a run at least as large as the catalogue.
 fn raw_rusqlite_multirow(rows: &[folio_generator::GeneratedBook], defer: bool) -> f64 {
     use folio_generator::insert::{insert_statement, PARAMS_PER_ROW, ROWS_PER_STATEMENT};
-    let dir = tempfile_dir();
-    let path = dir.join("raw.db");
-    migrate::ensure(&NativeSql::open(&path).unwrap()).unwrap();
-    let mut conn = rusqlite::Connection::open(&path).unwrap();
-    if let Ok(extra) = std::env::var("RAW_SETUP") {
-        conn.execute_batch(&extra).unwrap();
-    }
-    apply_run_pragmas(&conn);
+    let (dir, mut conn) = raw_database(true);
     let mut ids = Ids::new(&OsRandom);
     let now = "2026-11-23T10:00:00.000Z";
     let start = Instant::now();
@@ -171,6 +155,23 @@ fn raw_rusqlite_multirow(rows: &[folio_generator::GeneratedBook], defer: bool) -
     let secs = start.elapsed().as_secs_f64();
     let _ = std::fs::remove_dir_all(&dir);
     secs
+}
+
+/// A fresh file database with every migration applied, in its own temporary directory (the
+/// caller removes it), and a plain rusqlite connection to it: `RAW_SETUP` run first, then the
+/// handler's pragmas when `tuned`.
+fn raw_database(tuned: bool) -> (std::path::PathBuf, rusqlite::Connection) {
+    let dir = tempfile_dir();
+    let path = dir.join("raw.db");
+    migrate::ensure(&NativeSql::open(&path).unwrap()).unwrap();
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    if let Ok(extra) = std::env::var("RAW_SETUP") {
+        conn.execute_batch(&extra).unwrap();
+    }
+    if tuned {
+        apply_run_pragmas(&conn);
+    }
+    (dir, conn)
 }
 
 /// The handler's own connection settings (page cache, in-memory statement journal).
