@@ -42,8 +42,11 @@ def ok(description, schema=None, headers=None, media="application/json", extra_m
     return r
 
 
-def op(op_id, summary, tag, responses, scope=None, params=None, body=None, description=None):
+def op(op_id, summary, tag, responses, scope=None, params=None, body=None, description=None, database=True):
     o = {"operationId": op_id, "summary": summary, "tags": [tag], "responses": dict(responses)}
+    if database:
+        # Every route that reads SQLite may find it locked past the busy timeout by a long write.
+        o["responses"].setdefault("503", resp("Busy"))
     if description:
         o["description"] = description
     if params:
@@ -220,6 +223,9 @@ responses = {
     "ValidationFailed": problem("The body or a parameter has the wrong shape or a value out of range; errors[] names each field"),
     "TooManyRequests": {**problem("Too many failed attempts"), "headers": {"Retry-After": {"schema": integer}}},
     "Unavailable": problem("A store is failing"),
+    "Busy": {**problem("The database stayed locked by another write (e.g. a large generator run) past the "
+                       "busy timeout; nothing was changed, retry after Retry-After seconds"),
+             "headers": {"Retry-After": {"schema": integer}}},
 }
 
 id_param = [param("id")]
@@ -228,7 +234,8 @@ paths = {
                               {"200": ok("Both stores work", ref("Health")), "503": resp("Unavailable")})},
     "/api/status": {"get": op("status", "Counts of accounts, live sessions, books and runs; schema version", "operations",
                               {"200": ok("Status", ref("Status"))}, scope="admin:users")},
-    "/api/openapi.json": {"get": op("openapi", "This document", "operations", {"200": ok("OpenAPI 3.1", {"type": "object"})})},
+    "/api/openapi.json": {"get": op("openapi", "This document", "operations", {"200": ok("OpenAPI 3.1", {"type": "object"})},
+                                       database=False)},
     "/api/auth/register": {"post": op("register", "Register an account", "auth",
                                       {"201": ok("The account", ref("Account")), "403": problem("Self-registration is disabled"),
                                        "409": resp("Conflict")}, body=json_body(ref("Register")))},

@@ -99,13 +99,19 @@ pub(crate) fn is_busy(e: &SqlError) -> bool {
 pub fn write_error(e: SqlError) -> ApiError {
     if e.is_unique_violation() && matches!(&e, SqlError::Io(m) if m.contains("books.isbn")) {
         ApiError::Conflict("a book with this ISBN already exists".into())
+    } else if e.is_busy() {
+        ApiError::busy()
     } else {
         ApiError::Internal(format!("books write: {e}"))
     }
 }
 
 pub fn read_error(e: SqlError) -> ApiError {
-    ApiError::Internal(format!("books read: {e}"))
+    if e.is_busy() {
+        ApiError::busy()
+    } else {
+        ApiError::Internal(format!("books read: {e}"))
+    }
 }
 
 /// Inserts one book.

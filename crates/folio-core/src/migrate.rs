@@ -52,7 +52,10 @@ pub enum MigrationError {
 
 impl From<MigrationError> for crate::ApiError {
     fn from(e: MigrationError) -> Self {
-        crate::ApiError::Internal(format!("migrations: {e}"))
+        match e {
+            MigrationError::Sql(e) if e.is_busy() => crate::ApiError::busy(),
+            e => crate::ApiError::Internal(format!("migrations: {e}")),
+        }
     }
 }
 

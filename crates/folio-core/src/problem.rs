@@ -71,9 +71,18 @@ pub enum ApiError {
     Internal(String),
 }
 
+/// What a `503` asks the client to wait: the locks it reports last seconds, not minutes.
+pub const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 2;
+
 impl ApiError {
     pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
         ApiError::Validation(vec![FieldError::new(field, message)])
+    }
+
+    /// The database stayed locked by another writer past SQLite's busy timeout: `503` with
+    /// `Retry-After`, since the same request will succeed once the write commits.
+    pub fn busy() -> Self {
+        ApiError::Unavailable("the database is busy with another write; retry shortly".into())
     }
 
     pub fn unauthorized(detail: impl Into<String>) -> Self {
@@ -202,6 +211,9 @@ impl ApiError {
             ApiError::TooManyRequests { retry_after_secs, .. } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
             }
+            ApiError::Unavailable(_) => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(UNAVAILABLE_RETRY_AFTER_SECS));
+            }
             _ => {}
         }
         response
@@ -210,7 +222,11 @@ impl ApiError {
 
 impl From<SqlError> for ApiError {
     fn from(e: SqlError) -> Self {
-        ApiError::Internal(format!("sql: {e}"))
+        if e.is_busy() {
+            ApiError::busy()
+        } else {
+            ApiError::Internal(format!("sql: {e}"))
+        }
     }
 }
 
@@ -273,6 +289,24 @@ mod tests {
         let r = ApiError::MethodNotAllowed { allow: vec![Method::GET, Method::HEAD] }.into_response();
         assert_eq!(r.status(), 405);
         assert_eq!(r.headers()[header::ALLOW], "GET, HEAD");
+    }
+
+    #[test]
+    fn a_busy_database_is_a_503_with_retry_after_and_other_sql_errors_stay_500() {
+        let busy: ApiError = SqlError::Io("database is locked".into()).into();
+        let r = busy.into_response();
+        assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(r.headers()[header::RETRY_AFTER], "2");
+        assert_eq!(r.headers()[header::CONTENT_TYPE], PROBLEM_JSON);
+        assert_eq!(body(&r)["type"], "/docs/problems#unavailable");
+        assert!(!body(&r).to_string().contains("locked"), "SQLite's message stays in the log");
+        let table: ApiError = SqlError::Io("database table is locked: books".into()).into();
+        assert_eq!(table.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let other: ApiError = SqlError::Io("near \"SELEC\": syntax error".into()).into();
+        assert_eq!(other.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let migrating: ApiError =
+            crate::migrate::MigrationError::Sql(SqlError::Io("database is locked".into())).into();
+        assert_eq!(migrating.status(), StatusCode::SERVICE_UNAVAILABLE);
     }
 
     #[test]

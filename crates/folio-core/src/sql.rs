@@ -79,6 +79,15 @@ impl SqlError {
         matches!(self, SqlError::Io(m) if m.contains("UNIQUE constraint failed"))
     }
 
+    /// True when SQLite gave up waiting for a lock (`SQLITE_BUSY`, `SQLITE_LOCKED`): another
+    /// connection held the database for longer than the busy timeout (a long write such as a
+    /// large generator run). Nothing is wrong with the request; it may be retried.
+    pub fn is_busy(&self) -> bool {
+        matches!(self, SqlError::Io(m) if m.contains("database is locked")
+            || m.contains("database table is locked")
+            || m.contains("database schema is locked"))
+    }
+
     /// True when SQLite reported that a table does not exist.
     pub fn is_missing_table(&self) -> bool {
         matches!(self, SqlError::Io(m) if m.contains("no such table"))
