@@ -27,11 +27,7 @@ impl AuthSettings {
         let signup_role = Role::parse(role.trim()).ok_or_else(|| {
             ApiError::Internal("config: signup_role must be reader, editor or admin".into())
         })?;
-        let allow_signup = match host.var_or("allow_signup", "true")?.trim().to_ascii_lowercase().as_str() {
-            "true" | "1" | "yes" => true,
-            "false" | "0" | "no" => false,
-            _ => return Err(ApiError::Internal("config: allow_signup must be true or false".into())),
-        };
+        let allow_signup = host.var_bool("allow_signup", true)?;
         let admin_emails = host
             .var_or("admin_emails", "")?
             .split([',', ' ', ';', '\n'])

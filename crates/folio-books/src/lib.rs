@@ -8,6 +8,7 @@
 pub mod cursor;
 pub mod listing;
 pub mod model;
+pub mod read_cache;
 pub mod store;
 
 use folio_core::{
@@ -191,17 +192,59 @@ fn list(call: &Call) -> ApiResult {
 
 fn get(call: &Call) -> ApiResult {
     call.authorize(scopes::READ_BOOKS)?;
-    ensure_schema(call.host)?;
-    let book = store::get(call.host.sql, call.id())?.ok_or_else(not_found)?;
-    let tag = etag(&book);
-    if http_util::if_none_match(call.req, &tag) {
-        return Ok(http_util::not_modified(&tag));
+    let cache_key = if read_cache::enabled(call.host)? { read_cache::key(call.id()) } else { None };
+    let book = match cache_key {
+        Some(key) => cached_book(call.host, &key, call.id())?,
+        None => book_from_sql(call.host, call.id())?,
+    };
+    if http_util::if_none_match(call.req, &book.etag) {
+        return Ok(http_util::not_modified(&book.etag));
     }
-    Ok(http_util::with_header(
-        book_response(StatusCode::OK, &book),
-        header::CACHE_CONTROL,
-        "private, no-cache",
-    ))
+    let response = http::Response::builder()
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, http_util::JSON)
+        .header(header::ETAG, &book.etag)
+        .header(header::CACHE_CONTROL, "private, no-cache")
+        .body(book.json)
+        .map_err(|e| ApiError::Internal(format!("building the book response: {e}")))?;
+    Ok(response)
+}
+
+/// The book from the read cache ([`read_cache`]) when its entry is current, otherwise from SQL,
+/// refilling the entry. The cache only ever saves work: if the key-value store cannot be read
+/// or written here, the book is served from SQL all the same.
+fn cached_book(host: &Host, key: &str, id: &str) -> ApiResult<read_cache::CachedBook> {
+    // The version is taken before SQL is read: that order is what makes an entry safe to reuse.
+    // `"0"` (no write recorded, or the key lost from the store) vouches for nothing.
+    let version = catalog::data_version(host).ok().filter(|v| v != "0");
+    if let Some(version) = &version {
+        match read_cache::lookup(host.kv, key, version) {
+            Ok(Some(hit)) => return Ok(hit),
+            Ok(None) => {}
+            Err(e) => cache_warning("book_cache_read_failed", &e),
+        }
+    }
+    let fresh = book_from_sql(host, id)?;
+    if let Some(version) = &version {
+        if let Err(e) = read_cache::fill(host.kv, key, version, &fresh) {
+            cache_warning("book_cache_write_failed", &e);
+        }
+    }
+    Ok(fresh)
+}
+
+/// A stored book as `GET` answers it: its JSON and its entity tag.
+fn book_from_sql(host: &Host, id: &str) -> ApiResult<read_cache::CachedBook> {
+    ensure_schema(host)?;
+    let book = store::get(host.sql, id)?.ok_or_else(not_found)?;
+    Ok(read_cache::CachedBook {
+        etag: etag(&book),
+        json: serde_json::to_vec(&book).expect("a book serializes"),
+    })
+}
+
+fn cache_warning(event: &str, cause: &dyn std::fmt::Display) {
+    folio_core::log::emit(serde_json::json!({"level": "warn", "event": event, "cause": cause.to_string()}));
 }
 
 fn create(call: &Call) -> ApiResult {
@@ -284,6 +327,13 @@ fn delete(call: &Call) -> ApiResult {
     match store::delete(call.host.sql, call.id(), &expectation(call.req))? {
         Written::Done(()) => {
             bump(call.host)?;
+            // The bump has already retired its cache entry; removing it keeps the store from
+            // holding books that no longer exist.
+            if let Some(key) = read_cache::key(call.id()) {
+                if let Err(e) = call.host.kv.delete(&key) {
+                    cache_warning("book_cache_delete_failed", &e);
+                }
+            }
             Ok(http_util::no_content())
         }
         Written::Stale => Err(precondition_failed()),

@@ -59,6 +59,8 @@ pub enum ConfigError {
     InvalidName(String),
     #[error("variable provider failure: {0}")]
     Provider(String),
+    #[error("variable {name} must be {expected}")]
+    Invalid { name: String, expected: &'static str },
 }
 
 /// Spin variables, as granted to the component in `spin.toml`.
@@ -84,6 +86,17 @@ impl Host<'_> {
             Some(v) if !v.trim().is_empty() => v,
             _ => default.to_string(),
         })
+    }
+
+    /// A yes/no variable (`true`/`false`, `1`/`0` or `yes`/`no`, in any case), or `default`
+    /// when it is undefined or empty. Anything else is a configuration error, not a silent `no`.
+    pub fn var_bool(&self, name: &str, default: bool) -> Result<bool, ConfigError> {
+        let raw = self.var_or(name, if default { "true" } else { "false" })?;
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" => Ok(true),
+            "false" | "0" | "no" => Ok(false),
+            _ => Err(ConfigError::Invalid { name: name.to_string(), expected: "true or false" }),
+        }
     }
 
     /// The current time as an RFC 3339 UTC string with millisecond precision.

@@ -103,3 +103,21 @@ fn log_lines_never_carry_queries_headers_or_bodies() {
     assert_eq!(v["request_id"], "rid");
     assert_eq!(v["method"], "POST");
 }
+
+#[test]
+fn yes_no_variables_parse_strictly_with_a_default() {
+    let app = TestApp::new()
+        .with_var("on", " YES ")
+        .with_var("off", "0")
+        .with_var("empty", "")
+        .with_var("typo", "ture");
+    app.with_host(|h| {
+        assert_eq!(h.var_bool("on", false), Ok(true));
+        assert_eq!(h.var_bool("off", true), Ok(false));
+        assert_eq!(h.var_bool("empty", true), Ok(true), "empty means the default");
+        assert_eq!(h.var_bool("undefined", false), Ok(false));
+        let e = h.var_bool("typo", true).unwrap_err();
+        assert_eq!(e.to_string(), "variable typo must be true or false");
+        assert_eq!(ApiError::from(e).status(), 500, "a misconfiguration, not the client's fault");
+    });
+}

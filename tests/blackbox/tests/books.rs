@@ -65,6 +65,12 @@ fn create_get_update_delete_with_etags() {
     assert_eq!(patch.status, 200, "{}", patch.text());
     assert_eq!(patch.json()["pages"], 400);
     assert_eq!(patch.json()["title"], "Renamed");
+    // Reads in between were served from the read cache (docs/books.md); none may hide a write.
+    for _ in 0..2 {
+        let again = app().with_token("GET", &format!("/api/books/{id}"), &token);
+        assert_eq!(again.json()["pages"], 400);
+        assert_eq!(again.header("etag"), patch.header("etag"));
+    }
 
     let del = app().call(
         "DELETE",

@@ -1,0 +1,123 @@
+//! A read-through cache of single books in the key-value store, so that `GET /api/books/{id}`
+//! usually touches no SQL at all.
+//!
+//! Why: Spin gives every request a fresh SQLite connection, and SQLite then reads and parses the
+//! whole schema (about forty objects: the list and report indexes, the full-text index) before
+//! the first statement. That parse alone costs more than a whole request of a component that
+//! does nothing. The key-value store's connection, by contrast, lives as long as the app, and a
+//! token check reads it anyway. docs/benchmarks.md has the measurements.
+//!
+//! Consistency: an entry records the catalogue's data version ([`folio_core::catalog`]) that
+//! was current *before* the book was read from SQL, and is used only while that version is
+//! still current. Every catalogue write sets a fresh, never-repeated version after its commit,
+//! so an entry that survives was filled after the last completed write committed: a hit never
+//! returns a book older than a write that has been answered. Any write to any book retires every
+//! entry at once (cheap, and the same rule the report cache follows).
+//!
+//! Size: at most one entry per book that has been read (a refill overwrites its key; a delete
+//! removes it), each about the size of the book's JSON. In a deployment the entries live beside
+//! the sessions in Redis: about 1.2 KB per book read, so a million distinct books read is about
+//! 1.2 GB. The `book_read_cache` variable turns the cache off (docs: README, Configuration).
+
+use folio_core::{ApiResult, Host, Kv, KvError};
+
+/// The Spin variable that turns the cache off (`false`); on by default.
+pub const VARIABLE: &str = "book_read_cache";
+
+/// Whether this deployment caches book reads. A variable the component was not granted counts
+/// as the default; a value that is not a yes or no is a configuration error (`500`), as for
+/// every other variable.
+pub fn enabled(host: &Host) -> ApiResult<bool> {
+    Ok(host.var_bool(VARIABLE, true)?)
+}
+
+/// The prefix of every entry's key, apart from the sessions' and the reports' keys.
+pub const KEY_PREFIX: &str = "books:read-cache:";
+
+/// The first line of an entry: the format, so a later layout is never misread as this one.
+const FORMAT: &str = "folio-book/1";
+
+/// A book as the cache holds it: the response body and its entity tag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CachedBook {
+    pub etag: String,
+    pub json: Vec<u8>,
+}
+
+/// The key of a book's entry, or `None` for an id that no book can have (ids are short
+/// lower-case base32), which then simply misses the cache and is answered from SQL.
+pub fn key(id: &str) -> Option<String> {
+    let plausible =
+        !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+    plausible.then(|| format!("{KEY_PREFIX}{id}"))
+}
+
+/// An entry: the format, the data version it is valid for and the entity tag, one per line, then
+/// the JSON body.
+pub fn encode(data_version: &str, book: &CachedBook) -> Vec<u8> {
+    let mut out =
+        Vec::with_capacity(FORMAT.len() + data_version.len() + book.etag.len() + 3 + book.json.len());
+    for line in [FORMAT, data_version, &book.etag] {
+        out.extend_from_slice(line.as_bytes());
+        out.push(b'\n');
+    }
+    out.extend_from_slice(&book.json);
+    out
+}
+
+/// The book an entry holds, if the entry is well formed and valid for `data_version`.
+pub fn decode(entry: &[u8], data_version: &str) -> Option<CachedBook> {
+    let mut parts = entry.splitn(4, |&b| b == b'\n');
+    let format = parts.next()?;
+    let version = parts.next()?;
+    let etag = parts.next()?;
+    let json = parts.next()?;
+    if format != FORMAT.as_bytes() || version != data_version.as_bytes() || json.is_empty() {
+        return None;
+    }
+    Some(CachedBook { etag: String::from_utf8(etag.to_vec()).ok()?, json: json.to_vec() })
+}
+
+/// The cached book under `key`, if its entry is valid for `data_version`.
+pub fn lookup(kv: &dyn Kv, key: &str, data_version: &str) -> Result<Option<CachedBook>, KvError> {
+    Ok(kv.get(key)?.and_then(|entry| decode(&entry, data_version)))
+}
+
+/// Stores `book`, read from SQL after `data_version` was taken.
+pub fn fill(kv: &dyn Kv, key: &str, data_version: &str, book: &CachedBook) -> Result<(), KvError> {
+    kv.set(key, &encode(data_version, book))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn book() -> CachedBook {
+        CachedBook { etag: "\"v3\"".into(), json: br#"{"id":"abc","title":"Line\nbreak"}"#.to_vec() }
+    }
+
+    #[test]
+    fn an_entry_round_trips_only_under_its_own_version() {
+        let entry = encode("tok1", &book());
+        assert_eq!(decode(&entry, "tok1"), Some(book()));
+        assert_eq!(decode(&entry, "tok2"), None);
+        assert_eq!(decode(&entry, ""), None);
+    }
+
+    #[test]
+    fn malformed_or_foreign_entries_are_misses() {
+        assert_eq!(decode(b"", "0"), None);
+        assert_eq!(decode(b"folio-book/1\n0\n\"v1\"\n", "0"), None, "no body");
+        assert_eq!(decode(b"folio-book/2\n0\n\"v1\"\n{}", "0"), None, "another format");
+        assert_eq!(decode(b"folio-book/1\n0", "0"), None, "truncated");
+    }
+
+    #[test]
+    fn keys_only_for_plausible_ids() {
+        assert_eq!(key("abc234").as_deref(), Some("books:read-cache:abc234"));
+        assert_eq!(key(""), None);
+        assert_eq!(key("ABC"), None);
+        assert_eq!(key("a:b"), None);
+        assert_eq!(key(&"a".repeat(65)), None);
+    }
+}

@@ -1,0 +1,251 @@
+//! The read-through cache of `GET /api/books/{id}`: served from the key-value store while the
+//! catalogue is unchanged, never older than an answered write.
+
+mod common;
+
+use std::cell::RefCell;
+
+use common::*;
+use folio_books::read_cache;
+use folio_core::{catalog, sql::Rows, Host, Kv, KvError, Sql, SqlError, Value as SqlValue};
+use folio_native::{BrokenKv, OsRandom, TestApp};
+use serde_json::json;
+
+fn entry(app: &TestApp, id: &str) -> Option<Vec<u8>> {
+    app.kv.get(&read_cache::key(id).unwrap()).unwrap()
+}
+
+/// Changes a title in SQL behind the API's back: no version bump, so only a cache hit can
+/// still show the old one.
+fn retitle_behind_the_api(app: &TestApp, id: &str, title: &str) {
+    app.sql()
+        .execute("UPDATE books SET title = ? WHERE id = ?", &[SqlValue::from(title), SqlValue::from(id)])
+        .unwrap();
+}
+
+fn title_of(app: &TestApp, id: &str) -> String {
+    let r = get(app, &format!("/api/books/{id}"), "reader");
+    assert_eq!(r.status(), 200, "{}", String::from_utf8_lossy(r.body()));
+    body(&r)["title"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn a_repeated_read_comes_from_the_store_until_the_catalogue_changes() {
+    let app = TestApp::new();
+    let id = create(&app, &book(1))["id"].as_str().unwrap().to_string();
+    assert!(entry(&app, &id).is_none(), "a write fills nothing");
+
+    let first = get(&app, &format!("/api/books/{id}"), "reader");
+    assert!(entry(&app, &id).is_some(), "the first read fills the entry");
+    retitle_behind_the_api(&app, &id, "Changed in SQL");
+    let second = get(&app, &format!("/api/books/{id}"), "reader");
+    assert_eq!(second.body(), first.body(), "the second read is the cached copy");
+    for header in ["content-type", "etag", "cache-control"] {
+        assert_eq!(second.headers()[header], first.headers()[header], "{header}");
+    }
+
+    // Any catalogue write retires every entry.
+    app.with_host(|h| catalog::bump_data_version(h).unwrap());
+    assert_eq!(title_of(&app, &id), "Changed in SQL");
+}
+
+#[test]
+fn answers_conditional_reads_from_the_cached_tag() {
+    let app = TestApp::new();
+    let id = create(&app, &book(1))["id"].as_str().unwrap().to_string();
+    let first = get(&app, &format!("/api/books/{id}"), "reader");
+    let tag = first.headers()["etag"].to_str().unwrap().to_string();
+    assert_eq!(tag, "\"v1\"");
+    retitle_behind_the_api(&app, &id, "unseen");
+    let r = send(
+        &app,
+        req("GET", &format!("/api/books/{id}"), "reader").header("if-none-match", &tag).body(vec![]).unwrap(),
+    );
+    assert_eq!(r.status(), 304);
+    assert_eq!(r.headers()["etag"], tag.as_str());
+}
+
+#[test]
+fn every_write_through_the_api_is_visible_to_the_next_read() {
+    let app = TestApp::new();
+    let id = create(&app, &book(1))["id"].as_str().unwrap().to_string();
+    let uri = format!("/api/books/{id}");
+    assert_eq!(title_of(&app, &id), "Book 1");
+
+    let mut replaced = book(1);
+    replaced["title"] = json!("Replaced");
+    assert_eq!(json_to(&app, "PUT", &uri, "editor", &replaced).status(), 200);
+    assert_eq!(title_of(&app, &id), "Replaced");
+
+    assert_eq!(merge_patch(&app, &uri, "editor", &json!({"title": "Patched"}), None).status(), 200);
+    assert_eq!(title_of(&app, &id), "Patched");
+    assert_eq!(get(&app, &uri, "reader").headers()["etag"], "\"v3\"");
+
+    // Another book's write retires this book's entry too (one version for the catalogue).
+    let other = create(&app, &book(2))["id"].as_str().unwrap().to_string();
+    retitle_behind_the_api(&app, &id, "Seen after any write");
+    assert_eq!(
+        merge_patch(&app, &format!("/api/books/{other}"), "editor", &json!({"pages": 9}), None).status(),
+        200
+    );
+    assert_eq!(title_of(&app, &id), "Seen after any write");
+
+    assert_eq!(send(&app, req("DELETE", &uri, "editor").body(vec![]).unwrap()).status(), 204);
+    assert!(entry(&app, &id).is_none(), "a delete removes the entry");
+    assert_eq!(get(&app, &uri, "reader").status(), 404);
+    assert!(entry(&app, &id).is_none(), "a missing book is not cached");
+}
+
+/// A key-value store that lets a write slip in just before a read stores its entry: the
+/// interleaving that a cache must survive (read the old row, a write commits and is answered,
+/// then the old row is stored).
+struct WriteBeforeFill<'a> {
+    inner: &'a dyn Kv,
+    write: RefCell<Option<Box<dyn FnOnce() + 'a>>>,
+}
+
+impl Kv for WriteBeforeFill<'_> {
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, KvError> {
+        self.inner.get(key)
+    }
+    fn set(&self, key: &str, value: &[u8]) -> Result<(), KvError> {
+        if key.starts_with(read_cache::KEY_PREFIX) {
+            if let Some(write) = self.write.borrow_mut().take() {
+                write();
+            }
+        }
+        self.inner.set(key, value)
+    }
+    fn delete(&self, key: &str) -> Result<(), KvError> {
+        self.inner.delete(key)
+    }
+    fn exists(&self, key: &str) -> Result<bool, KvError> {
+        self.inner.exists(key)
+    }
+    fn keys(&self) -> Result<Vec<String>, KvError> {
+        self.inner.keys()
+    }
+}
+
+/// A connection that lets a write slip in right after it has read a book: the interleaving
+/// that breaks a cache which takes the version after reading (it would store the old row under
+/// the new version).
+struct WriteAfterRead<'a> {
+    inner: &'a dyn Sql,
+    write: RefCell<Option<Box<dyn FnOnce() + 'a>>>,
+}
+
+impl Sql for WriteAfterRead<'_> {
+    fn execute(&self, statement: &str, params: &[SqlValue]) -> Result<Rows, SqlError> {
+        let rows = self.inner.execute(statement, params)?;
+        if statement.contains("FROM books WHERE id") {
+            if let Some(write) = self.write.borrow_mut().take() {
+                write();
+            }
+        }
+        Ok(rows)
+    }
+}
+
+/// Runs one `GET` of `uri` during which `write` happens, at the point `interleave` picks, then
+/// checks what the racing read returned and that the next read sees the write.
+fn race(interleave: &str) {
+    let app = TestApp::new();
+    let id = create(&app, &book(1))["id"].as_str().unwrap().to_string();
+    let uri = format!("/api/books/{id}");
+    let write = || {
+        let r = merge_patch(&app, &uri, "editor", &json!({"title": "Written during the read"}), None);
+        assert_eq!(r.status(), 200);
+    };
+    let sql = app.sql();
+    let (kv, conn) = match interleave {
+        "before the fill" => (
+            WriteBeforeFill { inner: app.kv.as_ref(), write: RefCell::new(Some(Box::new(write))) },
+            WriteAfterRead { inner: &sql, write: RefCell::new(None) },
+        ),
+        _ => (
+            WriteBeforeFill { inner: app.kv.as_ref(), write: RefCell::new(None) },
+            WriteAfterRead { inner: &sql, write: RefCell::new(Some(Box::new(write))) },
+        ),
+    };
+    let host =
+        Host { sql: &conn, kv: &kv, clock: app.clock.as_ref(), random: &OsRandom, config: &app.config };
+    let racing = handler(&host, req("GET", &uri, "reader").body(vec![]).unwrap());
+    assert_eq!(
+        body(&racing)["title"],
+        "Book 1",
+        "{interleave}: the racing read saw the row before the write"
+    );
+    assert!(kv.write.borrow().is_none() && conn.write.borrow().is_none(), "{interleave}: the write ran");
+    assert!(entry(&app, &id).is_some(), "{interleave}: the racing read stored its row");
+
+    assert_eq!(title_of(&app, &id), "Written during the read", "{interleave}");
+}
+
+#[test]
+fn a_read_racing_a_write_never_caches_the_old_book_as_current() {
+    race("after the SQL read");
+    race("before the fill");
+}
+
+#[test]
+fn nothing_is_cached_before_the_catalogue_has_a_version() {
+    // A book written straight into SQL (an import, or a store emptied while the database was
+    // kept): the store holds no version, and "none" must not vouch for anything.
+    let app = TestApp::new();
+    let id = create(&app, &book(1))["id"].as_str().unwrap().to_string();
+    app.kv.delete(catalog::DATA_VERSION_KEY).unwrap();
+    assert_eq!(title_of(&app, &id), "Book 1");
+    assert!(entry(&app, &id).is_none());
+    retitle_behind_the_api(&app, &id, "Read from SQL");
+    assert_eq!(title_of(&app, &id), "Read from SQL");
+}
+
+#[test]
+fn the_variable_turns_it_off_and_a_bad_value_is_a_configuration_error() {
+    let app = TestApp::new().with_var(read_cache::VARIABLE, "false");
+    let id = create(&app, &book(1))["id"].as_str().unwrap().to_string();
+    assert_eq!(title_of(&app, &id), "Book 1");
+    assert!(entry(&app, &id).is_none());
+    retitle_behind_the_api(&app, &id, "Read from SQL");
+    assert_eq!(title_of(&app, &id), "Read from SQL");
+
+    let app = TestApp::new().with_var(read_cache::VARIABLE, "sometimes");
+    let id = create(&app, &book(1))["id"].as_str().unwrap().to_string();
+    let r = get(&app, &format!("/api/books/{id}"), "reader");
+    assert_eq!(r.status(), 500);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    assert!(!String::from_utf8_lossy(r.body()).contains("sometimes"), "internal details stay in the log");
+}
+
+#[test]
+fn a_failing_store_or_a_damaged_entry_costs_only_the_cache() {
+    let app = TestApp::new();
+    let id = create(&app, &book(1))["id"].as_str().unwrap().to_string();
+    let uri = format!("/api/books/{id}");
+
+    let sql = app.sql();
+    let host =
+        Host { sql: &sql, kv: &BrokenKv, clock: app.clock.as_ref(), random: &OsRandom, config: &app.config };
+    let r = handler(&host, req("GET", &uri, "reader").body(vec![]).unwrap());
+    assert_eq!(r.status(), 200);
+    assert_eq!(body(&r)["title"], "Book 1");
+
+    app.kv.set(&read_cache::key(&id).unwrap(), b"not an entry").unwrap();
+    assert_eq!(title_of(&app, &id), "Book 1");
+    let version = app.with_host(|h| catalog::data_version(h).unwrap());
+    let refilled = entry(&app, &id).unwrap();
+    assert!(read_cache::decode(&refilled, &version).is_some(), "the damaged entry was replaced");
+}
+
+#[test]
+fn ids_that_no_book_can_have_skip_the_cache() {
+    let app = TestApp::new();
+    create(&app, &book(1));
+    for id in ["UPPER", "with%3Acolon", &"a".repeat(80)] {
+        assert_eq!(get(&app, &format!("/api/books/{id}"), "reader").status(), 404, "{id}");
+    }
+    let cached: Vec<String> =
+        app.kv.keys().unwrap().into_iter().filter(|k| k.starts_with(read_cache::KEY_PREFIX)).collect();
+    assert!(cached.is_empty(), "{cached:?}");
+}
