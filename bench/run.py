@@ -52,12 +52,30 @@ end
 """
 
 
-def wrk(url: str, connections: int, duration: int, method="GET", body: str | None = None, headers=None) -> dict:
+# With `paths`, each of wrk's (at most two) threads walks its own half of the list, so no path is
+# requested twice in a run as long as the list outlasts it (wrk runs one Lua state per thread).
+WRK_PATHS = r"""
+local threads = 0
+function setup(thread) thread:set("offset", threads * math.floor(#paths / 2)); threads = threads + 1 end
+local i = nil
+request = function()
+  if i == nil then i = (offset or 0) % #paths end
+  i = i % #paths + 1
+  return wrk.format(nil, paths[i])
+end
+"""
+
+
+def wrk(url: str, connections: int, duration: int, method="GET", body: str | None = None, headers=None,
+        paths: list[str] | None = None) -> dict:
     script = [f'wrk.method = "{method}"']
     if body is not None:
         script.append(f"wrk.body = {json.dumps(body)}")
     for k, v in (headers or {}).items():
         script.append(f'wrk.headers["{k}"] = {json.dumps(v)}')
+    if paths:
+        script.append("paths = {" + ",".join(json.dumps(x) for x in paths) + "}")
+        script.append(WRK_PATHS)
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
         f.write("\n".join(script) + "\n" + WRK_DONE)
         path = f.name
@@ -107,7 +125,26 @@ def prepare(base: str, books: int) -> dict:
     status, _, body = call(base, "POST", "/api/auth/register", {"email": login_email, "password": password})
     assert status in (201, 409), (status, body)
     return {"token": token, "book_id": created["id"], "login_email": login_email, "password": password,
-            "generator": generator}
+            "generator": generator, "cold_ids": sample_ids(base, token, COLD_READS * len(CONCURRENCIES))}
+
+
+# Distinct books per wrk run of the "a different book each time" scenario: more than a run at
+# concurrency 1..64 reads in 5 s, so every request of it is a first read (a read-cache miss).
+COLD_READS = 20_000
+
+
+def sample_ids(base: str, token: str, n: int) -> list[str]:
+    """Up to `n` book ids, paged through the list in id order."""
+    ids, cursor = [], None
+    while len(ids) < n:
+        path = "/api/books?limit=100" + (f"&cursor={urllib.parse.quote(cursor)}" if cursor else "")
+        status, _, page = call(base, "GET", path, token=token)
+        assert status == 200, (status, page)
+        ids += [b["id"] for b in page["items"]]
+        cursor = page.get("next_cursor")
+        if not cursor:
+            break
+    return ids[:n]
 
 
 def scenarios(ctx: dict) -> list[tuple[str, str, str, str | None, dict]]:
@@ -117,12 +154,18 @@ def scenarios(ctx: dict) -> list[tuple[str, str, str, str | None, dict]]:
     return [
         ("health", "GET", "/api/health", None, {}),
         ("GET /api/books/{id} (token)", "GET", f"/api/books/{ctx['book_id']}", None, auth),
+        (COLD_SCENARIO, "GET", "/api/books", None, auth),
         ("list page (filtered)", "GET", "/api/books?genre=Fantasy&sort=-published_year&limit=20", None, auth),
         ("cached report (summary)", "GET", "/api/reports/summary", None, auth),
         ("login (token issue)", "POST", "/api/auth/token", login, form),
         ("introspection", "POST", "/api/auth/introspect", json.dumps({"token": ctx["token"]}),
          {"Content-Type": "application/json", **auth}),
     ]
+
+
+# The same read, but every request a book not read before in the run: the read cache's misses
+# (SQL, then the copy is stored), where the scenario above is its hits.
+COLD_SCENARIO = "GET /api/books/{id} (token, a different book each time)"
 
 
 # The requests of the native report benchmark (docs/reports.md), so the two tables compare.
@@ -228,8 +271,11 @@ def main() -> None:
             ctx = prepare(app.base, args.books)
             rows = []
             for name, method, path, body, headers in scenarios(ctx):
-                for c in CONCURRENCIES:
-                    r = wrk(app.base + path, c, args.duration, method, body, headers)
+                for k, c in enumerate(CONCURRENCIES):
+                    paths = None
+                    if name == COLD_SCENARIO:
+                        paths = [f"/api/books/{i}" for i in ctx["cold_ids"][k * COLD_READS:(k + 1) * COLD_READS]]
+                    r = wrk(app.base + path, c, args.duration, method, body, headers, paths)
                     rows.append((name, c, r))
                     log(f"{host} {name} c={c}: {r['rps']:.0f} req/s p99 {r['p99_us'] / 1000:.2f} ms")
             reports = time_reports(app.base, ctx["token"], ctx["book_id"])

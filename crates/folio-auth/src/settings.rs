@@ -21,8 +21,8 @@ pub struct AuthSettings {
 
 impl AuthSettings {
     pub fn from_host(host: &Host) -> ApiResult<Self> {
-        let access_ttl_secs = seconds(host, "access_token_ttl_seconds", "900", 60, 86_400)?;
-        let refresh_ttl_secs = seconds(host, "refresh_token_ttl_seconds", "2592000", 300, 31_622_400)?;
+        let access_ttl_secs = host.var_int("access_token_ttl_seconds", 900, 60, 86_400)?;
+        let refresh_ttl_secs = host.var_int("refresh_token_ttl_seconds", 2_592_000, 300, 31_622_400)?;
         let role = host.var_or("signup_role", "editor")?;
         let signup_role = Role::parse(role.trim()).ok_or_else(|| {
             ApiError::Internal("config: signup_role must be reader, editor or admin".into())
@@ -48,15 +48,5 @@ impl AuthSettings {
 
     pub fn is_admin_email(&self, normalized: &str) -> bool {
         self.admin_emails.iter().any(|e| e == normalized)
-    }
-}
-
-fn seconds(host: &Host, name: &str, default: &str, min: i64, max: i64) -> ApiResult<i64> {
-    let raw = host.var_or(name, default)?;
-    match raw.trim().parse::<i64>() {
-        Ok(v) if (min..=max).contains(&v) => Ok(v),
-        _ => {
-            Err(ApiError::Internal(format!("config: {name} must be a number of seconds from {min} to {max}")))
-        }
     }
 }

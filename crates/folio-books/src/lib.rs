@@ -192,10 +192,9 @@ fn list(call: &Call) -> ApiResult {
 
 fn get(call: &Call) -> ApiResult {
     call.authorize(scopes::READ_BOOKS)?;
-    let cache_key = if read_cache::enabled(call.host)? { read_cache::key(call.id()) } else { None };
-    let book = match cache_key {
-        Some(key) => cached_book(call.host, &key, call.id())?,
-        None => book_from_sql(call.host, call.id())?,
+    let book = match (read_cache::fill_one_in(call.host)?, read_cache::key(call.id())) {
+        (Some(one_in), Some(key)) => cached_book(call.host, &key, call.id(), one_in)?,
+        _ => book_from_sql(call.host, call.id())?,
     };
     if http_util::if_none_match(call.req, &book.etag) {
         return Ok(http_util::not_modified(&book.etag));
@@ -211,9 +210,9 @@ fn get(call: &Call) -> ApiResult {
 }
 
 /// The book from the read cache ([`read_cache`]) when its entry is current, otherwise from SQL,
-/// refilling the entry. The cache only ever saves work: if the key-value store cannot be read
+/// refilling the entry on one miss in `fill_one_in`. The cache only ever saves work: if the key-value store cannot be read
 /// or written here, the book is served from SQL all the same.
-fn cached_book(host: &Host, key: &str, id: &str) -> ApiResult<read_cache::CachedBook> {
+fn cached_book(host: &Host, key: &str, id: &str, fill_one_in: u64) -> ApiResult<read_cache::CachedBook> {
     // The version is taken before SQL is read: that order is what makes an entry safe to reuse.
     // `"0"` (no write recorded, or the key lost from the store) vouches for nothing.
     let version = catalog::data_version(host).ok().filter(|v| v != "0");
@@ -225,8 +224,8 @@ fn cached_book(host: &Host, key: &str, id: &str) -> ApiResult<read_cache::Cached
         }
     }
     let fresh = book_from_sql(host, id)?;
-    if let Some(version) = &version {
-        if let Err(e) = read_cache::fill(host.kv, key, version, &fresh) {
+    if let Some(version) = version.filter(|_| read_cache::admits(fill_one_in, host.random.next_u64())) {
+        if let Err(e) = read_cache::fill(host.kv, key, &version, &fresh) {
             cache_warning("book_cache_write_failed", &e);
         }
     }

@@ -11,6 +11,11 @@ use folio_core::{catalog, sql::Rows, Host, Kv, KvError, Sql, SqlError, Value as 
 use folio_native::{BrokenKv, OsRandom, TestApp};
 use serde_json::json;
 
+/// An app that stores a copy on every miss, so each test knows when one is stored.
+fn app() -> TestApp {
+    TestApp::new().with_var(read_cache::VARIABLE, "1")
+}
+
 fn entry(app: &TestApp, id: &str) -> Option<Vec<u8>> {
     app.kv.get(&read_cache::key(id).unwrap()).unwrap()
 }
@@ -31,7 +36,7 @@ fn title_of(app: &TestApp, id: &str) -> String {
 
 #[test]
 fn a_repeated_read_comes_from_the_store_until_the_catalogue_changes() {
-    let app = TestApp::new();
+    let app = app();
     let id = create(&app, &book(1))["id"].as_str().unwrap().to_string();
     assert!(entry(&app, &id).is_none(), "a write fills nothing");
 
@@ -51,7 +56,7 @@ fn a_repeated_read_comes_from_the_store_until_the_catalogue_changes() {
 
 #[test]
 fn answers_conditional_reads_from_the_cached_tag() {
-    let app = TestApp::new();
+    let app = app();
     let id = create(&app, &book(1))["id"].as_str().unwrap().to_string();
     let first = get(&app, &format!("/api/books/{id}"), "reader");
     let tag = first.headers()["etag"].to_str().unwrap().to_string();
@@ -67,7 +72,7 @@ fn answers_conditional_reads_from_the_cached_tag() {
 
 #[test]
 fn every_write_through_the_api_is_visible_to_the_next_read() {
-    let app = TestApp::new();
+    let app = app();
     let id = create(&app, &book(1))["id"].as_str().unwrap().to_string();
     let uri = format!("/api/books/{id}");
     assert_eq!(title_of(&app, &id), "Book 1");
@@ -150,7 +155,7 @@ impl Sql for WriteAfterRead<'_> {
 /// Runs one `GET` of `uri` during which `write` happens, at the point `interleave` picks, then
 /// checks what the racing read returned and that the next read sees the write.
 fn race(interleave: &str) {
-    let app = TestApp::new();
+    let app = app();
     let id = create(&app, &book(1))["id"].as_str().unwrap().to_string();
     let uri = format!("/api/books/{id}");
     let write = || {
@@ -192,7 +197,7 @@ fn a_read_racing_a_write_never_caches_the_old_book_as_current() {
 fn nothing_is_cached_before_the_catalogue_has_a_version() {
     // A book written straight into SQL (an import, or a store emptied while the database was
     // kept): the store holds no version, and "none" must not vouch for anything.
-    let app = TestApp::new();
+    let app = app();
     let id = create(&app, &book(1))["id"].as_str().unwrap().to_string();
     app.kv.delete(catalog::DATA_VERSION_KEY).unwrap();
     assert_eq!(title_of(&app, &id), "Book 1");
@@ -202,25 +207,47 @@ fn nothing_is_cached_before_the_catalogue_has_a_version() {
 }
 
 #[test]
-fn the_variable_turns_it_off_and_a_bad_value_is_a_configuration_error() {
-    let app = TestApp::new().with_var(read_cache::VARIABLE, "false");
+fn by_default_about_one_miss_in_eight_stores_a_copy() {
+    let app = TestApp::new();
     let id = create(&app, &book(1))["id"].as_str().unwrap().to_string();
-    assert_eq!(title_of(&app, &id), "Book 1");
+    let misses = 400;
+    let mut stored = 0;
+    for _ in 0..misses {
+        app.with_host(|h| catalog::bump_data_version(h).unwrap());
+        assert_eq!(title_of(&app, &id), "Book 1");
+        let version = app.with_host(|h| catalog::data_version(h).unwrap());
+        if entry(&app, &id).is_some_and(|e| read_cache::decode(&e, &version).is_some()) {
+            stored += 1;
+        }
+    }
+    // Binomial(400, 1/8): mean 50, standard deviation 6.6; the bounds are about 4.5 of them.
+    assert!((20..=80).contains(&stored), "{stored} copies stored for {misses} misses");
+}
+
+#[test]
+fn the_variable_turns_it_off_and_a_bad_value_is_a_configuration_error() {
+    let app = TestApp::new().with_var(read_cache::VARIABLE, "0");
+    let id = create(&app, &book(1))["id"].as_str().unwrap().to_string();
+    for _ in 0..20 {
+        assert_eq!(title_of(&app, &id), "Book 1");
+    }
     assert!(entry(&app, &id).is_none());
     retitle_behind_the_api(&app, &id, "Read from SQL");
     assert_eq!(title_of(&app, &id), "Read from SQL");
 
-    let app = TestApp::new().with_var(read_cache::VARIABLE, "sometimes");
-    let id = create(&app, &book(1))["id"].as_str().unwrap().to_string();
-    let r = get(&app, &format!("/api/books/{id}"), "reader");
-    assert_eq!(r.status(), 500);
-    assert_eq!(r.headers()["content-type"], "application/problem+json");
-    assert!(!String::from_utf8_lossy(r.body()).contains("sometimes"), "internal details stay in the log");
+    for bad in ["sometimes", "-1", "1001", "2.5"] {
+        let app = TestApp::new().with_var(read_cache::VARIABLE, bad);
+        let id = create(&app, &book(1))["id"].as_str().unwrap().to_string();
+        let r = get(&app, &format!("/api/books/{id}"), "reader");
+        assert_eq!(r.status(), 500, "{bad}");
+        assert_eq!(r.headers()["content-type"], "application/problem+json");
+        assert!(!String::from_utf8_lossy(r.body()).contains(bad), "internal details stay in the log");
+    }
 }
 
 #[test]
 fn a_failing_store_or_a_damaged_entry_costs_only_the_cache() {
-    let app = TestApp::new();
+    let app = app();
     let id = create(&app, &book(1))["id"].as_str().unwrap().to_string();
     let uri = format!("/api/books/{id}");
 
@@ -240,7 +267,7 @@ fn a_failing_store_or_a_damaged_entry_costs_only_the_cache() {
 
 #[test]
 fn ids_that_no_book_can_have_skip_the_cache() {
-    let app = TestApp::new();
+    let app = app();
     create(&app, &book(1));
     for id in ["UPPER", "with%3Acolon", &"a".repeat(80)] {
         assert_eq!(get(&app, &format!("/api/books/{id}"), "reader").status(), 404, "{id}");

@@ -60,7 +60,7 @@ pub enum ConfigError {
     #[error("variable provider failure: {0}")]
     Provider(String),
     #[error("variable {name} must be {expected}")]
-    Invalid { name: String, expected: &'static str },
+    Invalid { name: String, expected: String },
 }
 
 /// Spin variables, as granted to the component in `spin.toml`.
@@ -95,7 +95,21 @@ impl Host<'_> {
         match raw.trim().to_ascii_lowercase().as_str() {
             "true" | "1" | "yes" => Ok(true),
             "false" | "0" | "no" => Ok(false),
-            _ => Err(ConfigError::Invalid { name: name.to_string(), expected: "true or false" }),
+            _ => Err(ConfigError::Invalid { name: name.to_string(), expected: "true or false".into() }),
+        }
+    }
+
+    /// An integer variable within `min..=max`, or `default` when it is undefined or empty.
+    pub fn var_int(&self, name: &str, default: i64, min: i64, max: i64) -> Result<i64, ConfigError> {
+        match self.config.get(name)? {
+            Some(raw) if !raw.trim().is_empty() => match raw.trim().parse::<i64>() {
+                Ok(v) if (min..=max).contains(&v) => Ok(v),
+                _ => Err(ConfigError::Invalid {
+                    name: name.to_string(),
+                    expected: format!("an integer from {min} to {max}"),
+                }),
+            },
+            _ => Ok(default),
         }
     }
 

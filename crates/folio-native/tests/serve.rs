@@ -121,3 +121,21 @@ fn yes_no_variables_parse_strictly_with_a_default() {
         assert_eq!(ApiError::from(e).status(), 500, "a misconfiguration, not the client's fault");
     });
 }
+
+#[test]
+fn integer_variables_are_bounded_with_a_default() {
+    let app = TestApp::new()
+        .with_var("n", " 12 ")
+        .with_var("big", "1001")
+        .with_var("word", "ten")
+        .with_var("blank", " ");
+    app.with_host(|h| {
+        assert_eq!(h.var_int("n", 1, 0, 1000), Ok(12));
+        assert_eq!(h.var_int("blank", 7, 0, 1000), Ok(7));
+        assert_eq!(h.var_int("undefined", 7, 0, 1000), Ok(7));
+        for name in ["big", "word"] {
+            let e = h.var_int(name, 7, 0, 1000).unwrap_err();
+            assert_eq!(e.to_string(), format!("variable {name} must be an integer from 0 to 1000"));
+        }
+    });
+}
