@@ -125,12 +125,19 @@ def prepare(base: str, books: int) -> dict:
     status, _, body = call(base, "POST", "/api/auth/register", {"email": login_email, "password": password})
     assert status in (201, 409), (status, body)
     return {"token": token, "book_id": created["id"], "login_email": login_email, "password": password,
-            "generator": generator, "cold_ids": sample_ids(base, token, COLD_READS * len(CONCURRENCIES))}
+            "generator": generator, "cold_ids": sample_ids(base, token, COLD_READS * 2 * len(CONCURRENCIES))}
 
 
 # Distinct books per wrk run of the "a different book each time" scenario: more than a run at
 # concurrency 1..64 reads in 5 s, so every request of it is a first read (a read-cache miss).
 COLD_READS = 20_000
+
+
+def cold_paths(ctx: dict, k: int) -> list[str]:
+    """The `k`-th slice of COLD_READS sampled books (0..2: cache on, 3..5: cache off), or all of
+    them when the catalogue is too small to give each run its own."""
+    ids = ctx["cold_ids"][k * COLD_READS:(k + 1) * COLD_READS] or ctx["cold_ids"]
+    return [f"/api/books/{i}" for i in ids]
 
 
 def sample_ids(base: str, token: str, n: int) -> list[str]:
@@ -153,7 +160,7 @@ def scenarios(ctx: dict) -> list[tuple[str, str, str, str | None, dict]]:
     login = urllib.parse.urlencode({"grant_type": "password", "username": ctx["login_email"], "password": ctx["password"]})
     return [
         ("health", "GET", "/api/health", None, {}),
-        ("GET /api/books/{id} (token)", "GET", f"/api/books/{ctx['book_id']}", None, auth),
+        (HOT_SCENARIO, "GET", f"/api/books/{ctx['book_id']}", None, auth),
         (COLD_SCENARIO, "GET", "/api/books", None, auth),
         ("list page (filtered)", "GET", "/api/books?genre=Fantasy&sort=-published_year&limit=20", None, auth),
         ("cached report (summary)", "GET", "/api/reports/summary", None, auth),
@@ -166,6 +173,7 @@ def scenarios(ctx: dict) -> list[tuple[str, str, str, str | None, dict]]:
 # The same read, but every request a book not read before in the run: the read cache's misses
 # (SQL, then the copy is stored), where the scenario above is its hits.
 COLD_SCENARIO = "GET /api/books/{id} (token, a different book each time)"
+HOT_SCENARIO = "GET /api/books/{id} (token)"
 
 
 # The requests of the native report benchmark (docs/reports.md), so the two tables compare.
@@ -180,6 +188,26 @@ REPORT_REQUESTS = [
     "/api/reports/prices?buckets=50", "/api/reports/prices?genre=Fiction&language=en",
     "/api/reports/prices?year_min=2000", "/api/reports/prices?author=Author%20004", "/api/reports/prices?language=de",
 ]
+
+
+def book_reads_without_cache(host: str, argv_for, state: str, ctx: dict, duration: int) -> list:
+    """The two book-read scenarios again, from a second app over the same files with the read
+    cache off (`book_read_cache_fill_one_in = 0`): what the cache saves on hits and costs on
+    misses. Its cold runs read books neither app has read (`cold_paths`)."""
+    off = Server(host, argv_for, ROOT / "spin.toml", env={"SPIN_VARIABLE_BOOK_READ_CACHE_FILL_ONE_IN": "0"}, state=state)
+    rows = []
+    try:
+        auth = {"Authorization": f"Bearer {ctx['token']}"}
+        for name, path, cold in ((f"{HOT_SCENARIO}, cache off", f"/api/books/{ctx['book_id']}", False),
+                                 (f"{COLD_SCENARIO}, cache off", "/api/books", True)):
+            for k, c in enumerate(CONCURRENCIES):
+                paths = cold_paths(ctx, len(CONCURRENCIES) + k) if cold else None
+                r = wrk(off.base + path, c, duration, "GET", None, auth, paths)
+                rows.append((name, c, r))
+                log(f"{host} {name} c={c}: {r['rps']:.0f} req/s p99 {r['p99_us'] / 1000:.2f} ms")
+    finally:
+        off.stop()
+    return rows
 
 
 def time_reports(base: str, token: str, book_id: str, rounds: int = 3, cached_calls: int = 20) -> list[dict]:
@@ -272,12 +300,11 @@ def main() -> None:
             rows = []
             for name, method, path, body, headers in scenarios(ctx):
                 for k, c in enumerate(CONCURRENCIES):
-                    paths = None
-                    if name == COLD_SCENARIO:
-                        paths = [f"/api/books/{i}" for i in ctx["cold_ids"][k * COLD_READS:(k + 1) * COLD_READS]]
+                    paths = cold_paths(ctx, k) if name == COLD_SCENARIO else None
                     r = wrk(app.base + path, c, args.duration, method, body, headers, paths)
                     rows.append((name, c, r))
                     log(f"{host} {name} c={c}: {r['rps']:.0f} req/s p99 {r['p99_us'] / 1000:.2f} ms")
+            rows += book_reads_without_cache(host, argv_for, app.state, ctx, args.duration)
             reports = time_reports(app.base, ctx["token"], ctx["book_id"])
             t0 = time.perf_counter()
             status, _, run_ = call(app.base, "POST", "/api/generator/runs", {"count": 100_000, "seed": 42}, token=ctx["token"])

@@ -38,12 +38,15 @@ def free_port() -> int:
 class Server:
     """An app under a host, on a loopback port, with its own state directory."""
 
-    def __init__(self, host: str, argv_for, manifest: Path, env: dict | None = None):
-        self.state = tempfile.mkdtemp(prefix="folio-bench-")
+    def __init__(self, host: str, argv_for, manifest: Path, env: dict | None = None, state: str | None = None):
+        # With `state`, a second app over another one's files (SQLite and the key-value file take
+        # their own locks); the files stay when it stops.
+        self.owns_state = state is None
+        self.state = state or tempfile.mkdtemp(prefix="folio-bench-")
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.host = host
-        logf = open(Path(self.state) / "server.log", "wb")
+        logf = open(Path(self.state) / f"server-{self.port}.log", "wb")
         argv = argv_for(manifest, f"127.0.0.1:{self.port}", self.state)
         log(f"starting {host}: {' '.join(argv)}")
         self.proc = subprocess.Popen(argv, cwd=ROOT, stdout=logf, stderr=logf, env={**os.environ, **(env or {})})
@@ -58,7 +61,7 @@ class Server:
                 if self.proc.poll() is not None:
                     break
                 time.sleep(0.1)
-        raise SystemExit(f"{host} did not start; see {self.state}/server.log")
+        raise SystemExit(f"{host} did not start; see {self.state}/server-{self.port}.log")
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -66,7 +69,8 @@ class Server:
             self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.proc.kill()
-        shutil.rmtree(self.state, ignore_errors=True)
+        if self.owns_state:
+            shutil.rmtree(self.state, ignore_errors=True)
 
 
 def call(base: str, method: str, path: str, body=None, token=None, form=False, headers=None):
