@@ -217,7 +217,7 @@ fn cached_book(host: &Host, key: &str, id: &str, fill_one_in: u64) -> ApiResult<
     // `"0"` (no write recorded, or the key lost from the store) vouches for nothing.
     let version = catalog::data_version(host).ok().filter(|v| v != "0");
     if let Some(version) = &version {
-        match read_cache::lookup(host.kv, key, version) {
+        match read_cache::lookup(host.kv, key, id, version) {
             Ok(Some(hit)) => return Ok(hit),
             Ok(None) => {}
             Err(e) => cache_warning("book_cache_read_failed", &e),
@@ -225,7 +225,7 @@ fn cached_book(host: &Host, key: &str, id: &str, fill_one_in: u64) -> ApiResult<
     }
     let fresh = book_from_sql(host, id)?;
     if let Some(version) = version.filter(|_| read_cache::admits(fill_one_in, host.random.next_u64())) {
-        if let Err(e) = read_cache::fill(host.kv, key, &version, &fresh) {
+        if let Err(e) = read_cache::fill(host.kv, key, id, &version, &fresh) {
             cache_warning("book_cache_write_failed", &e);
         }
     }
@@ -325,14 +325,8 @@ fn delete(call: &Call) -> ApiResult {
     ensure_schema(call.host)?;
     match store::delete(call.host.sql, call.id(), &expectation(call.req))? {
         Written::Done(()) => {
+            // The bump retires every copy, this book's included.
             bump(call.host)?;
-            // The bump has already retired its cache entry; removing it keeps the store from
-            // holding books that no longer exist.
-            if let Some(key) = read_cache::key(call.id()) {
-                if let Err(e) = call.host.kv.delete(&key) {
-                    cache_warning("book_cache_delete_failed", &e);
-                }
-            }
             Ok(http_util::no_content())
         }
         Written::Stale => Err(precondition_failed()),

@@ -14,13 +14,14 @@
 //! returns a book older than a write that has been answered. Any write to any book retires every
 //! entry at once (cheap, and the same rule the report cache follows).
 //!
-//! Size: at most one entry per book that has been read (a refill overwrites its key; a delete
-//! removes it), each about the size of the book's JSON. In a deployment the entries live beside
-//! the sessions in Redis: about 1.2 KB per book read, so a million distinct books read is about
-//! 1.2 GB. The `book_read_cache_fill_one_in` variable sets how eagerly copies are stored, or
-//! turns the cache off (see [`admits`]; README, Configuration).
+//! Size: the cache is direct-mapped onto [`SLOTS`] keys ([`folio_core::catalog::cache_slot_key`]),
+//! because the store has no expiry, hosted stores cap key counts, and the token service lists
+//! every key when it scans sessions. An entry stores its book's id, so a book hashing to a slot
+//! another holds sees a miss and may take the slot over. At about 1.2 KB per book that is at
+//! most about 5 MB of store. The `book_read_cache_fill_one_in` variable sets how eagerly
+//! copies are stored, or turns the cache off (see [`admits`]; README, Configuration).
 
-use folio_core::{ApiResult, Host, Kv, KvError};
+use folio_core::{catalog, ApiResult, Host, Kv, KvError};
 
 /// The Spin variable that says how many read misses store one copy: `8` (the default) stores a
 /// copy on about one miss in eight, `1` on every miss, `0` turns the cache off.
@@ -48,9 +49,11 @@ pub fn admits(one_in: u64, draw: u64) -> bool {
 
 /// The prefix of every entry's key, apart from the sessions' and the reports' keys.
 pub const KEY_PREFIX: &str = "books:read-cache:";
+/// The number of keys the cache can ever hold.
+pub const SLOTS: u64 = 4096;
 
 /// The first line of an entry: the format, so a later layout is never misread as this one.
-const FORMAT: &str = "folio-book/1";
+const FORMAT: &str = "folio-book/2";
 
 /// A book as the cache holds it: the response body and its entity tag.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,20 +62,19 @@ pub struct CachedBook {
     pub json: Vec<u8>,
 }
 
-/// The key of a book's entry, or `None` for an id that no book can have (ids are short
-/// lower-case base32), which then simply misses the cache and is answered from SQL.
+/// The key of the slot a book's copy lives in, or `None` for an id that no book can have (ids
+/// are short lower-case base32), which then simply misses the cache and is answered from SQL.
 pub fn key(id: &str) -> Option<String> {
     let plausible =
         !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
-    plausible.then(|| format!("{KEY_PREFIX}{id}"))
+    plausible.then(|| catalog::cache_slot_key(KEY_PREFIX, id, SLOTS))
 }
 
-/// An entry: the format, the data version it is valid for and the entity tag, one per line, then
-/// the JSON body.
-pub fn encode(data_version: &str, book: &CachedBook) -> Vec<u8> {
-    let mut out =
-        Vec::with_capacity(FORMAT.len() + data_version.len() + book.etag.len() + 3 + book.json.len());
-    for line in [FORMAT, data_version, &book.etag] {
+/// An entry: the format, the data version it is valid for, the book's id and its entity tag, one
+/// per line, then the JSON body.
+pub fn encode(data_version: &str, id: &str, book: &CachedBook) -> Vec<u8> {
+    let mut out = Vec::with_capacity(64 + data_version.len() + id.len() + book.etag.len() + book.json.len());
+    for line in [FORMAT, data_version, id, &book.etag] {
         out.extend_from_slice(line.as_bytes());
         out.push(b'\n');
     }
@@ -80,27 +82,33 @@ pub fn encode(data_version: &str, book: &CachedBook) -> Vec<u8> {
     out
 }
 
-/// The book an entry holds, if the entry is well formed and valid for `data_version`.
-pub fn decode(entry: &[u8], data_version: &str) -> Option<CachedBook> {
-    let mut parts = entry.splitn(4, |&b| b == b'\n');
+/// The book `id` an entry holds, if the entry is well formed, valid for `data_version` and
+/// holds that book.
+pub fn decode(entry: &[u8], data_version: &str, id: &str) -> Option<CachedBook> {
+    let mut parts = entry.splitn(5, |&b| b == b'\n');
     let format = parts.next()?;
     let version = parts.next()?;
+    let holder = parts.next()?;
     let etag = parts.next()?;
     let json = parts.next()?;
-    if format != FORMAT.as_bytes() || version != data_version.as_bytes() || json.is_empty() {
+    if format != FORMAT.as_bytes()
+        || version != data_version.as_bytes()
+        || holder != id.as_bytes()
+        || json.is_empty()
+    {
         return None;
     }
     Some(CachedBook { etag: String::from_utf8(etag.to_vec()).ok()?, json: json.to_vec() })
 }
 
-/// The cached book under `key`, if its entry is valid for `data_version`.
-pub fn lookup(kv: &dyn Kv, key: &str, data_version: &str) -> Result<Option<CachedBook>, KvError> {
-    Ok(kv.get(key)?.and_then(|entry| decode(&entry, data_version)))
+/// The cached copy of book `id` in slot `key`, if it is valid for `data_version`.
+pub fn lookup(kv: &dyn Kv, key: &str, id: &str, data_version: &str) -> Result<Option<CachedBook>, KvError> {
+    Ok(kv.get(key)?.and_then(|entry| decode(&entry, data_version, id)))
 }
 
-/// Stores `book`, read from SQL after `data_version` was taken.
-pub fn fill(kv: &dyn Kv, key: &str, data_version: &str, book: &CachedBook) -> Result<(), KvError> {
-    kv.set(key, &encode(data_version, book))
+/// Stores book `id`, read from SQL after `data_version` was taken, in slot `key`.
+pub fn fill(kv: &dyn Kv, key: &str, id: &str, data_version: &str, book: &CachedBook) -> Result<(), KvError> {
+    kv.set(key, &encode(data_version, id, book))
 }
 
 #[cfg(test)]
@@ -112,19 +120,20 @@ mod tests {
     }
 
     #[test]
-    fn an_entry_round_trips_only_under_its_own_version() {
-        let entry = encode("tok1", &book());
-        assert_eq!(decode(&entry, "tok1"), Some(book()));
-        assert_eq!(decode(&entry, "tok2"), None);
-        assert_eq!(decode(&entry, ""), None);
+    fn an_entry_round_trips_only_under_its_own_version_and_for_its_own_book() {
+        let entry = encode("tok1", "abc", &book());
+        assert_eq!(decode(&entry, "tok1", "abc"), Some(book()));
+        assert_eq!(decode(&entry, "tok2", "abc"), None);
+        assert_eq!(decode(&entry, "", "abc"), None);
+        assert_eq!(decode(&entry, "tok1", "abd"), None, "another book in the same slot");
     }
 
     #[test]
     fn malformed_or_foreign_entries_are_misses() {
-        assert_eq!(decode(b"", "0"), None);
-        assert_eq!(decode(b"folio-book/1\n0\n\"v1\"\n", "0"), None, "no body");
-        assert_eq!(decode(b"folio-book/2\n0\n\"v1\"\n{}", "0"), None, "another format");
-        assert_eq!(decode(b"folio-book/1\n0", "0"), None, "truncated");
+        assert_eq!(decode(b"", "0", "a"), None);
+        assert_eq!(decode(b"folio-book/2\n0\na\n\"v1\"\n", "0", "a"), None, "no body");
+        assert_eq!(decode(b"folio-book/1\n0\n\"v1\"\n{}", "0", "a"), None, "an older format");
+        assert_eq!(decode(b"folio-book/2\n0\na", "0", "a"), None, "truncated");
     }
 
     #[test]
@@ -135,8 +144,11 @@ mod tests {
     }
 
     #[test]
-    fn keys_only_for_plausible_ids() {
-        assert_eq!(key("abc234").as_deref(), Some("books:read-cache:abc234"));
+    fn keys_only_for_plausible_ids_and_within_the_slots() {
+        let k = key("abc234").unwrap();
+        let slot: u64 = k.strip_prefix(KEY_PREFIX).unwrap().parse().unwrap();
+        assert!(slot < SLOTS);
+        assert_eq!(key("abc234"), Some(k), "stable");
         assert_eq!(key(""), None);
         assert_eq!(key("ABC"), None);
         assert_eq!(key("a:b"), None);

@@ -16,8 +16,11 @@ fn app() -> TestApp {
     TestApp::new().with_var(read_cache::VARIABLE, "1")
 }
 
-fn entry(app: &TestApp, id: &str) -> Option<Vec<u8>> {
-    app.kv.get(&read_cache::key(id).unwrap()).unwrap()
+/// The copy of book `id` in its slot, under the current data version.
+fn entry(app: &TestApp, id: &str) -> Option<read_cache::CachedBook> {
+    let version = app.with_host(|h| catalog::data_version(h).unwrap());
+    let bytes = app.kv.get(&read_cache::key(id).unwrap()).unwrap()?;
+    read_cache::decode(&bytes, &version, id)
 }
 
 /// Changes a title in SQL behind the API's back: no version bump, so only a cache hit can
@@ -94,9 +97,10 @@ fn every_write_through_the_api_is_visible_to_the_next_read() {
         200
     );
     assert_eq!(title_of(&app, &id), "Seen after any write");
+    assert!(entry(&app, &id).is_some());
 
     assert_eq!(send(&app, req("DELETE", &uri, "editor").body(vec![]).unwrap()).status(), 204);
-    assert!(entry(&app, &id).is_none(), "a delete removes the entry");
+    assert!(entry(&app, &id).is_none(), "a delete retires the copy");
     assert_eq!(get(&app, &uri, "reader").status(), 404);
     assert!(entry(&app, &id).is_none(), "a missing book is not cached");
 }
@@ -182,7 +186,11 @@ fn race(interleave: &str) {
         "{interleave}: the racing read saw the row before the write"
     );
     assert!(kv.write.borrow().is_none() && conn.write.borrow().is_none(), "{interleave}: the write ran");
-    assert!(entry(&app, &id).is_some(), "{interleave}: the racing read stored its row");
+    let raw = app.kv.get(&read_cache::key(&id).unwrap()).unwrap().expect("the racing read stored its row");
+    assert!(
+        String::from_utf8_lossy(&raw).contains("Book 1"),
+        "{interleave}: the old row, under the old version"
+    );
 
     assert_eq!(title_of(&app, &id), "Written during the read", "{interleave}");
 }
@@ -215,8 +223,7 @@ fn by_default_about_one_miss_in_eight_stores_a_copy() {
     for _ in 0..misses {
         app.with_host(|h| catalog::bump_data_version(h).unwrap());
         assert_eq!(title_of(&app, &id), "Book 1");
-        let version = app.with_host(|h| catalog::data_version(h).unwrap());
-        if entry(&app, &id).is_some_and(|e| read_cache::decode(&e, &version).is_some()) {
+        if entry(&app, &id).is_some() {
             stored += 1;
         }
     }
@@ -260,9 +267,37 @@ fn a_failing_store_or_a_damaged_entry_costs_only_the_cache() {
 
     app.kv.set(&read_cache::key(&id).unwrap(), b"not an entry").unwrap();
     assert_eq!(title_of(&app, &id), "Book 1");
-    let version = app.with_host(|h| catalog::data_version(h).unwrap());
-    let refilled = entry(&app, &id).unwrap();
-    assert!(read_cache::decode(&refilled, &version).is_some(), "the damaged entry was replaced");
+    assert!(entry(&app, &id).is_some(), "the damaged entry was replaced");
+}
+
+#[test]
+fn books_sharing_a_slot_never_answer_for_each_other() {
+    let app = app();
+    let a = create(&app, &book(1))["id"].as_str().unwrap().to_string();
+    let b = create(&app, &book(2))["id"].as_str().unwrap().to_string();
+    // Put A's copy in B's slot, as a collision would.
+    assert_eq!(title_of(&app, &a), "Book 1");
+    let a_copy = app.kv.get(&read_cache::key(&a).unwrap()).unwrap().unwrap();
+    app.kv.set(&read_cache::key(&b).unwrap(), &a_copy).unwrap();
+    assert_eq!(title_of(&app, &b), "Book 2");
+    assert!(entry(&app, &b).is_some(), "B took its slot over");
+}
+
+#[test]
+fn the_cache_never_holds_more_keys_than_its_slots() {
+    let app = app();
+    let ids: Vec<String> =
+        (0..300).map(|n| create(&app, &book(n))["id"].as_str().unwrap().to_string()).collect();
+    for id in &ids {
+        assert_eq!(get(&app, &format!("/api/books/{id}"), "reader").status(), 200);
+    }
+    let keys: Vec<String> =
+        app.kv.keys().unwrap().into_iter().filter(|k| k.starts_with(read_cache::KEY_PREFIX)).collect();
+    assert!(!keys.is_empty() && keys.len() <= 300);
+    for k in &keys {
+        let slot: u64 = k[read_cache::KEY_PREFIX.len()..].parse().unwrap();
+        assert!(slot < read_cache::SLOTS, "{k}");
+    }
 }
 
 #[test]

@@ -10,9 +10,8 @@
 //! parameters so that a colliding request sees a miss and takes the slot over. Entries of an
 //! old version are overwritten in place, never left behind.
 
-use folio_core::Host;
+use folio_core::{catalog, Host};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::compute::ReportData;
 
@@ -30,9 +29,7 @@ struct Entry {
 
 /// The key-value key of the slot for these canonical parameters.
 pub fn slot_key(canonical: &str) -> String {
-    let digest = Sha256::digest(canonical.as_bytes());
-    let n = u64::from_be_bytes(digest[..8].try_into().expect("8 bytes"));
-    format!("{KEY_PREFIX}{}", n % SLOTS)
+    catalog::cache_slot_key(KEY_PREFIX, canonical, SLOTS)
 }
 
 /// The cached report for these parameters under `version`, if there is one. A store failure
