@@ -199,14 +199,9 @@ fn get(call: &Call) -> ApiResult {
     if http_util::if_none_match(call.req, &book.etag) {
         return Ok(http_util::not_modified(&book.etag));
     }
-    let response = http::Response::builder()
-        .status(StatusCode::OK)
-        .header(header::CONTENT_TYPE, http_util::JSON)
-        .header(header::ETAG, &book.etag)
-        .header(header::CACHE_CONTROL, "private, no-cache")
-        .body(book.json)
-        .map_err(|e| ApiError::Internal(format!("building the book response: {e}")))?;
-    Ok(response)
+    let response =
+        http_util::with_header(http_util::json_bytes(StatusCode::OK, book.json), header::ETAG, &book.etag);
+    Ok(http_util::with_header(response, header::CACHE_CONTROL, "private, no-cache"))
 }
 
 /// The book from the read cache ([`read_cache`]) when its entry is current, otherwise from SQL,
@@ -220,13 +215,13 @@ fn cached_book(host: &Host, key: &str, id: &str, fill_one_in: u64) -> ApiResult<
         match read_cache::lookup(host.kv, key, id, version) {
             Ok(Some(hit)) => return Ok(hit),
             Ok(None) => {}
-            Err(e) => cache_warning("book_cache_read_failed", &e),
+            Err(e) => folio_core::log::warn("book_cache_read_failed", &e),
         }
     }
     let fresh = book_from_sql(host, id)?;
     if let Some(version) = version.filter(|_| read_cache::admits(fill_one_in, host.random.next_u64())) {
         if let Err(e) = read_cache::fill(host.kv, key, id, &version, &fresh) {
-            cache_warning("book_cache_write_failed", &e);
+            folio_core::log::warn("book_cache_write_failed", &e);
         }
     }
     Ok(fresh)
@@ -240,10 +235,6 @@ fn book_from_sql(host: &Host, id: &str) -> ApiResult<read_cache::CachedBook> {
         etag: etag(&book),
         json: serde_json::to_vec(&book).expect("a book serializes"),
     })
-}
-
-fn cache_warning(event: &str, cause: &dyn std::fmt::Display) {
-    folio_core::log::emit(serde_json::json!({"level": "warn", "event": event, "cause": cause.to_string()}));
 }
 
 fn create(call: &Call) -> ApiResult {

@@ -191,10 +191,15 @@ impl Query {
 
 /// A JSON response with the given status.
 pub fn json<T: Serialize + ?Sized>(status: StatusCode, value: &T) -> Response {
+    json_bytes(status, serde_json::to_vec(value).expect("response serializes"))
+}
+
+/// A JSON response whose body is already serialized (a cached copy, say).
+pub fn json_bytes(status: StatusCode, body: Vec<u8>) -> Response {
     http::Response::builder()
         .status(status)
         .header(header::CONTENT_TYPE, JSON)
-        .body(serde_json::to_vec(value).expect("response serializes"))
+        .body(body)
         .expect("valid response")
 }
 

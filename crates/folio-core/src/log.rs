@@ -11,6 +11,12 @@ pub fn emit(line: serde_json::Value) {
     let _ = write_line(&mut std::io::stderr().lock(), &line);
 }
 
+/// A warning that something failed without failing the request (a cache that could not be read
+/// or written, say): the event's name and its cause.
+pub fn warn(event: &str, cause: &dyn std::fmt::Display) {
+    emit(serde_json::json!({"level": "warn", "event": event, "cause": cause.to_string()}));
+}
+
 fn write_line(out: &mut impl Write, line: &serde_json::Value) -> std::io::Result<()> {
     let mut text = line.to_string();
     text.push('\n');

@@ -38,7 +38,7 @@ pub fn get(host: &Host, canonical: &str, version: &str) -> Option<ReportData> {
     let bytes = match host.kv.get(&slot_key(canonical)) {
         Ok(v) => v?,
         Err(e) => {
-            log("reports_cache_read_failed", &e.to_string());
+            folio_core::log::warn("reports_cache_read_failed", &e);
             return None;
         }
     };
@@ -52,10 +52,6 @@ pub fn put(host: &Host, canonical: &str, version: &str, data: &ReportData) {
     let entry = Entry { params: canonical.to_string(), version: version.to_string(), data: data.clone() };
     let bytes = serde_json::to_vec(&entry).expect("cache entry serializes");
     if let Err(e) = host.kv.set(&slot_key(canonical), &bytes) {
-        log("reports_cache_write_failed", &e.to_string());
+        folio_core::log::warn("reports_cache_write_failed", &e);
     }
-}
-
-fn log(event: &str, cause: &str) {
-    folio_core::log::emit(serde_json::json!({"level": "warn", "event": event, "cause": cause}));
 }

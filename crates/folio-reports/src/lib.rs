@@ -118,11 +118,5 @@ fn current_version(host: &Host) -> Option<String> {
         Ok(_) => catalog::bump_data_version(host),
         Err(e) => Err(e),
     };
-    version
-        .map_err(|e| {
-            folio_core::log::emit(
-                json!({"level": "warn", "event": "reports_data_version_unavailable", "cause": e.to_string()}),
-            )
-        })
-        .ok()
+    version.map_err(|e| folio_core::log::warn("reports_data_version_unavailable", &e)).ok()
 }
