@@ -13,7 +13,6 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
-use wasmtime::Store;
 use wasmtime_wasi::{FsPerms, WasiCtx};
 use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
@@ -137,7 +136,7 @@ pub async fn time_instantiation(
     for _ in 0..count {
         let started = std::time::Instant::now();
         let state = InstanceState::new(wasi_context(component)?, component.context.clone());
-        let mut store = Store::new(component.pre.engine(), state);
+        let mut store = crate::engine::new_store(component.pre.engine(), state);
         component.pre.instantiate_async(&mut store).await?;
         timings.push(started.elapsed());
     }
@@ -149,7 +148,7 @@ async fn run_component(
     req: Request<Incoming>,
 ) -> wasmtime::Result<Response<HyperOutgoingBody>> {
     let state = InstanceState::new(wasi_context(component)?, component.context.clone());
-    let mut store = Store::new(component.pre.engine(), state);
+    let mut store = crate::engine::new_store(component.pre.engine(), state);
     let (sender, receiver) = tokio::sync::oneshot::channel();
     let request = store.data_mut().http().new_incoming_request(Scheme::Http, req)?;
     let outparam = store.data_mut().http().new_response_outparam(sender)?;
