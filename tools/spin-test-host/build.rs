@@ -1,6 +1,7 @@
-//! Generates the host bindings for Spin's `fermyon:spin@2.0.0` interfaces from the WIT files
-//! shipped inside the spin-sdk 5.2 crate, so the host implements exactly what the SDK that
-//! builds folio's components imports, with nothing retyped by hand.
+//! Generates the host bindings for Spin's `fermyon:spin@2.0.0` interfaces and for
+//! `wasi:keyvalue@0.2.0-draft2` (which Spin 3 also serves) from the WIT files shipped inside
+//! the spin-sdk 5.2 crate, so the host implements exactly what the SDK that builds folio's
+//! components imports, with nothing retyped by hand.
 //!
 //! The spin-sdk crate is located through `cargo metadata` on the test guest's workspace
 //! (which depends on spin-sdk 5.2 and pins it in its Cargo.lock). Set `SPIN_SDK_WIT_DIR` to
@@ -78,6 +79,42 @@ fn main() {
         path = wit_out.display().to_string()
     );
     fs::write(out.join("spin_bindings.rs"), bindings).expect("write spin_bindings.rs");
+
+    // wasi:keyvalue: `store` and `batch`. Its `bucket` is the same host object as Spin's
+    // `store`, as in Spin, where both interfaces share one table of open stores. `atomics` is
+    // not served: a component importing it fails at start-up with wasmtime's "missing import".
+    let keyvalue_package = wit_dir.join("deps").join("keyvalue-2024-10-17");
+    assert!(
+        keyvalue_package.join("batch.wit").is_file(),
+        "{} does not hold spin-sdk's wasi:keyvalue@0.2.0-draft2 WIT files",
+        keyvalue_package.display()
+    );
+    let keyvalue_out = out.join("keyvalue-wit");
+    let _ = fs::remove_dir_all(&keyvalue_out);
+    fs::create_dir_all(&keyvalue_out).expect("create keyvalue-wit directory");
+    for entry in fs::read_dir(&keyvalue_package).expect("read keyvalue WIT directory") {
+        let path = entry.expect("directory entry").path();
+        if path.extension().is_some_and(|e| e == "wit") {
+            fs::copy(&path, keyvalue_out.join(path.file_name().expect("file name"))).expect("copy WIT file");
+        }
+    }
+    fs::write(
+        keyvalue_out.join("spin-test-host.wit"),
+        "package wasi:keyvalue@0.2.0-draft2;\n\nworld spin-test-host {\n    import store;\n    import batch;\n}\n",
+    )
+    .expect("write keyvalue host world");
+    let bindings = format!(
+        r#"wasmtime::component::bindgen!({{
+    path: {path:?},
+    world: "wasi:keyvalue/spin-test-host",
+    with: {{
+        "wasi:keyvalue/store.bucket": crate::host::key_value::OpenStore,
+    }},
+}});
+"#,
+        path = keyvalue_out.display().to_string()
+    );
+    fs::write(out.join("keyvalue_bindings.rs"), bindings).expect("write keyvalue_bindings.rs");
 }
 
 /// Asks cargo where the spin-sdk crate used by the test guest lives (downloading it if needed).

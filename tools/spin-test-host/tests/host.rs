@@ -125,6 +125,70 @@ fn key_value_operations_and_label_isolation() {
     assert_eq!(host.json("GET", "/guest/kv/default/keys", b""), json!({ "keys": ["a"] }));
 }
 
+/// `wasi:keyvalue` store and batch against `backend`'s `default` label, which the tests set up
+/// to hold `shared = "from spin kv"` written through `fermyon:spin/key-value`.
+fn check_wasi_keyvalue(host: &support::Host) {
+    // The same store under both interfaces, as in Spin.
+    assert_eq!(
+        host.json("GET", "/guest/wasi-kv/default/get/shared", b""),
+        json!({ "value": "from spin kv" })
+    );
+    assert_eq!(host.json("PUT", "/guest/wasi-kv/default/set/w", b"1"), json!({ "ok": true }));
+    assert_eq!(host.json("GET", "/guest/kv/default/get/w", b""), json!({ "value": "1" }));
+    assert_eq!(host.json("GET", "/guest/wasi-kv/default/exists/w", b""), json!({ "exists": true }));
+    assert_eq!(host.json("GET", "/guest/wasi-kv/default/exists/nope", b""), json!({ "exists": false }));
+    assert_eq!(host.json("GET", "/guest/wasi-kv/default/get/nope", b""), json!({ "value": null }));
+    assert_eq!(
+        host.json("GET", "/guest/wasi-kv/default/keys", b""),
+        json!({ "keys": ["shared", "w"], "cursor": null })
+    );
+    // Spin serves one page and refuses a cursor.
+    let answer = host.json("GET", "/guest/wasi-kv/default/keys-from/w", b"");
+    assert!(answer["error"].as_str().unwrap_or_default().starts_with("other: "), "{answer}");
+
+    // Batches.
+    assert_eq!(
+        host.json("PUT", "/guest/wasi-kv/default/set-many", br#"{"a": "x", "b": "y"}"#),
+        json!({ "ok": true })
+    );
+    let answer = host.json("POST", "/guest/wasi-kv/default/get-many", b"b,missing,a,shared");
+    assert_eq!(answer["found"], json!({ "a": "x", "b": "y", "shared": "from spin kv" }), "{answer}");
+    // Only requested keys come back; a missing one either not at all (SQLite) or as none (Redis).
+    let returned: Vec<&str> =
+        answer["returned"].as_array().unwrap().iter().map(|k| k.as_str().unwrap()).collect();
+    assert!(returned.iter().all(|k| ["a", "b", "missing", "shared"].contains(k)), "{answer}");
+    assert_eq!(returned.iter().filter(|k| **k != "missing").count(), 3, "{answer}");
+    assert_eq!(
+        host.json("POST", "/guest/wasi-kv/default/get-many", b""),
+        json!({ "found": {}, "returned": [] })
+    );
+    assert_eq!(
+        host.json("POST", "/guest/wasi-kv/default/delete-many", b"a,w,never-set"),
+        json!({ "ok": true })
+    );
+    assert_eq!(
+        host.json("GET", "/guest/wasi-kv/default/keys", b""),
+        json!({ "keys": ["b", "shared"], "cursor": null })
+    );
+    assert_eq!(host.json("GET", "/guest/wasi-kv/default/delete/b", b""), json!({ "ok": true }));
+    assert_eq!(host.json("GET", "/guest/kv/default/get/b", b""), json!({ "value": null }));
+
+    // Grants apply as to `fermyon:spin/key-value`.
+    assert_eq!(host.json("GET", "/guest/wasi-kv/nope/open", b""), json!({ "error": "access-denied" }));
+    assert_eq!(
+        host.json("GET", "/restricted/wasi-kv/default/open", b""),
+        json!({ "error": "access-denied" })
+    );
+}
+
+#[test]
+fn wasi_keyvalue_store_and_batch_share_spins_stores() {
+    let app = TestApp::new("wasi-kv");
+    let host = app.start();
+    assert_eq!(host.json("PUT", "/guest/kv/default/set/shared", b"from spin kv"), json!({ "ok": true }));
+    check_wasi_keyvalue(&host);
+}
+
 #[test]
 fn ungranted_stores_and_databases_are_denied() {
     let app = TestApp::new("denied");
@@ -424,6 +488,12 @@ fn redis_backs_a_store_from_the_runtime_config() {
     assert_eq!(host.json("GET", "/guest/kv/default/delete/k", b""), json!({ "ok": true }));
     assert_eq!(host.json("GET", "/guest/kv/default/exists/k", b""), json!({ "exists": false }));
     assert_eq!(redis.cli(&["EXISTS", "k"]), "0");
+    // wasi:keyvalue reaches the same Redis database.
+    assert_eq!(host.json("GET", "/guest/kv/default/delete/j", b""), json!({ "ok": true }));
+    assert_eq!(host.json("PUT", "/guest/kv/default/set/shared", b"from spin kv"), json!({ "ok": true }));
+    check_wasi_keyvalue(&host);
+    assert_eq!(redis.cli(&["GET", "shared"]), "from spin kv");
+    assert_eq!(host.json("PUT", "/guest/kv/default/set/j", b"2"), json!({ "ok": true }));
     // The other label stays on SQLite.
     assert_eq!(host.json("GET", "/guest/kv/other/keys", b""), json!({ "keys": [] }));
     assert!(!app.state.join("sqlite_key_value.db").exists());

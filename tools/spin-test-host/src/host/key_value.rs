@@ -15,7 +15,7 @@ const MAX_OPEN_STORES: u32 = 256;
 
 /// The host object behind a guest's `store` handle.
 pub struct OpenStore {
-    backend: Arc<dyn KvBackend>,
+    pub(super) backend: Arc<dyn KvBackend>,
 }
 
 fn other(e: KvError) -> Error {
@@ -23,6 +23,26 @@ fn other(e: KvError) -> Error {
 }
 
 impl InstanceState {
+    /// Opens a granted label; shared with `wasi:keyvalue/store.open`, as in Spin.
+    pub(super) fn open_store(&mut self, label: &str) -> Result<Resource<OpenStore>, Error> {
+        if !self.component.allowed_stores.contains(label) {
+            return Err(Error::AccessDenied);
+        }
+        let backend = self.component.stores.get(label).ok_or(Error::NoSuchStore)?;
+        if self.open_stores >= MAX_OPEN_STORES {
+            return Err(Error::StoreTableFull);
+        }
+        let handle = self.table.push(OpenStore { backend }).map_err(|e| Error::Other(e.to_string()))?;
+        self.open_stores += 1;
+        Ok(handle)
+    }
+
+    pub(super) fn close_store(&mut self, store: Resource<OpenStore>) -> wasmtime::Result<()> {
+        self.table.delete(store)?;
+        self.open_stores = self.open_stores.saturating_sub(1);
+        Ok(())
+    }
+
     fn store(&self, handle: &Resource<OpenStore>) -> Result<Arc<dyn KvBackend>, Error> {
         self.table
             .get(handle)
@@ -35,16 +55,7 @@ impl Host for InstanceState {}
 
 impl HostStore for InstanceState {
     fn open(&mut self, label: String) -> Result<Resource<OpenStore>, Error> {
-        if !self.component.allowed_stores.contains(&label) {
-            return Err(Error::AccessDenied);
-        }
-        let backend = self.component.stores.get(&label).ok_or(Error::NoSuchStore)?;
-        if self.open_stores >= MAX_OPEN_STORES {
-            return Err(Error::StoreTableFull);
-        }
-        let handle = self.table.push(OpenStore { backend }).map_err(|e| Error::Other(e.to_string()))?;
-        self.open_stores += 1;
-        Ok(handle)
+        self.open_store(&label)
     }
 
     fn get(&mut self, store: Resource<OpenStore>, key: String) -> Result<Option<Vec<u8>>, Error> {
@@ -68,8 +79,6 @@ impl HostStore for InstanceState {
     }
 
     fn drop(&mut self, store: Resource<OpenStore>) -> wasmtime::Result<()> {
-        self.table.delete(store)?;
-        self.open_stores = self.open_stores.saturating_sub(1);
-        Ok(())
+        self.close_store(store)
     }
 }

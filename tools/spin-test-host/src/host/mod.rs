@@ -6,6 +6,7 @@ pub mod key_value;
 pub mod sqlite;
 pub mod unsupported;
 pub mod variables;
+pub mod wasi_keyvalue;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -67,10 +68,14 @@ impl WasiHttpView for InstanceState {
     }
 }
 
-/// Adds WASI, `wasi:http` and every `fermyon:spin@2.0.0` interface to the linker.
+/// Adds WASI, `wasi:http`, every `fermyon:spin@2.0.0` interface and `wasi:keyvalue`'s store and
+/// batch to the linker.
 pub fn add_to_linker(linker: &mut Linker<InstanceState>) -> wasmtime::Result<()> {
     wasmtime_wasi::p2::add_to_linker_async(linker)?;
     wasmtime_wasi_http::p2::add_only_http_to_linker_async(linker)?;
     SpinWorld::add_to_linker::<_, HasSelf<InstanceState>>(linker, |state| state)?;
+    crate::bindings::keyvalue::SpinTestHost::add_to_linker::<_, HasSelf<InstanceState>>(linker, |state| {
+        state
+    })?;
     Ok(())
 }

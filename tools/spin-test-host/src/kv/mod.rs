@@ -28,6 +28,9 @@ impl KvError {
     }
 }
 
+/// What `get-many` answers: the pairs a backend returned, each with its value if found.
+pub type Pairs = Vec<(String, Option<Vec<u8>>)>;
+
 /// One opened store label. Implementations are shared by every request, so they must be
 /// safe to call from several instances at once.
 pub trait KvBackend: Send + Sync {
@@ -36,6 +39,15 @@ pub trait KvBackend: Send + Sync {
     fn delete(&self, key: &str) -> Result<(), KvError>;
     fn exists(&self, key: &str) -> Result<bool, KvError>;
     fn get_keys(&self) -> Result<Vec<String>, KvError>;
+    /// `wasi:keyvalue/batch.get-many`: one round trip, one consistent read. As in Spin, what
+    /// comes back depends on the backend: SQLite returns the pairs it found (in no promised
+    /// order), Redis every key in order with `None` for the missing ones. Guests must look
+    /// values up by key and treat an absent pair as a missing key.
+    fn get_many(&self, keys: &[String]) -> Result<Pairs, KvError>;
+    /// `wasi:keyvalue/batch.set-many`: all pairs, in one transaction where the backend has one.
+    fn set_many(&self, pairs: &[(String, Vec<u8>)]) -> Result<(), KvError>;
+    /// `wasi:keyvalue/batch.delete-many`.
+    fn delete_many(&self, keys: &[String]) -> Result<(), KvError>;
 }
 
 #[derive(Debug, thiserror::Error)]

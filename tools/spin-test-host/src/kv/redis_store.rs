@@ -4,7 +4,7 @@
 use std::sync::Mutex;
 use std::time::Duration;
 
-use super::{KvBackend, KvError};
+use super::{KvBackend, KvError, Pairs};
 
 /// How long to wait for Redis before telling the guest about it, rather than hanging the
 /// request.
@@ -62,5 +62,31 @@ impl KvBackend for RedisStore {
 
     fn get_keys(&self) -> Result<Vec<String>, KvError> {
         self.query(redis::cmd("KEYS").arg("*"))
+    }
+
+    fn get_many(&self, keys: &[String]) -> Result<Pairs, KvError> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let values: Vec<Option<Vec<u8>>> = self.query(redis::cmd("MGET").arg(keys))?;
+        Ok(keys.iter().cloned().zip(values).collect())
+    }
+
+    fn set_many(&self, pairs: &[(String, Vec<u8>)]) -> Result<(), KvError> {
+        if pairs.is_empty() {
+            return Ok(());
+        }
+        let mut cmd = redis::cmd("MSET");
+        for (key, value) in pairs {
+            cmd.arg(key).arg(value);
+        }
+        self.query(&cmd)
+    }
+
+    fn delete_many(&self, keys: &[String]) -> Result<(), KvError> {
+        if keys.is_empty() {
+            return Ok(());
+        }
+        self.query::<i64>(redis::cmd("DEL").arg(keys)).map(drop)
     }
 }

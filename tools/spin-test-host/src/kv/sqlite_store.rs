@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use rusqlite::{Connection, OptionalExtension};
 
-use super::{KvBackend, KvError};
+use super::{KvBackend, KvError, Pairs};
 
 /// One database file (or an in-memory database) holding any number of store labels.
 pub struct SqliteKvFile {
@@ -102,6 +102,50 @@ impl KvBackend for SqliteKvStore {
                 .collect()
         })
     }
+
+    fn get_many(&self, keys: &[String]) -> Result<Pairs, KvError> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        // One statement, so one consistent read, like Spin's `key IN rarray(...)`; and like
+        // it, only the pairs found come back.
+        let placeholders = (0..keys.len()).map(|i| format!("?{}", i + 2)).collect::<Vec<_>>().join(", ");
+        let sql =
+            format!("SELECT key, value FROM spin_key_value WHERE store = ?1 AND key IN ({placeholders})");
+        self.with(|c| {
+            let mut params: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(keys.len() + 1);
+            params.push(&self.label);
+            params.extend(keys.iter().map(|k| k as &dyn rusqlite::ToSql));
+            c.prepare_cached(&sql)?
+                .query_map(params.as_slice(), |row| Ok((row.get(0)?, Some(row.get(1)?))))?
+                .collect()
+        })
+    }
+
+    fn set_many(&self, pairs: &[(String, Vec<u8>)]) -> Result<(), KvError> {
+        self.with(|c| {
+            let tx = c.unchecked_transaction()?;
+            for (key, value) in pairs {
+                tx.prepare_cached(
+                    "INSERT INTO spin_key_value (store, key, value) VALUES (?1, ?2, ?3)
+                     ON CONFLICT(store, key) DO UPDATE SET value = excluded.value",
+                )?
+                .execute(rusqlite::params![self.label, key, value])?;
+            }
+            tx.commit()
+        })
+    }
+
+    fn delete_many(&self, keys: &[String]) -> Result<(), KvError> {
+        self.with(|c| {
+            let tx = c.unchecked_transaction()?;
+            for key in keys {
+                tx.prepare_cached("DELETE FROM spin_key_value WHERE store = ?1 AND key = ?2")?
+                    .execute([&self.label, key])?;
+            }
+            tx.commit()
+        })
+    }
 }
 
 #[cfg(test)]
@@ -128,6 +172,16 @@ mod tests {
             b.delete("other").unwrap();
             b.delete("never-there").unwrap();
             assert!(b.get_keys().unwrap().is_empty());
+
+            // Batches: only found pairs come back from get-many; writes are per label.
+            b.set_many(&[("x".into(), b"1".to_vec()), ("y".into(), b"2".to_vec())]).unwrap();
+            let mut found = b.get_many(&["y".into(), "missing".into(), "x".into(), "k".into()]).unwrap();
+            found.sort();
+            assert_eq!(found, vec![("x".into(), Some(b"1".to_vec())), ("y".into(), Some(b"2".to_vec()))]);
+            assert!(b.get_many(&[]).unwrap().is_empty());
+            b.delete_many(&["x".into(), "never-there".into()]).unwrap();
+            assert_eq!(b.get_keys().unwrap(), vec!["y".to_owned()]);
+            assert_eq!(a.get("k").unwrap(), Some(b"2".to_vec()), "another label is untouched");
         }
         let reopened = SqliteKvFile::open(Some(&path)).unwrap().store("a");
         assert_eq!(reopened.get("k").unwrap(), Some(b"2".to_vec()));

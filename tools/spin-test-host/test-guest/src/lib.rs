@@ -10,6 +10,7 @@
 use serde_json::{json, Value as Json};
 use spin_sdk::http::{IntoResponse, Method, Request, Response};
 use spin_sdk::http_component;
+use spin_sdk::wit::wasi::keyvalue as wasi_kv;
 use spin_sdk::{key_value, sqlite, variables};
 
 #[http_component]
@@ -19,6 +20,7 @@ async fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
     let body = match segments.as_slice() {
         ["headers"] => headers(&req),
         ["kv", label, rest @ ..] => kv(label, rest, req.body()),
+        ["wasi-kv", label, rest @ ..] => wasi_kv(label, rest, req.body()),
         ["sqlite", label] => sql(label, req.body()),
         ["var", name] => variable(name),
         ["file"] => read_file(req.query()),
@@ -85,6 +87,59 @@ fn kv(label: &str, rest: &[&str], body: &[u8]) -> Json {
         _ => Ok(json!({ "error": "unknown kv operation" })),
     };
     result.unwrap_or_else(kv_error)
+}
+
+fn wasi_kv_error(e: wasi_kv::store::Error) -> Json {
+    let name = match e {
+        wasi_kv::store::Error::NoSuchStore => "no-such-store".to_owned(),
+        wasi_kv::store::Error::AccessDenied => "access-denied".to_owned(),
+        wasi_kv::store::Error::Other(msg) => format!("other: {msg}"),
+    };
+    json!({ "error": name })
+}
+
+/// `wasi:keyvalue` store and batch. Batch bodies: keys as a comma-separated list, pairs as a
+/// JSON object of strings. `get-many` answers with the pairs the host returned, as a map of
+/// the found values plus the list of keys it returned (sorted), so the tests see both.
+fn wasi_kv(label: &str, rest: &[&str], body: &[u8]) -> Json {
+    use wasi_kv::{batch, store};
+    let bucket = match store::open(label) {
+        Ok(bucket) => bucket,
+        Err(e) => return wasi_kv_error(e),
+    };
+    let text = String::from_utf8_lossy(body).into_owned();
+    let keys = || text.split(',').filter(|k| !k.is_empty()).map(str::to_owned).collect::<Vec<_>>();
+    let string = |bytes: Vec<u8>| String::from_utf8_lossy(&bytes).into_owned();
+    let result = match rest {
+        [] | ["open"] => Ok(json!({ "ok": true })),
+        ["set", key] => bucket.set(key, body).map(|()| json!({ "ok": true })),
+        ["get", key] => bucket.get(key).map(|v| json!({ "value": v.map(string) })),
+        ["delete", key] => bucket.delete(key).map(|()| json!({ "ok": true })),
+        ["exists", key] => bucket.exists(key).map(|b| json!({ "exists": b })),
+        ["keys"] => bucket.list_keys(None).map(|mut page| {
+            page.keys.sort();
+            json!({ "keys": page.keys, "cursor": page.cursor })
+        }),
+        ["keys-from", cursor] => bucket.list_keys(Some(cursor)).map(|page| json!({ "keys": page.keys })),
+        ["get-many"] => batch::get_many(&bucket, &keys()).map(|pairs| {
+            let mut returned: Vec<String> = pairs.iter().map(|(k, _)| k.clone()).collect();
+            returned.sort();
+            let found: serde_json::Map<String, Json> =
+                pairs.into_iter().filter_map(|(k, v)| v.map(|v| (k, json!(string(v))))).collect();
+            json!({ "found": found, "returned": returned })
+        }),
+        ["set-many"] => {
+            let pairs: Vec<(String, Vec<u8>)> = serde_json::from_slice::<serde_json::Map<String, Json>>(body)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(k, v)| (k, v.as_str().unwrap_or_default().as_bytes().to_vec()))
+                .collect();
+            batch::set_many(&bucket, &pairs).map(|()| json!({ "ok": true }))
+        }
+        ["delete-many"] => batch::delete_many(&bucket, &keys()).map(|()| json!({ "ok": true })),
+        _ => Ok(json!({ "error": "unknown wasi-kv operation" })),
+    };
+    result.unwrap_or_else(wasi_kv_error)
 }
 
 fn sql_error(e: sqlite::Error) -> Json {
