@@ -13,6 +13,7 @@ pub mod log;
 pub mod migrate;
 pub mod ports;
 pub mod problem;
+pub mod read_ahead;
 pub mod router;
 pub mod serve;
 pub mod sql;

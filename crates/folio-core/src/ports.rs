@@ -6,11 +6,9 @@
 
 use crate::sql::Sql;
 
-/// Errors of the key-value port, mirroring Spin's `key-value` interface.
+/// Errors of the key-value port, mirroring `wasi:keyvalue/store`'s.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum KvError {
-    #[error("the key-value store is full")]
-    StoreFull,
     #[error("no such key-value store")]
     NoSuchStore,
     #[error("access to the key-value store was denied")]
@@ -28,6 +26,45 @@ pub trait Kv {
     fn exists(&self, key: &str) -> Result<bool, KvError>;
     /// Every key of the store. Keep key counts bounded: this is a full listing.
     fn keys(&self) -> Result<Vec<String>, KvError>;
+
+    /// The values of `keys`, in the same order (`None` for a missing key). Stores with a batch
+    /// read (Spin's `wasi:keyvalue/batch`) answer in one round trip; the default asks key by key.
+    fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Vec<u8>>>, KvError> {
+        keys.iter().map(|k| self.get(k)).collect()
+    }
+
+    /// A hint that `keys` are about to be read: a store that can (see
+    /// [`crate::read_ahead::ReadAhead`]) fetches them in one round trip and serves the next
+    /// `get` of each from it. The default does nothing, and every `get` reads the store.
+    fn read_ahead(&self, keys: &[&str]) {
+        let _ = keys;
+    }
+}
+
+/// A borrowed store is a store, so wrappers such as [`crate::read_ahead::ReadAhead`] can sit
+/// over a `&dyn Kv`.
+impl<T: Kv + ?Sized> Kv for &T {
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, KvError> {
+        (**self).get(key)
+    }
+    fn set(&self, key: &str, value: &[u8]) -> Result<(), KvError> {
+        (**self).set(key, value)
+    }
+    fn delete(&self, key: &str) -> Result<(), KvError> {
+        (**self).delete(key)
+    }
+    fn exists(&self, key: &str) -> Result<bool, KvError> {
+        (**self).exists(key)
+    }
+    fn keys(&self) -> Result<Vec<String>, KvError> {
+        (**self).keys()
+    }
+    fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Vec<u8>>>, KvError> {
+        (**self).get_many(keys)
+    }
+    fn read_ahead(&self, keys: &[&str]) {
+        (**self).read_ahead(keys)
+    }
 }
 
 /// Wall-clock time.

@@ -6,6 +6,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use std::{
+    cell::Cell,
     collections::{BTreeMap, HashMap},
     path::{Path, PathBuf},
     sync::{
@@ -15,7 +16,8 @@ use std::{
 };
 
 use folio_core::{
-    Clock, Config, ConfigError, Host, Kv, KvError, Random, Request, Response, Rows, Sql, SqlError, Value,
+    read_ahead::ReadAhead, Clock, Config, ConfigError, Host, Kv, KvError, Random, Request, Response, Rows,
+    Sql, SqlError, Value,
 };
 
 /// A SQLite connection on a file or in memory. Like Spin's, `execute` runs exactly one
@@ -151,6 +153,87 @@ impl Sql for BrokenSql {
     }
 }
 
+/// Counts the round trips a handler makes to a key-value store (each `get`, `exists`, listing
+/// and batch read is one read; each `set` and `delete` one write), for tests that pin how
+/// many a route needs.
+pub struct RoundTrips<'a> {
+    inner: &'a dyn Kv,
+    reads: Cell<u32>,
+    writes: Cell<u32>,
+}
+
+impl<'a> RoundTrips<'a> {
+    pub fn new(inner: &'a dyn Kv) -> Self {
+        Self { inner, reads: Cell::new(0), writes: Cell::new(0) }
+    }
+
+    pub fn reads(&self) -> u32 {
+        self.reads.get()
+    }
+
+    pub fn writes(&self) -> u32 {
+        self.writes.get()
+    }
+
+    fn read(&self) {
+        self.reads.set(self.reads.get() + 1);
+    }
+
+    fn write(&self) {
+        self.writes.set(self.writes.get() + 1);
+    }
+}
+
+impl Kv for RoundTrips<'_> {
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, KvError> {
+        self.read();
+        self.inner.get(key)
+    }
+    fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Vec<u8>>>, KvError> {
+        self.read();
+        self.inner.get_many(keys)
+    }
+    fn set(&self, key: &str, value: &[u8]) -> Result<(), KvError> {
+        self.write();
+        self.inner.set(key, value)
+    }
+    fn delete(&self, key: &str) -> Result<(), KvError> {
+        self.write();
+        self.inner.delete(key)
+    }
+    fn exists(&self, key: &str) -> Result<bool, KvError> {
+        self.read();
+        self.inner.exists(key)
+    }
+    fn keys(&self) -> Result<Vec<String>, KvError> {
+        self.read();
+        self.inner.keys()
+    }
+}
+
+/// Counts the statements a handler runs, for tests that pin that a route needs none.
+pub struct CountingSql<'a> {
+    inner: &'a dyn Sql,
+    statements: Cell<u32>,
+}
+
+impl<'a> CountingSql<'a> {
+    pub fn new(inner: &'a dyn Sql) -> Self {
+        Self { inner, statements: Cell::new(0) }
+    }
+
+    pub fn statements(&self) -> u32 {
+        self.statements.get()
+    }
+}
+
+impl Sql for CountingSql<'_> {
+    fn execute(&self, statement: &str, params: &[Value]) -> Result<Rows, SqlError> {
+        self.statements.set(self.statements.get() + 1);
+        self.inner.execute(statement, params)
+    }
+}
+
 /// The system's wall clock.
 pub struct SystemClock;
 
@@ -282,27 +365,17 @@ impl TestApp {
 
     /// Sends one request to `handler` as Spin would: fresh connection, shared stores.
     pub fn call(&self, handler: Handler, req: Request) -> Response {
-        let sql = self.sql();
-        let host = Host {
-            sql: &sql,
-            kv: self.kv.as_ref(),
-            clock: self.clock.as_ref(),
-            random: &OsRandom,
-            config: &self.config,
-        };
-        handler(&host, req)
+        self.with_host(|host| handler(host, req))
     }
 
     /// Runs `f` with a host over this app's stores, for setting up or inspecting state.
+    /// A host for one request, built as the Spin adapter builds it: the store behind a
+    /// per-request [`ReadAhead`], so routes' batch reads are exercised here too.
     pub fn with_host<T>(&self, f: impl FnOnce(&Host) -> T) -> T {
         let sql = self.sql();
-        let host = Host {
-            sql: &sql,
-            kv: self.kv.as_ref(),
-            clock: self.clock.as_ref(),
-            random: &OsRandom,
-            config: &self.config,
-        };
+        let kv = ReadAhead::new(self.kv.as_ref());
+        let host =
+            Host { sql: &sql, kv: &kv, clock: self.clock.as_ref(), random: &OsRandom, config: &self.config };
         f(&host)
     }
 }

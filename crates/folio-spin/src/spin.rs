@@ -1,9 +1,11 @@
 use std::cell::OnceCell;
 
+use folio_core::read_ahead::ReadAhead;
 use folio_core::{
     Clock, Config, ConfigError, Host, Kv, KvError, Random, Request, Response, Rows, Sql, SqlError, Value,
 };
-use spin_sdk::{key_value, sqlite, variables};
+use spin_sdk::wit::wasi::keyvalue::{batch as kv_batch, store as kv_store};
+use spin_sdk::{sqlite, variables};
 
 /// The `default` SQLite database granted in `spin.toml`.
 #[derive(Default)]
@@ -59,45 +61,58 @@ impl Sql for SpinSql {
     }
 }
 
-/// The `default` key-value store granted in `spin.toml`.
+/// The `default` key-value store granted in `spin.toml`, through `wasi:keyvalue` (which Spin 3
+/// serves over the same stores as `fermyon:spin/key-value`) for its batch read: one open per
+/// request, and `get_many` in one round trip.
 #[derive(Default)]
 pub struct SpinKv {
-    store: OnceCell<Result<key_value::Store, KvError>>,
+    bucket: OnceCell<Result<kv_store::Bucket, KvError>>,
 }
 
-fn kv_error(e: key_value::Error) -> KvError {
+fn kv_error(e: kv_store::Error) -> KvError {
     match e {
-        key_value::Error::StoreTableFull => KvError::StoreFull,
-        key_value::Error::NoSuchStore => KvError::NoSuchStore,
-        key_value::Error::AccessDenied => KvError::AccessDenied,
-        key_value::Error::Other(m) => KvError::Other(m),
+        kv_store::Error::NoSuchStore => KvError::NoSuchStore,
+        kv_store::Error::AccessDenied => KvError::AccessDenied,
+        kv_store::Error::Other(m) => KvError::Other(m),
     }
 }
 
 impl SpinKv {
-    fn store(&self) -> Result<&key_value::Store, KvError> {
-        self.store
-            .get_or_init(|| key_value::Store::open_default().map_err(kv_error))
-            .as_ref()
-            .map_err(Clone::clone)
+    fn bucket(&self) -> Result<&kv_store::Bucket, KvError> {
+        self.bucket.get_or_init(|| kv_store::open("default").map_err(kv_error)).as_ref().map_err(Clone::clone)
     }
 }
 
 impl Kv for SpinKv {
     fn get(&self, key: &str) -> Result<Option<Vec<u8>>, KvError> {
-        self.store()?.get(key).map_err(kv_error)
+        self.bucket()?.get(key).map_err(kv_error)
     }
     fn set(&self, key: &str, value: &[u8]) -> Result<(), KvError> {
-        self.store()?.set(key, value).map_err(kv_error)
+        self.bucket()?.set(key, value).map_err(kv_error)
     }
     fn delete(&self, key: &str) -> Result<(), KvError> {
-        self.store()?.delete(key).map_err(kv_error)
+        self.bucket()?.delete(key).map_err(kv_error)
     }
     fn exists(&self, key: &str) -> Result<bool, KvError> {
-        self.store()?.exists(key).map_err(kv_error)
+        self.bucket()?.exists(key).map_err(kv_error)
     }
     fn keys(&self) -> Result<Vec<String>, KvError> {
-        self.store()?.get_keys().map_err(kv_error)
+        // Spin answers the whole listing in one page (and refuses cursors).
+        let page = self.bucket()?.list_keys(None).map_err(kv_error)?;
+        Ok(page.keys)
+    }
+    fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Vec<u8>>>, KvError> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let owned: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
+        let mut pairs = kv_batch::get_many(self.bucket()?, &owned).map_err(kv_error)?;
+        // Spin's SQLite store returns only the pairs it found, in no promised order; its Redis
+        // store every key in order. Match by key, and a key not returned is missing.
+        Ok(keys
+            .iter()
+            .map(|key| pairs.iter().position(|(k, _)| k == key).and_then(|i| pairs.swap_remove(i).1))
+            .collect())
     }
 }
 
@@ -139,10 +154,11 @@ impl Config for SpinConfig {
     }
 }
 
-/// Serves one Spin request with `handler` over lazily opened Spin stores.
+/// Serves one Spin request with `handler` over lazily opened Spin stores; the key-value store
+/// behind a [`ReadAhead`], so routes can batch the reads they know they will make.
 pub fn run(req: Request, handler: fn(&Host, Request) -> Response) -> Response {
     let sql = SpinSql::default();
-    let kv = SpinKv::default();
+    let kv = ReadAhead::new(SpinKv::default());
     let host = Host { sql: &sql, kv: &kv, clock: &SpinClock, random: &SpinRandom, config: &SpinConfig };
     handler(&host, req)
 }

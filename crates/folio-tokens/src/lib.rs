@@ -42,6 +42,11 @@ impl Authenticator for SessionAuthenticator {
             }
         }
     }
+
+    fn session_key(&self, token: &str) -> Option<String> {
+        let unverified = claims::decode(token).ok()?;
+        session::key(&unverified.claims.sub, &unverified.claims.sid)
+    }
 }
 
 /// The authenticator every component uses.

@@ -129,6 +129,37 @@ mod tests {
     }
 
     #[test]
+    fn names_its_session_so_a_route_can_read_it_ahead() {
+        use folio_core::{guard::Authenticator, read_ahead::ReadAhead};
+        let app = TestApp::new();
+        let now = app.clock.now_secs();
+        let good = token(now, 1);
+        session_vouching(&app, &good, now);
+        let auth = crate::SessionAuthenticator;
+        assert_eq!(auth.session_key(&good), crate::session::key(ACC, SID));
+        assert_eq!(auth.session_key("not.a.token"), None);
+        assert_eq!(auth.session_key(""), None);
+
+        // Read ahead with another key: the check then makes no round trip of its own.
+        let trips = folio_native::RoundTrips::new(app.kv.as_ref());
+        let kv = ReadAhead::new(&trips);
+        let sql = app.sql();
+        let host = Host {
+            sql: &sql,
+            kv: &kv,
+            clock: app.clock.as_ref(),
+            random: &folio_native::OsRandom,
+            config: &app.config,
+        };
+        let req =
+            http::Request::builder().header("authorization", format!("Bearer {good}")).body(vec![]).unwrap();
+        guard::read_ahead(&auth, &host, &req, &["some:other:key"]);
+        assert_eq!(trips.reads(), 1);
+        assert!(crate::authorize(&host, &req, guard::scopes::READ_BOOKS).is_ok());
+        assert_eq!(trips.reads(), 1, "the session came from the batch");
+    }
+
+    #[test]
     fn refuses_when_the_session_is_gone_or_expired() {
         let app = TestApp::new();
         let now = app.clock.now_secs();

@@ -49,7 +49,10 @@ const ALLOWED: &[(&str, &str)] = &[
     // The types of the exported incoming handler; outgoing-handler stays refused.
     ("wasi:http/types@", "0.2."),
     ("wasi:random/", "0.2."),
-    ("fermyon:spin/key-value@", "2.0.0"),
+    // Spin 3's wasi:keyvalue over the same stores as fermyon:spin/key-value, for its batch
+    // read; `atomics` is not used (and the test host does not serve it).
+    ("wasi:keyvalue/store@", "0.2.0-draft2"),
+    ("wasi:keyvalue/batch@", "0.2.0-draft2"),
     ("fermyon:spin/sqlite@", "2.0.0"),
     ("fermyon:spin/variables@", "2.0.0"),
 ];
@@ -88,7 +91,13 @@ mod tests {
 
     #[test]
     fn accepts_wasi_02_and_spin_2_interfaces() {
-        let r = report(&["wasi:io/streams@0.2.6", "wasi:cli/environment@0.2.0", "fermyon:spin/sqlite@2.0.0"]);
+        let r = report(&[
+            "wasi:io/streams@0.2.6",
+            "wasi:cli/environment@0.2.0",
+            "fermyon:spin/sqlite@2.0.0",
+            "wasi:keyvalue/store@0.2.0-draft2",
+            "wasi:keyvalue/batch@0.2.0-draft2",
+        ]);
         assert!(problems(&r).is_empty(), "{:?}", problems(&r));
     }
 
@@ -100,6 +109,8 @@ mod tests {
             "spin:sqlite/sqlite@3.0.0",
             "wasi:io/streams@0.3.0-rc-2026-01-06",
             "fermyon:spin/sqlite@3.0.0",
+            "wasi:keyvalue/atomics@0.2.0-draft2",
+            "wasi:keyvalue/store@0.2.0",
         ] {
             assert_eq!(problems(&report(&[bad])).len(), 1, "{bad} should be refused");
         }

@@ -2,8 +2,8 @@
 //! component imports an interface that a Spin 3.x host does not provide, or does not export the
 //! WASIp2 HTTP handler. Prints a Markdown table of sizes for the README.
 //!
-//! Spin 3.x hosts provide WASI 0.2.x (wasmtime links any 0.2.x minor version to its own) and the
-//! `fermyon:spin/*@2.0.0` interfaces. Of those, this app may use only the ones its components
+//! Spin 3.x hosts provide WASI 0.2.x (wasmtime links any 0.2.x minor version to its own), the
+//! `fermyon:spin/*@2.0.0` interfaces and `wasi:keyvalue@0.2.0-draft2`. Of those, this app may use only the ones its components
 //! need: a component that starts importing something else (outbound networking, an unreleased
 //! interface) should fail here and be looked at.
 
