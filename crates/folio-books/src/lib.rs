@@ -13,7 +13,7 @@ pub mod store;
 
 use folio_core::{
     catalog,
-    guard::{authorize, scopes, Authenticator, Principal},
+    guard::{self, authorize, scopes, Authenticator, Principal},
     http_util::{self, Query, MERGE_PATCH_JSON},
     migrate::{self, MigrationError},
     router::Router,
@@ -39,6 +39,11 @@ struct Call<'a> {
 impl Call<'_> {
     fn authorize(&self, scope: &str) -> ApiResult<Principal> {
         authorize(self.auth, self.host, self.req, scope)
+    }
+
+    /// Reads `keys` and the caller's session in one key-value round trip ([`guard::read_ahead`]).
+    fn read_ahead(&self, keys: &[&str]) {
+        guard::read_ahead(self.auth, self.host, self.req, keys)
     }
 
     fn id(&self) -> &str {
@@ -191,8 +196,13 @@ fn list(call: &Call) -> ApiResult {
 }
 
 fn get(call: &Call) -> ApiResult {
+    // The token's session, the data version and the cached copy: one round trip, not three.
+    let cache_key = read_cache::key(call.id());
+    if let Some(key) = &cache_key {
+        call.read_ahead(&[catalog::DATA_VERSION_KEY, key]);
+    }
     call.authorize(scopes::READ_BOOKS)?;
-    let book = match (read_cache::fill_one_in(call.host)?, read_cache::key(call.id())) {
+    let book = match (read_cache::fill_one_in(call.host)?, cache_key) {
         (Some(one_in), Some(key)) => cached_book(call.host, &key, call.id(), one_in)?,
         _ => book_from_sql(call.host, call.id())?,
     };

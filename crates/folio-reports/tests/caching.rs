@@ -5,8 +5,8 @@
 mod common;
 
 use common::*;
-use folio_core::{catalog, Kv, Value};
-use folio_native::{body_json, request, TestApp};
+use folio_core::{catalog, read_ahead::ReadAhead, Host, Kv, Value};
+use folio_native::{body_json, request, CountingSql, OsRandom, RoundTrips, TestApp};
 use folio_reports::{
     cache,
     catalogue::Report,
@@ -215,4 +215,44 @@ fn cache_keys_stay_bounded_and_colliding_requests_stay_correct() {
     // The slot really is shared, and holds the last one asked for.
     let stored = app.kv.get(&target).unwrap().expect("the slot holds an entry");
     assert!(String::from_utf8_lossy(&stored).contains(&other));
+}
+
+#[test]
+fn a_cached_report_is_one_key_value_round_trip_and_no_sql() {
+    let books = generate(5, 50);
+    let app = app_with(&books);
+    let uri = "/api/reports/summary?genre=Fantasy";
+    let call = |req: folio_core::Request| {
+        let sql = app.sql();
+        let counted_sql = CountingSql::new(&sql);
+        let trips = RoundTrips::new(app.kv.as_ref());
+        let kv = ReadAhead::new(&trips);
+        let host = Host {
+            sql: &counted_sql,
+            kv: &kv,
+            clock: app.clock.as_ref(),
+            random: &OsRandom,
+            config: &app.config,
+        };
+        let r = handler(&host, req);
+        (r.status().as_u16(), trips.reads(), counted_sql.statements())
+    };
+    let (status, _, statements) = call(get(uri));
+    assert_eq!(status, 200);
+    assert!(statements > 0, "the first request computes");
+    // Session, data version and the cache slot in one batch; the database is not touched.
+    assert_eq!(call(get(uri)), (200, 1, 0));
+    // A 304 likewise.
+    let etag = etag_of(&app, uri);
+    let conditional = request("GET", uri)
+        .header("authorization", "Bearer reader")
+        .header("if-none-match", etag)
+        .body(Vec::new())
+        .unwrap();
+    assert_eq!(call(conditional), (304, 1, 0));
+    // Parameters that do not parse name no slot: the batch is the session and the version,
+    // and the request is refused after the token check.
+    assert_eq!(call(get("/api/reports/summary?year_min=abc")), (422, 1, 0));
+    // No token: nothing is read.
+    assert_eq!(call(request("GET", uri).body(Vec::new()).unwrap()), (401, 0, 0));
 }

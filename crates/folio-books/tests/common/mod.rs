@@ -11,11 +11,23 @@ use serde_json::{json, Value};
 
 /// Maps a bearer token that names a role ("reader", "editor", "admin") to a principal with
 /// that role's scopes; `<role>.<subject>` picks the subject. Anything else is refused as the
-/// real service would refuse an invalid token.
+/// real service would refuse an invalid token. Like the real check, it reads a session key
+/// from the key-value store (and names it, so routes can read it ahead); its value, and a
+/// failure to read it, do not matter here: these tests are about books, not token checks.
 pub struct FakeAuth;
 
+/// The key-value key [`FakeAuth`] reads for `token`.
+pub fn fake_session_key(token: &str) -> String {
+    format!("test:session:{token}")
+}
+
 impl Authenticator for FakeAuth {
-    fn authenticate_token(&self, _host: &Host, token: &str) -> ApiResult<Principal> {
+    fn session_key(&self, token: &str) -> Option<String> {
+        Some(fake_session_key(token))
+    }
+
+    fn authenticate_token(&self, host: &Host, token: &str) -> ApiResult<Principal> {
+        let _ = host.kv.get(&fake_session_key(token));
         let (role, subject) = token.split_once('.').unwrap_or((token, token));
         let scopes = role_scopes(role).ok_or_else(|| ApiError::unauthorized("the token is not valid"))?;
         Ok(Principal {

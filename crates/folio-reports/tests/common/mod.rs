@@ -12,11 +12,18 @@ use folio_core::{
 use folio_native::{request, TestApp};
 
 /// Maps the bearer tokens "reader", "editor" and "admin" to principals of those roles, and
-/// "no-reports" to one that may read books but not reports; anything else is refused.
+/// "no-reports" to one that may read books but not reports; anything else is refused. Like
+/// the real check it reads a session key from the key-value store, and names it so routes can
+/// read it ahead; its value, and a failure to read it, do not matter here.
 pub struct FakeAuth;
 
 impl Authenticator for FakeAuth {
-    fn authenticate_token(&self, _host: &Host, token: &str) -> ApiResult<Principal> {
+    fn session_key(&self, token: &str) -> Option<String> {
+        Some(format!("test:session:{token}"))
+    }
+
+    fn authenticate_token(&self, host: &Host, token: &str) -> ApiResult<Principal> {
+        let _ = host.kv.get(&format!("test:session:{token}"));
         let scopes: Vec<String> = match token {
             "no-reports" => vec![folio_core::guard::scopes::READ_BOOKS.to_string()],
             role => role_scopes(role)
