@@ -6,7 +6,7 @@ use std::io::Write;
 /// format a JSON value piece by piece into unbuffered stderr, and in a Wasm guest every piece
 /// is a host call and a system call: about seventy per request line, measured with `strace -c`
 /// on the test host (docs/benchmarks.md has the effect on throughput).
-pub fn emit(line: serde_json::Value) {
+pub fn emit(line: impl serde::Serialize) {
     // Logging must never fail a request: a closed stderr loses the line, nothing else.
     let _ = write_line(&mut std::io::stderr().lock(), &line);
 }
@@ -17,10 +17,10 @@ pub fn warn(event: &str, cause: &dyn std::fmt::Display) {
     emit(serde_json::json!({"level": "warn", "event": event, "cause": cause.to_string()}));
 }
 
-fn write_line(out: &mut impl Write, line: &serde_json::Value) -> std::io::Result<()> {
-    let mut text = line.to_string();
-    text.push('\n');
-    out.write_all(text.as_bytes())
+fn write_line(out: &mut impl Write, line: &impl serde::Serialize) -> std::io::Result<()> {
+    let mut text = serde_json::to_vec(line).map_err(std::io::Error::other)?;
+    text.push(b'\n');
+    out.write_all(&text)
 }
 
 #[cfg(test)]

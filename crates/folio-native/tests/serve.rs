@@ -102,6 +102,13 @@ fn log_lines_never_carry_queries_headers_or_bodies() {
     assert_eq!(v["duration_ms"], 12);
     assert_eq!(v["request_id"], "rid");
     assert_eq!(v["method"], "POST");
+    assert_eq!(v["event"], "request");
+    assert_eq!(v["level"], "info");
+    assert_eq!(v["route"], "/api/auth/token", "natively the path stands in for Spin's route");
+    assert_eq!(v["ts"], "1970-01-01T00:00:01.000Z");
+    assert_eq!(v.as_object().unwrap().len(), 9, "nothing else: {line}");
+    let failed = serve::log_line(&req, 503, 1_000, 1_000, "rid").to_string();
+    assert!(failed.contains(r#""level":"error""#), "{failed}");
 }
 
 #[test]

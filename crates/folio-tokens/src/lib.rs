@@ -44,8 +44,8 @@ impl Authenticator for SessionAuthenticator {
     }
 
     fn session_key(&self, token: &str) -> Option<String> {
-        let unverified = claims::decode(token).ok()?;
-        session::key(&unverified.claims.sub, &unverified.claims.sid)
+        let (account, session) = claims::session_of(token)?;
+        session::key(&account, &session)
     }
 }
 

@@ -22,11 +22,17 @@ use crate::{
 pub struct Verified {
     pub kid: String,
     pub claims: AccessClaims,
-    pub claims_json: serde_json::Value,
+    /// The claims' JSON as sent; [`Verified::claims_json`] parses it.
+    pub claims_raw: Vec<u8>,
     pub session: Session,
 }
 
 impl Verified {
+    /// The claims exactly as the token carries them (for `GET /api/auth/me`).
+    pub fn claims_json(&self) -> serde_json::Value {
+        claims::claims_json(&self.claims_raw)
+    }
+
     pub fn principal(&self) -> Principal {
         Principal {
             subject: self.claims.sub.clone(),
@@ -55,7 +61,7 @@ pub fn verify_access_token(host: &Host, token: &str) -> Result<Verified, TokenEr
     Ok(Verified {
         kid: unverified.kid,
         claims: unverified.claims,
-        claims_json: unverified.claims_json,
+        claims_raw: unverified.claims_raw,
         session,
     })
 }

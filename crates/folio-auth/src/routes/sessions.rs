@@ -17,7 +17,7 @@ pub fn me(host: &Host, req: &Request) -> ApiResult<Response> {
         .ok_or_else(|| ApiError::unauthorized("the access token's account no longer exists"))?;
     Ok(no_store(http_util::json(
         StatusCode::OK,
-        &json!({"account": account.to_json(), "claims": verified.claims_json}),
+        &json!({"account": account.to_json(), "claims": verified.claims_json()}),
     )))
 }
 
