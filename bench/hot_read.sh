@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# The hot path of issue 10, measured two ways, alternating with the baseline:
+#   requests/s of `wrk -c$CONCURRENCY` (4 s) and the test host's CPU time per request
+#   (`perf stat -e task-clock` on the host process while wrk runs),
+# for the do-nothing baseline and for an authenticated GET /api/books/{id} of a book read before
+# (a read-cache hit). CPU per request is steadier than req/s on a shared machine, and it is what
+# the ratio comes down to once the cores are busy.
+#
+# Needs: the components and the baseline built (cargo build --target wasm32-wasip2 --release
+# -p auth -p books -p generator -p reports -p ui -p baseline), the test host built
+# (tools/spin-test-host/README.md), wrk, perf, curl, python3.
+# Usage: bench/hot_read.sh [ROUNDS]   (CONCURRENCY=16 bench/hot_read.sh for another level)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROUNDS=${1:-3}
+CONCURRENCY=${CONCURRENCY:-1}
+HOST_BIN=${SPIN_TEST_HOST:-${FOLIO_HOST_TARGET_DIR:-/var/tmp/folio-ci/host-target}/release/spin-test-host}
+work=$(mktemp -d)
+pids=()
+trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$work"' EXIT
+
+start() { # manifest name -> sets URL_<name> and PID_<name>
+    "$HOST_BIN" --manifest "$1" --listen 127.0.0.1:0 --state-dir "$work/$2" >"$work/$2.log" 2>&1 &
+    local pid=$! url=""
+    pids+=("$pid")
+    for _ in $(seq 1 600); do
+        url=$(grep -o 'serving http://[0-9.:]*' "$work/$2.log" | head -1 | cut -d' ' -f2 || true)
+        [ -n "$url" ] && break
+        kill -0 "$pid" 2>/dev/null || { cat "$work/$2.log"; exit 1; }
+        sleep 0.1
+    done
+    [ -n "$url" ] || { echo "$2 did not start"; exit 1; }
+    printf -v "URL_$2" '%s' "$url"
+    printf -v "PID_$2" '%s' "$pid"
+}
+start bench/baseline/spin.toml baseline
+start spin.toml app
+
+json() { python3 -c "import json,sys; print(json.load(sys.stdin)[\"$1\"])"; }
+curl -sf -X POST "$URL_app/api/auth/register" -H 'content-type: application/json' \
+    -d '{"email": "bench@example.com", "password": "bench-password-1"}' >/dev/null
+token=$(curl -sf -X POST "$URL_app/api/auth/token" -H 'content-type: application/x-www-form-urlencoded' \
+    --data 'grant_type=password&username=bench%40example.com&password=bench-password-1' | json access_token)
+book=$(curl -sf -X POST "$URL_app/api/books" -H "authorization: Bearer $token" -H 'content-type: application/json' \
+    -d '{"title":"T","author":"A","genre":"Fiction","isbn":"9780306406157","published_year":2001,"pages":100,"price_cents":999,"language":"en"}' | json id)
+# Read it until a miss has stored its copy (one miss in 8 does, by default).
+for _ in $(seq 1 40); do curl -s -o /dev/null "$URL_app/api/books/$book" -H "authorization: Bearer $token"; done
+
+measure() { # pid url [header] -> "req/s cpu_us"
+    perf stat -e task-clock -x, -p "$1" -o "$work/perf" -- sleep 4.3 >/dev/null 2>&1 &
+    local perf_pid=$!
+    sleep 0.2
+    local n
+    n=$(wrk -t1 -c"$CONCURRENCY" -d4s ${3:+-H "$3"} "$2" | awk '/ requests in / {print $1}')
+    wait "$perf_pid"
+    local ms
+    ms=$(grep task-clock "$work/perf" | cut -d, -f1)
+    python3 -c "print('%.0f %.0f' % ($n / 4, $ms * 1000 / $n))"
+}
+
+echo "concurrency $CONCURRENCY; per round: req/s and host CPU µs per request"
+for round in $(seq 1 "$ROUNDS"); do
+    read -r base_rps base_cpu < <(measure "$PID_baseline" "$URL_baseline/")
+    read -r read_rps read_cpu < <(measure "$PID_app" "$URL_app/api/books/$book" "authorization: Bearer $token")
+    python3 -c "print('round $round: baseline $base_rps req/s, $base_cpu µs; cached read $read_rps req/s, $read_cpu µs; ratio %.2f (req/s), %.2f (CPU)' % ($read_rps / $base_rps, $base_cpu / $read_cpu))"
+done
