@@ -197,9 +197,13 @@ fn list(call: &Call) -> ApiResult {
 
 fn get(call: &Call) -> ApiResult {
     // The token's session, the data version and the cached copy: one round trip, not three.
+    // With the cache off only the session is read ahead (by the check itself); a bad setting is
+    // reported after the token check, as before.
     let cache_key = read_cache::key(call.id());
-    if let Some(key) = &cache_key {
-        call.read_ahead(&[catalog::DATA_VERSION_KEY, key]);
+    let cache_on = matches!(read_cache::fill_one_in(call.host), Ok(Some(_)));
+    match &cache_key {
+        Some(key) if cache_on => call.read_ahead(&[catalog::DATA_VERSION_KEY, key]),
+        _ => {}
     }
     call.authorize(scopes::READ_BOOKS)?;
     let book = match (read_cache::fill_one_in(call.host)?, cache_key) {

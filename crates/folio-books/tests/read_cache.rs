@@ -277,6 +277,18 @@ fn an_authenticated_read_makes_one_key_value_round_trip() {
     assert_eq!(read("reader"), (200, 1, 0));
     // No token: refused before anything is read.
     assert_eq!(read(""), (401, 0, 0));
+
+    // Cache off: the session alone, then SQL; no cache key is read or written.
+    let off = TestApp::new().with_var(read_cache::VARIABLE, "0");
+    let id = create(&off, &book(2))["id"].as_str().unwrap().to_string();
+    let sql = off.sql();
+    let trips = RoundTrips::new(off.kv.as_ref());
+    let ahead = ReadAhead::new(&trips);
+    let host =
+        Host { sql: &sql, kv: &ahead, clock: off.clock.as_ref(), random: &OsRandom, config: &off.config };
+    let r = handler(&host, req("GET", &format!("/api/books/{id}"), "reader").body(vec![]).unwrap());
+    assert_eq!((r.status().as_u16(), trips.reads(), trips.writes()), (200, 1, 0));
+    assert!(off.kv.keys().unwrap().iter().all(|k| !k.starts_with(read_cache::KEY_PREFIX)));
 }
 
 #[test]
