@@ -199,14 +199,13 @@ fn get(call: &Call) -> ApiResult {
     // The token's session, the data version and the cached copy: one round trip, not three.
     // With the cache off only the session is read ahead (by the check itself); a bad setting is
     // reported after the token check, as before.
-    let cache_key = read_cache::key(call.id());
-    let cache_on = matches!(read_cache::fill_one_in(call.host), Ok(Some(_)));
-    match &cache_key {
-        Some(key) if cache_on => call.read_ahead(&[catalog::DATA_VERSION_KEY, key]),
-        _ => {}
+    let fill_one_in = read_cache::fill_one_in(call.host);
+    let cache_key = read_cache::key(call.id()).filter(|_| matches!(fill_one_in, Ok(Some(_))));
+    if let Some(key) = &cache_key {
+        call.read_ahead(&[catalog::DATA_VERSION_KEY, key]);
     }
     call.authorize(scopes::READ_BOOKS)?;
-    let book = match (read_cache::fill_one_in(call.host)?, cache_key) {
+    let book = match (fill_one_in?, cache_key) {
         (Some(one_in), Some(key)) => cached_book(call.host, &key, call.id(), one_in)?,
         _ => book_from_sql(call.host, call.id())?,
     };

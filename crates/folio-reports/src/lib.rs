@@ -21,6 +21,7 @@ use http::{Method, StatusCode};
 use serde_json::json;
 
 use catalogue::Report;
+use params::{Format, ReportParams};
 
 /// What a path names: the list of reports, or one report.
 #[derive(Debug, Clone, Copy)]
@@ -52,22 +53,27 @@ pub fn handle(host: &Host, req: Request) -> Response {
 pub fn handle_with(auth: &dyn Authenticator, host: &Host, req: Request) -> Response {
     serve(host, req, |host, req| {
         let (endpoint, _params) = routes().find(req.method(), req.uri().path())?;
-        if let Endpoint::Report(report) = endpoint {
-            read_ahead(auth, host, req, report);
+        // A report's parameters are parsed once, before the token check, so that its cache slot
+        // can join the batch read; a parsing error is answered after the check, as always.
+        let report = match endpoint {
+            Endpoint::List => None,
+            Endpoint::Report(report) => Some((report, params::parse(host, req, report))),
+        };
+        if let Some((_, parsed)) = &report {
+            read_ahead(auth, host, req, parsed.as_ref().ok());
         }
         guard::authorize(auth, host, req, scopes::READ_REPORTS)?;
-        match endpoint {
-            Endpoint::List => list(req),
-            Endpoint::Report(report) => report_response(host, req, report),
+        match report {
+            None => list(req),
+            Some((report, parsed)) => report_response(host, req, report, parsed?),
         }
     })
 }
 
 /// Reads the caller's session, the data version and this report's cache slot in one key-value
-/// round trip: all a cached answer needs. Parameters that do not parse name no slot; they are
-/// refused after authorization, as always.
-fn read_ahead(auth: &dyn Authenticator, host: &Host, req: &Request, report: Report) {
-    let slot = params::parse(host, req, report).ok().map(|(params, _)| cache::slot_key(&params.canonical()));
+/// round trip: all a cached answer needs. Parameters that do not parse name no slot.
+fn read_ahead(auth: &dyn Authenticator, host: &Host, req: &Request, parsed: Option<&(ReportParams, Format)>) {
+    let slot = parsed.map(|(params, _)| cache::slot_key(&params.canonical()));
     let mut keys = vec![catalog::DATA_VERSION_KEY];
     keys.extend(slot.as_deref());
     guard::read_ahead(auth, host, req, &keys);
@@ -85,8 +91,12 @@ fn list(req: &Request) -> ApiResult {
 
 /// `GET /api/reports/{name}`: validate, answer 304 when the client's copy is current, else
 /// serve from the cache or compute and cache.
-fn report_response(host: &Host, req: &Request, report: Report) -> ApiResult {
-    let (params, format) = params::parse(host, req, report)?;
+fn report_response(
+    host: &Host,
+    req: &Request,
+    report: Report,
+    (params, format): (ReportParams, Format),
+) -> ApiResult {
     let canonical = params.canonical();
 
     // The version is read before computing: a write that lands while we compute sets a newer
