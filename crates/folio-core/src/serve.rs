@@ -113,12 +113,6 @@ pub struct RequestLine<'a> {
     ts: String,
 }
 
-impl std::fmt::Display for RequestLine<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&serde_json::to_string(self).map_err(|_| std::fmt::Error)?)
-    }
-}
-
 /// The request's log line.
 pub fn log_line<'a>(
     req: &'a Request,
