@@ -43,6 +43,11 @@ impl SqliteKvFile {
     }
 }
 
+/// One key's write and delete, shared by the single and the batch operations.
+const UPSERT: &str = "INSERT INTO spin_key_value (store, key, value) VALUES (?1, ?2, ?3)
+                      ON CONFLICT(store, key) DO UPDATE SET value = excluded.value";
+const DELETE: &str = "DELETE FROM spin_key_value WHERE store = ?1 AND key = ?2";
+
 pub struct SqliteKvStore {
     label: String,
     connection: Arc<Mutex<Connection>>,
@@ -70,22 +75,11 @@ impl KvBackend for SqliteKvStore {
     }
 
     fn set(&self, key: &str, value: &[u8]) -> Result<(), KvError> {
-        self.with(|c| {
-            c.prepare_cached(
-                "INSERT INTO spin_key_value (store, key, value) VALUES (?1, ?2, ?3)
-                 ON CONFLICT(store, key) DO UPDATE SET value = excluded.value",
-            )?
-            .execute(rusqlite::params![self.label, key, value])
-            .map(drop)
-        })
+        self.with(|c| c.prepare_cached(UPSERT)?.execute(rusqlite::params![self.label, key, value]).map(drop))
     }
 
     fn delete(&self, key: &str) -> Result<(), KvError> {
-        self.with(|c| {
-            c.prepare_cached("DELETE FROM spin_key_value WHERE store = ?1 AND key = ?2")?
-                .execute([&self.label, key])
-                .map(drop)
-        })
+        self.with(|c| c.prepare_cached(DELETE)?.execute([&self.label, key]).map(drop))
     }
 
     fn exists(&self, key: &str) -> Result<bool, KvError> {
@@ -126,11 +120,7 @@ impl KvBackend for SqliteKvStore {
         self.with(|c| {
             let tx = c.unchecked_transaction()?;
             for (key, value) in pairs {
-                tx.prepare_cached(
-                    "INSERT INTO spin_key_value (store, key, value) VALUES (?1, ?2, ?3)
-                     ON CONFLICT(store, key) DO UPDATE SET value = excluded.value",
-                )?
-                .execute(rusqlite::params![self.label, key, value])?;
+                tx.prepare_cached(UPSERT)?.execute(rusqlite::params![self.label, key, value])?;
             }
             tx.commit()
         })
@@ -140,8 +130,7 @@ impl KvBackend for SqliteKvStore {
         self.with(|c| {
             let tx = c.unchecked_transaction()?;
             for key in keys {
-                tx.prepare_cached("DELETE FROM spin_key_value WHERE store = ?1 AND key = ?2")?
-                    .execute([&self.label, key])?;
+                tx.prepare_cached(DELETE)?.execute([&self.label, key])?;
             }
             tx.commit()
         })
