@@ -15,6 +15,12 @@
 //! any `CREATE UNIQUE INDEX`) stay in place, so the constraints are enforced on every row.
 //! The indexes are rebuilt from their own SQL as `sqlite_master` holds it, so the generator
 //! does not repeat the migrations' definitions and stays right when a migration adds one.
+//!
+//! Such a run also fills the full-text index once, not once per row: its insert trigger fires
+//! a separate FTS5 insert for every row, while one `INSERT ... SELECT` over the run's rows is
+//! about twice as fast into an empty index (and no faster into a large one, where the indexes
+//! kept in place dominate anyway; docs/generator.md). The trigger is dropped for the insert and
+//! recreated from its own SQL, inside the same transaction, like the indexes.
 
 use folio_core::{Sql, SqlError, Value};
 
@@ -32,9 +38,10 @@ pub fn should_defer(stored: i64, count: usize) -> bool {
     count as i64 >= stored
 }
 
-/// About how many books are stored: the largest rowid, one index probe instead of a count over
-/// a million rows. Deleted books leave it high, which only makes deferring rarer.
-pub fn stored_estimate(sql: &dyn Sql) -> Result<i64, SqlError> {
+/// The largest rowid of `books` (0 when empty): where a run's rows will start, and about how
+/// many books are stored, in one index probe instead of a count over a million rows. Deleted
+/// books leave it high, which only makes deferring rarer.
+pub fn largest_rowid(sql: &dyn Sql) -> Result<i64, SqlError> {
     let rows = sql.execute("SELECT coalesce(max(rowid), 0) AS n FROM books", &[])?;
     Ok(rows.first().and_then(|r| r.i64("n")).unwrap_or(0))
 }
@@ -67,6 +74,53 @@ pub fn rebuild(sql: &dyn Sql, deferred: &[DeferredIndex]) -> Result<(), SqlError
     Ok(())
 }
 
+/// The trigger of migrations/0002_books.sql that adds each new row of `books` to `books_fts`.
+pub const FULL_TEXT_TRIGGER: &str = "books_fts_after_insert";
+
+/// What [`FULL_TEXT_TRIGGER`] does for one row, done for every row with a rowid above `?1`.
+/// Must name the columns the trigger names: FTS5's `integrity-check` (run by the tests) fails
+/// when the index and `books` disagree.
+pub const INDEX_ROWS_AFTER: &str = "INSERT INTO books_fts (rowid, title, author, description)
+     SELECT rowid, title, author, description FROM books WHERE rowid > ?1";
+
+/// The full-text insert trigger, dropped for the length of a run's insert.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeferredFullText {
+    /// The trigger's SQL as `sqlite_master` held it.
+    trigger_sql: String,
+    /// The largest rowid of `books` before the run: every row the run adds is above it.
+    last_rowid: i64,
+}
+
+/// Drops the full-text insert trigger, remembering it and where the run's rows will start; `None`
+/// (and nothing dropped) when the schema has no such trigger. Must run inside the run's
+/// transaction, which keeps other writers out until the trigger is back.
+pub fn defer_full_text(sql: &dyn Sql, last_rowid: i64) -> Result<Option<DeferredFullText>, SqlError> {
+    let rows = sql.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?1 AND tbl_name = 'books'",
+        &[Value::Text(FULL_TEXT_TRIGGER.into())],
+    )?;
+    let Some(trigger_sql) = rows.first().map(|r| r.string("sql")) else {
+        return Ok(None);
+    };
+    sql.execute(&format!("DROP TRIGGER {}", quote_identifier(FULL_TEXT_TRIGGER)), &[])?;
+    Ok(Some(DeferredFullText { trigger_sql, last_rowid }))
+}
+
+/// Adds the run's `inserted` rows to the full-text index in one statement and recreates the
+/// trigger. SQLite numbers new rows above the largest rowid, so they are exactly the rows
+/// above [`DeferredFullText::last_rowid`]; only once the largest possible rowid is taken does
+/// it pick free ones at random, and then the whole index is rebuilt instead.
+pub fn index_full_text(sql: &dyn Sql, deferred: DeferredFullText, inserted: usize) -> Result<(), SqlError> {
+    sql.execute(INDEX_ROWS_AFTER, &[Value::Integer(deferred.last_rowid)])?;
+    let indexed = sql.execute("SELECT changes() AS n", &[])?.first().and_then(|r| r.i64("n"));
+    if indexed != Some(inserted as i64) {
+        sql.execute("INSERT INTO books_fts (books_fts) VALUES ('rebuild')", &[])?;
+    }
+    sql.execute(&deferred.trigger_sql, &[])?;
+    Ok(())
+}
+
 /// `CREATE UNIQUE INDEX ...`, whatever the spacing and case.
 fn is_unique(create_sql: &str) -> bool {
     let mut words = create_sql.split_whitespace().map(str::to_ascii_uppercase);
@@ -96,6 +150,108 @@ mod tests {
         assert!(is_unique("create\n  unique index x on books (isbn)"));
         assert!(!is_unique("CREATE INDEX books_title ON books (title, id)"));
         assert!(!is_unique("CREATE INDEX unique_looking ON books (title)"));
+    }
+
+    /// A statement log over a connection, to tell the one-statement path from the rebuild.
+    struct Recording<'a> {
+        inner: &'a dyn Sql,
+        statements: std::cell::RefCell<Vec<String>>,
+    }
+
+    impl Sql for Recording<'_> {
+        fn execute(&self, statement: &str, params: &[Value]) -> Result<folio_core::Rows, SqlError> {
+            self.statements.borrow_mut().push(statement.to_string());
+            self.inner.execute(statement, params)
+        }
+    }
+
+    impl Recording<'_> {
+        fn rebuilt(&self) -> bool {
+            self.statements.borrow().iter().any(|s| s.contains("'rebuild'"))
+        }
+    }
+
+    fn catalogue() -> folio_native::TestApp {
+        let app = folio_native::TestApp::new();
+        app.with_host(|h| folio_core::migrate::ensure(h.sql)).unwrap();
+        app
+    }
+
+    /// A book titled `title`, at `rowid` when given (else where SQLite puts it).
+    fn add_book(sql: &dyn Sql, rowid: Option<i64>, title: &str) {
+        sql.execute(
+            "INSERT INTO books (rowid, id, title, author, genre, isbn, published_year, pages, price_cents,
+                               language, description, created_at, updated_at, created_by)
+             VALUES (?1, ?2, ?2, 'Ann Author', 'fiction', ?2, 2001, 100, 999, 'en', '', 't', 't', 'a')",
+            &[rowid.map_or(Value::Null, Value::Integer), Value::Text(title.into())],
+        )
+        .unwrap();
+    }
+
+    fn scalar(sql: &dyn Sql, query: &str) -> i64 {
+        sql.execute(query, &[]).unwrap().first().and_then(|r| r.i64("n")).unwrap()
+    }
+
+    fn trigger_sql(sql: &dyn Sql) -> Option<String> {
+        let rows = sql
+            .execute(
+                "SELECT sql FROM sqlite_master WHERE name = ?1",
+                &[Value::Text(FULL_TEXT_TRIGGER.into())],
+            )
+            .unwrap();
+        rows.first().map(|r| r.string("sql"))
+    }
+
+    fn assert_full_text_in_step(sql: &dyn Sql, books: i64) {
+        assert_eq!(scalar(sql, "SELECT COUNT(*) AS n FROM books_fts_docsize"), books);
+        let check = sql.execute("INSERT INTO books_fts (books_fts) VALUES ('integrity-check')", &[]);
+        assert!(check.is_ok(), "full-text index out of step with books: {check:?}");
+    }
+
+    #[test]
+    fn fills_the_full_text_index_in_one_statement_and_restores_its_trigger() {
+        let app = catalogue();
+        let sql = app.sql();
+        add_book(&sql, None, "oldbook");
+        let trigger = trigger_sql(&sql).expect("the migrations create the trigger");
+        let deferred = defer_full_text(&sql, largest_rowid(&sql).unwrap()).unwrap().expect("deferred");
+        assert_eq!(trigger_sql(&sql), None, "dropped for the insert");
+        for title in ["alpha", "bravo", "charlie"] {
+            add_book(&sql, None, title);
+        }
+        assert_eq!(scalar(&sql, "SELECT COUNT(*) AS n FROM books_fts_docsize"), 1, "not yet indexed");
+        let recording = Recording { inner: &sql, statements: Default::default() };
+        index_full_text(&recording, deferred, 3).unwrap();
+        assert!(!recording.rebuilt(), "{:?}", recording.statements.borrow());
+        assert_eq!(trigger_sql(&sql), Some(trigger), "the trigger is back as it was");
+        assert_full_text_in_step(&sql, 4);
+        let hits =
+            scalar(&sql, "SELECT COUNT(*) AS n FROM books_fts WHERE books_fts MATCH 'bravo OR oldbook'");
+        assert_eq!(hits, 2);
+    }
+
+    #[test]
+    fn rebuilds_the_whole_index_when_new_rows_are_not_numbered_after_the_old() {
+        let app = catalogue();
+        let sql = app.sql();
+        // Once the largest rowid is taken SQLite numbers new rows at random, below it.
+        add_book(&sql, Some(i64::MAX), "last");
+        let deferred = defer_full_text(&sql, largest_rowid(&sql).unwrap()).unwrap().expect("deferred");
+        add_book(&sql, None, "delta");
+        add_book(&sql, None, "echo");
+        let recording = Recording { inner: &sql, statements: Default::default() };
+        index_full_text(&recording, deferred, 2).unwrap();
+        assert!(recording.rebuilt());
+        assert_full_text_in_step(&sql, 3);
+        assert!(trigger_sql(&sql).is_some());
+    }
+
+    #[test]
+    fn defers_no_full_text_trigger_that_the_schema_lacks() {
+        let app = catalogue();
+        let sql = app.sql();
+        sql.execute(&format!("DROP TRIGGER {FULL_TEXT_TRIGGER}"), &[]).unwrap();
+        assert_eq!(defer_full_text(&sql, 0).unwrap(), None);
     }
 
     #[test]

@@ -96,7 +96,8 @@ fn tune_connection(sql: &dyn Sql) {
 }
 
 /// Generates and inserts batch by batch, so memory stays at one statement's worth of books;
-/// a run at least as large as the catalogue defers the secondary indexes ([`bulk`]).
+/// a run at least as large as the catalogue defers the secondary indexes and fills the
+/// full-text index once at the end ([`bulk`]).
 fn insert_all(
     host: &Host,
     seed: u64,
@@ -107,10 +108,11 @@ fn insert_all(
     let mut books = BookStream::new(seed);
     let mut resolver = Resolver::new(host.sql);
     let mut ids = Ids::new(host.random);
-    let deferred = if bulk::should_defer(bulk::stored_estimate(host.sql)?, count) {
-        bulk::drop_secondary_indexes(host.sql)?
+    let last_rowid = bulk::largest_rowid(host.sql)?;
+    let (full_text, indexes) = if bulk::should_defer(last_rowid, count) {
+        (bulk::defer_full_text(host.sql, last_rowid)?, bulk::drop_secondary_indexes(host.sql)?)
     } else {
-        Vec::new()
+        (None, Vec::new())
     };
     let mut inserted = 0;
     while inserted < count {
@@ -118,7 +120,10 @@ fn insert_all(
         let batch = books.take(n, &mut resolver)?;
         inserted += insert_books(host.sql, batch, &mut ids, created_at, created_by)?;
     }
-    bulk::rebuild(host.sql, &deferred)?;
+    if let Some(full_text) = full_text {
+        bulk::index_full_text(host.sql, full_text, inserted)?;
+    }
+    bulk::rebuild(host.sql, &indexes)?;
     Ok(inserted)
 }
 
