@@ -14,24 +14,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${1:-3}
 CONCURRENCY=${CONCURRENCY:-1}
-HOST_BIN=${SPIN_TEST_HOST:-${FOLIO_HOST_TARGET_DIR:-/var/tmp/folio-ci/host-target}/release/spin-test-host}
+source bench/lib.sh
 work=$(mktemp -d)
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$work"' EXIT
 
 start() { # manifest name -> sets URL_<name> and PID_<name>
-    "$HOST_BIN" --manifest "$1" --listen 127.0.0.1:0 --state-dir "$work/$2" >"$work/$2.log" 2>&1 &
-    local pid=$! url=""
-    pids+=("$pid")
-    for _ in $(seq 1 600); do
-        url=$(grep -o 'serving http://[0-9.:]*' "$work/$2.log" | head -1 | cut -d' ' -f2 || true)
-        [ -n "$url" ] && break
-        kill -0 "$pid" 2>/dev/null || { cat "$work/$2.log"; exit 1; }
-        sleep 0.1
-    done
-    [ -n "$url" ] || { echo "$2 did not start"; exit 1; }
-    printf -v "URL_$2" '%s' "$url"
-    printf -v "PID_$2" '%s' "$pid"
+    start_host "$1" "$work/$2" "$work/$2.log" || exit 1
+    pids+=("$HOST_PID")
+    printf -v "URL_$2" '%s' "$HOST_URL"
+    printf -v "PID_$2" '%s' "$HOST_PID"
 }
 start bench/baseline/spin.toml baseline
 start spin.toml app

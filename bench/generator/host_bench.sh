@@ -4,27 +4,20 @@
 #
 # Needs: the components built (`cargo build --target wasm32-wasip2 --release -p auth -p books
 # -p generator -p reports -p ui`), the test host built (tools/spin-test-host/README.md), curl
-# and python3. Usage: bench/generator/host_bench.sh [COUNT] [ROUNDS]
+# and python3; SPIN_TEST_HOST names the host binary (bench/lib.sh). Usage:
+# bench/generator/host_bench.sh [COUNT] [ROUNDS]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 COUNT=${1:-100000}
 ROUNDS=${2:-3}
-HOST_BIN=${SPIN_TEST_HOST:-${CARGO_TARGET_DIR:-/work/cache/host-target}/release/spin-test-host}
+source bench/lib.sh
 
 for round in $(seq 1 "$ROUNDS"); do
     state=$(mktemp -d)
     log="$state/host.log"
-    "$HOST_BIN" --manifest spin.toml --listen 127.0.0.1:0 --state-dir "$state/state" >"$log" 2>&1 &
-    host_pid=$!
+    start_host spin.toml "$state/state" "$log" || exit 1
+    host_pid=$HOST_PID url=$HOST_URL
     trap 'kill "$host_pid" 2>/dev/null || true' EXIT
-    url=""
-    for _ in $(seq 1 600); do
-        url=$(grep -o 'serving http://[0-9.:]*' "$log" | head -1 | cut -d' ' -f2 || true)
-        [ -n "$url" ] && break
-        kill -0 "$host_pid" 2>/dev/null || { cat "$log"; exit 1; }
-        sleep 0.1
-    done
-    [ -n "$url" ] || { echo "host did not start"; cat "$log"; exit 1; }
 
     # The first account is an admin (no admin_emails configured): it may generate.
     curl -sf -X POST "$url/api/auth/register" -H 'content-type: application/json' \
