@@ -1,7 +1,7 @@
 //! Bulk loading: when a run adds at least as many books as the catalogue holds, maintaining
 //! every secondary index of `books` row by row costs more than building it afresh.
 //!
-//! `books` carries about twenty secondary indexes (list filters × sorts, reports). A row
+//! `books` carries seventeen secondary indexes (list filters × sorts, reports). A row
 //! inserted with them in place is one random B-tree insertion per index; `CREATE INDEX` instead
 //! sorts the whole table once per index, which is several times cheaper per row, but it reads
 //! the rows already stored too. So a run defers its indexes only when it is at least as large

@@ -70,7 +70,7 @@ pub const RUN_CACHE_KIB: u32 = 131_072;
 /// as long as this request's connection.
 pub fn bulk_pragmas() -> [String; 3] {
     [
-        // The insert touches every index of `books` (about twenty) and its full-text index at
+        // The insert touches every index of `books` (seventeen) and its full-text index at
         // random places; with SQLite's default 2 MiB page cache each row then evicts pages that
         // the next row needs again, and spilling inside a transaction costs journal writes.
         format!("PRAGMA cache_size = -{RUN_CACHE_KIB}"),
