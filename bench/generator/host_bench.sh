@@ -4,7 +4,8 @@
 #
 # Needs: the components built (`cargo build --target wasm32-wasip2 --release -p auth -p books
 # -p generator -p reports -p ui`), the test host built (tools/spin-test-host/README.md), curl
-# and python3; SPIN_TEST_HOST names the host binary (bench/lib.sh). Usage:
+# and python3; SPIN_TEST_HOST names the host binary (bench/lib.sh); MANIFEST another manifest
+# than spin.toml (to compare builds of the generator, say). Usage:
 # bench/generator/host_bench.sh [COUNT] [ROUNDS]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -15,7 +16,7 @@ source bench/lib.sh
 for round in $(seq 1 "$ROUNDS"); do
     state=$(mktemp -d)
     log="$state/host.log"
-    start_host spin.toml "$state/state" "$log" || exit 1
+    start_host "${MANIFEST:-spin.toml}" "$state/state" "$log" || exit 1
     host_pid=$HOST_PID url=$HOST_URL
     trap 'kill "$host_pid" 2>/dev/null || true' EXIT
 
