@@ -118,7 +118,7 @@ fn raw_rusqlite_multirow(rows: &[folio_generator::GeneratedBook], defer: bool) -
     let now = "2026-11-23T10:00:00.000Z";
     let start = Instant::now();
     let tx = conn.transaction().unwrap();
-    use folio_generator::bulk::{FULL_TEXT_TRIGGER, INDEX_ROWS_AFTER};
+    use folio_generator::bulk::{BULK_FULL_TEXT_HASHSIZE, FULL_TEXT_TRIGGER, INDEX_ROWS_AFTER};
     let mut deferred: Vec<String> = Vec::new();
     let mut full_text: Option<(i64, String)> = None;
     if defer {
@@ -160,6 +160,12 @@ fn raw_rusqlite_multirow(rows: &[folio_generator::GeneratedBook], defer: bool) -
         stmt.execute(rusqlite::params_from_iter(params)).unwrap();
     }
     if let Some((last_rowid, trigger)) = full_text {
+        // The handler's FTS5 buffer for the one statement (and no restore: a fresh database).
+        tx.execute(
+            "INSERT INTO books_fts (books_fts, rank) VALUES ('hashsize', ?1)",
+            [BULK_FULL_TEXT_HASHSIZE],
+        )
+        .unwrap();
         tx.execute(INDEX_ROWS_AFTER, [last_rowid]).unwrap();
         tx.execute_batch(&trigger).unwrap();
     }
