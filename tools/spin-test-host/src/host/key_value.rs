@@ -29,6 +29,8 @@ impl InstanceState {
             return Err(Error::AccessDenied);
         }
         let backend = self.component.stores.get(label).ok_or(Error::NoSuchStore)?;
+        // Spin opens the backend before it looks for room in the instance's store table.
+        backend.open().map_err(other)?;
         if self.open_stores >= MAX_OPEN_STORES {
             return Err(Error::StoreTableFull);
         }

@@ -66,6 +66,12 @@ impl SqliteKvStore {
 }
 
 impl KvBackend for SqliteKvStore {
+    fn open(&self) -> Result<(), KvError> {
+        // The hand-over alone, as in Spin: its closure only fetches the connection opened once.
+        crate::blocking::run(|| ());
+        Ok(())
+    }
+
     fn get(&self, key: &str) -> Result<Option<Vec<u8>>, KvError> {
         self.with(|c| {
             c.prepare_cached("SELECT value FROM spin_key_value WHERE store = ?1 AND key = ?2")?
