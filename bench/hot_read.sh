@@ -2,12 +2,13 @@
 # The hot path of issue 10, measured two ways, alternating with the baseline:
 #   requests/s of `wrk -c$CONCURRENCY` (4 s) and the test host's CPU time per request
 #   (`perf stat -e task-clock` on the host process while wrk runs),
-# for the do-nothing baseline and for an authenticated GET /api/books/{id} of a book read before
-# (a read-cache hit). CPU per request is steadier than req/s on a shared machine, and it is what
-# the ratio comes down to once the cores are busy.
+# for the do-nothing baseline, for the baseline plus one key-value round trip (bench/baseline-kv:
+# the least any authenticated request does), and for an authenticated GET /api/books/{id} of a
+# book read before (a read-cache hit). CPU per request is steadier than req/s on a shared
+# machine, and it is what the ratio comes down to once the cores are busy.
 #
-# Needs: the components and the baseline built (cargo build --target wasm32-wasip2 --release
-# -p auth -p books -p generator -p reports -p ui -p baseline), the test host built
+# Needs: the components and both floors built (cargo build --target wasm32-wasip2 --release
+# -p auth -p books -p generator -p reports -p ui -p baseline -p baseline-kv), the test host built
 # (tools/spin-test-host/README.md), wrk, perf, curl, python3.
 # Usage: bench/hot_read.sh [ROUNDS]   (CONCURRENCY=16 bench/hot_read.sh for another level)
 set -euo pipefail
@@ -26,6 +27,7 @@ start() { # manifest name -> sets URL_<name> and PID_<name>
     printf -v "PID_$2" '%s' "$HOST_PID"
 }
 start bench/baseline/spin.toml baseline
+start bench/baseline-kv/spin.toml floor_kv
 start spin.toml app
 
 json() { python3 -c "import json,sys; print(json.load(sys.stdin)[\"$1\"])"; }
@@ -50,9 +52,10 @@ measure() { # pid url [header] -> "req/s cpu_us"
     python3 -c "print('%.0f %.0f' % ($n / 4, $ms * 1000 / $n))"
 }
 
-echo "concurrency $CONCURRENCY; per round: req/s and host CPU µs per request"
+echo "concurrency $CONCURRENCY; per round: req/s and host CPU µs per request; ratios of req/s to the baseline"
 for round in $(seq 1 "$ROUNDS"); do
     read -r base_rps base_cpu < <(measure "$PID_baseline" "$URL_baseline/")
+    read -r kv_rps kv_cpu < <(measure "$PID_floor_kv" "$URL_floor_kv/")
     read -r read_rps read_cpu < <(measure "$PID_app" "$URL_app/api/books/$book" "authorization: Bearer $token")
-    python3 -c "print('round $round: baseline $base_rps req/s, $base_cpu µs; cached read $read_rps req/s, $read_cpu µs; ratio %.2f (req/s), %.2f (CPU)' % ($read_rps / $base_rps, $base_cpu / $read_cpu))"
+    python3 -c "print('round $round: baseline $base_rps req/s, $base_cpu µs; one key-value read $kv_rps req/s, $kv_cpu µs (%.2f); cached read $read_rps req/s, $read_cpu µs (%.2f; CPU %.2f)' % ($kv_rps / $base_rps, $read_rps / $base_rps, $base_cpu / $read_cpu))"
 done

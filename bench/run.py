@@ -10,7 +10,9 @@ What it does, all on loopback and bounded in time (wrk stops itself after --dura
    a `spin` binary is on PATH or named by SPIN_BIN — each with a fresh state directory;
 3. prepares data through the API: an admin account and token, a book, --books generated books;
 4. runs wrk at concurrencies 1, 16 and 64 against each scenario (health, an authenticated book
-   read, a filtered list page, a cached report, login, introspection) and the baseline;
+   read, a filtered list page, a cached report, login, introspection) and the two floors: the
+   baseline ("ok") and the baseline plus one key-value round trip (bench/baseline-kv), the least
+   that any request checking a token against its session does;
 5. measures the generator (one run of 100,000 books) and each report uncached and cached;
 6. appends a dated Markdown section (machine, command, tables, ratios to the baseline) to the
    output file, so runs before and after a change are kept side by side.
@@ -39,7 +41,14 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from apphost import Server, call, host_argv, log, run  # noqa: E402
 
 CONCURRENCIES = (1, 16, 64)
-COMPONENTS = ("auth", "books", "generator", "reports", "ui", "baseline")
+COMPONENTS = ("auth", "books", "generator", "reports", "ui", "baseline", "baseline-kv")
+FLOORS = {"baseline": ROOT / "bench/baseline/spin.toml", "baseline-kv": ROOT / "bench/baseline-kv/spin.toml"}
+KV_FLOOR_ROW = "baseline + one key-value read"
+
+
+def wasm_path(component: str) -> Path:
+    """Where cargo puts a component (a crate's hyphens become underscores in its file name)."""
+    return ROOT / f"target/wasm32-wasip2/release/{component.replace('-', '_')}.wasm"
 
 WRK_DONE = r"""
 done = function(summary, latency, requests)
@@ -239,7 +248,7 @@ def instantiation_timings(test_host: str, count: int = 1000) -> dict:
     (`--time-instantiation`): {component: {"p50_us", "p99_us"}}."""
     out = {}
     with tempfile.TemporaryDirectory() as state:
-        for manifest in (ROOT / "spin.toml", ROOT / "bench/baseline/spin.toml"):
+        for manifest in (ROOT / "spin.toml", *FLOORS.values()):
             r = subprocess.run([test_host, "--manifest", str(manifest), "--state-dir", state,
                                 "--time-instantiation", str(count)], capture_output=True, text=True, timeout=600)
             if r.returncode != 0:
@@ -285,15 +294,18 @@ def main() -> None:
     if name == "spin up":
         hosts[name] = spin_argv
 
-    sizes = {c: (ROOT / f"target/wasm32-wasip2/release/{c}.wasm").stat().st_size for c in COMPONENTS}
+    sizes = {c: wasm_path(c).stat().st_size for c in COMPONENTS}
     startup = instantiation_timings(test_host)
     results = {}
     for host, argv_for in hosts.items():
-        baseline = Server(host, argv_for, ROOT / "bench/baseline/spin.toml")
-        try:
-            floor = {c: wrk(baseline.base + "/", c, args.duration) for c in CONCURRENCIES}
-        finally:
-            baseline.stop()
+        floors = {}
+        for floor_name, manifest in FLOORS.items():
+            server = Server(host, argv_for, manifest)
+            try:
+                floors[floor_name] = {c: wrk(server.base + "/", c, args.duration) for c in CONCURRENCIES}
+            finally:
+                server.stop()
+        floor, kv_floor = floors["baseline"], floors["baseline-kv"]
         app = Server(host, argv_for, ROOT / "spin.toml")
         try:
             ctx = prepare(app.base, args.books)
@@ -312,7 +324,8 @@ def main() -> None:
                    "wall_ms": (time.perf_counter() - t0) * 1000}
         finally:
             app.stop()
-        results[host] = {"floor": floor, "rows": rows, "reports": reports, "generator": gen, "setup": ctx["generator"]}
+        results[host] = {"floor": floor, "kv_floor": kv_floor, "rows": rows, "reports": reports, "generator": gen,
+                         "setup": ctx["generator"]}
 
     write(args, sizes, startup, results)
 
@@ -333,12 +346,16 @@ def write(args, sizes: dict, startup: dict, results: dict) -> None:
         for c, f in r["floor"].items():
             lines.append(f"| baseline (\"ok\") | {c} | {f['rps']:.0f} | 1.00 | {f['p50_us'] / 1000:.2f} | "
                          f"{f['p99_us'] / 1000:.2f} | {f['socket_errors'] + f['status_errors']} |")
-        for name, c, x in r["rows"]:
+        for name, c, x in [(KV_FLOOR_ROW, c, f) for c, f in r["kv_floor"].items()] + r["rows"]:
             ratio = x["rps"] / r["floor"][c]["rps"] if r["floor"][c]["rps"] else 0
             lines.append(f"| {name} | {c} | {x['rps']:.0f} | {ratio:.2f} | {x['p50_us'] / 1000:.2f} | "
                          f"{x['p99_us'] / 1000:.2f} | {x['socket_errors'] + x['status_errors']} |")
         lines.append(f"\nInstantiation floor: the baseline's p50 at concurrency 1 "
                      f"({r['floor'][1]['p50_us'] / 1000:.2f} ms) is a full request through a fresh instance.")
+        hot = {c: x["rps"] for name, c, x in r["rows"] if name == HOT_SCENARIO}
+        lines.append("The cached book read against the one-read floor (the share of it the app's own code leaves), "
+                     "at concurrency " + " / ".join(str(c) for c in CONCURRENCIES) + ": "
+                     + " / ".join(f"{hot[c] / r['kv_floor'][c]['rps']:.2f}" for c in CONCURRENCIES) + " ×.")
         lines += ["\nGenerator (target: 100,000 books by one request in under 3000 ms):\n",
                   "| run | catalogue before | books | ms inside the component | ms wall |", "| --- | ---: | ---: | ---: | ---: |"]
         stored = 1  # the book prepare() creates first
