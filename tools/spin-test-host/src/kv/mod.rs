@@ -38,9 +38,7 @@ pub trait KvBackend: Send + Sync {
     /// the worker thread over to tokio on every `open` (its `StoreManager::get` wraps the
     /// lookup of its shared connection in `block_in_place`), so this host does the same there,
     /// and benchmarks pay for an `open` what `spin up` makes them pay. Redis opens without it.
-    fn open(&self) -> Result<(), KvError> {
-        Ok(())
-    }
+    fn open(&self) {}
     fn get(&self, key: &str) -> Result<Option<Vec<u8>>, KvError>;
     fn set(&self, key: &str, value: &[u8]) -> Result<(), KvError>;
     fn delete(&self, key: &str) -> Result<(), KvError>;

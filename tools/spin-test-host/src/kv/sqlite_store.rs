@@ -66,10 +66,9 @@ impl SqliteKvStore {
 }
 
 impl KvBackend for SqliteKvStore {
-    fn open(&self) -> Result<(), KvError> {
+    fn open(&self) {
         // The hand-over alone, as in Spin: its closure only fetches the connection opened once.
         crate::blocking::run(|| ());
-        Ok(())
     }
 
     fn get(&self, key: &str) -> Result<Option<Vec<u8>>, KvError> {
