@@ -44,8 +44,9 @@ pub fn run(host: &Host, seed: u64, count: usize, created_by: &str) -> Result<Run
     tune_connection(host.sql);
     let created_at = host.now_rfc3339();
     let id = host.new_id();
+    let mut phases = Phases::default();
     let run = transaction(host.sql, || -> Result<Run, ApiError> {
-        let inserted = insert_all(host, seed, count, &created_at, created_by)?;
+        let inserted = insert_all(host, seed, count, &created_at, created_by, &mut phases)?;
         let elapsed_ms = (host.clock.now_ms() - started_ms).max(0);
         let run = Run {
             id: id.clone(),
@@ -58,8 +59,47 @@ pub fn run(host: &Host, seed: u64, count: usize, created_by: &str) -> Result<Run
         record(host.sql, &run, created_by)?;
         Ok(run)
     })?;
+    phases.committed_ms = (host.clock.now_ms() - started_ms).max(0);
+    folio_core::log::emit(phases.log_line(&run));
     catalog::bump_data_version(host)?;
     Ok(run)
+}
+
+/// Where a run's time went, in milliseconds, logged once per run (`generator_run`) so that a
+/// slow run can be read off the log without a special build (docs/generator.md, Speed).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Phases {
+    /// Drawing the books and resolving their ISBNs (the lookups included).
+    pub generate_ms: i64,
+    /// The multi-row `INSERT` statements.
+    pub insert_ms: i64,
+    /// Filling the full-text index once, for a run that deferred it.
+    pub full_text_ms: i64,
+    /// Recreating the deferred secondary indexes.
+    pub indexes_ms: i64,
+    /// From the start of the request to its committed transaction.
+    pub committed_ms: i64,
+    /// How many secondary indexes the run deferred (0: it kept them in place).
+    pub deferred_indexes: usize,
+}
+
+impl Phases {
+    fn log_line(&self, run: &Run) -> serde_json::Value {
+        serde_json::json!({
+            "level": "info", "event": "generator_run", "run": run.id, "count": run.count,
+            "generate_ms": self.generate_ms, "insert_ms": self.insert_ms,
+            "full_text_ms": self.full_text_ms, "indexes_ms": self.indexes_ms,
+            "deferred_indexes": self.deferred_indexes, "committed_ms": self.committed_ms,
+        })
+    }
+}
+
+/// Runs `work`, adding the milliseconds it took to `total`.
+fn timed<T>(host: &Host, total: &mut i64, work: impl FnOnce() -> T) -> T {
+    let start = host.clock.now_ms();
+    let out = work();
+    *total += (host.clock.now_ms() - start).max(0);
+    out
 }
 
 /// The page cache this request's connection may use, in KiB (SQLite's default is 2 MiB).
@@ -104,6 +144,7 @@ fn insert_all(
     count: usize,
     created_at: &str,
     created_by: &str,
+    phases: &mut Phases,
 ) -> Result<usize, ApiError> {
     let mut books = BookStream::new(seed);
     let mut resolver = Resolver::new(host.sql);
@@ -114,16 +155,19 @@ fn insert_all(
     } else {
         (None, Vec::new())
     };
+    phases.deferred_indexes = indexes.len();
     let mut inserted = 0;
     while inserted < count {
         let n = (count - inserted).min(ROWS_PER_STATEMENT);
-        let batch = books.take(n, &mut resolver)?;
-        inserted += insert_books(host.sql, batch, &mut ids, created_at, created_by)?;
+        let batch = timed(host, &mut phases.generate_ms, || books.take(n, &mut resolver))?;
+        inserted += timed(host, &mut phases.insert_ms, || {
+            insert_books(host.sql, batch, &mut ids, created_at, created_by)
+        })?;
     }
     if let Some(full_text) = full_text {
-        bulk::index_full_text(host.sql, full_text, inserted)?;
+        timed(host, &mut phases.full_text_ms, || bulk::index_full_text(host.sql, full_text, inserted))?;
     }
-    bulk::rebuild(host.sql, &indexes)?;
+    timed(host, &mut phases.indexes_ms, || bulk::rebuild(host.sql, &indexes))?;
     Ok(inserted)
 }
 

@@ -74,3 +74,35 @@ fn run_bounds_are_enforced() {
     let reader = app().user_with_role("reader");
     app().json("POST", "/api/generator/runs", Some(&reader.access), &json!({"count": 1})).problem(403);
 }
+
+/// A run into an empty catalogue takes the bulk path (docs/generator.md, Speed) under the real
+/// host: it logs where its time went, and the host accepts every setting the run makes inside
+/// its transaction (the sorter's `temp_store` among them, which SQLite refuses once temporary
+/// storage is open), since a refused one is logged and only slows the run.
+#[test]
+fn a_bulk_run_logs_its_phases_and_the_host_accepts_its_settings() {
+    let instance = folio_blackbox::Instance::start(folio_blackbox::Launch::default());
+    let token = instance.app.login(&unique_email("gen-bulk")).access;
+    let r =
+        instance.app.json("POST", "/api/generator/runs", Some(&token), &json!({"count": 4000, "seed": 5}));
+    assert_eq!(r.status, 201, "{}", r.text());
+    let run_id = r.json()["id"].as_str().unwrap().to_string();
+    let log: String = std::fs::read_dir(instance.state_dir())
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "log"))
+        .map(|path| std::fs::read_to_string(path).unwrap())
+        .collect();
+    assert!(!log.contains("generator_pragma_refused"), "{log}");
+    let line = log
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .find(|line| line["event"] == "generator_run" && line["run"] == run_id.as_str())
+        .unwrap_or_else(|| panic!("no generator_run line for {run_id} in:\n{log}"));
+    assert_eq!(line["count"], 4000);
+    assert!(line["deferred_indexes"].as_u64().unwrap() >= 10, "the bulk path: {line}");
+    let phase = |name: &str| line[name].as_i64().unwrap_or_else(|| panic!("{name}: {line}"));
+    let phases = ["generate_ms", "insert_ms", "full_text_ms", "indexes_ms"].map(phase);
+    assert!(phases.iter().all(|&ms| ms >= 0), "{line}");
+    assert!(phases.iter().sum::<i64>() <= phase("committed_ms"), "the phases lie within the run: {line}");
+}
