@@ -169,6 +169,11 @@ fn raw_rusqlite_multirow(rows: &[folio_generator::GeneratedBook], defer: bool) -
         tx.execute(INDEX_ROWS_AFTER, [last_rowid]).unwrap();
         tx.execute_batch(&trigger).unwrap();
     }
+    if !deferred.is_empty() {
+        // The handler's sorter settings for the builds (folio_generator::bulk::rebuild).
+        let kib = folio_generator::bulk::INDEX_BUILD_CACHE_KIB;
+        tx.execute_batch(&format!("PRAGMA temp_store = FILE; PRAGMA cache_size = -{kib};")).unwrap();
+    }
     for sql in deferred {
         tx.execute_batch(&sql).unwrap();
     }

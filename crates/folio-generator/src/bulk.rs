@@ -66,11 +66,72 @@ pub fn drop_secondary_indexes(sql: &dyn Sql) -> Result<Vec<DeferredIndex>, SqlEr
     Ok(deferred)
 }
 
-/// Recreates the indexes [`drop_secondary_indexes`] dropped, each from its original SQL.
+/// The page cache while the deferred indexes are built, in KiB. SQLite's sorter sorts in
+/// memory runs of at most the page cache's size (and at least 250 pages), which it writes out
+/// and merges, and it hands runs to its helper threads only when temporary files are allowed.
+/// With the run's 128 MiB cache and `temp_store = MEMORY` every `CREATE INDEX` was one large
+/// sort on one core; with small runs in temporary files both cores sort (docs/generator.md).
+pub const INDEX_BUILD_CACHE_KIB: i64 = 1024;
+
+/// The sorter settings of [`INDEX_BUILD_CACHE_KIB`] for the length of the index builds, and
+/// what the connection had before, to put back afterwards.
+struct SorterSettings {
+    temp_store: Option<i64>,
+    cache_size: Option<i64>,
+}
+
+impl SorterSettings {
+    /// Best effort, as the run's connection pragmas are: a host that refuses a setting (or
+    /// cannot report it) still builds the indexes, only slower. SQLite refuses to change
+    /// `temp_store` in a transaction once temporary storage is open; the run opens none before.
+    fn apply(sql: &dyn Sql) -> Self {
+        let temp_store =
+            read_pragma(sql, "temp_store").filter(|_| try_pragma(sql, "PRAGMA temp_store = FILE"));
+        let cache_size = read_pragma(sql, "cache_size")
+            .filter(|_| try_pragma(sql, &format!("PRAGMA cache_size = -{INDEX_BUILD_CACHE_KIB}")));
+        SorterSettings { temp_store, cache_size }
+    }
+
+    fn restore(self, sql: &dyn Sql) {
+        if let Some(mode) = self.temp_store {
+            try_pragma(sql, &format!("PRAGMA temp_store = {mode}"));
+        }
+        if let Some(size) = self.cache_size {
+            try_pragma(sql, &format!("PRAGMA cache_size = {size}"));
+        }
+    }
+}
+
+/// A pragma's current value on this connection, if the host reports it.
+fn read_pragma(sql: &dyn Sql, name: &str) -> Option<i64> {
+    let rows = sql.execute(&format!("PRAGMA {name}"), &[]).ok()?;
+    rows.first().and_then(|r| r.i64(name))
+}
+
+/// Runs a setting that the run can do without: a refusal is logged, not an error.
+pub fn try_pragma(sql: &dyn Sql, pragma: &str) -> bool {
+    match sql.execute(pragma, &[]) {
+        Ok(_) => true,
+        Err(e) => {
+            folio_core::log::emit(serde_json::json!({
+                "level": "warn", "event": "generator_pragma_refused", "pragma": pragma, "cause": e.to_string(),
+            }));
+            false
+        }
+    }
+}
+
+/// Recreates the indexes [`drop_secondary_indexes`] dropped, each from its original SQL, with
+/// the sorter settings of [`INDEX_BUILD_CACHE_KIB`] and the connection's own put back after.
 pub fn rebuild(sql: &dyn Sql, deferred: &[DeferredIndex]) -> Result<(), SqlError> {
+    if deferred.is_empty() {
+        return Ok(());
+    }
+    let settings = SorterSettings::apply(sql);
     for index in deferred {
         sql.execute(&index.sql, &[])?;
     }
+    settings.restore(sql);
     Ok(())
 }
 
@@ -303,6 +364,75 @@ mod tests {
         let sql = app.sql();
         sql.execute(&format!("DROP TRIGGER {FULL_TEXT_TRIGGER}"), &[]).unwrap();
         assert_eq!(defer_full_text(&sql, 0).unwrap(), None);
+    }
+
+    /// Reads the sorter's settings at every `CREATE INDEX`, as the builds saw them.
+    struct SettingsAtBuild<'a> {
+        inner: &'a dyn Sql,
+        seen: std::cell::RefCell<Vec<(i64, i64)>>,
+    }
+
+    impl Sql for SettingsAtBuild<'_> {
+        fn execute(&self, statement: &str, params: &[Value]) -> Result<folio_core::Rows, SqlError> {
+            if statement.starts_with("CREATE INDEX") {
+                self.seen.borrow_mut().push(settings(self.inner));
+            }
+            self.inner.execute(statement, params)
+        }
+    }
+
+    /// The connection's `(temp_store, cache_size)`.
+    fn settings(sql: &dyn Sql) -> (i64, i64) {
+        (read_pragma(sql, "temp_store").unwrap(), read_pragma(sql, "cache_size").unwrap())
+    }
+
+    fn index_names(sql: &dyn Sql) -> Vec<String> {
+        let rows = sql
+            .execute(
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'books' ORDER BY name",
+                &[],
+            )
+            .unwrap();
+        rows.iter().map(|r| r.string("name")).collect()
+    }
+
+    #[test]
+    fn builds_indexes_with_temporary_files_and_a_small_cache_then_puts_the_run_settings_back() {
+        let app = catalogue();
+        let sql = app.sql();
+        add_book(&sql, None, "golf");
+        let before = index_names(&sql);
+        // The run's own settings (runs.rs), then its transaction, with a statement journal open
+        // before the builds as in a run (a multi-row insert that fires the full-text trigger).
+        sql.execute("PRAGMA temp_store = MEMORY", &[]).unwrap();
+        sql.execute("PRAGMA cache_size = -131072", &[]).unwrap();
+        sql.execute("BEGIN IMMEDIATE", &[]).unwrap();
+        let deferred = drop_secondary_indexes(&sql).unwrap();
+        assert!(deferred.len() >= 10, "the schema's secondary indexes: {deferred:?}");
+        add_book(&sql, None, "hotel");
+        let builds = SettingsAtBuild { inner: &sql, seen: Default::default() };
+        rebuild(&builds, &deferred).unwrap();
+        let seen = builds.seen.into_inner();
+        assert_eq!(seen.len(), deferred.len());
+        assert!(
+            seen.iter().all(|&s| s == (1, -INDEX_BUILD_CACHE_KIB)),
+            "every build sorts with temporary files (1) and the small cache: {seen:?}"
+        );
+        assert_eq!(settings(&sql), (2, -131072), "the run's settings are back for the rest of it");
+        sql.execute("COMMIT", &[]).unwrap();
+        assert_eq!(index_names(&sql), before);
+        assert_eq!(scalar(&sql, "SELECT COUNT(*) AS n FROM books INDEXED BY books_reports"), 2);
+        let check = sql.execute("PRAGMA integrity_check", &[]).unwrap();
+        assert_eq!(check.first().map(|r| r.string("integrity_check")).as_deref(), Some("ok"));
+    }
+
+    #[test]
+    fn a_run_that_deferred_nothing_changes_no_setting() {
+        let app = catalogue();
+        let sql = app.sql();
+        let recording = Recording { inner: &sql, statements: Default::default() };
+        rebuild(&recording, &[]).unwrap();
+        assert!(recording.statements.borrow().is_empty(), "{:?}", recording.statements.borrow());
     }
 
     #[test]

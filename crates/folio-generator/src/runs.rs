@@ -119,19 +119,16 @@ pub fn bulk_pragmas() -> [String; 3] {
         // temporary file, and it measured millions of small writes per 100,000 books. In memory
         // the same run took about half the time (docs/generator.md).
         "PRAGMA temp_store = MEMORY".to_string(),
-        // Rebuilding deferred indexes ([`bulk`]) sorts the whole table once per index; SQLite's
-        // sorter may use a helper thread for that (about 15 % faster measured on 2 cores).
+        // Rebuilding deferred indexes ([`bulk::rebuild`]) sorts the whole table once per
+        // index; SQLite's sorter may hand its runs to one helper thread, which it does only
+        // while temporary files are allowed (`rebuild` allows them for the builds).
         "PRAGMA threads = 2".to_string(),
     ]
 }
 
 fn tune_connection(sql: &dyn Sql) {
     for pragma in bulk_pragmas() {
-        if let Err(e) = sql.execute(&pragma, &[]) {
-            folio_core::log::emit(
-                serde_json::json!({"level": "warn", "event": "generator_pragma_refused", "pragma": pragma, "cause": e.to_string()}),
-            );
-        }
+        bulk::try_pragma(sql, &pragma);
     }
 }
 
