@@ -3,15 +3,15 @@
 //! Determinism across machines *and* versions is the point, so nothing here relies on a
 //! library's sampling helpers (whose values may change between releases):
 //!
-//! - the raw stream is the ChaCha20 keystream (`rand_chacha::ChaCha20Rng::from_seed`, stream 0,
+//! - the raw stream is the ChaCha20 keystream (`chacha20::ChaCha20Rng::from_seed`, stream 0,
 //!   counter 0), read only in whole 64-byte blocks and turned into `u64`s little-endian here, so
 //!   it is the cipher's output and nothing else (a test pins it to RFC 8439's vector);
 //! - the 32-byte key is the seed in little-endian followed by a fixed 24-byte domain tag;
 //! - integers, floats, weighted choices and normals are sampled by the code below, floats
 //!   through `libm` (the same code on every target) and IEEE-754 basic operations only.
 
-use rand_chacha::{
-    rand_core::{RngCore, SeedableRng},
+use chacha20::{
+    rand_core::{Rng, SeedableRng},
     ChaCha20Rng,
 };
 

@@ -26,6 +26,25 @@ fn preview_is_deterministic_and_writes_nothing() {
     }
 }
 
+/// The compiled component draws the books the native build draws: the golden values of
+/// crates/folio-generator/tests/determinism.rs, here from Wasm, where the ChaCha20 crate runs its
+/// portable backend instead of the SIMD one of the native tests.
+#[test]
+fn the_component_draws_the_golden_books_of_the_native_build() {
+    let token = app().login(&unique_email("gen-golden")).access;
+    let r = app().with_token("GET", "/api/generator/preview?count=2&seed=42", &token);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let items = r.json()["items"].clone();
+    assert_eq!(items[0]["title"], "Vero Occaecati Modi Veniam Cillum");
+    assert_eq!(items[0]["author"], "Servius Pariatur");
+    assert_eq!(items[0]["isbn"], "9780319037423");
+    assert_eq!(items[0]["price_cents"], 1499);
+    assert!(items[0]["description"].as_str().unwrap().starts_with("Nemo natus quam eius cum dicta"));
+    assert_eq!(items[1]["title"], "Eius");
+    assert_eq!(items[1]["isbn"], "9783298098461");
+    assert!(items[1]["description"].as_str().unwrap().ends_with("atque neque."));
+}
+
 #[test]
 fn runs_insert_books_with_unique_isbns_and_are_listed_newest_first() {
     let token = app().login(&unique_email("gen-run")).access;
