@@ -81,26 +81,36 @@ fn author_name(stream: &mut Stream) -> String {
         name.push('.');
     }
     name.push(' ');
-    name.push_str(&capitalized(LOREM[stream.below(LOREM.len() as u64) as usize]));
+    push_capitalized(&mut name, LOREM[stream.below(LOREM.len() as u64) as usize]);
     if stream.chance(1, 12) {
         name.push('-');
-        name.push_str(&capitalized(LOREM[stream.below(LOREM.len() as u64) as usize]));
+        push_capitalized(&mut name, LOREM[stream.below(LOREM.len() as u64) as usize]);
     }
     name
 }
 
-/// The word with its first letter in upper case.
-pub fn capitalized(word: &str) -> String {
+/// Appends the word with its first letter in upper case: into the text being built, because
+/// a `String` per word was a good part of generating a book in Wasm (docs/generator.md, Speed).
+pub fn push_capitalized(out: &mut String, word: &str) {
     let mut chars = word.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
+    if let Some(first) = chars.next() {
+        out.extend(first.to_uppercase());
+        out.push_str(chars.as_str());
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn capitalizes_the_first_letter_only_and_appends() {
+        let mut out = String::from("x ");
+        push_capitalized(&mut out, "lorem");
+        push_capitalized(&mut out, "");
+        push_capitalized(&mut out, "éa");
+        assert_eq!(out, "x LoremÉa");
+    }
 
     #[test]
     fn pool_is_unique_and_stable() {
