@@ -171,8 +171,9 @@ fn raw_rusqlite_multirow(rows: &[folio_generator::GeneratedBook], defer: bool) -
     }
     if !deferred.is_empty() {
         // The handler's sorter settings for the builds (folio_generator::bulk::rebuild).
-        let kib = folio_generator::bulk::INDEX_BUILD_CACHE_KIB;
-        tx.execute_batch(&format!("PRAGMA temp_store = FILE; PRAGMA cache_size = -{kib};")).unwrap();
+        for (name, value) in folio_generator::bulk::index_build_settings() {
+            tx.execute_batch(&format!("PRAGMA {name} = {value}")).unwrap();
+        }
     }
     for sql in deferred {
         tx.execute_batch(&sql).unwrap();

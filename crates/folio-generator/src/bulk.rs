@@ -73,11 +73,16 @@ pub fn drop_secondary_indexes(sql: &dyn Sql) -> Result<Vec<DeferredIndex>, SqlEr
 /// sort on one core; with small runs in temporary files both cores sort (docs/generator.md).
 pub const INDEX_BUILD_CACHE_KIB: i64 = 1024;
 
-/// The sorter settings of [`INDEX_BUILD_CACHE_KIB`] for the length of the index builds, and
-/// what the connection had before, to put back afterwards.
+/// The settings of the index builds, as `(pragma, value)`: temporary files allowed, so that the
+/// sorter's helper thread works, and the page cache of [`INDEX_BUILD_CACHE_KIB`]. Shared with
+/// the native benchmark's ceiling, which makes the same settings.
+pub fn index_build_settings() -> [(&'static str, String); 2] {
+    [("temp_store", "FILE".to_string()), ("cache_size", format!("-{INDEX_BUILD_CACHE_KIB}"))]
+}
+
+/// What the connection had for each setting [`index_build_settings`] changed, to put back.
 struct SorterSettings {
-    temp_store: Option<i64>,
-    cache_size: Option<i64>,
+    before: Vec<(&'static str, i64)>,
 }
 
 impl SorterSettings {
@@ -85,19 +90,19 @@ impl SorterSettings {
     /// cannot report it) still builds the indexes, only slower. SQLite refuses to change
     /// `temp_store` in a transaction once temporary storage is open; the run opens none before.
     fn apply(sql: &dyn Sql) -> Self {
-        let temp_store =
-            read_pragma(sql, "temp_store").filter(|_| try_pragma(sql, "PRAGMA temp_store = FILE"));
-        let cache_size = read_pragma(sql, "cache_size")
-            .filter(|_| try_pragma(sql, &format!("PRAGMA cache_size = -{INDEX_BUILD_CACHE_KIB}")));
-        SorterSettings { temp_store, cache_size }
+        let before = index_build_settings()
+            .into_iter()
+            .filter_map(|(name, value)| {
+                let old = read_pragma(sql, name)?;
+                try_pragma(sql, &format!("PRAGMA {name} = {value}")).then_some((name, old))
+            })
+            .collect();
+        SorterSettings { before }
     }
 
     fn restore(self, sql: &dyn Sql) {
-        if let Some(mode) = self.temp_store {
-            try_pragma(sql, &format!("PRAGMA temp_store = {mode}"));
-        }
-        if let Some(size) = self.cache_size {
-            try_pragma(sql, &format!("PRAGMA cache_size = {size}"));
+        for (name, old) in self.before {
+            try_pragma(sql, &format!("PRAGMA {name} = {old}"));
         }
     }
 }
@@ -129,6 +134,8 @@ pub fn rebuild(sql: &dyn Sql, deferred: &[DeferredIndex]) -> Result<(), SqlError
     }
     let settings = SorterSettings::apply(sql);
     for index in deferred {
+        // A failed build fails the run, whose connection ends with the request: nothing to put
+        // back then.
         sql.execute(&index.sql, &[])?;
     }
     settings.restore(sql);

@@ -47,7 +47,7 @@ pub fn run(host: &Host, seed: u64, count: usize, created_by: &str) -> Result<Run
     let mut phases = Phases::default();
     let run = transaction(host.sql, || -> Result<Run, ApiError> {
         let inserted = insert_all(host, seed, count, &created_at, created_by, &mut phases)?;
-        let elapsed_ms = (host.clock.now_ms() - started_ms).max(0);
+        let elapsed_ms = ms_since(host, started_ms);
         let run = Run {
             id: id.clone(),
             count: count as i64,
@@ -59,7 +59,7 @@ pub fn run(host: &Host, seed: u64, count: usize, created_by: &str) -> Result<Run
         record(host.sql, &run, created_by)?;
         Ok(run)
     })?;
-    phases.committed_ms = (host.clock.now_ms() - started_ms).max(0);
+    phases.committed_ms = ms_since(host, started_ms);
     folio_core::log::emit(phases.log_line(&run));
     catalog::bump_data_version(host)?;
     Ok(run)
@@ -98,8 +98,13 @@ impl Phases {
 fn timed<T>(host: &Host, total: &mut i64, work: impl FnOnce() -> T) -> T {
     let start = host.clock.now_ms();
     let out = work();
-    *total += (host.clock.now_ms() - start).max(0);
+    *total += ms_since(host, start);
     out
+}
+
+/// Milliseconds since `start_ms` on the host's clock, never negative (a clock set back).
+fn ms_since(host: &Host, start_ms: i64) -> i64 {
+    (host.clock.now_ms() - start_ms).max(0)
 }
 
 /// The page cache this request's connection may use, in KiB (SQLite's default is 2 MiB).
