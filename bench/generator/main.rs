@@ -8,7 +8,8 @@
 //! after the insert instead of through its per-row trigger).
 //!
 //! Run: `cargo run --release -p folio-generator --example generator_bench [-- COUNT ROUNDS]`
-//! Environment: `RAW_ONLY=1` skips the handler rounds; `RAW_SETUP="SQL"` runs SQL on the raw
+//! Environment: `RAW_ONLY=1` skips the handler rounds; `CEILING_ONLY=1` runs only the ceiling
+//! (the multi-row insert with the indexes deferred, each round's phases printed); `RAW_SETUP="SQL"` runs SQL on the raw
 //! connections first (e.g. dropping a trigger, to see what it costs).
 //! Results are written down in docs/generator.md.
 
@@ -111,7 +112,7 @@ fn raw_rusqlite(rows: &[folio_generator::GeneratedBook], tuned: bool) -> f64 {
 /// With `defer`, as the handler does for a run at least as large as the catalogue, the
 /// secondary indexes are dropped first and recreated after, and the full-text trigger is
 /// dropped and the index filled in one statement after the insert.
-fn raw_rusqlite_multirow(rows: &[folio_generator::GeneratedBook], defer: bool) -> f64 {
+fn raw_rusqlite_multirow(rows: &[folio_generator::GeneratedBook], defer: bool) -> (f64, CeilingPhases) {
     use folio_generator::insert::{insert_statement, PARAMS_PER_ROW, ROWS_PER_STATEMENT};
     let (dir, mut conn) = raw_database(true);
     let mut ids = Ids::new(&OsRandom);
@@ -140,6 +141,12 @@ fn raw_rusqlite_multirow(rows: &[folio_generator::GeneratedBook], defer: bool) -
             deferred.push(sql);
         }
     }
+    let mut phases = CeilingPhases::default();
+    let mut mark = Instant::now();
+    let mut lap = |into: &mut f64| {
+        *into = mark.elapsed().as_secs_f64();
+        mark = Instant::now();
+    };
     for batch in rows.chunks(ROWS_PER_STATEMENT) {
         let mut params: Vec<rusqlite::types::Value> = Vec::with_capacity(2 + batch.len() * PARAMS_PER_ROW);
         params.push(now.to_string().into());
@@ -159,6 +166,7 @@ fn raw_rusqlite_multirow(rows: &[folio_generator::GeneratedBook], defer: bool) -
         let mut stmt = tx.prepare_cached(&insert_statement(batch.len())).unwrap();
         stmt.execute(rusqlite::params_from_iter(params)).unwrap();
     }
+    lap(&mut phases.insert);
     if let Some((last_rowid, trigger)) = full_text {
         // The handler's FTS5 buffer for the one statement (and no restore: a fresh database).
         tx.execute(
@@ -169,6 +177,7 @@ fn raw_rusqlite_multirow(rows: &[folio_generator::GeneratedBook], defer: bool) -
         tx.execute(INDEX_ROWS_AFTER, [last_rowid]).unwrap();
         tx.execute_batch(&trigger).unwrap();
     }
+    lap(&mut phases.full_text);
     if !deferred.is_empty() {
         // The handler's sorter settings for the builds (folio_generator::bulk::rebuild).
         for (name, value) in folio_generator::bulk::index_build_settings() {
@@ -178,10 +187,36 @@ fn raw_rusqlite_multirow(rows: &[folio_generator::GeneratedBook], defer: bool) -
     for sql in deferred {
         tx.execute_batch(&sql).unwrap();
     }
+    lap(&mut phases.indexes);
     tx.commit().unwrap();
+    lap(&mut phases.commit);
     let secs = start.elapsed().as_secs_f64();
     let _ = std::fs::remove_dir_all(&dir);
-    secs
+    (secs, phases)
+}
+
+/// Where one raw run's time went, in seconds: the phases of the handler's `generator_run` log
+/// line (but generation, done before), and the commit, which that line does not split out.
+#[derive(Debug, Default, Clone, Copy)]
+struct CeilingPhases {
+    insert: f64,
+    full_text: f64,
+    indexes: f64,
+    commit: f64,
+}
+
+impl std::fmt::Display for CeilingPhases {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let ms = |s: f64| (s * 1000.0).round() as i64;
+        write!(
+            f,
+            "insert {} / full text {} / indexes {} / commit {} ms",
+            ms(self.insert),
+            ms(self.full_text),
+            ms(self.indexes),
+            ms(self.commit)
+        )
+    }
 }
 
 /// A fresh file database with every migration applied, in its own temporary directory (the
@@ -216,9 +251,10 @@ fn tempfile_dir() -> std::path::PathBuf {
     dir
 }
 
+/// The median of `xs`, NaN (printed as such) for a variant that was not run.
 fn median(mut xs: Vec<f64>) -> f64 {
     xs.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    xs[xs.len() / 2]
+    xs.get(xs.len() / 2).copied().unwrap_or(f64::NAN)
 }
 
 fn main() {
@@ -232,7 +268,9 @@ fn main() {
 
     let mut handler_fresh = Vec::new();
     let mut handler_second = Vec::new();
-    let handler_rounds = if std::env::var_os("RAW_ONLY").is_some() { 0 } else { rounds };
+    let ceiling_only = std::env::var_os("CEILING_ONLY").is_some();
+    let raw_only = ceiling_only || std::env::var_os("RAW_ONLY").is_some();
+    let handler_rounds = if raw_only { 0 } else { rounds };
     for round in 0..handler_rounds {
         let app = TestApp::new();
         // Migrate first so the measured request is the run alone.
@@ -256,18 +294,22 @@ fn main() {
             secs2 * 1000.0
         );
     }
-    let raw: Vec<f64> = (0..rounds).map(|_| raw_rusqlite(&rows, false)).collect();
-    let raw_cache: Vec<f64> = (0..rounds).map(|_| raw_rusqlite(&rows, true)).collect();
-    let raw_multi: Vec<f64> = (0..rounds).map(|_| raw_rusqlite_multirow(&rows, false)).collect();
-    let raw_deferred: Vec<f64> = (0..rounds).map(|_| raw_rusqlite_multirow(&rows, true)).collect();
+    // The ceiling first: alone (CEILING_ONLY) it is the quick measure to set beside the handler.
+    let raw_deferred: Vec<f64> = (0..rounds)
+        .map(|round| {
+            let (secs, phases) = raw_rusqlite_multirow(&rows, true);
+            println!("round {round}: raw, indexes deferred {:>6.0} ms: {phases}", secs * 1000.0);
+            secs
+        })
+        .collect();
+    let others = if ceiling_only { 0 } else { rounds };
+    let raw: Vec<f64> = (0..others).map(|_| raw_rusqlite(&rows, false)).collect();
+    let raw_cache: Vec<f64> = (0..others).map(|_| raw_rusqlite(&rows, true)).collect();
+    let raw_multi: Vec<f64> = (0..others).map(|_| raw_rusqlite_multirow(&rows, false).0).collect();
 
     let rate = |secs: f64| count as f64 / secs;
-    let h = if handler_fresh.is_empty() { f64::NAN } else { median(handler_fresh) };
-    let h2 = if handler_second.is_empty() { f64::NAN } else { median(handler_second) };
-    let r = median(raw);
-    let rc = median(raw_cache);
-    let rm = median(raw_multi);
-    let rd = median(raw_deferred);
+    let (h, h2) = (median(handler_fresh), median(handler_second));
+    let (r, rc, rm, rd) = (median(raw), median(raw_cache), median(raw_multi), median(raw_deferred));
     println!("handler, one request, empty catalogue:   {:>8.0} ms  {:>9.0} rows/s", h * 1000.0, rate(h));
     println!("handler, one request, all ISBNs collide: {:>8.0} ms  {:>9.0} rows/s", h2 * 1000.0, rate(h2));
     println!("raw rusqlite, 1-row INSERT, default cache: {:>6.0} ms  {:>9.0} rows/s", r * 1000.0, rate(r));
