@@ -358,3 +358,40 @@ fn a_search_matching_many_books_walks_the_sort_order_correctly() {
         assert_eq!(total, expected.len() as i64);
     }
 }
+
+#[test]
+fn books_indexed_before_the_full_text_index_lost_its_column_sizes_are_still_found() {
+    use folio_books::{model::NewBook, store};
+    use folio_core::{migrate, Sql};
+    // A catalogue of the schema before migration 0007 (full-text index with column sizes)...
+    let app = TestApp::new();
+    let sql = app.sql();
+    let before: Vec<migrate::Migration> = migrate::all().iter().copied().filter(|m| m.version < 7).collect();
+    migrate::migrate(&sql, &before).unwrap();
+    let one = |statement: &str| sql.execute(statement, &[]).unwrap().first().unwrap().i64("n");
+    let docsize = "SELECT COUNT(*) AS n FROM sqlite_master WHERE name = 'books_fts_docsize'";
+    assert_eq!(one(docsize), Some(1), "the old schema keeps column sizes");
+    let mut params = Vec::new();
+    for i in 0..30 {
+        let mut b = book(i);
+        b["description"] = json!(if i % 3 == 0 { "whales and the sea" } else { "the sea" });
+        let book = NewBook::from_json(&b, 2027).unwrap();
+        params.extend(store::insert_params(
+            &format!("id{i:03}"),
+            &book,
+            "2026-01-01T00:00:00.000Z",
+            "user-old",
+        ));
+    }
+    sql.execute(&store::insert_sql(30), &params).unwrap();
+    // ...upgraded by the first request: the index is rebuilt over the books already stored.
+    let seen = walk(&app, "q=whales&limit=4", |_| {});
+    assert_eq!(migrate::current_version(&sql).unwrap(), migrate::latest_version());
+    assert_eq!(one(docsize), Some(0), "0007 dropped them");
+    let whales: HashSet<String> = (0..30).filter(|i| i % 3 == 0).map(|i| format!("id{i:03}")).collect();
+    assert_eq!(ids(&seen).into_iter().collect::<HashSet<_>>(), whales);
+    assert_eq!(ids(&walk(&app, "q=sea&limit=7", |_| {})).len(), 30);
+    // `rank = 1`: FTS5 also compares the index with the books table.
+    let check = sql.execute("INSERT INTO books_fts (books_fts, rank) VALUES ('integrity-check', 1)", &[]);
+    assert!(check.is_ok(), "{check:?}");
+}

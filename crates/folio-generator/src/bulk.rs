@@ -298,9 +298,11 @@ mod tests {
         rows.first().map(|r| r.string("sql"))
     }
 
+    /// FTS5's integrity check with `rank = 1` also compares the index with its external
+    /// content, so a book missing from the index (or indexed twice) fails it.
     fn assert_full_text_in_step(sql: &dyn Sql, books: i64) {
-        assert_eq!(scalar(sql, "SELECT COUNT(*) AS n FROM books_fts_docsize"), books);
-        let check = sql.execute("INSERT INTO books_fts (books_fts) VALUES ('integrity-check')", &[]);
+        assert_eq!(scalar(sql, "SELECT COUNT(*) AS n FROM books"), books);
+        let check = sql.execute("INSERT INTO books_fts (books_fts, rank) VALUES ('integrity-check', 1)", &[]);
         assert!(check.is_ok(), "full-text index out of step with books: {check:?}");
     }
 
@@ -315,7 +317,14 @@ mod tests {
         for title in ["alpha", "bravo", "charlie"] {
             add_book(&sql, None, title);
         }
-        assert_eq!(scalar(&sql, "SELECT COUNT(*) AS n FROM books_fts_docsize"), 1, "not yet indexed");
+        let new_words =
+            "SELECT COUNT(*) AS n FROM books_fts WHERE books_fts MATCH 'alpha OR bravo OR charlie'";
+        assert_eq!(scalar(&sql, new_words), 0, "not yet indexed");
+        assert!(
+            sql.execute("INSERT INTO books_fts (books_fts, rank) VALUES ('integrity-check', 1)", &[])
+                .is_err(),
+            "the content check sees the books missing from the index"
+        );
         let recording = Recording { inner: &sql, statements: Default::default() };
         index_full_text(&recording, deferred, 3).unwrap();
         assert!(!recording.rebuilt(), "{:?}", recording.statements.borrow());

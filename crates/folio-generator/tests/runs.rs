@@ -172,9 +172,10 @@ fn bulk_runs_rebuild_every_index_they_defer_and_small_runs_keep_them() {
         let n = count(&app, &format!("SELECT COUNT(*) FROM books INDEXED BY {name}"));
         assert_eq!(n, 5000, "index {name}");
     }
-    let fts_rows = count(&app, "SELECT COUNT(*) FROM books_fts_docsize");
-    assert_eq!(fts_rows, 5000, "the full-text index has every generated book");
-    let check = app.sql().execute("INSERT INTO books_fts (books_fts) VALUES ('integrity-check')", &[]);
+    // With `rank = 1` FTS5 also compares the index with the books table: a generated book
+    // missing from the index (or one indexed twice) fails it.
+    let check =
+        app.sql().execute("INSERT INTO books_fts (books_fts, rank) VALUES ('integrity-check', 1)", &[]);
     assert!(check.is_ok(), "full-text index out of step with books: {check:?}");
 }
 
