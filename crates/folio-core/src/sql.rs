@@ -175,6 +175,13 @@ impl<'a> Row<'a> {
 /// `BEGIN ... COMMIT` spans several calls, as it does on Spin's connection resource.
 pub trait Sql {
     fn execute(&self, statement: &str, params: &[Value]) -> Result<Rows, SqlError>;
+
+    /// [`Sql::execute`] with parameters the caller gives up, so a port that must convert them
+    /// into its host's own value type can move their strings instead of copying them: a bulk
+    /// generator run hands over 800,000 strings per 100,000 books.
+    fn execute_owned(&self, statement: &str, params: Vec<Value>) -> Result<Rows, SqlError> {
+        self.execute(statement, &params)
+    }
 }
 
 /// `BEGIN IMMEDIATE`, retried with backoff (about 3 s in all) while another connection holds

@@ -86,7 +86,7 @@ pub fn insert_books(
         params.push(Value::Text(book.language.to_string()));
         params.push(Value::Text(book.description));
     }
-    sql.execute(&insert_statement(rows), &params)?;
+    sql.execute_owned(&insert_statement(rows), params)?;
     Ok(rows)
 }
 

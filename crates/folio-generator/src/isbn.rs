@@ -162,7 +162,7 @@ impl<'a> Resolver<'a> {
             let placeholders = vec!["?"; chunk.len()].join(",");
             let statement = format!("SELECT isbn FROM books WHERE isbn IN ({placeholders})");
             let params: Vec<Value> = chunk.iter().map(|&c| Value::Text(isbn13(c))).collect();
-            let rows = self.sql.execute(&statement, &params)?;
+            let rows = self.sql.execute_owned(&statement, params)?;
             self.queries += 1;
             self.stored.extend(rows.iter().filter_map(|r| r.text("isbn").and_then(parse_stored)));
             self.checked.extend(chunk.iter().copied());

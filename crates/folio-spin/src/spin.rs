@@ -25,19 +25,23 @@ fn sql_error(e: &sqlite::Error) -> SqlError {
 
 impl Sql for SpinSql {
     fn execute(&self, statement: &str, params: &[Value]) -> Result<Rows, SqlError> {
+        self.execute_owned(statement, params.to_vec())
+    }
+
+    fn execute_owned(&self, statement: &str, params: Vec<Value>) -> Result<Rows, SqlError> {
         let conn = self
             .conn
             .get_or_init(|| sqlite::Connection::open_default().map_err(|e| sql_error(&e)))
             .as_ref()
             .map_err(Clone::clone)?;
         let params: Vec<sqlite::Value> = params
-            .iter()
+            .into_iter()
             .map(|v| match v {
                 Value::Null => sqlite::Value::Null,
-                Value::Integer(i) => sqlite::Value::Integer(*i),
-                Value::Real(f) => sqlite::Value::Real(*f),
-                Value::Text(s) => sqlite::Value::Text(s.clone()),
-                Value::Blob(b) => sqlite::Value::Blob(b.clone()),
+                Value::Integer(i) => sqlite::Value::Integer(i),
+                Value::Real(f) => sqlite::Value::Real(f),
+                Value::Text(s) => sqlite::Value::Text(s),
+                Value::Blob(b) => sqlite::Value::Blob(b),
             })
             .collect();
         let result = conn.execute(statement, &params).map_err(|e| sql_error(&e))?;
