@@ -25,25 +25,22 @@ fn sql_error(e: &sqlite::Error) -> SqlError {
 
 impl Sql for SpinSql {
     fn execute(&self, statement: &str, params: &[Value]) -> Result<Rows, SqlError> {
-        self.execute_owned(statement, params.to_vec())
+        self.run(statement, params.iter().cloned().map(to_spin_value).collect())
     }
 
     fn execute_owned(&self, statement: &str, params: Vec<Value>) -> Result<Rows, SqlError> {
+        self.run(statement, params.into_iter().map(to_spin_value).collect())
+    }
+}
+
+impl SpinSql {
+    /// One statement on the request's connection (opened on first use).
+    fn run(&self, statement: &str, params: Vec<sqlite::Value>) -> Result<Rows, SqlError> {
         let conn = self
             .conn
             .get_or_init(|| sqlite::Connection::open_default().map_err(|e| sql_error(&e)))
             .as_ref()
             .map_err(Clone::clone)?;
-        let params: Vec<sqlite::Value> = params
-            .into_iter()
-            .map(|v| match v {
-                Value::Null => sqlite::Value::Null,
-                Value::Integer(i) => sqlite::Value::Integer(i),
-                Value::Real(f) => sqlite::Value::Real(f),
-                Value::Text(s) => sqlite::Value::Text(s),
-                Value::Blob(b) => sqlite::Value::Blob(b),
-            })
-            .collect();
         let result = conn.execute(statement, &params).map_err(|e| sql_error(&e))?;
         let rows = result
             .rows
@@ -62,6 +59,17 @@ impl Sql for SpinSql {
             })
             .collect();
         Ok(Rows { columns: result.columns, rows })
+    }
+}
+
+/// A port value as the SDK's: moves its string or bytes (a borrowed caller clones first).
+fn to_spin_value(v: Value) -> sqlite::Value {
+    match v {
+        Value::Null => sqlite::Value::Null,
+        Value::Integer(i) => sqlite::Value::Integer(i),
+        Value::Real(f) => sqlite::Value::Real(f),
+        Value::Text(s) => sqlite::Value::Text(s),
+        Value::Blob(b) => sqlite::Value::Blob(b),
     }
 }
 
