@@ -17,9 +17,7 @@ use std::time::Instant;
 
 use folio_core::{
     guard::{role_scopes, Authenticator, Principal},
-    migrate,
-    read_ahead::ReadAhead,
-    ApiError, ApiResult, Host, Request, Response,
+    migrate, ApiError, ApiResult, Host, Request, Response,
 };
 use folio_generator::{book::BookStream, insert::Ids, isbn::Resolver};
 use folio_native::{body_json, json_request, NativeSql, OsRandom, SystemClock, TestApp};
@@ -52,11 +50,8 @@ fn run_request(app: &TestApp, count: usize, seed: u64) -> (f64, serde_json::Valu
     req.headers_mut().insert("authorization", "Bearer editor".parse().unwrap());
     // The app's manual clock stands still, so the run's `elapsed_ms` and phase log would read 0:
     // this request gets the wall clock.
-    let sql = app.sql();
-    let kv = ReadAhead::new(app.kv.as_ref());
-    let host = Host { sql: &sql, kv: &kv, clock: &SystemClock, random: &OsRandom, config: &app.config };
     let start = Instant::now();
-    let r = handler(&host, req);
+    let r = app.with_host_on(&SystemClock, |host| handler(host, req));
     let secs = start.elapsed().as_secs_f64();
     assert_eq!(r.status(), 201, "{}", String::from_utf8_lossy(r.body()));
     (secs, body_json(&r))

@@ -298,14 +298,9 @@ mod tests {
         rows.first().map(|r| r.string("sql"))
     }
 
-    /// FTS5's integrity check; with `rank = 1` it also compares the index with its external
-    /// content, so a book missing from the index (or indexed twice) fails it.
-    const FULL_TEXT_CONTENT_CHECK: &str =
-        "INSERT INTO books_fts (books_fts, rank) VALUES ('integrity-check', 1)";
-
     fn assert_full_text_in_step(sql: &dyn Sql, books: i64) {
         assert_eq!(scalar(sql, "SELECT COUNT(*) AS n FROM books"), books);
-        let check = sql.execute(FULL_TEXT_CONTENT_CHECK, &[]);
+        let check = folio_native::check_full_text(sql);
         assert!(check.is_ok(), "full-text index out of step with books: {check:?}");
     }
 
@@ -324,7 +319,7 @@ mod tests {
             "SELECT COUNT(*) AS n FROM books_fts WHERE books_fts MATCH 'alpha OR bravo OR charlie'";
         assert_eq!(scalar(&sql, new_words), 0, "not yet indexed");
         assert!(
-            sql.execute(FULL_TEXT_CONTENT_CHECK, &[]).is_err(),
+            folio_native::check_full_text(&sql).is_err(),
             "the content check sees the books missing from the index"
         );
         let recording = Recording { inner: &sql, statements: Default::default() };

@@ -372,12 +372,24 @@ impl TestApp {
     /// A host for one request, built as the Spin adapter builds it: the store behind a
     /// per-request [`ReadAhead`], so routes' batch reads are exercised here too.
     pub fn with_host<T>(&self, f: impl FnOnce(&Host) -> T) -> T {
+        self.with_host_on(self.clock.as_ref(), f)
+    }
+
+    /// [`TestApp::with_host`] on another clock than the app's manual one: a benchmark wants the
+    /// wall clock, so that what the handler times (a run's `elapsed_ms`) is measured.
+    pub fn with_host_on<T>(&self, clock: &dyn Clock, f: impl FnOnce(&Host) -> T) -> T {
         let sql = self.sql();
         let kv = ReadAhead::new(self.kv.as_ref());
-        let host =
-            Host { sql: &sql, kv: &kv, clock: self.clock.as_ref(), random: &OsRandom, config: &self.config };
+        let host = Host { sql: &sql, kv: &kv, clock, random: &OsRandom, config: &self.config };
         f(&host)
     }
+}
+
+/// FTS5's integrity check of the books' full-text index; with `rank = 1` it also compares the
+/// index with its external content (the books table), so a book missing from the index, or
+/// indexed twice, fails it.
+pub fn check_full_text(sql: &dyn Sql) -> Result<Rows, SqlError> {
+    sql.execute("INSERT INTO books_fts (books_fts, rank) VALUES ('integrity-check', 1)", &[])
 }
 
 /// Builds a request for tests: `request("GET", "/api/health").body(...)`.
