@@ -126,3 +126,40 @@ def test_the_schema_rejects_broken_manifests(mutate):
 def test_the_runtime_config_check_rejects_broken_configs(config):
     with pytest.raises(AssertionError):
         validate_runtime_config(config)
+
+
+def _matches_common_path(a: str, b: str) -> bool:
+    """Whether two Spin routes (exact, or `prefix/...`) both match some path."""
+    def split(route):
+        return (route[:-4], True) if route.endswith("/...") else (route, False)
+    (pa, wa), (pb, wb) = split(a), split(b)
+    under = lambda path, prefix: path == prefix or path.startswith(prefix + "/")  # noqa: E731
+    if wa and wb:
+        return under(pa, pb) or under(pb, pa)
+    if wa:
+        return under(pb, pa)
+    if wb:
+        return under(pa, pb)
+    return pa == pb
+
+
+def test_spin_toml_routes_follow_the_routing_rule():
+    """README, "Routing on real Spin": Spin 4.0.2's router depends on the order of the triggers,
+    and is right for any order only when the catch-all comes first and no two other routes
+    overlap. The black-box suite proves the routing on real Spin; this names the broken rule."""
+    routes = [t["route"] for t in MANIFEST["trigger"]["http"]]
+    assert routes[0] == "/...", f"the catch-all `/...` must be the first [[trigger.http]] entry, not {routes[0]!r}"
+    assert routes.count("/...") == 1
+    others = routes[1:]
+    overlaps = [(a, b) for i, a in enumerate(others) for b in others[i + 1:] if _matches_common_path(a, b)]
+    assert not overlaps, f"routes other than the catch-all must not match a common path: {overlaps}"
+
+
+@pytest.mark.parametrize("a,b,overlap", [
+    ("/api/auth/...", "/api/books/...", False), ("/api/books/...", "/api/books/special", True),
+    ("/api/books", "/api/books/...", True), ("/api/health", "/api/healthz", False),
+    ("/api/a/...", "/api/a/b/...", True), ("/x", "/x", True), ("/api/b/...", "/api/bb/...", False),
+])
+def test_the_overlap_check_itself(a, b, overlap):
+    assert _matches_common_path(a, b) is overlap
+    assert _matches_common_path(b, a) is overlap

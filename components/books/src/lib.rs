@@ -4,5 +4,5 @@
 
 #[spin_sdk::http_component]
 fn handle(req: http::Request<Vec<u8>>) -> http::Response<Vec<u8>> {
-    folio_spin::run(req, folio_books::handle)
+    folio_spin::run("books", req, folio_books::handle)
 }

@@ -4,5 +4,5 @@
 
 #[spin_sdk::http_component]
 fn handle(req: http::Request<Vec<u8>>) -> http::Response<Vec<u8>> {
-    folio_spin::run(req, folio_reports::handle)
+    folio_spin::run("reports", req, folio_reports::handle)
 }

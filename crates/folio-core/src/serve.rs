@@ -11,6 +11,9 @@ use crate::{ApiResult, Host, Request, Response};
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
+/// The component that answered, set by the Spin adapter (`folio-spin`) on every response.
+pub const COMPONENT: HeaderName = HeaderName::from_static("x-folio-component");
+
 /// The variable listing origins allowed to call the API from a browser: comma-separated exact
 /// origins (`https://app.example.com`), or `*` for any. Empty (the default): no CORS headers.
 pub const CORS_VARIABLE: &str = "cors_allowed_origins";

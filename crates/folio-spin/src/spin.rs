@@ -1,6 +1,7 @@
 use std::cell::OnceCell;
 
 use folio_core::read_ahead::ReadAhead;
+use folio_core::serve::COMPONENT;
 use folio_core::{
     Clock, Config, ConfigError, Host, Kv, KvError, Random, Request, Response, Rows, Sql, SqlError, Value,
 };
@@ -167,10 +168,14 @@ impl Config for SpinConfig {
 }
 
 /// Serves one Spin request with `handler` over lazily opened Spin stores; the key-value store
-/// behind a [`ReadAhead`], so routes can batch the reads they know they will make.
-pub fn run(req: Request, handler: fn(&Host, Request) -> Response) -> Response {
+/// behind a [`ReadAhead`], so routes can batch the reads they know they will make. The answer
+/// names `component` in `X-Folio-Component`, so a test (and an operator) can see which component
+/// Spin routed a path to: real Spin's routing depends on spin.toml's order (README, "Routing").
+pub fn run(component: &'static str, req: Request, handler: fn(&Host, Request) -> Response) -> Response {
     let sql = SpinSql::default();
     let kv = ReadAhead::new(SpinKv::default());
     let host = Host { sql: &sql, kv: &kv, clock: &SpinClock, random: &SpinRandom, config: &SpinConfig };
-    handler(&host, req)
+    let mut response = handler(&host, req);
+    response.headers_mut().insert(COMPONENT, http::HeaderValue::from_static(component));
+    response
 }
