@@ -1,26 +1,28 @@
 # Shared by the shell benchmarks; source it, don't run it.
 #
-# The test host's binary: SPIN_TEST_HOST when set, else where the project builds it
-# (FOLIO_HOST_TARGET_DIR, as scripts/test.sh and bench/run.py use it, or the host's own target
-# directory).
+# Every benchmark runs on real Spin: SPIN_BIN when set, else `spin` on PATH (README, Testing,
+# says how to install it). There is no other host.
 BENCH_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-HOST_BIN="${SPIN_TEST_HOST:-${FOLIO_HOST_TARGET_DIR:-$BENCH_ROOT/tools/spin-test-host/target}/release/spin-test-host}"
+SPIN="${SPIN_BIN:-$(command -v spin || true)}"
 
-# start_host MANIFEST STATE_DIR LOG: serves MANIFEST on a free loopback port with its state in
-# STATE_DIR and its output in LOG, and waits (up to 60 s) until it serves. Sets HOST_PID and
-# HOST_URL; on failure prints the log and returns 1. The caller stops the host.
-start_host() {
-    [ -x "$HOST_BIN" ] || { echo "no test host at $HOST_BIN (tools/spin-test-host/README.md)" >&2; return 1; }
-    "$HOST_BIN" --manifest "$1" --listen 127.0.0.1:0 --state-dir "$2" >"$3" 2>&1 &
-    HOST_PID=$!
-    HOST_URL=""
-    for _ in $(seq 1 600); do
-        HOST_URL=$(grep -o 'serving http://[0-9.:]*' "$3" | head -1 | cut -d' ' -f2 || true)
-        [ -n "$HOST_URL" ] && return 0
-        kill -0 "$HOST_PID" 2>/dev/null || break
+# start_spin MANIFEST STATE_DIR LOG: `spin up` of MANIFEST on a free loopback port with its state
+# in STATE_DIR and its output in LOG; waits (up to 120 s) until it answers HTTP. Sets SPIN_PID
+# and SPIN_URL; on failure prints the log and returns 1. The caller stops it (kill $SPIN_PID).
+start_spin() {
+    [ -n "$SPIN" ] && [ -x "$SPIN" ] || { echo "no Spin CLI: set SPIN_BIN or put spin on PATH" >&2; return 1; }
+    local port
+    port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    mkdir -p "$2"
+    "$SPIN" up --from "$1" --listen "127.0.0.1:$port" --state-dir "$2" >"$3" 2>&1 &
+    SPIN_PID=$!
+    SPIN_URL="http://127.0.0.1:$port"
+    for _ in $(seq 1 1200); do
+        # Any HTTP answer means it serves (a floor's manifest has no /api/health).
+        [ "$(curl -s -o /dev/null -w '%{http_code}' "$SPIN_URL/" || true)" != "000" ] && return 0
+        kill -0 "$SPIN_PID" 2>/dev/null || break
         sleep 0.1
     done
-    echo "the test host did not start serving $1:" >&2
+    echo "spin up did not start serving $1:" >&2
     cat "$3" >&2
     return 1
 }

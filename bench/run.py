@@ -5,9 +5,10 @@
     python3 bench/run.py --duration 3 --books 20000 --label "after: cached token check"
 
 What it does, all on loopback and bounded in time (wrk stops itself after --duration seconds):
-1. builds the components and the two floor components (release, wasm32-wasip2) and the test host;
-2. starts the app under the test host — and under `spin up` too when a `spin` binary is on PATH
-   or named by SPIN_BIN — with a fresh state directory;
+1. builds the components and the two floor components (release, wasm32-wasip2);
+2. times Spin's start-up for each manifest (until the first HTTP answer), then starts the app
+   under real `spin up` (SPIN_BIN, else `spin` on PATH; there is no other host) with a fresh
+   state directory;
 3. prepares data through the API: an admin account and token, a book, --books generated books,
    and waits for the kernel to write them back;
 4. runs wrk at concurrencies 1, 16 and 64 against the two floors, each started then with its own
@@ -40,7 +41,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
-from apphost import Server, call, host_argv, log, run  # noqa: E402
+from apphost import Server, call, free_port, host_argv, log, run, spin_binary  # noqa: E402
 
 CONCURRENCIES = (1, 16, 64)
 COMPONENTS = ("auth", "books", "generator", "reports", "ui", "baseline", "baseline-kv")
@@ -255,19 +256,37 @@ def time_reports(base: str, token: str, book_id: str, rounds: int = 3, cached_ca
     return out
 
 
-def instantiation_timings(test_host: str, count: int = 1000) -> dict:
-    """Each component instantiated `count` times by the test host as a request would be
-    (`--time-instantiation`): {component: {"p50_us", "p99_us"}}."""
+def startup_timings(argv_for, rounds: int = 3) -> dict:
+    """Seconds from `spin up` to its first HTTP answer, for each manifest, with a fresh state
+    directory each time: {manifest name: {"warm_s", "cold_s"}}. Warm is the median of `rounds`
+    starts with Wasmtime's compilation cache (Spin's default, as a developer's second start);
+    cold is one start with `--disable-cache`, which compiles every component."""
+    def once(manifest: Path, extra: list[str]) -> float:
+        with tempfile.TemporaryDirectory() as state:
+            port = free_port()
+            argv = argv_for(manifest, f"127.0.0.1:{port}", state) + extra
+            t0 = time.perf_counter()
+            proc = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            try:
+                while True:
+                    try:
+                        urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2)
+                        break
+                    except urllib.error.HTTPError:
+                        break  # it answered
+                    except Exception:
+                        if proc.poll() is not None or time.perf_counter() - t0 > 300:
+                            raise SystemExit(f"spin up of {manifest} did not start")
+                        time.sleep(0.01)
+                return time.perf_counter() - t0
+            finally:
+                proc.terminate()
+                proc.wait(timeout=30)
     out = {}
-    with tempfile.TemporaryDirectory() as state:
-        for manifest in (ROOT / "spin.toml", *FLOORS.values()):
-            r = subprocess.run([test_host, "--manifest", str(manifest), "--state-dir", state,
-                                "--time-instantiation", str(count)], capture_output=True, text=True, timeout=600)
-            if r.returncode != 0:
-                raise SystemExit(f"instantiation timing failed: {r.stderr}")
-            for line in r.stdout.splitlines():
-                x = json.loads(line)
-                out[x["component"]] = x
+    for name, manifest in (("app", ROOT / "spin.toml"), *FLOORS.items()):
+        once(manifest, [])  # fills the cache for this build
+        out[name] = {"warm_s": statistics.median(once(manifest, []) for _ in range(rounds)),
+                     "cold_s": once(manifest, ["--disable-cache"])}
     return out
 
 
@@ -295,52 +314,47 @@ def main() -> None:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install wrk")
 
-    host_target = Path(os.environ.get("FOLIO_HOST_TARGET_DIR", ROOT / "tools/spin-test-host/target"))
+    spin = spin_binary()
     if not args.no_build:
         run(["cargo", "build", "--target", "wasm32-wasip2", "--release", *sum((["-p", c] for c in COMPONENTS), [])])
-        run(["cargo", "build", "--release"], cwd=ROOT / "tools/spin-test-host",
-            env={**os.environ, "CARGO_TARGET_DIR": str(host_target)})
-    test_host = str(host_target / "release" / "spin-test-host")
-    hosts = {"spin-test-host": lambda m, listen, state: [test_host, "--manifest", str(m), "--listen", listen, "--state-dir", state]}
-    name, spin_argv = host_argv()
-    if name == "spin up":
-        hosts[name] = spin_argv
+    version = subprocess.run([spin, "--version"], capture_output=True, text=True).stdout.split("(")[0].strip()
+    host, argv_for = host_argv()
+    host = f"{host} ({version})"
 
     sizes = {c: wasm_path(c).stat().st_size for c in COMPONENTS}
-    startup = instantiation_timings(test_host)
+    startup = startup_timings(argv_for)
     results = {}
-    for host, argv_for in hosts.items():
-        app = Server(host, argv_for, ROOT / "spin.toml")
-        try:
-            ctx = prepare(app.base, args.books)
-            settle()
-            # The floors after the catalogue is written, so that they and the app's scenarios
-            # run on the same machine state.
-            floors = {}
-            for floor_name, manifest in FLOORS.items():
-                server = Server(host, argv_for, manifest)
-                try:
-                    floors[floor_name] = {c: wrk(server.base + "/", c, args.duration) for c in CONCURRENCIES}
-                finally:
-                    server.stop()
-            floor, kv_floor = floors["baseline"], floors["baseline-kv"]
-            rows = []
-            for name, method, path, body, headers in scenarios(ctx):
-                for k, c in enumerate(CONCURRENCIES):
-                    paths = cold_paths(ctx, k) if name == COLD_SCENARIO else None
-                    r = wrk(app.base + path, c, args.duration, method, body, headers, paths)
-                    rows.append((name, c, r))
-                    log(f"{host} {name} c={c}: {r['rps']:.0f} req/s p99 {r['p99_us'] / 1000:.2f} ms")
-            rows += book_reads_without_cache(host, argv_for, app.state, ctx, args.duration)
-            reports = time_reports(app.base, ctx["token"], ctx["book_id"])
-            t0 = time.perf_counter()
-            status, _, run_ = call(app.base, "POST", "/api/generator/runs", {"count": 100_000, "seed": 42}, token=ctx["token"])
-            gen = {"status": status, "elapsed_ms": run_.get("elapsed_ms") if isinstance(run_, dict) else None,
-                   "wall_ms": (time.perf_counter() - t0) * 1000}
-        finally:
-            app.stop()
-        results[host] = {"floor": floor, "kv_floor": kv_floor, "rows": rows, "reports": reports, "generator": gen,
-                         "setup": ctx["generator"]}
+    app = Server(host, argv_for, ROOT / "spin.toml")
+    try:
+        ctx = prepare(app.base, args.books)
+        settle()
+        # The floors after the catalogue is written, so that they and the app's scenarios
+        # run on the same machine state.
+        floors = {}
+        for floor_name, manifest in FLOORS.items():
+            server = Server(host, argv_for, manifest)
+            try:
+                floors[floor_name] = {c: wrk(server.base + "/", c, args.duration) for c in CONCURRENCIES}
+            finally:
+                server.stop()
+        floor, kv_floor = floors["baseline"], floors["baseline-kv"]
+        rows = []
+        for name, method, path, body, headers in scenarios(ctx):
+            for k, c in enumerate(CONCURRENCIES):
+                paths = cold_paths(ctx, k) if name == COLD_SCENARIO else None
+                r = wrk(app.base + path, c, args.duration, method, body, headers, paths)
+                rows.append((name, c, r))
+                log(f"{host} {name} c={c}: {r['rps']:.0f} req/s p99 {r['p99_us'] / 1000:.2f} ms")
+        rows += book_reads_without_cache(host, argv_for, app.state, ctx, args.duration)
+        reports = time_reports(app.base, ctx["token"], ctx["book_id"])
+        t0 = time.perf_counter()
+        status, _, run_ = call(app.base, "POST", "/api/generator/runs", {"count": 100_000, "seed": 42}, token=ctx["token"])
+        gen = {"status": status, "elapsed_ms": run_.get("elapsed_ms") if isinstance(run_, dict) else None,
+               "wall_ms": (time.perf_counter() - t0) * 1000}
+    finally:
+        app.stop()
+    results[host] = {"floor": floor, "kv_floor": kv_floor, "rows": rows, "reports": reports, "generator": gen,
+                     "setup": ctx["generator"]}
 
     write(args, sizes, startup, results)
 
@@ -351,10 +365,11 @@ def write(args, sizes: dict, startup: dict, results: dict) -> None:
     lines = [f"\n## {now}{' — ' + args.label if args.label else ''}\n",
              f"- machine: {machine()}", f"- command: `{cmd.strip()}`",
              f"- catalogue: {args.books:,} generated books (+1); wrk {args.duration} s per cell, loopback\n",
-             "| component | size | instantiation p50 (µs) | p99 (µs) |", "| --- | ---: | ---: | ---: |"]
-    lines += [f"| `{c}` | {s / 1024:.1f} KiB | {startup[c]['p50_us']} | {startup[c]['p99_us']} |" for c, s in sizes.items()]
-    lines.append("\nInstantiation: a fresh instance per request, as Spin does; timed by the test host "
-                 "(`spin-test-host --time-instantiation 1000`), pre-compiled and pre-linked as it serves.")
+             "| component | size |", "| --- | ---: |"]
+    lines += [f"| `{c}` | {s / 1024:.1f} KiB |" for c, s in sizes.items()]
+    lines += ["\nStart-up, `spin up` until its first HTTP answer, fresh state directory:\n",
+              "| manifest | warm cache, s (median of 3) | `--disable-cache`, s |", "| --- | ---: | ---: |"]
+    lines += [f"| {m} | {t['warm_s']:.2f} | {t['cold_s']:.2f} |" for m, t in startup.items()]
     for host, r in results.items():
         lines += [f"\n### {host}\n", "| scenario | conc. | req/s | × baseline | p50 ms | p99 ms | errors |",
                   "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]

@@ -1,5 +1,5 @@
-"""Starting the app (or any Spin manifest) for scripts: the test host or `spin up` on a free
-loopback port with a fresh state directory, and a tiny JSON client. Used by bench/run.py and
+"""Starting the app (or any Spin manifest) for scripts: real `spin up` on a free loopback port
+with a fresh state directory, and a tiny JSON client. Used by bench/run.py and
 tests/schemathesis/run.py; the Rust black-box suite has its own harness (tests/blackbox)."""
 
 from __future__ import annotations
@@ -98,17 +98,17 @@ def call(base: str, method: str, path: str, body=None, token=None, form=False, h
             return e.code, dict(e.headers), raw
 
 
-def host_argv(host_binary: str | None = None):
-    """How to start a manifest: `spin up` when SPIN_BIN or PATH has spin, else the test host."""
+def spin_binary() -> str:
+    """The Spin CLI: SPIN_BIN, else `spin` on PATH. There is no fallback: the app is tested and
+    measured on real Spin only (README, Testing)."""
     spin = os.environ.get("SPIN_BIN") or shutil.which("spin")
-    if spin:
-        return "spin up", lambda m, listen, state: [spin, "up", "--from", str(m), "--listen", listen, "--state-dir", state]
-    host = host_binary or test_host_binary()
-    return "spin-test-host", lambda m, listen, state: [host, "--manifest", str(m), "--listen", listen, "--state-dir", state]
+    if not spin:
+        raise SystemExit("no Spin CLI: set SPIN_BIN or put `spin` on PATH "
+                         "(../shared/spin/install, or https://spinframework.dev/install; README, Testing)")
+    return spin
 
 
-def test_host_binary() -> str:
-    if os.environ.get("FOLIO_TEST_HOST"):
-        return os.environ["FOLIO_TEST_HOST"]
-    target = Path(os.environ.get("FOLIO_HOST_TARGET_DIR", ROOT / "tools/spin-test-host/target"))
-    return str(target / "release" / "spin-test-host")
+def host_argv():
+    """How to serve a manifest: (name, argv_for(manifest, listen, state_dir)) for `spin up`."""
+    spin = spin_binary()
+    return "spin up", lambda m, listen, state: [spin, "up", "--from", str(m), "--listen", listen, "--state-dir", state]

@@ -1,5 +1,5 @@
 // The web UI in a real browser: Debian's chromium driven by playwright-core, against the app at
-// BASE_URL (the app served by the project's test host, or `spin up`). The flows run in order in
+// BASE_URL (the app under `spin up`, started by run-on-spin.sh). The flows run in order in
 // one browser context, as one user would: register, sign in, create, edit, conflict, delete,
 // generate, every report, CSV download, account and sessions, reload, sign out, API docs.
 // Every page is screenshotted into artifacts/ (kept by CI). Any uncaught script error, any

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Builds the benchmark component, serves it with the test host on a free loopback port, asks
-# it for one round of measurements (n iterations of each timed loop), prints the JSON, stops.
+# Builds the benchmark component, serves it with `spin up` on a free loopback port, asks it for
+# one round of measurements (n iterations of each timed loop), prints the JSON, stops.
 #   bench/auth/wasm/run.sh [n]         (default n=500)
-# Needs the test host built (tools/spin-test-host/README.md); SPIN_TEST_HOST overrides its path.
+# Needs the Spin CLI (SPIN_BIN or PATH; bench/lib.sh).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../../.." && pwd)"
@@ -10,8 +10,7 @@ n="${1:-500}"
 source "$root/bench/lib.sh"
 (cd "$here" && CARGO_TARGET_DIR="$root/target/auth-bench-wasm" cargo build --target wasm32-wasip2 --release --quiet)
 state="$(mktemp -d)"
-log="$state/host.log"
-trap 'kill "${HOST_PID:-}" 2>/dev/null || true; rm -rf "$state"' EXIT
-start_host "$here/spin.toml" "$state" "$log"
-curl -sf --max-time 120 "$HOST_URL/?n=$n"
+trap 'kill "${SPIN_PID:-}" 2>/dev/null || true; rm -rf "$state"' EXIT
+start_spin "$here/spin.toml" "$state/state" "$state/spin.log"
+curl -sf --max-time 120 "$SPIN_URL/?n=$n"
 echo

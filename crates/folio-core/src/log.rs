@@ -5,7 +5,7 @@ use std::io::Write;
 /// Writes `line` and its newline to stderr with a single write. `eprintln!("{}", value)` would
 /// format a JSON value piece by piece into unbuffered stderr, and in a Wasm guest every piece
 /// is a host call and a system call: about seventy per request line, measured with `strace -c`
-/// on the test host (docs/benchmarks.md has the effect on throughput).
+/// on the project's former test host (docs/benchmarks.md has the effect on throughput).
 pub fn emit(line: impl serde::Serialize) {
     // Logging must never fail a request: a closed stderr loses the line, nothing else.
     let _ = write_line(&mut std::io::stderr().lock(), &line);

@@ -1,10 +1,11 @@
 //! The black-box suite's harness: one running app per test binary, reached over HTTP.
 //!
 //! Which app: `FOLIO_BASE_URL` when set (any deployment); otherwise the suite starts one itself
-//! from this checkout's `spin.toml` and built components — with real `spin up` when a `spin`
-//! binary is named by `SPIN_BIN` or found on `PATH`, else with the project's Spin-compatible
-//! test host (`FOLIO_TEST_HOST`, or the host's release build). The started app gets a fresh
-//! state directory and is stopped when the test process exits.
+//! from this checkout's `spin.toml` and built components with real `spin up`: the Spin CLI named
+//! by `SPIN_BIN`, else `spin` on `PATH`. Without one the suite fails and says how to get it;
+//! there is no stand-in host (one that routed differently from Spin once hid a bug that made the
+//! app unusable). The started app gets a fresh state directory and is stopped when the test
+//! process exits.
 #![cfg(not(target_arch = "wasm32"))]
 
 use std::{
@@ -21,7 +22,7 @@ pub use http::{header, Method, StatusCode};
 /// The app under test.
 pub struct App {
     pub base: String,
-    /// What serves it: `external`, `spin`, or `spin-test-host`.
+    /// What serves it: `external` or `spin`.
     pub served_by: &'static str,
     agent: ureq::Agent,
     // Held so the app lives as long as its owner; dropping the stdin end stops it (see `launch`).
@@ -47,29 +48,10 @@ fn launch(options: &Launch, state: &Path) -> Result<(String, &'static str, Guard
     let port = free_port();
     let listen = format!("127.0.0.1:{port}");
     let manifest = root.join("spin.toml");
-    let spin = std::env::var_os("SPIN_BIN").map(PathBuf::from).or_else(|| find_on_path("spin"));
-    let (served_by, program, mut args): (&'static str, PathBuf, Vec<String>) = match spin {
-        Some(spin) => (
-            "spin",
-            spin,
-            vec![
-                "up".into(),
-                "--from".into(),
-                manifest.display().to_string(),
-                "--listen".into(),
-                listen.clone(),
-            ],
-        ),
-        None => {
-            let host = test_host_binary().ok_or(
-                "no spin binary (SPIN_BIN or PATH) and no test host build (FOLIO_TEST_HOST or \
-                 tools/spin-test-host/target/release/spin-test-host)",
-            )?;
-            let args =
-                vec!["--manifest".into(), manifest.display().to_string(), "--listen".into(), listen.clone()];
-            ("spin-test-host", host, args)
-        }
-    };
+    let program = spin_binary()?;
+    let served_by = "spin";
+    let mut args: Vec<String> =
+        vec!["up".into(), "--from".into(), manifest.display().to_string(), "--listen".into(), listen.clone()];
     args.extend(["--state-dir".into(), state.display().to_string()]);
     if let Some(rc) = &options.runtime_config {
         args.extend(["--runtime-config-file".into(), rc.display().to_string()]);
@@ -232,17 +214,13 @@ fn find_on_path(name: &str) -> Option<PathBuf> {
     std::env::split_paths(&std::env::var_os("PATH")?).map(|d| d.join(name)).find(|p| p.is_file())
 }
 
-/// The test host binary: `FOLIO_TEST_HOST`, or the host workspace's release build.
-pub fn test_host_binary() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("FOLIO_TEST_HOST") {
-        return Some(PathBuf::from(p));
-    }
-    let root = repo_root();
-    let mut candidates = vec![root.join("tools/spin-test-host/target/release/spin-test-host")];
-    if let Some(dir) = std::env::var_os("FOLIO_HOST_TARGET_DIR") {
-        candidates.insert(0, PathBuf::from(dir).join("release/spin-test-host"));
-    }
-    candidates.into_iter().find(|p| p.is_file())
+/// The Spin CLI: `SPIN_BIN`, else `spin` on `PATH`.
+pub fn spin_binary() -> Result<PathBuf, String> {
+    std::env::var_os("SPIN_BIN").map(PathBuf::from).or_else(|| find_on_path("spin")).ok_or_else(|| {
+        "no Spin CLI: set SPIN_BIN or put `spin` on PATH (../shared/spin/install installs Spin 4.0.2; \
+         elsewhere see https://spinframework.dev/install), or set FOLIO_BASE_URL to test a running app"
+            .to_string()
+    })
 }
 
 impl App {

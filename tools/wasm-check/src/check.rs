@@ -50,7 +50,7 @@ const ALLOWED: &[(&str, &str)] = &[
     ("wasi:http/types@", "0.2."),
     ("wasi:random/", "0.2."),
     // Spin 3's wasi:keyvalue over the same stores as fermyon:spin/key-value, for its batch
-    // read; `atomics` is not used (and the test host does not serve it).
+    // read; `atomics` is not used.
     ("wasi:keyvalue/store@", "0.2.0-draft2"),
     ("wasi:keyvalue/batch@", "0.2.0-draft2"),
     ("fermyon:spin/sqlite@", "2.0.0"),
