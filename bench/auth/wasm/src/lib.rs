@@ -89,5 +89,5 @@ fn bench(host: &Host, req: Request) -> Response {
 
 #[spin_sdk::http_component]
 fn handle(req: http::Request<Vec<u8>>) -> http::Response<Vec<u8>> {
-    folio_spin::run(req, bench)
+    folio_spin::run("auth-bench", req, bench)
 }
