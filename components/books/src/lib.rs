@@ -2,7 +2,9 @@
 //! this crate only hands Spin's request to it over the Spin implementations of the ports.
 #![cfg(target_arch = "wasm32")]
 
+use spin_sdk::http::{IncomingRequest, ResponseOutparam};
+
 #[spin_sdk::http_component]
-fn handle(req: http::Request<Vec<u8>>) -> http::Response<Vec<u8>> {
-    folio_spin::run("books", req, folio_books::handle)
+fn handle(req: IncomingRequest, out: ResponseOutparam) {
+    folio_spin::run("books", req, out, folio_books::handle)
 }

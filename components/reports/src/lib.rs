@@ -2,7 +2,9 @@
 //! this crate only hands Spin's request to it over the Spin implementations of the ports.
 #![cfg(target_arch = "wasm32")]
 
+use spin_sdk::http::{IncomingRequest, ResponseOutparam};
+
 #[spin_sdk::http_component]
-fn handle(req: http::Request<Vec<u8>>) -> http::Response<Vec<u8>> {
-    folio_spin::run("reports", req, folio_reports::handle)
+fn handle(req: IncomingRequest, out: ResponseOutparam) {
+    folio_spin::run("reports", req, out, folio_reports::handle)
 }

@@ -5,6 +5,8 @@
 //! once" means at most once per request.
 
 #[cfg(target_arch = "wasm32")]
+pub mod edge;
+#[cfg(target_arch = "wasm32")]
 mod spin;
 
 #[cfg(target_arch = "wasm32")]

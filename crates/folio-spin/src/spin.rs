@@ -5,7 +5,10 @@ use folio_core::serve::COMPONENT;
 use folio_core::{
     Clock, Config, ConfigError, Host, Kv, KvError, Random, Request, Response, Rows, Sql, SqlError, Value,
 };
+use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::wit::wasi::keyvalue::{batch as kv_batch, store as kv_store};
+
+use crate::edge;
 use spin_sdk::{sqlite, variables};
 
 /// The `default` SQLite database granted in `spin.toml`.
@@ -171,11 +174,25 @@ impl Config for SpinConfig {
 /// behind a [`ReadAhead`], so routes can batch the reads they know they will make. The answer
 /// names `component` in `X-Folio-Component`, so a test (and an operator) can see which component
 /// Spin routed a path to: real Spin's routing depends on spin.toml's order (README, "Routing").
-pub fn run(component: &'static str, req: Request, handler: fn(&Host, Request) -> Response) -> Response {
-    let sql = SpinSql::default();
-    let kv = ReadAhead::new(SpinKv::default());
-    let host = Host { sql: &sql, kv: &kv, clock: &SpinClock, random: &SpinRandom, config: &SpinConfig };
-    let mut response = handler(&host, req);
+/// The request is read and the response written by [`crate::edge`], body first.
+pub fn run(
+    component: &'static str,
+    incoming: IncomingRequest,
+    out: ResponseOutparam,
+    handler: fn(&Host, Request) -> Response,
+) {
+    let mut method = http::Method::GET;
+    let mut response = match edge::read_request(incoming) {
+        Ok(req) => {
+            method = req.method().clone();
+            let sql = SpinSql::default();
+            let kv = ReadAhead::new(SpinKv::default());
+            let host =
+                Host { sql: &sql, kv: &kv, clock: &SpinClock, random: &SpinRandom, config: &SpinConfig };
+            handler(&host, req)
+        }
+        Err(e) => e.into_response(),
+    };
     response.headers_mut().insert(COMPONENT, http::HeaderValue::from_static(component));
-    response
+    edge::write_response(out.into_inner(), response, &method);
 }

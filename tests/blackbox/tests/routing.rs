@@ -101,17 +101,3 @@ fn the_contracts_paths_reach_the_components_the_readme_names() {
     }
     assert!(wrong.is_empty(), "misrouted:\n{}", wrong.join("\n"));
 }
-
-/// An unknown path under /api/ is a 404 problem whichever component answers it (API.md).
-#[test]
-fn unknown_api_paths_are_404_problems() {
-    for path in [
-        "/api/no-such-area",
-        "/api/auth/no-such-route",
-        "/api/books/a/b/c",
-        "/api/reports/nope",
-        "/api/generator/nope",
-    ] {
-        app().get(path).problem(404);
-    }
-}

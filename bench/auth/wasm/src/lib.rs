@@ -88,6 +88,6 @@ fn bench(host: &Host, req: Request) -> Response {
 }
 
 #[spin_sdk::http_component]
-fn handle(req: http::Request<Vec<u8>>) -> http::Response<Vec<u8>> {
-    folio_spin::run("auth-bench", req, bench)
+fn handle(req: spin_sdk::http::IncomingRequest, out: spin_sdk::http::ResponseOutparam) {
+    folio_spin::run("auth-bench", req, out, bench)
 }
