@@ -6,6 +6,7 @@
 //! service is built separately.
 
 pub mod cursor;
+pub mod list_cache;
 pub mod listing;
 pub mod model;
 pub mod read_cache;
@@ -86,19 +87,14 @@ pub fn handle_with(auth: &dyn Authenticator, host: &Host, req: Request) -> Respo
     })
 }
 
-/// Brings the schema up to date, waiting out a competing writer's lock.
+/// Brings the schema up to date, waiting within the busy budget for a competing writer's lock.
 fn ensure_schema(host: &Host) -> ApiResult<()> {
-    let mut wait_ms = 1;
-    for _ in 0..14 {
-        match migrate::ensure(host.sql) {
-            Err(MigrationError::Sql(e)) if store::is_busy(&e) => {
-                std::thread::sleep(std::time::Duration::from_millis(wait_ms));
-                wait_ms = (wait_ms * 2).min(500);
-            }
-            other => return other.map(|_| ()).map_err(ApiError::from),
-        }
-    }
-    migrate::ensure(host.sql).map(|_| ()).map_err(ApiError::from)
+    folio_core::sql::retry_while_busy(
+        || migrate::ensure(host.sql),
+        |e| matches!(e, MigrationError::Sql(e) if e.is_busy()),
+    )
+    .map(|_| ())
+    .map_err(ApiError::from)
 }
 
 /// Records the write for everything cached from the catalogue (reports). The write has
@@ -143,10 +139,33 @@ fn not_found() -> ApiError {
 }
 
 fn list(call: &Call) -> ApiResult {
+    // The token's session, the data version and the page's cache slot in one round trip, as a
+    // book read does; a bad query or setting is reported after the token check.
+    let query = ListQuery::parse(&Query::from_request(call.req));
+    let fill_one_in = read_cache::fill_one_in(call.host);
+    let identity = match (&query, &fill_one_in) {
+        (Ok(query), Ok(Some(_))) => Some(list_cache::identity(query)),
+        _ => None,
+    };
+    if let Some(identity) = &identity {
+        call.read_ahead(&[catalog::DATA_VERSION_KEY, &list_cache::CACHE.key(identity)]);
+    }
     call.authorize(scopes::READ_BOOKS)?;
-    let mut query = ListQuery::parse(&Query::from_request(call.req))?;
-    ensure_schema(call.host)?;
-    let sql = call.host.sql;
+    let query = query?;
+    let body = match (fill_one_in?, identity) {
+        (Some(one_in), Some(identity)) => {
+            list_cache::CACHE.read_through(call.host, &identity, one_in, || list_page(call.host, query))?
+        }
+        _ => list_page(call.host, query)?,
+    };
+    let response = http_util::json_bytes(StatusCode::OK, body);
+    Ok(http_util::with_header(response, header::CACHE_CONTROL, "private, no-cache"))
+}
+
+/// The body of one list page, from SQL.
+fn list_page(host: &Host, mut query: ListQuery) -> ApiResult<Vec<u8>> {
+    ensure_schema(host)?;
+    let sql = host.sql;
     if let Some((statement, params)) = query.search_probe_sql() {
         let rows = store::execute(sql, &statement, &params).map_err(store::read_error)?;
         query.filters.search_dense =
@@ -162,7 +181,7 @@ fn list(call: &Call) -> ApiResult {
     };
     let after = match &query.cursor {
         Some(c) => {
-            let position = cursor::decode(&key(call.host)?, c)?;
+            let position = cursor::decode(&key(host)?, c)?;
             query.accept(&position)?;
             Some(position)
         }
@@ -182,7 +201,7 @@ fn list(call: &Call) -> ApiResult {
                 SortKey::PriceCents => SortValue::Int(last.price_cents),
             };
             let position = Position { s: query.sort.name(), f: query.fingerprint(), k, i: last.id.clone() };
-            next_cursor = Some(cursor::encode(&key(call.host)?, &position));
+            next_cursor = Some(cursor::encode(&key(host)?, &position));
         }
     }
     let mut body = serde_json::json!({ "items": items, "next_cursor": next_cursor });
@@ -191,8 +210,7 @@ fn list(call: &Call) -> ApiResult {
         let rows = store::execute(sql, &statement, &params).map_err(store::read_error)?;
         body["total"] = Value::from(rows.first().and_then(|r| r.i64("n")).unwrap_or(0));
     }
-    let response = http_util::json(StatusCode::OK, &body);
-    Ok(http_util::with_header(response, header::CACHE_CONTROL, "private, no-cache"))
+    Ok(serde_json::to_vec(&body).expect("a page serializes"))
 }
 
 fn get(call: &Call) -> ApiResult {
@@ -206,7 +224,7 @@ fn get(call: &Call) -> ApiResult {
     }
     call.authorize(scopes::READ_BOOKS)?;
     let book = match (fill_one_in?, cache_key) {
-        (Some(one_in), Some(key)) => cached_book(call.host, &key, call.id(), one_in)?,
+        (Some(one_in), Some(_)) => cached_book(call.host, call.id(), one_in)?,
         _ => book_from_sql(call.host, call.id())?,
     };
     if http_util::if_none_match(call.req, &book.etag) {
@@ -217,27 +235,13 @@ fn get(call: &Call) -> ApiResult {
     Ok(http_util::with_header(response, header::CACHE_CONTROL, "private, no-cache"))
 }
 
-/// The book from the read cache ([`read_cache`]) when its entry is current, otherwise from SQL,
-/// refilling the entry on one miss in `fill_one_in`. The cache only ever saves work: if the key-value store cannot be read
-/// or written here, the book is served from SQL all the same.
-fn cached_book(host: &Host, key: &str, id: &str, fill_one_in: u64) -> ApiResult<read_cache::CachedBook> {
-    // The version is taken before SQL is read: that order is what makes an entry safe to reuse.
-    // `"0"` (no write recorded, or the key lost from the store) vouches for nothing.
-    let version = catalog::data_version(host).ok().filter(|v| v != "0");
-    if let Some(version) = &version {
-        match read_cache::lookup(host.kv, key, id, version) {
-            Ok(Some(hit)) => return Ok(hit),
-            Ok(None) => {}
-            Err(e) => folio_core::log::warn("book_cache_read_failed", &e),
-        }
-    }
-    let fresh = book_from_sql(host, id)?;
-    if let Some(version) = version.filter(|_| read_cache::admits(fill_one_in, host.random.next_u64())) {
-        if let Err(e) = read_cache::fill(host.kv, key, id, &version, &fresh) {
-            folio_core::log::warn("book_cache_write_failed", &e);
-        }
-    }
-    Ok(fresh)
+/// The book through the read cache ([`read_cache`]): its current copy, or SQL's, stored on one
+/// miss in `fill_one_in`.
+fn cached_book(host: &Host, id: &str, fill_one_in: u64) -> ApiResult<read_cache::CachedBook> {
+    let payload = read_cache::CACHE.read_through(host, id, fill_one_in, || {
+        book_from_sql(host, id).map(|book| read_cache::payload(&book))
+    })?;
+    read_cache::from_payload(&payload).ok_or_else(|| ApiError::Internal("an unreadable cached book".into()))
 }
 
 /// A stored book as `GET` answers it: its JSON and its entity tag.

@@ -67,32 +67,10 @@ pub fn insert_params(id: &str, book: &NewBook, now: &str, created_by: &str) -> V
     params
 }
 
-/// Runs a statement, retrying while another connection holds the database lock.
-///
-/// Hosts do not all give their connections a busy timeout (the native test connection has none,
-/// and Spin's is not documented), and a competing writer's commit briefly locks readers out in
-/// SQLite's default rollback-journal mode: a short back-off turns that into a wait, not a 500.
+/// Runs a statement, waiting within the busy budget while another connection holds a lock it
+/// needs (folio_core::sql::retry_while_busy).
 pub fn execute(sql: &dyn Sql, statement: &str, params: &[Value]) -> Result<folio_core::Rows, SqlError> {
-    retry_busy(|| sql.execute(statement, params))
-}
-
-/// Retries `work` with exponential back-off (about 3 s in all) while SQLite reports a lock.
-pub fn retry_busy<T>(mut work: impl FnMut() -> Result<T, SqlError>) -> Result<T, SqlError> {
-    let mut wait_ms = 1;
-    for _ in 0..14 {
-        match work() {
-            Err(e) if is_busy(&e) => {
-                std::thread::sleep(std::time::Duration::from_millis(wait_ms));
-                wait_ms = (wait_ms * 2).min(500);
-            }
-            other => return other,
-        }
-    }
-    work()
-}
-
-pub(crate) fn is_busy(e: &SqlError) -> bool {
-    matches!(e, SqlError::Io(m) if m.contains("database is locked") || m.contains("busy"))
+    folio_core::sql::execute_patiently(sql, statement, params)
 }
 
 /// Maps SQL failures to the API: a duplicate ISBN is the client's `409`; anything else is ours.

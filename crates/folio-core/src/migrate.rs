@@ -95,8 +95,10 @@ fn checksum(sql: &str) -> String {
     Sha256::digest(sql.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Applies whatever of `migrations` is missing, under the write lock.
+/// Applies whatever of `migrations` is missing, under the write lock. First puts the database
+/// in write-ahead-log mode ([`use_write_ahead_log`]), which a transaction cannot do.
 pub fn migrate(sql: &dyn Sql, migrations: &[Migration]) -> Result<Outcome, MigrationError> {
+    use_write_ahead_log(sql);
     crate::sql::begin_immediate(sql)?;
     let result = apply_missing(sql, migrations);
     match result {
@@ -111,6 +113,27 @@ pub fn migrate(sql: &dyn Sql, migrations: &[Migration]) -> Result<Outcome, Migra
             let _ = sql.execute("ROLLBACK", &[]);
             Err(e)
         }
+    }
+}
+
+/// Switches the database to SQLite's write-ahead log, once: the mode is kept in the file, so
+/// this runs only where migrations do (a fresh database, or one a new migration brings up).
+///
+/// Why: in the default rollback-journal mode a writer's commit locks readers out, and a
+/// 100,000-book generator run holds its write for seconds, so every list page, report and book
+/// read waited behind it. In WAL mode readers read the last committed state while a write goes
+/// on, and a writer waits only for another writer. Best effort: an in-memory database answers
+/// `memory`, and a store that manages its own journal (libSQL's server) may refuse the pragma;
+/// neither is an error, only noted in the log.
+fn use_write_ahead_log(sql: &dyn Sql) {
+    match sql.execute("PRAGMA journal_mode = WAL", &[]) {
+        Ok(rows) => {
+            let mode = rows.first().map(|r| r.string("journal_mode")).unwrap_or_default();
+            if !mode.eq_ignore_ascii_case("wal") && !mode.eq_ignore_ascii_case("memory") {
+                crate::log::warn("sqlite_journal_mode", &format!("the database kept journal mode {mode:?}"));
+            }
+        }
+        Err(e) => crate::log::warn("sqlite_journal_mode", &e),
     }
 }
 

@@ -85,7 +85,8 @@ impl SqlError {
     pub fn is_busy(&self) -> bool {
         matches!(self, SqlError::Io(m) if m.contains("database is locked")
             || m.contains("database table is locked")
-            || m.contains("database schema is locked"))
+            || m.contains("database schema is locked")
+            || m.contains("SQLITE_BUSY"))
     }
 
     /// True when SQLite reported that a table does not exist.
@@ -184,22 +185,50 @@ pub trait Sql {
     }
 }
 
-/// `BEGIN IMMEDIATE`, retried with backoff (about 3 s in all) while another connection holds
-/// the write lock: hosts do not all set a busy timeout on the connections they hand out, and a
-/// writer that loses the race should wait its turn, not answer 500.
-pub fn begin_immediate(sql: &dyn Sql) -> Result<(), SqlError> {
-    let mut wait_ms = 5;
-    for _ in 0..12 {
-        match sql.execute("BEGIN IMMEDIATE", &[]) {
-            Ok(_) => return Ok(()),
-            Err(SqlError::Io(m)) if m.contains("locked") || m.contains("busy") => {
-                std::thread::sleep(std::time::Duration::from_millis(wait_ms));
-                wait_ms = (wait_ms * 2).min(400);
+/// How long one request waits, in all, for another connection's lock before it answers `503`
+/// (README: "gets `503` with `Retry-After` ... after 5 s").
+pub const BUSY_BUDGET: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Runs `work`, and runs it again with back-off while `busy` says SQLite reported a lock, until
+/// [`BUSY_BUDGET`] has passed since the first try; then the last error stands (a `503`).
+///
+/// The budget is wall time, not a count of tries, because hosts differ: Spin opens its
+/// connections with rusqlite, whose default busy timeout (5 s) makes one try wait the whole
+/// budget, so no second try is made; a host with no busy timeout fails at once, and the
+/// back-off waits instead. Counting tries made a write beside a long generator run wait one busy
+/// timeout per try: 19 s under Spin before it got its answer.
+pub fn retry_while_busy<T, E>(work: impl FnMut() -> Result<T, E>, busy: impl Fn(&E) -> bool) -> Result<T, E> {
+    retry_while_busy_within(BUSY_BUDGET, work, busy)
+}
+
+/// [`retry_while_busy`] with another budget (tests use milliseconds).
+pub fn retry_while_busy_within<T, E>(
+    budget: std::time::Duration,
+    mut work: impl FnMut() -> Result<T, E>,
+    busy: impl Fn(&E) -> bool,
+) -> Result<T, E> {
+    let started = std::time::Instant::now();
+    let mut wait = std::time::Duration::from_millis(1);
+    loop {
+        match work() {
+            Err(e) if busy(&e) && started.elapsed() + wait < budget => {
+                std::thread::sleep(wait);
+                wait = (wait * 2).min(std::time::Duration::from_millis(500));
             }
-            Err(e) => return Err(e),
+            other => return other,
         }
     }
-    sql.execute("BEGIN IMMEDIATE", &[]).map(|_| ())
+}
+
+/// One statement, retried within [`BUSY_BUDGET`] while another connection holds a lock it needs.
+pub fn execute_patiently(sql: &dyn Sql, statement: &str, params: &[Value]) -> Result<Rows, SqlError> {
+    retry_while_busy(|| sql.execute(statement, params), SqlError::is_busy)
+}
+
+/// `BEGIN IMMEDIATE`, waiting at most [`BUSY_BUDGET`] for another connection's write lock: a
+/// writer that loses the race waits its turn, then answers `503`, never `500`.
+pub fn begin_immediate(sql: &dyn Sql) -> Result<(), SqlError> {
+    execute_patiently(sql, "BEGIN IMMEDIATE", &[]).map(|_| ())
 }
 
 /// Runs `work` inside `BEGIN IMMEDIATE ... COMMIT`, rolling back when it fails.
@@ -223,5 +252,79 @@ where
             let _ = sql.execute("ROLLBACK", &[]);
             Err(e)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+    use std::time::Duration;
+
+    use super::*;
+
+    fn locked() -> SqlError {
+        SqlError::Io("database is locked".into())
+    }
+
+    #[test]
+    fn a_try_that_waited_out_the_budget_is_not_repeated() {
+        // Spin's connections wait out a 5 s busy timeout inside one try; a second try would
+        // double the wait (a write beside a long generator run once waited 19 s).
+        let tries = Cell::new(0);
+        let r: Result<(), _> = retry_while_busy_within(
+            Duration::from_millis(20),
+            || {
+                tries.set(tries.get() + 1);
+                std::thread::sleep(Duration::from_millis(25));
+                Err(locked())
+            },
+            SqlError::is_busy,
+        );
+        assert!(r.unwrap_err().is_busy());
+        assert_eq!(tries.get(), 1);
+    }
+
+    #[test]
+    fn quick_refusals_are_retried_until_the_budget_is_spent_or_the_lock_is_free() {
+        let tries = Cell::new(0);
+        let r = retry_while_busy_within(
+            Duration::from_secs(5),
+            || {
+                tries.set(tries.get() + 1);
+                if tries.get() < 4 {
+                    Err(locked())
+                } else {
+                    Ok(tries.get())
+                }
+            },
+            SqlError::is_busy,
+        );
+        assert_eq!(r.unwrap(), 4);
+
+        let tries = Cell::new(0);
+        let r: Result<(), _> = retry_while_busy_within(
+            Duration::from_millis(30),
+            || {
+                tries.set(tries.get() + 1);
+                Err(locked())
+            },
+            SqlError::is_busy,
+        );
+        assert!(r.unwrap_err().is_busy());
+        assert!(tries.get() > 1, "a host without a busy timeout gets back-off instead");
+    }
+
+    #[test]
+    fn other_errors_are_not_retried() {
+        let tries = Cell::new(0);
+        let r: Result<(), _> = retry_while_busy(
+            || {
+                tries.set(tries.get() + 1);
+                Err(SqlError::Io("no such table: books".into()))
+            },
+            SqlError::is_busy,
+        );
+        assert!(r.is_err());
+        assert_eq!(tries.get(), 1);
     }
 }

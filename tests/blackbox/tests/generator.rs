@@ -125,3 +125,60 @@ fn a_bulk_run_logs_its_phases_and_the_host_accepts_its_settings() {
     assert!(phases.iter().all(|&ms| ms >= 0), "{line}");
     assert!(phases.iter().sum::<i64>() <= phase("committed_ms"), "the phases lie within the run: {line}");
 }
+
+/// Readers read beside a long write (SQLite's write-ahead log, set by the migrations): list
+/// pages and book reads answer while a 100,000-book run holds the write lock, and each sees the
+/// catalogue either without the run or with all of it, never a part.
+#[test]
+fn readers_answer_during_a_generator_run_and_see_all_of_it_or_none() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+
+    let instance = folio_blackbox::Instance::start(folio_blackbox::Launch::default());
+    let app = &instance.app;
+    let token = app.login(&unique_email("gen-beside")).access;
+    let r = app.json("POST", "/api/books", Some(&token), &folio_blackbox::book_body("Before the run"));
+    assert_eq!(r.status, 201, "{}", r.text());
+    let book = r.json()["id"].as_str().unwrap().to_string();
+
+    let done = Arc::new(AtomicBool::new(false));
+    let run = {
+        let (base, token, done) = (app.base.clone(), token.clone(), done.clone());
+        std::thread::spawn(move || {
+            let r = ureq::post(format!("{base}/api/generator/runs"))
+                .header("authorization", format!("Bearer {token}"))
+                .header("content-type", "application/json")
+                .config()
+                .http_status_as_error(false)
+                .build()
+                .send(json!({"count": 100000, "seed": 99}).to_string())
+                .expect("the run answers");
+            done.store(true, Ordering::SeqCst);
+            r.status().as_u16()
+        })
+    };
+    let (mut during, mut year) = (0, 1450);
+    while !done.load(Ordering::SeqCst) {
+        // A new filter each time, so every page is a cache miss read from SQLite.
+        year += 1;
+        let r =
+            app.with_token("GET", &format!("/api/books?count=true&limit=1&year_min={}", year % 1500), &token);
+        assert_eq!(r.status, 200, "{}", r.text());
+        let total = r.json()["total"].as_i64().unwrap();
+        let read = app.with_token("GET", &format!("/api/books/{book}"), &token);
+        assert_eq!(read.status, 200, "{}", read.text());
+        assert!(total == 1 || total == 100_001, "a reader saw {total} books: part of a run");
+        if total == 1 && !done.load(Ordering::SeqCst) {
+            during += 1;
+        }
+    }
+    assert_eq!(run.join().unwrap(), 201);
+    // The database file says which journal it uses: bytes 18 and 19 of SQLite's header are 2 in
+    // write-ahead-log mode, 1 in the rollback-journal mode that made readers wait for writers.
+    let header = std::fs::read(instance.state_dir().join("sqlite_db.db")).expect("Spin's SQLite file");
+    assert_eq!((header[18], header[19]), (2, 2), "the database is in WAL mode");
+    assert!(during >= 3, "readers answered {during} times while the run held the write lock");
+    let after =
+        app.with_token("GET", "/api/books?count=true&limit=1", &token).json()["total"].as_i64().unwrap();
+    assert_eq!(after, 100_001);
+}
