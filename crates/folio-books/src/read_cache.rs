@@ -19,9 +19,11 @@
 //! every key when it scans sessions. An entry stores its book's id, so a book hashing to a slot
 //! another holds sees a miss and may take the slot over. At about 1.2 KB per book that is at
 //! most about 5 MB of store. The `book_read_cache_fill_one_in` variable sets how eagerly
-//! copies are stored, or turns the cache off (see [`admits`]; README, Configuration).
+//! copies are stored, or turns the cache off (see `folio_core::slot_cache::admits`; README,
+//! Configuration). The same variable governs the list cache ([`crate::list_cache`]).
 
-use folio_core::{catalog, ApiResult, Host, Kv, KvError};
+use folio_core::slot_cache::SlotCache;
+use folio_core::{ApiResult, Host};
 
 /// The Spin variable that says how many read misses store one copy: `8` (the default) stores a
 /// copy on about one miss in eight, `1` on every miss, `0` turns the cache off.
@@ -36,24 +38,14 @@ pub fn fill_one_in(host: &Host) -> ApiResult<Option<u64>> {
     Ok((n > 0).then_some(n as u64))
 }
 
-/// Whether a miss stores its copy, given a uniformly random `draw`.
-///
-/// Why not every miss: storing a copy is a key-value write, and Spin's local store commits each
-/// write to disk (an `fsync`, about 2 ms here, under the store's one lock), which tripled the
-/// cost of reading books nobody had read before. Admitting one miss in N keeps that to about
-/// 1/N of it, and a book read again and again is still cached after about N reads. Against
-/// Redis, where a write is cheap, `1` caches on the first read.
-pub fn admits(one_in: u64, draw: u64) -> bool {
-    one_in <= 1 || draw % one_in == 0
-}
-
 /// The prefix of every entry's key, apart from the sessions' and the reports' keys.
 pub const KEY_PREFIX: &str = "books:read-cache:";
 /// The number of keys the cache can ever hold.
 pub const SLOTS: u64 = 4096;
 
-/// The first line of an entry: the format, so a later layout is never misread as this one.
-const FORMAT: &str = "folio-book/2";
+/// The cache's slots and entry format (the payload: the entity tag, a line break, the JSON).
+pub const CACHE: SlotCache =
+    SlotCache { prefix: KEY_PREFIX, slots: SLOTS, format: "folio-book/3", max_payload: 64 * 1024 };
 
 /// A book as the cache holds it: the response body and its entity tag.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,48 +59,37 @@ pub struct CachedBook {
 pub fn key(id: &str) -> Option<String> {
     let plausible =
         !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
-    plausible.then(|| catalog::cache_slot_key(KEY_PREFIX, id, SLOTS))
+    plausible.then(|| CACHE.key(id))
 }
 
-/// An entry: the format, the data version it is valid for, the book's id and its entity tag, one
-/// per line, then the JSON body.
-pub fn encode(data_version: &str, id: &str, book: &CachedBook) -> Vec<u8> {
-    let mut out = Vec::with_capacity(64 + data_version.len() + id.len() + book.etag.len() + book.json.len());
-    for line in [FORMAT, data_version, id, &book.etag] {
-        out.extend_from_slice(line.as_bytes());
-        out.push(b'\n');
-    }
-    out.extend_from_slice(&book.json);
-    out
+/// A book as the cache stores it: the entity tag, a line break, the JSON.
+pub fn payload(book: &CachedBook) -> Vec<u8> {
+    let mut payload = Vec::with_capacity(book.etag.len() + 1 + book.json.len());
+    payload.extend_from_slice(book.etag.as_bytes());
+    payload.push(b'\n');
+    payload.extend_from_slice(&book.json);
+    payload
 }
 
-/// The book `id` an entry holds, if the entry is well formed, valid for `data_version` and
-/// holds that book.
-pub fn decode(entry: &[u8], data_version: &str, id: &str) -> Option<CachedBook> {
-    let mut parts = entry.splitn(5, |&b| b == b'\n');
-    let format = parts.next()?;
-    let version = parts.next()?;
-    let holder = parts.next()?;
-    let etag = parts.next()?;
-    let json = parts.next()?;
-    if format != FORMAT.as_bytes()
-        || version != data_version.as_bytes()
-        || holder != id.as_bytes()
-        || json.is_empty()
-    {
+/// The book a payload holds, if it is well formed.
+pub fn from_payload(payload: &[u8]) -> Option<CachedBook> {
+    let split = payload.iter().position(|&b| b == b'\n')?;
+    let (etag, json) = (&payload[..split], &payload[split + 1..]);
+    if json.is_empty() {
         return None;
     }
     Some(CachedBook { etag: String::from_utf8(etag.to_vec()).ok()?, json: json.to_vec() })
 }
 
-/// The cached copy of book `id` in slot `key`, if it is valid for `data_version`.
-pub fn lookup(kv: &dyn Kv, key: &str, id: &str, data_version: &str) -> Result<Option<CachedBook>, KvError> {
-    Ok(kv.get(key)?.and_then(|entry| decode(&entry, data_version, id)))
+/// An entry holding book `id` under `data_version`.
+pub fn encode(data_version: &str, id: &str, book: &CachedBook) -> Vec<u8> {
+    CACHE.encode(data_version, id, &payload(book))
 }
 
-/// Stores book `id`, read from SQL after `data_version` was taken, in slot `key`.
-pub fn fill(kv: &dyn Kv, key: &str, id: &str, data_version: &str, book: &CachedBook) -> Result<(), KvError> {
-    kv.set(key, &encode(data_version, id, book))
+/// The book `id` an entry holds, if the entry is well formed, valid for `data_version` and
+/// holds that book.
+pub fn decode(entry: &[u8], data_version: &str, id: &str) -> Option<CachedBook> {
+    from_payload(CACHE.decode(entry, data_version, id)?)
 }
 
 #[cfg(test)]
@@ -131,16 +112,11 @@ mod tests {
     #[test]
     fn malformed_or_foreign_entries_are_misses() {
         assert_eq!(decode(b"", "0", "a"), None);
-        assert_eq!(decode(b"folio-book/2\n0\na\n\"v1\"\n", "0", "a"), None, "no body");
-        assert_eq!(decode(b"folio-book/1\n0\n\"v1\"\n{}", "0", "a"), None, "an older format");
-        assert_eq!(decode(b"folio-book/2\n0\na", "0", "a"), None, "truncated");
-    }
-
-    #[test]
-    fn admits_one_draw_in_n() {
-        assert!(admits(1, 12345));
-        assert!((0..8u64).filter(|&d| admits(8, d)).count() == 1);
-        assert!((0..800u64).filter(|&d| admits(8, d)).count() == 100);
+        let no_body = CachedBook { etag: "\"v1\"".into(), json: Vec::new() };
+        assert_eq!(decode(&encode("0", "a", &no_body), "0", "a"), None, "no body");
+        assert_eq!(decode(b"folio-book/2\n0\na\n\"v1\"\n{}", "0", "a"), None, "an older format");
+        let whole = encode("0", "a", &book());
+        assert_eq!(decode(&whole[..whole.len() - book().json.len() - 1], "0", "a"), None, "truncated");
     }
 
     #[test]

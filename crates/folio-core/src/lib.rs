@@ -16,6 +16,7 @@ pub mod problem;
 pub mod read_ahead;
 pub mod router;
 pub mod serve;
+pub mod slot_cache;
 pub mod sql;
 
 pub use ports::{Clock, Config, ConfigError, Host, Kv, KvError, Random};
