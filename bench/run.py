@@ -16,8 +16,15 @@ What it does, all on loopback and bounded in time (wrk stops itself after --dura
    (bench/baseline-kv), the least that any request checking a token against its session does;
    then against each scenario of the app (health, an authenticated book read, a filtered list
    page, a cached report, login, introspection);
-5. measures the generator (one run of 100,000 books) and each report uncached and cached;
-6. appends a dated Markdown section (machine, command, tables, ratios to the baseline) to the
+5. measures p50/p99 at concurrency 1 over one kept-alive connection against a fresh connection
+   per request, for each route family (issue 27's first target: keep-alive p99 within 2x);
+6. unless --no-twins, measures the twins (bench/twins/README.md): Flask + gunicorn, FastAPI +
+   uvicorn and axum doing the app's authenticated book read (EdDSA token verified, its session
+   read from Redis, the book from the app's SQLite file), interleaved cell by cell with the two
+   floors and the app (read cache on and off, its key-value store in its state directory and
+   on the same Redis), --twin-rounds times; reports req/s, p50, p99 and the ratios;
+7. measures the generator (one run of 100,000 books) and each report uncached and cached;
+8. appends a dated Markdown section (machine, command, tables, ratios to the baseline) to the
    output file, so runs before and after a change are kept side by side.
 """
 
@@ -25,7 +32,9 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import http.client
 import json
+import math
 import os
 import platform
 import shutil
@@ -42,6 +51,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 from apphost import Server, call, free_port, host_argv, log, run, spin_binary  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "bench/twins"))
+import harness as twins_harness  # noqa: E402
 
 CONCURRENCIES = (1, 16, 64)
 COMPONENTS = ("auth", "books", "generator", "reports", "ui", "baseline", "baseline-kv")
@@ -232,6 +244,142 @@ def book_reads_without_cache(host: str, argv_for, state: str, ctx: dict, duratio
     return rows
 
 
+def percentile(values: list[float], p: float) -> float:
+    """Nearest-rank percentile."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
+
+
+def connection_latency(base: str, ctx: dict, requests: int) -> list[dict]:
+    """Issue 27's first target: p99 at concurrency 1 over a kept-alive connection within 2x of a
+    request on a fresh connection, for each route family. The same client (http.client) times
+    both, `requests` requests each, back to back as wrk -c1 sends them; a fresh request's time
+    includes its TCP handshake."""
+    auth = {"Authorization": f"Bearer {ctx['token']}"}
+    routes = [
+        ("health", "/api/health", {}),
+        ("book read (cached)", f"/api/books/{ctx['book_id']}", auth),
+        ("list page (filtered)", "/api/books?genre=Fantasy&sort=-published_year&limit=20", auth),
+        ("report (summary, cached)", "/api/reports/summary", auth),
+        ("JWKS", "/.well-known/jwks.json", {}),
+        ("UI `/`", "/", {}),
+    ]
+    host, port = urllib.parse.urlsplit(base).hostname, urllib.parse.urlsplit(base).port
+
+    def timed(conn: http.client.HTTPConnection, path: str, headers: dict) -> float:
+        t0 = time.perf_counter()
+        conn.request("GET", path, headers=headers)
+        response = conn.getresponse()
+        response.read()
+        elapsed = (time.perf_counter() - t0) * 1000
+        if response.status != 200:
+            raise SystemExit(f"GET {path}: {response.status}")
+        return elapsed
+
+    out = []
+    for name, path, headers in routes:
+        kept = http.client.HTTPConnection(host, port, timeout=30)
+        for _ in range(5):  # warm: the report and the book are cached, the connection is open
+            timed(kept, path, headers)
+        keep_alive = [timed(kept, path, headers) for _ in range(requests)]
+        kept.close()
+        fresh = []
+        for _ in range(requests):
+            conn = http.client.HTTPConnection(host, port, timeout=30)
+            fresh.append(timed(conn, path, headers))
+            conn.close()
+        row = {"route": name, "path": path,
+               "keep_p50": percentile(keep_alive, 50), "keep_p99": percentile(keep_alive, 99),
+               "fresh_p50": percentile(fresh, 50), "fresh_p99": percentile(fresh, 99)}
+        out.append(row)
+        log(f"{name}: keep-alive p99 {row['keep_p99']:.2f} ms, fresh p99 {row['fresh_p99']:.2f} ms")
+    return out
+
+
+# The twins section's rows: the two floors, the app four ways, then the twins, measured in this
+# order within each concurrency cell.
+APP_CACHED = "app, cached read"
+APP_CACHE_OFF = "app, cache off"
+APP_REDIS_CACHED = "app on Redis, cached read"
+APP_REDIS_CACHE_OFF = "app on Redis, cache off"
+BASELINE_ROW = 'baseline ("ok")'
+APP_ROWS = (APP_CACHED, APP_CACHE_OFF, APP_REDIS_CACHED, APP_REDIS_CACHE_OFF)
+TWIN_ROWS = ("Flask", "FastAPI", "axum")
+CACHE_OFF = {"SPIN_VARIABLE_BOOK_READ_CACHE_FILL_ONE_IN": "0"}
+
+
+def same_answers(lineup: list, ctx: dict) -> None:
+    """Every app instance and twin answers the measured read alike (status, JSON, ETag), refuses
+    a request without a token and answers 404 for an unknown id: they do the same work."""
+    book = f"/api/books/{ctx['book_id']}"
+    reference = None
+    for name, server, path in lineup:
+        if path != book:
+            continue  # a floor
+        status, headers, body = call(server.base, "GET", book, token=ctx["token"])
+        etag = {k.lower(): v for k, v in headers.items()}.get("etag")
+        if reference is None:
+            reference = (status, body, etag)
+        if status != 200 or (body, etag) != reference[1:]:
+            raise SystemExit(f"{name} answers the book read differently: {status} {etag} {body!r}")
+        unknown = call(server.base, "GET", "/api/books/00000000000000000000000000", token=ctx["token"])[0]
+        anonymous = call(server.base, "GET", book)[0]
+        if (unknown, anonymous) != (404, 401):
+            raise SystemExit(f"{name}: unknown id {unknown} (want 404), no token {anonymous} (want 401)")
+
+
+def twins_section(host: str, argv_for, app: Server, ctx: dict, duration: int, rounds: int) -> dict:
+    """The app's authenticated book read beside its twins, in one run, interleaved: for each
+    round and concurrency, one wrk run per row (the floors, the app four ways, the twins) in
+    turn, so a slow minute of the machine touches every row alike.
+
+    One Redis serves the twins and the app instances on Redis; it starts with a copy of the app's
+    key-value store (sessions, the data version, cache entries), so every server checks the very
+    session record the app wrote for the token. The twins read the app's SQLite file read-only."""
+    auth = {"Authorization": f"Bearer {ctx['token']}"}
+    book = f"/api/books/{ctx['book_id']}"
+    started: list = []  # everything to stop, in the order started
+    try:
+        redis = twins_harness.start_redis()
+        started.append(redis)
+        copied = twins_harness.copy_key_value_store(app.state, redis.port)
+        redis_url = f"redis://127.0.0.1:{redis.port}"
+        config = Path(app.state) / f"runtime-config.redis-{redis.port}.toml"
+        config.write_text(f'[key_value_store.default]\ntype = "redis"\nurl = "{redis_url}"\n')
+
+        def on_redis(manifest, listen, state):
+            return argv_for(manifest, listen, state) + ["--runtime-config-file", str(config)]
+
+        def spin(manifest: Path, argv=argv_for, env=None, state=None) -> Server:
+            server = Server(host, argv, manifest, env=env, state=state)
+            started.append(server)
+            return server
+
+        lineup = [
+            (BASELINE_ROW, spin(FLOORS["baseline"]), "/"),
+            (KV_FLOOR_ROW, spin(FLOORS["baseline-kv"]), "/"),
+            (APP_CACHED, app, book),
+            (APP_CACHE_OFF, spin(ROOT / "spin.toml", env=CACHE_OFF, state=app.state), book),
+            (APP_REDIS_CACHED, spin(ROOT / "spin.toml", on_redis, state=app.state), book),
+            (APP_REDIS_CACHE_OFF, spin(ROOT / "spin.toml", on_redis, env=CACHE_OFF, state=app.state), book),
+        ]
+        twins = twins_harness.start_twins(app.base, str(Path(app.state) / "sqlite_db.db"), redis_url)
+        started += twins.values()
+        lineup += [(name, twins[name], book) for name in TWIN_ROWS]
+        same_answers(lineup, ctx)
+        cells: dict = {name: {c: [] for c in CONCURRENCIES} for name, _, _ in lineup}
+        for round_ in range(1, rounds + 1):
+            for c in CONCURRENCIES:
+                for name, server, path in lineup:
+                    r = wrk(server.base + path, c, duration, headers=auth)
+                    cells[name][c].append(r)
+                    log(f"twins round {round_} {name} c={c}: {r['rps']:.0f} req/s p99 {r['p99_us'] / 1000:.2f} ms")
+    finally:
+        for server in reversed(started):
+            server.stop()
+    return {"cells": cells, "copied_keys": copied, "rounds": rounds, "duration": duration}
+
+
 def time_reports(base: str, token: str, book_id: str, rounds: int = 3, cached_calls: int = 20) -> list[dict]:
     """Each report over HTTP, uncached and cached. Uncached: a write (a merge-patch of the bench
     book's page count) bumps the catalogue's data version first, so the same request misses the
@@ -310,6 +458,10 @@ def main() -> None:
     p.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"))
     p.add_argument("--label", default="", help="what this run is (e.g. 'before: ...', 'after: ...')")
     p.add_argument("--no-build", action="store_true")
+    p.add_argument("--no-twins", action="store_true", help="skip the Flask, FastAPI and axum twins (and Redis)")
+    p.add_argument("--twin-rounds", type=int, default=2, help="rounds of the interleaved twins section (default 2)")
+    p.add_argument("--connection-requests", type=int, default=200,
+                   help="requests per route and connection mode in the keep-alive / fresh cell (default 200)")
     args = p.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install wrk")
@@ -317,6 +469,12 @@ def main() -> None:
     spin = spin_binary()
     if not args.no_build:
         run(["cargo", "build", "--target", "wasm32-wasip2", "--release", *sum((["-p", c] for c in COMPONENTS), [])])
+        if not args.no_twins:
+            twins_harness.build_axum()
+    if not args.no_twins:
+        twins_harness.python_env()
+        if not twins_harness.AXUM_BIN.exists():
+            raise SystemExit(f"no axum twin at {twins_harness.AXUM_BIN}: run without --no-build once")
     version = subprocess.run([spin, "--version"], capture_output=True, text=True).stdout.split("(")[0].strip()
     host, argv_for = host_argv()
     host = f"{host} ({version})"
@@ -346,6 +504,8 @@ def main() -> None:
                 rows.append((name, c, r))
                 log(f"{host} {name} c={c}: {r['rps']:.0f} req/s p99 {r['p99_us'] / 1000:.2f} ms")
         rows += book_reads_without_cache(host, argv_for, app.state, ctx, args.duration)
+        connections = connection_latency(app.base, ctx, args.connection_requests)
+        twins = None if args.no_twins else twins_section(host, argv_for, app, ctx, args.duration, args.twin_rounds)
         reports = time_reports(app.base, ctx["token"], ctx["book_id"])
         t0 = time.perf_counter()
         status, _, run_ = call(app.base, "POST", "/api/generator/runs", {"count": 100_000, "seed": 42}, token=ctx["token"])
@@ -354,9 +514,65 @@ def main() -> None:
     finally:
         app.stop()
     results[host] = {"floor": floor, "kv_floor": kv_floor, "rows": rows, "reports": reports, "generator": gen,
-                     "setup": ctx["generator"]}
+                     "setup": ctx["generator"], "connections": connections, "twins": twins}
 
     write(args, sizes, startup, results)
+
+
+def joined(values, fmt: str = "{:.0f}") -> str:
+    """One figure per round, in round order."""
+    return " / ".join(fmt.format(v) for v in values)
+
+
+def connection_lines(rows: list[dict], requests: int) -> list[str]:
+    lines = [f"\nKept-alive connection against a fresh connection per request, concurrency 1, {requests} requests "
+             "each, back to back, timed by one client (Python's http.client; target: keep-alive p99 at most 2 × "
+             "fresh p99 on every route family):\n",
+             "| route | keep-alive p50 ms | keep-alive p99 ms | fresh p50 ms | fresh p99 ms "
+             "| keep-alive p99 / fresh p99 | ≤ 2 × |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | --- |"]
+    for r in rows:
+        ratio = r["keep_p99"] / r["fresh_p99"]
+        lines.append(f"| {r['route']} (`{r['path']}`) | {r['keep_p50']:.2f} | {r['keep_p99']:.2f} | "
+                     f"{r['fresh_p50']:.2f} | {r['fresh_p99']:.2f} | {ratio:.2f} | {'yes' if ratio <= 2 else '**no**'} |")
+    return lines
+
+
+def twin_lines(t: dict) -> list[str]:
+    cells = t["cells"]
+    lines = ["\nThe twins (bench/twins/README.md): the same authenticated `GET /api/books/{id}` of the same book with "
+             "the same token, against one Redis (started with the "
+             f"{t['copied_keys']} keys of the app's key-value store) and the app's SQLite file; {t['rounds']} rounds, "
+             f"wrk {t['duration']} s per cell, the rows in this order within each concurrency (the floors answer "
+             "\"ok\" at `/`). One figure per round, separated by \" / \":\n",
+             "| server | conc. | req/s | p50 ms | p99 ms | errors |", "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    for name, by_c in cells.items():
+        for c, runs in by_c.items():
+            errors = sum(r["socket_errors"] + r["status_errors"] for r in runs)
+            lines.append(f"| {name} | {c} | {joined([r['rps'] for r in runs])} | "
+                         f"{joined([r['p50_us'] / 1000 for r in runs], '{:.2f}')} | "
+                         f"{joined([r['p99_us'] / 1000 for r in runs], '{:.2f}')} | {errors} |")
+
+    def ratios(row: str, over: str, c: int) -> list[float]:
+        return [a["rps"] / b["rps"] if b["rps"] else 0.0 for a, b in zip(cells[row][c], cells[over][c])]
+
+    over = [("Flask", "Flask"), ("FastAPI", "FastAPI"), ("axum", "axum"),
+            ("one-read floor", KV_FLOOR_ROW), ("baseline", BASELINE_ROW)]
+    lines += ["\nThe app's req/s over each server's, round by round:\n",
+              "| app | conc. | " + " | ".join(f"× {label}" for label, _ in over) + " |",
+              "| --- | ---: |" + " ---: |" * len(over)]
+    for row in APP_ROWS:
+        for c in CONCURRENCIES:
+            lines.append(f"| {row} | {c} | " + " | ".join(joined(ratios(row, key, c), "{:.2f}") for _, key in over) + " |")
+    targets = [("cached read ≥ 0.8 × the one-read floor", APP_CACHED, KV_FLOOR_ROW, 0.8),
+               ("cached read ≥ 2 × Flask", APP_CACHED, "Flask", 2.0),
+               ("cached read ≥ 1.5 × FastAPI", APP_CACHED, "FastAPI", 1.5),
+               ("read with the cache off ≥ 1 × FastAPI", APP_CACHE_OFF, "FastAPI", 1.0)]
+    lines += ["\n| target (issue 27, concurrency 16) | measured | met in every round |", "| --- | ---: | --- |"]
+    for label, row, key, target in targets:
+        measured = ratios(row, key, 16)
+        lines.append(f"| {label} | {joined(measured, '{:.2f}')} × | {'yes' if min(measured) >= target else '**no**'} |")
+    return lines
 
 
 def write(args, sizes: dict, startup: dict, results: dict) -> None:
@@ -386,6 +602,9 @@ def write(args, sizes: dict, startup: dict, results: dict) -> None:
         lines.append("The cached book read against the one-read floor (the share of it the app's own code leaves), "
                      "at concurrency " + " / ".join(str(c) for c in CONCURRENCIES) + ": "
                      + " / ".join(f"{hot[c] / r['kv_floor'][c]['rps']:.2f}" for c in CONCURRENCIES) + " ×.")
+        lines += connection_lines(r["connections"], args.connection_requests)
+        if r["twins"]:
+            lines += twin_lines(r["twins"])
         lines += ["\nGenerator (target: 100,000 books by one request in under 3000 ms):\n",
                   "| run | catalogue before | books | ms inside the component | ms wall |", "| --- | ---: | ---: | ---: | ---: |"]
         stored = 1  # the book prepare() creates first

@@ -1,0 +1,277 @@
+//! Folio's axum twin: `GET /api/books/{id}` as the app answers it, natively, for the benchmark
+//! (bench/run.py; bench/twins/README.md). Per request it verifies the EdDSA access token
+//! against the app's JWKS, reads the token's session from Redis (one GET) and reads the book
+//! from the app's SQLite file by primary key.
+//!
+//! Configuration, from the environment: `FOLIO_URL` (the running app, for its JWKS),
+//! `FOLIO_DB` (its `sqlite_db.db`, opened read-only), `FOLIO_REDIS` (`redis://127.0.0.1:PORT`),
+//! `FOLIO_LISTEN` (default `127.0.0.1:8090`), `FOLIO_ISSUER` / `FOLIO_AUDIENCE` (the app's
+//! defaults `folio` / `folio-api`).
+
+use std::{collections::HashMap, env, sync::Arc};
+
+use axum::{
+    extract::{FromRequestParts, Path, State},
+    http::{header, request::Parts, HeaderMap, HeaderValue, StatusCode},
+    response::{IntoResponse, Response},
+    routing::get,
+    Json, Router,
+};
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
+use jwt_simple::prelude::*;
+use r2d2_sqlite::{
+    rusqlite::{self, OpenFlags, OptionalExtension},
+    SqliteConnectionManager,
+};
+use redis::AsyncCommands;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+/// Clock skew tolerated on `exp` and `nbf`: the app's five seconds, not jwt-simple's 15 minutes.
+const LEEWAY_SECS: u64 = 5;
+
+struct App {
+    /// The app's signing keys by `kid`, fetched once at start-up.
+    keys: HashMap<String, Ed25519PublicKey>,
+    options: VerificationOptions,
+    /// One multiplexed connection, cloned per request: requests pipeline over it.
+    redis: redis::aio::MultiplexedConnection,
+    db: r2d2::Pool<SqliteConnectionManager>,
+}
+
+/// The claims beyond the registered ones that the check needs.
+#[derive(Serialize, Deserialize)]
+struct FolioClaims {
+    sid: String,
+    scope: String,
+}
+
+/// What the app's session record says (crates/folio-tokens/src/session.rs); other fields are
+/// ignored.
+#[derive(Deserialize)]
+struct Session {
+    id: String,
+    account_id: String,
+    expires_at: i64,
+    #[serde(default)]
+    access: Vec<Vouched>,
+}
+
+#[derive(Deserialize)]
+struct Vouched {
+    hash: String,
+}
+
+impl Session {
+    /// The session is live and lists this token's SHA-256 among those issued for it; compared
+    /// in constant time, as the app does.
+    fn vouches_for(&self, token: &str, now: i64) -> bool {
+        let hash = URL_SAFE_NO_PAD.encode(Sha256::digest(token.as_bytes()));
+        let listed = self
+            .access
+            .iter()
+            .fold(subtle::Choice::from(0), |found, v| found | hash.as_bytes().ct_eq(v.hash.as_bytes()));
+        now < self.expires_at && bool::from(listed)
+    }
+}
+
+#[derive(Serialize)]
+struct Book {
+    id: String,
+    title: String,
+    author: String,
+    genre: String,
+    isbn: String,
+    published_year: i64,
+    pages: i64,
+    price_cents: i64,
+    language: String,
+    description: String,
+    created_at: String,
+    updated_at: String,
+    created_by: String,
+    version: i64,
+}
+
+/// Errors as RFC 9457 problem details, like the app's (the benchmark measures only the 200s).
+enum Problem {
+    NoToken,
+    InvalidToken,
+    InsufficientScope,
+    NotFound,
+    Internal(String),
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let (status, title, challenge) = match &self {
+            Problem::NoToken => (StatusCode::UNAUTHORIZED, "Unauthorized", Some("Bearer")),
+            Problem::InvalidToken => {
+                (StatusCode::UNAUTHORIZED, "Unauthorized", Some("Bearer error=\"invalid_token\""))
+            }
+            Problem::InsufficientScope => {
+                (StatusCode::FORBIDDEN, "Forbidden", Some("Bearer error=\"insufficient_scope\""))
+            }
+            Problem::NotFound => (StatusCode::NOT_FOUND, "Not Found", None),
+            Problem::Internal(e) => {
+                eprintln!("internal error: {e}");
+                (StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error", None)
+            }
+        };
+        let body = serde_json::json!({"type": "about:blank", "title": title, "status": status.as_u16()});
+        let mut response =
+            (status, [(header::CONTENT_TYPE, "application/problem+json")], body.to_string()).into_response();
+        if let Some(challenge) = challenge {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+        }
+        response
+    }
+}
+
+/// The caller's verified claims: the extractor every protected route takes.
+struct Principal {
+    scopes: String,
+}
+
+impl FromRequestParts<Arc<App>> for Principal {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, Problem> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or(Problem::NoToken)?;
+        // The key named by `kid`; an Ed25519 key only verifies tokens whose `alg` is EdDSA.
+        let kid = Token::decode_metadata(token).ok().and_then(|m| m.key_id().map(str::to_owned));
+        let key = kid.and_then(|kid| app.keys.get(&kid)).ok_or(Problem::InvalidToken)?;
+        let claims = key
+            .verify_token::<FolioClaims>(token, Some(app.options.clone()))
+            .map_err(|_| Problem::InvalidToken)?;
+        // jwt-simple accepts a token without `exp`; the app does not.
+        let (Some(_), Some(sub)) = (claims.expires_at, claims.subject.as_deref()) else {
+            return Err(Problem::InvalidToken);
+        };
+        let sid = &claims.custom.sid;
+        // One Redis GET: a logout deletes the record, and every token of the session is refused.
+        let record: Option<Vec<u8>> = app
+            .redis
+            .clone()
+            .get(format!("auth:session:{sub}:{sid}"))
+            .await
+            .map_err(|e| Problem::Internal(e.to_string()))?;
+        let session: Option<Session> = record.and_then(|r| serde_json::from_slice(&r).ok());
+        let now = Clock::now_since_epoch().as_secs() as i64;
+        match session {
+            Some(s) if s.id == *sid && s.account_id == sub && s.vouches_for(token, now) => {
+                Ok(Principal { scopes: claims.custom.scope })
+            }
+            _ => Err(Problem::InvalidToken),
+        }
+    }
+}
+
+impl Principal {
+    fn require(&self, scope: &str) -> Result<(), Problem> {
+        self.scopes.split_whitespace().any(|s| s == scope).then_some(()).ok_or(Problem::InsufficientScope)
+    }
+}
+
+async fn get_book(
+    State(app): State<Arc<App>>,
+    principal: Principal,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
+    principal.require("read:books")?;
+    // A primary-key read of a local file takes microseconds, less than handing it to a blocking
+    // thread would, so it runs here on the runtime's thread.
+    let book = {
+        let conn = app.db.get().map_err(|e| Problem::Internal(e.to_string()))?;
+        let mut statement = conn
+            .prepare_cached(
+                "SELECT id, title, author, genre, isbn, published_year, pages, price_cents, language, \
+                 description, created_at, updated_at, created_by, version FROM books WHERE id = ?",
+            )
+            .map_err(|e| Problem::Internal(e.to_string()))?;
+        statement.query_row([&id], book_from_row).optional().map_err(|e| Problem::Internal(e.to_string()))?
+    }
+    .ok_or(Problem::NotFound)?;
+    let etag = format!("\"v{}\"", book.version);
+    let cache = [(header::ETAG, etag.clone()), (header::CACHE_CONTROL, "private, no-cache".to_owned())];
+    if headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == "*" || t.trim().trim_start_matches("W/") == etag))
+    {
+        return Ok((StatusCode::NOT_MODIFIED, cache).into_response());
+    }
+    Ok((cache, Json(book)).into_response())
+}
+
+fn book_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Book> {
+    Ok(Book {
+        id: row.get(0)?,
+        title: row.get(1)?,
+        author: row.get(2)?,
+        genre: row.get(3)?,
+        isbn: row.get(4)?,
+        published_year: row.get(5)?,
+        pages: row.get(6)?,
+        price_cents: row.get(7)?,
+        language: row.get(8)?,
+        description: row.get(9)?,
+        created_at: row.get(10)?,
+        updated_at: row.get(11)?,
+        created_by: row.get(12)?,
+        version: row.get(13)?,
+    })
+}
+
+/// The app's public signing keys from its JWKS, by `kid`.
+fn fetch_keys(app_url: &str) -> Result<HashMap<String, Ed25519PublicKey>, Box<dyn std::error::Error>> {
+    #[derive(Deserialize)]
+    struct Jwks {
+        keys: Vec<Jwk>,
+    }
+    #[derive(Deserialize)]
+    struct Jwk {
+        kid: String,
+        crv: String,
+        x: String,
+    }
+    let jwks: Jwks = serde_json::from_str(
+        &ureq::get(format!("{app_url}/.well-known/jwks.json")).call()?.into_body().read_to_string()?,
+    )?;
+    jwks.keys
+        .into_iter()
+        .filter(|k| k.crv == "Ed25519")
+        .map(|k| Ok((k.kid, Ed25519PublicKey::from_bytes(&URL_SAFE_NO_PAD.decode(&k.x)?)?)))
+        .collect()
+}
+
+fn var(name: &str, default: Option<&str>) -> String {
+    env::var(name).ok().or(default.map(str::to_owned)).unwrap_or_else(|| panic!("{name} must be set"))
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let keys = fetch_keys(&var("FOLIO_URL", None))?;
+    let options = VerificationOptions {
+        allowed_issuers: Some(HashSet::from([var("FOLIO_ISSUER", Some("folio"))])),
+        allowed_audiences: Some(HashSet::from([var("FOLIO_AUDIENCE", Some("folio-api"))])),
+        time_tolerance: Some(Duration::from_secs(LEEWAY_SECS)),
+        ..Default::default()
+    };
+    let redis = redis::Client::open(var("FOLIO_REDIS", None))?.get_multiplexed_async_connection().await?;
+    // Read-only: the twin never writes the app's catalogue.
+    let manager = SqliteConnectionManager::file(var("FOLIO_DB", None))
+        .with_flags(OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX);
+    let db = r2d2::Pool::new(manager)?;
+    let app = Arc::new(App { keys, options, redis, db });
+    let router = Router::new().route("/api/books/{id}", get(get_book)).with_state(app);
+    let listener = tokio::net::TcpListener::bind(var("FOLIO_LISTEN", Some("127.0.0.1:8090"))).await?;
+    axum::serve(listener, router).await?;
+    Ok(())
+}
