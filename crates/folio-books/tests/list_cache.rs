@@ -6,8 +6,8 @@ mod common;
 
 use common::*;
 use folio_books::{list_cache, read_cache};
-use folio_core::{read_ahead::ReadAhead, Host, Kv, Sql, Value as SqlValue};
-use folio_native::{OsRandom, RoundTrips, TestApp};
+use folio_core::{Kv, Sql, Value as SqlValue};
+use folio_native::TestApp;
 use serde_json::json;
 
 /// An app that stores a page on every miss, so each test knows when one is stored.
@@ -110,14 +110,8 @@ fn urlencode(s: &str) -> String {
 fn a_cached_page_is_one_key_value_round_trip_and_still_needs_a_token() {
     let app = app();
     create(&app, &book(1));
-    let sql = app.sql();
     let list = |role: &str| {
-        let trips = RoundTrips::new(app.kv.as_ref());
-        let ahead = ReadAhead::new(&trips);
-        let host =
-            Host { sql: &sql, kv: &ahead, clock: app.clock.as_ref(), random: &OsRandom, config: &app.config };
-        let r = handler(&host, req("GET", "/api/books?genre=Fiction", role).body(vec![]).unwrap());
-        (r.status().as_u16(), trips.reads(), trips.writes())
+        counting_round_trips(&app, req("GET", "/api/books?genre=Fiction", role).body(vec![]).unwrap())
     };
     // A miss: the session, the version and the slot in one batch, then SQL and the store.
     assert_eq!(list("reader"), (200, 1, 1));

@@ -10,7 +10,7 @@ use folio_books::read_cache;
 use folio_core::{
     catalog, read_ahead::ReadAhead, sql::Rows, Host, Kv, KvError, Sql, SqlError, Value as SqlValue,
 };
-use folio_native::{BrokenKv, OsRandom, RoundTrips, TestApp};
+use folio_native::{BrokenKv, OsRandom, TestApp};
 use serde_json::json;
 
 /// An app that stores a copy on every miss, so each test knows when one is stored.
@@ -261,15 +261,7 @@ fn an_authenticated_read_makes_one_key_value_round_trip() {
     let app = app();
     let id = create(&app, &book(1))["id"].as_str().unwrap().to_string();
     let uri = format!("/api/books/{id}");
-    let sql = app.sql();
-    let read = |role: &str| {
-        let trips = RoundTrips::new(app.kv.as_ref());
-        let ahead = ReadAhead::new(&trips);
-        let host =
-            Host { sql: &sql, kv: &ahead, clock: app.clock.as_ref(), random: &OsRandom, config: &app.config };
-        let r = handler(&host, req("GET", &uri, role).body(vec![]).unwrap());
-        (r.status().as_u16(), trips.reads(), trips.writes())
-    };
+    let read = |role: &str| counting_round_trips(&app, req("GET", &uri, role).body(vec![]).unwrap());
     // A miss: the session, the version and the (empty) slot in one batch, then SQL, then the
     // copy is stored (every miss here).
     assert_eq!(read("reader"), (200, 1, 1));
@@ -281,13 +273,8 @@ fn an_authenticated_read_makes_one_key_value_round_trip() {
     // Cache off: the session alone, then SQL; no cache key is read or written.
     let off = TestApp::new().with_var(read_cache::VARIABLE, "0");
     let id = create(&off, &book(2))["id"].as_str().unwrap().to_string();
-    let sql = off.sql();
-    let trips = RoundTrips::new(off.kv.as_ref());
-    let ahead = ReadAhead::new(&trips);
-    let host =
-        Host { sql: &sql, kv: &ahead, clock: off.clock.as_ref(), random: &OsRandom, config: &off.config };
-    let r = handler(&host, req("GET", &format!("/api/books/{id}"), "reader").body(vec![]).unwrap());
-    assert_eq!((r.status().as_u16(), trips.reads(), trips.writes()), (200, 1, 0));
+    let uri = format!("/api/books/{id}");
+    assert_eq!(counting_round_trips(&off, req("GET", &uri, "reader").body(vec![]).unwrap()), (200, 1, 0));
     assert!(off.kv.keys().unwrap().iter().all(|k| !k.starts_with(read_cache::KEY_PREFIX)));
 }
 
