@@ -56,9 +56,13 @@ sys.path.insert(0, str(ROOT / "bench/twins"))
 import harness as twins_harness  # noqa: E402
 
 CONCURRENCIES = (1, 16, 64)
-COMPONENTS = ("auth", "books", "generator", "reports", "ui", "baseline", "baseline-kv")
+COMPONENTS = ("auth", "books", "generator", "reports", "ui", "baseline", "baseline-kv", "baseline-sql")
 FLOORS = {"baseline": ROOT / "bench/baseline/spin.toml", "baseline-kv": ROOT / "bench/baseline-kv/spin.toml"}
 KV_FLOOR_ROW = "baseline + one key-value read"
+# The third floor, served over the app's own state (it reads the app's books): the one-read
+# floor plus a fresh SQLite connection and one read by primary key (bench/baseline-sql).
+SQL_FLOOR = ROOT / "bench/baseline-sql/spin.toml"
+SQL_FLOOR_ROW = "baseline + one key-value read + one SQLite read"
 
 
 def wasm_path(component: str) -> Path:
@@ -314,6 +318,12 @@ def same_answers(lineup: list, ctx: dict) -> None:
     book = f"/api/books/{ctx['book_id']}"
     reference = None
     for name, server, path in lineup:
+        if name == SQL_FLOOR_ROW:
+            # A floor checks no token; it must find the row all the same.
+            status = call(server.base, "GET", book)[0]
+            if status != 200:
+                raise SystemExit(f"{name} does not find the book: {status}")
+            continue
         if path != book:
             continue  # a floor
         status, headers, body = call(server.base, "GET", book, token=ctx["token"])
@@ -358,6 +368,7 @@ def twins_section(host: str, argv_for, app: Server, ctx: dict, duration: int, ro
         lineup = [
             (BASELINE_ROW, spin(FLOORS["baseline"]), "/"),
             (KV_FLOOR_ROW, spin(FLOORS["baseline-kv"]), "/"),
+            (SQL_FLOOR_ROW, spin(SQL_FLOOR, state=app.state), book),
             (APP_CACHED, app, book),
             (APP_CACHE_OFF, spin(ROOT / "spin.toml", env=CACHE_OFF, state=app.state), book),
             (APP_REDIS_CACHED, spin(ROOT / "spin.toml", on_redis, state=app.state), book),
@@ -557,7 +568,7 @@ def twin_lines(t: dict) -> list[str]:
         return [a["rps"] / b["rps"] if b["rps"] else 0.0 for a, b in zip(cells[row][c], cells[over][c])]
 
     over = [("Flask", "Flask"), ("FastAPI", "FastAPI"), ("axum", "axum"),
-            ("one-read floor", KV_FLOOR_ROW), ("baseline", BASELINE_ROW)]
+            ("one-read floor", KV_FLOOR_ROW), ("read + SQL floor", SQL_FLOOR_ROW), ("baseline", BASELINE_ROW)]
     lines += ["\nThe app's req/s over each server's, round by round:\n",
               "| app | conc. | " + " | ".join(f"× {label}" for label, _ in over) + " |",
               "| --- | ---: |" + " ---: |" * len(over)]
@@ -567,7 +578,9 @@ def twin_lines(t: dict) -> list[str]:
     targets = [("cached read ≥ 0.8 × the one-read floor", APP_CACHED, KV_FLOOR_ROW, 0.8),
                ("cached read ≥ 2 × Flask", APP_CACHED, "Flask", 2.0),
                ("cached read ≥ 1.5 × FastAPI", APP_CACHED, "FastAPI", 1.5),
-               ("read with the cache off ≥ 1 × FastAPI", APP_CACHE_OFF, "FastAPI", 1.0)]
+               ("read with the cache off ≥ 1 × FastAPI", APP_CACHE_OFF, "FastAPI", 1.0),
+               ("read with the cache off against the read + SQL floor (what Spin's model allows)", APP_CACHE_OFF,
+                SQL_FLOOR_ROW, 0.8)]
     lines += ["\n| target (issue 27, concurrency 16) | measured | met in every round |", "| --- | ---: | --- |"]
     for label, row, key, target in targets:
         measured = ratios(row, key, 16)
