@@ -57,3 +57,6 @@ BASE_URL="${FOLIO_BASE_URL:-}" tests/browser/run-on-spin.sh
 
 step "schemathesis on spin up: generated requests from the OpenAPI document, no 5xx, only documented statuses"
 python3 tests/schemathesis/run.py ${FOLIO_BASE_URL:+--base-url "$FOLIO_BASE_URL"}
+
+step "scale-out on real Spin: two replicas on shared stores, the OCI artifact through a registry"
+python3 -m pytest -q -p no:cacheprovider tests/scaleout
