@@ -44,8 +44,9 @@ def ok(description, schema=None, headers=None, media="application/json", extra_m
 
 def op(op_id, summary, tag, responses, scope=None, params=None, body=None, description=None, database=True):
     o = {"operationId": op_id, "summary": summary, "tags": [tag], "responses": dict(responses)}
-    if database:
-        # Every route that reads SQLite may find it locked past the busy timeout by a long write.
+    if database or scope is not None:
+        # Every route that reads SQLite may find it locked past the busy timeout by a long write;
+        # every route that reads a variable (each token check does) may find it misconfigured.
         o["responses"].setdefault("503", resp("Busy"))
     if description:
         o["description"] = description
@@ -100,14 +101,21 @@ schemas = {
         "required": ["type", "title", "status", "detail"],
         "properties": {"type": string, "title": string, "status": integer, "detail": string,
                        "errors": {"type": "array", "items": ref("FieldError")},
+                       "variables": {"type": "array", "items": ref("BadVariable"),
+                                     "description": "503 misconfigured: each variable with a value the app refuses"},
                        "error": {"type": "string", "description": "OAuth 2.0 error code (token endpoint)"},
                        "error_description": string},
     },
     "FieldError": {"type": "object", "required": ["field", "message"], "properties": {"field": string, "message": string}},
+    "BadVariable": {"type": "object", "required": ["name", "expected"],
+                    "description": "A Spin variable set to a value the app refuses (never its value)",
+                    "properties": {"name": string, "expected": {"type": "string", "description": "what the value must be"}}},
     "Health": {
         "type": "object", "required": ["status", "checks", "version"],
         "properties": {"status": {"const": "ok"}, "version": string,
-                       "checks": {"type": "object", "properties": {"sqlite": {"enum": ["ok", "error"]}, "kv": {"enum": ["ok", "error"]}}}},
+                       "checks": {"type": "object", "properties": {
+                           "sqlite": {"enum": ["ok", "error"]}, "kv": {"enum": ["ok", "error"]},
+                           "config": {"type": "string", "description": "ok, or each bad variable and what it must be"}}}},
     },
     "Status": {
         "type": "object",
@@ -222,9 +230,12 @@ responses = {
     "UnsupportedMediaType": problem("The body's Content-Type is not accepted here"),
     "ValidationFailed": problem("The body or a parameter has the wrong shape or a value out of range; errors[] names each field"),
     "TooManyRequests": {**problem("Too many failed attempts"), "headers": {"Retry-After": {"schema": integer}}},
-    "Unavailable": problem("A store is failing"),
+    "Unavailable": problem("A store is failing, or a variable is misconfigured: checks names the failing "
+                           "checks, checks.config and variables[] each bad variable and what it must be"),
     "Busy": {**problem("The database stayed locked by another write (e.g. a large generator run) past the "
-                       "busy timeout; nothing was changed, retry after Retry-After seconds"),
+                       "busy timeout; nothing was changed, retry after Retry-After seconds. Or "
+                       "(type /docs/problems#misconfigured, no Retry-After) a variable this route reads "
+                       "has a value the app refuses: variables[] names each and what it must be"),
              "headers": {"Retry-After": {"schema": integer}}},
 }
 

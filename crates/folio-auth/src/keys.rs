@@ -16,11 +16,11 @@ use base64::{
     Engine as _,
 };
 use ed25519_compact::{KeyPair, Noise, PublicKey, Seed};
-use folio_core::{ApiError, ApiResult, Host, Row, Sql, Value};
+use folio_core::{ApiError, ApiResult, ConfigError, Host, Row, Sql, Value};
 use folio_tokens::{digest, settings::LEEWAY_SECS};
 use serde_json::json;
 
-use crate::settings::AuthSettings;
+use crate::settings::{AuthSettings, SIGNING_KEY};
 
 /// The key that signs tokens now.
 pub struct SigningKey {
@@ -85,28 +85,41 @@ pub fn thumbprint(public_key: &[u8]) -> String {
 }
 
 /// Reads the `signing_key` variable: PKCS#8 PEM, or base64 (either alphabet) of the 32-byte seed
-/// or of the 64-byte seed followed by its public key.
-pub fn parse_configured(text: &str) -> Result<[u8; 32], &'static str> {
+/// or of the 64-byte seed followed by its public key. A value it cannot use is a configuration
+/// error naming the variable and the forms it takes, with the reason but never the value.
+pub fn parse_configured(text: &str) -> Result<[u8; 32], ConfigError> {
+    seed_from(text).map_err(|reason| {
+        ConfigError::invalid(
+            SIGNING_KEY,
+            format!(
+                "an Ed25519 private key: PKCS#8 PEM, or base64 of the 32-byte seed or of the seed \
+                 followed by its public key (the value given is {reason})"
+            ),
+        )
+    })
+}
+
+fn seed_from(text: &str) -> Result<[u8; 32], &'static str> {
     let text = text.trim();
     if text.starts_with("-----BEGIN") {
         let pair = jwt_simple::prelude::Ed25519KeyPair::from_pem(text)
-            .map_err(|_| "signing_key is not an Ed25519 PKCS#8 PEM key")?;
+            .map_err(|_| "not an Ed25519 PKCS#8 PEM key")?;
         let bytes = pair.to_bytes();
-        return bytes[..32].try_into().map_err(|_| "signing_key is not an Ed25519 key");
+        return bytes[..32].try_into().map_err(|_| "not an Ed25519 key");
     }
     let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
     let raw = [STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD]
         .iter()
         .find_map(|engine| engine.decode(&compact).ok())
-        .ok_or("signing_key is neither PEM nor base64")?;
+        .ok_or("neither PEM nor base64")?;
     match raw.len() {
         32 => Ok(raw.try_into().expect("32 bytes")),
         64 => {
-            let pair = KeyPair::from_slice(&raw).map_err(|_| "signing_key is not an Ed25519 key pair")?;
-            pair.validate().map_err(|_| "signing_key's public half does not match its seed")?;
+            let pair = KeyPair::from_slice(&raw).map_err(|_| "not an Ed25519 key pair")?;
+            pair.validate().map_err(|_| "a key pair whose public half does not match its seed")?;
             Ok(raw[..32].try_into().expect("32 bytes"))
         }
-        _ => Err("signing_key must hold a 32-byte Ed25519 seed"),
+        _ => Err("base64 of neither 32 nor 64 bytes"),
     }
 }
 
@@ -155,9 +168,7 @@ pub fn active(host: &Host, settings: &AuthSettings) -> ApiResult<SigningKey> {
     let mut rows = load_rows(host.sql)?;
     let key = match &settings.signing_key {
         Some(text) => {
-            let key = SigningKey::from_seed(
-                parse_configured(text).map_err(|m| ApiError::Internal(format!("config: {m}")))?,
-            );
+            let key = SigningKey::from_seed(parse_configured(text)?);
             match rows.iter().find(|r| r.kid == key.kid) {
                 None => {
                     host.sql.execute(

@@ -30,7 +30,7 @@ pub fn served_routes() -> Vec<(Method, String)> {
 
 fn routes() -> Router<Route> {
     Router::<Route>::new()
-        .route(Method::GET, "/api/health", |host, _, _| Ok(health::health(host)))
+        .route(Method::GET, "/api/health", |host, _, _| Ok(health::health(host, settings::check_all(host))))
         .route(Method::GET, "/api/status", |h, r, _| operations::status(h, r))
         .route(Method::GET, "/api/openapi.json", |h, r, _| operations::openapi(h, r))
         .route(Method::POST, "/api/auth/register", |h, r, _| register::register(h, r))

@@ -21,18 +21,21 @@
 //! most about 5 MB of store. The `book_read_cache_fill_one_in` variable sets how eagerly
 //! copies are stored, or turns the cache off (see [`admits`]; README, Configuration).
 
-use folio_core::{catalog, ApiResult, Host, Kv, KvError};
+use folio_core::{
+    catalog,
+    settings::{self, IntVariable},
+    ApiResult, Host, Kv, KvError,
+};
 
 /// The Spin variable that says how many read misses store one copy: `8` (the default) stores a
 /// copy on about one miss in eight, `1` on every miss, `0` turns the cache off.
-pub const VARIABLE: &str = "book_read_cache_fill_one_in";
-pub const DEFAULT_FILL_ONE_IN: i64 = 8;
+pub const VARIABLE: IntVariable = settings::BOOK_READ_CACHE_FILL_ONE_IN;
 
 /// How many misses store one copy, or `None` when the cache is off. A variable the component
 /// was not granted counts as the default; a value that is not an integer from 0 to 1,000 is a
-/// configuration error (`500`), as for every other variable.
+/// configuration error (`503` naming the variable), as for every other variable.
 pub fn fill_one_in(host: &Host) -> ApiResult<Option<u64>> {
-    let n = host.var_int(VARIABLE, DEFAULT_FILL_ONE_IN, 0, 1000)?;
+    let n = VARIABLE.read(host)?;
     Ok((n > 0).then_some(n as u64))
 }
 

@@ -8,7 +8,11 @@
 use http::{header, HeaderValue, Method, StatusCode};
 use serde::Serialize;
 
-use crate::{ports::ConfigError, ports::KvError, sql::SqlError, Response};
+use crate::{
+    ports::{BadVariable, ConfigError, KvError},
+    sql::SqlError,
+    Response,
+};
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
@@ -66,6 +70,10 @@ pub enum ApiError {
     OAuth { status: StatusCode, error: &'static str, description: String },
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    /// Variables the operator set to values the app refuses: `503` naming each variable and
+    /// what it must be, never its value. Not worth a quick retry, so no `Retry-After`.
+    #[error("misconfigured")]
+    Misconfigured(Vec<BadVariable>),
     /// A failure of ours or of the host. The message is logged, never sent.
     #[error("internal error: {0}")]
     Internal(String),
@@ -103,7 +111,7 @@ impl ApiError {
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::OAuth { status, .. } => *status,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) | ApiError::Misconfigured(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -125,6 +133,7 @@ impl ApiError {
             ApiError::TooManyRequests { .. } => "/docs/problems#too-many-requests",
             ApiError::OAuth { .. } => "/docs/problems#oauth",
             ApiError::Unavailable(_) => "/docs/problems#unavailable",
+            ApiError::Misconfigured(_) => "/docs/problems#misconfigured",
             ApiError::Internal(_) => "/docs/problems#internal",
         }
     }
@@ -155,16 +164,20 @@ impl ApiError {
                 _ => format!("{} fields are invalid", errors.len()),
             },
             ApiError::OAuth { description, .. } => description.clone(),
+            ApiError::Misconfigured(bad) => misconfigured_detail(bad),
             ApiError::Internal(_) => "an internal error occurred; it has been logged".to_string(),
         }
     }
 
     pub fn into_response(self) -> Response {
-        if let ApiError::Internal(cause) = &self {
+        match &self {
             // The cause may hold SQL or host detail: it goes to the log only.
-            crate::log::emit(
+            ApiError::Internal(cause) => crate::log::emit(
                 serde_json::json!({"level": "error", "event": "internal_error", "cause": cause}),
-            );
+            ),
+            // Once per request, here where the answer is made: the operator's one clear message.
+            ApiError::Misconfigured(bad) => log_misconfigured(bad),
+            _ => {}
         }
         let status = self.status();
         let mut body = serde_json::json!({
@@ -179,6 +192,7 @@ impl ApiError {
                 body["error"] = serde_json::json!(error);
                 body["error_description"] = serde_json::json!(description);
             }
+            ApiError::Misconfigured(bad) => body["variables"] = serde_json::json!(bad),
             _ => {}
         }
         let mut response = http::Response::builder()
@@ -238,8 +252,24 @@ impl From<KvError> for ApiError {
 
 impl From<ConfigError> for ApiError {
     fn from(e: ConfigError) -> Self {
-        ApiError::Internal(format!("config: {e}"))
+        match e {
+            ConfigError::Invalid(bad) => ApiError::Misconfigured(bad),
+            other => ApiError::Internal(format!("config: {other}")),
+        }
     }
+}
+
+/// The detail of a `503` for bad variables: each variable and what it must be.
+pub fn misconfigured_detail(bad: &[BadVariable]) -> String {
+    let each: Vec<String> = bad.iter().map(|b| format!("{} must be {}", b.name, b.expected)).collect();
+    format!("the server is misconfigured: {}; an operator must correct it", each.join("; "))
+}
+
+/// The log line of a misconfiguration: the variables and what each must be, never a value.
+pub fn log_misconfigured(bad: &[BadVariable]) {
+    crate::log::emit(
+        serde_json::json!({"level": "error", "event": "configuration_invalid", "variables": bad}),
+    );
 }
 
 #[cfg(test)]
@@ -307,6 +337,34 @@ mod tests {
         let migrating: ApiError =
             crate::migrate::MigrationError::Sql(SqlError::Io("database is locked".into())).into();
         assert_eq!(migrating.status(), StatusCode::SERVICE_UNAVAILABLE);
+    }
+
+    #[test]
+    fn bad_variables_are_a_503_naming_each_without_retry_after() {
+        let e = ConfigError::combine([
+            ConfigError::invalid("access_token_ttl_seconds", "an integer from 60 to 86400"),
+            ConfigError::invalid("signup_role", "reader, editor or admin"),
+        ])
+        .unwrap();
+        let r = ApiError::from(e).into_response();
+        assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(r.headers()[header::CONTENT_TYPE], PROBLEM_JSON);
+        assert!(!r.headers().contains_key(header::RETRY_AFTER), "retrying does not fix a setting");
+        let b = body(&r);
+        assert_eq!(b["type"], "/docs/problems#misconfigured");
+        assert_eq!(b["variables"][0]["name"], "access_token_ttl_seconds");
+        assert_eq!(b["variables"][1]["expected"], "reader, editor or admin");
+        let detail = b["detail"].as_str().unwrap();
+        assert!(detail.contains("access_token_ttl_seconds must be an integer from 60 to 86400"), "{detail}");
+        assert!(detail.contains("signup_role must be reader, editor or admin"), "{detail}");
+        // A host failure is not the operator's values: it stays an internal error.
+        let provider = ConfigError::combine([
+            ConfigError::invalid("a", "b"),
+            ConfigError::Provider("vault unreachable".into()),
+        ])
+        .unwrap();
+        assert_eq!(ApiError::from(provider).status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(ConfigError::combine([]), None);
     }
 
     #[test]

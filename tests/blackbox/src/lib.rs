@@ -131,6 +131,44 @@ impl Instance {
         self.state.path()
     }
 
+    /// What `component` has written to stderr so far (Spin keeps it in the state directory):
+    /// the app's JSON log lines.
+    pub fn log(&self, component: &str) -> String {
+        std::fs::read_to_string(self.state.path().join("logs").join(format!("{component}_stderr.txt")))
+            .unwrap_or_default()
+    }
+
+    /// The log lines `component` wrote for the request answered with `request_id`: the lines
+    /// after the previous request's line, up to and including this request's. Meaningful when
+    /// requests to the component are sent one at a time. Waits a little for Spin to write them.
+    pub fn log_of_request(&self, component: &str, request_id: &str) -> Vec<serde_json::Value> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let lines = self.find_request_lines(component, request_id);
+            if !lines.is_empty() || Instant::now() > deadline {
+                return lines;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn find_request_lines(&self, component: &str, request_id: &str) -> Vec<serde_json::Value> {
+        let mut current = Vec::new();
+        for line in self.log(component).lines() {
+            let Ok(value) = serde_json::from_str::<serde_json::Value>(line) else { continue };
+            let is_request = value["event"] == "request";
+            let mine = is_request && value["request_id"] == request_id;
+            current.push(value);
+            if mine {
+                return current;
+            }
+            if is_request {
+                current.clear();
+            }
+        }
+        Vec::new()
+    }
+
     /// Stops the app and starts it again over the same state (on a new port).
     pub fn restart(&mut self) {
         if let Some(guard) = self.app._guard.take() {
