@@ -259,7 +259,11 @@ paths = {
     "/api/auth/logout": {"post": op("logout", "Revoke the caller's session", "auth", {"204": {"description": "Revoked"}}, scope="")},
     "/api/auth/me": {"get": op("me", "The caller's account and token claims", "auth", {"200": ok("Me", ref("Me"))}, scope="")},
     "/api/auth/introspect": {"post": op("introspect", "RFC 7662 token introspection", "auth",
-                                        {"200": ok("Introspection", ref("Introspection"))},
+                                        {"200": ok("Introspection", ref("Introspection"))}, scope="",
+                                        description="The caller needs a bearer access token of its own (401 without "
+                                                    "one). A token with admin:users may introspect any token; any other "
+                                                    "caller gets active: true only for tokens of its own account, and "
+                                                    "{\"active\": false} for every other token, as for one that is not good.",
                                         body={"required": True, "content": {
                                             "application/json": {"schema": ref("IntrospectRequest")},
                                             "application/x-www-form-urlencoded": {"schema": ref("IntrospectRequest")}}})},

@@ -58,7 +58,6 @@ pub fn discovery(host: &Host, req: &Request) -> ApiResult<Response> {
         "grant_types_supported": ["password", "refresh_token"],
         "response_types_supported": ["token"],
         "token_endpoint_auth_methods_supported": ["none"],
-        "introspection_endpoint_auth_methods_supported": ["none"],
         "id_token_signing_alg_values_supported": ["EdDSA"],
         "subject_types_supported": ["public"],
         "scopes_supported": all_scopes,
