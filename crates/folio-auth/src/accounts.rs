@@ -34,6 +34,15 @@ impl Account {
         })
     }
 
+    /// True when `other` is this account with the same standing: present, as enabled, with the
+    /// same role and password. A session started for `other` is still right for this account.
+    pub fn same_credentials(&self, other: &Account) -> bool {
+        self.id == other.id
+            && self.role == other.role
+            && self.disabled == other.disabled
+            && self.password_hash == other.password_hash
+    }
+
     /// The public view: no secret fields.
     pub fn to_json(&self) -> serde_json::Value {
         json!({

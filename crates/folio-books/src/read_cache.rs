@@ -15,8 +15,7 @@
 //! entry at once (cheap, and the same rule the report cache follows).
 //!
 //! Size: the cache is direct-mapped onto [`SLOTS`] keys ([`folio_core::catalog::cache_slot_key`]),
-//! because the store has no expiry, hosted stores cap key counts, and the token service lists
-//! every key when it scans sessions. An entry stores its book's id, so a book hashing to a slot
+//! because the store has no expiry and hosted stores cap key counts. An entry stores its book's id, so a book hashing to a slot
 //! another holds sees a miss and may take the slot over. At about 1.2 KB per book that is at
 //! most about 5 MB of store. The `book_read_cache_fill_one_in` variable sets how eagerly
 //! copies are stored, or turns the cache off (see [`admits`]; README, Configuration).

@@ -24,7 +24,9 @@ pub trait Kv {
     fn set(&self, key: &str, value: &[u8]) -> Result<(), KvError>;
     fn delete(&self, key: &str) -> Result<(), KvError>;
     fn exists(&self, key: &str) -> Result<bool, KvError>;
-    /// Every key of the store. Keep key counts bounded: this is a full listing.
+    /// Every key of the store: a full listing, whose cost grows with every key of every user
+    /// (on Redis, `KEYS *`). For tests and tools only: no request path calls it; what a request
+    /// needs to find is indexed (an account's sessions are rows in SQLite).
     fn keys(&self) -> Result<Vec<String>, KvError>;
 
     /// The values of `keys`, in the same order (`None` for a missing key). Stores with a batch

@@ -23,6 +23,7 @@ pub fn me(host: &Host, req: &Request) -> ApiResult<Response> {
 
 pub fn logout(host: &Host, req: &Request) -> ApiResult<Response> {
     let verified = caller(host, req)?;
+    migrate::ensure(host.sql)?;
     sessions::revoke(host, &verified.claims.sub, &verified.claims.sid)?;
     folio_core::log::emit(
         json!({"level": "info", "event": "signed_out", "account": verified.claims.sub, "session": verified.claims.sid}),
@@ -32,6 +33,7 @@ pub fn logout(host: &Host, req: &Request) -> ApiResult<Response> {
 
 pub fn list(host: &Host, req: &Request) -> ApiResult<Response> {
     let verified = caller(host, req)?;
+    migrate::ensure(host.sql)?;
     let now = host.clock.now_secs();
     let items: Vec<serde_json::Value> = sessions::live(host, &verified.claims.sub, now)?
         .into_iter()
@@ -51,9 +53,10 @@ pub fn list(host: &Host, req: &Request) -> ApiResult<Response> {
 pub fn delete(host: &Host, req: &Request, params: &Params) -> ApiResult<Response> {
     let verified = caller(host, req)?;
     let id = params.get("id").unwrap_or_default();
+    migrate::ensure(host.sql)?;
     let now = host.clock.now_secs();
     // Only the caller's own sessions exist for this route: another account's id is a 404.
-    match folio_tokens::session::load(host.kv, &verified.claims.sub, id)? {
+    match sessions::find(host.sql, &verified.claims.sub, id)? {
         Some(s) if s.is_live(now) => {
             sessions::revoke(host, &verified.claims.sub, id)?;
             Ok(http_util::no_content())

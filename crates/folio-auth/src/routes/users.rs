@@ -69,7 +69,7 @@ pub fn patch(host: &Host, req: &Request, params: &Params) -> ApiResult<Response>
     // A disabled account's tokens must stop working now, and a changed role must not keep the
     // old role's scopes in tokens already issued: end every session of the account.
     if (after.disabled && !before.disabled) || after.role != before.role {
-        let ended = sessions::revoke_all(host, &after.id)?;
+        let ended = sessions::revoke_all(host, &after.id, None)?;
         folio_core::log::emit(
             json!({"level": "info", "event": "account_changed", "account": after.id, "by": admin.subject,
                    "role": after.role.as_str(), "disabled": after.disabled, "sessions_ended": ended}),
