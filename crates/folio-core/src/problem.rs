@@ -228,6 +228,15 @@ impl ApiError {
             ApiError::Unavailable(_) => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(UNAVAILABLE_RETRY_AFTER_SECS));
             }
+            // RFC 5789 §3.1: a 415 to a PATCH names the patch formats the resource accepts.
+            ApiError::UnsupportedMediaType { expected }
+                if *expected == crate::http_util::MERGE_PATCH_JSON =>
+            {
+                headers.insert(
+                    header::HeaderName::from_static("accept-patch"),
+                    HeaderValue::from_static(crate::http_util::MERGE_PATCH_JSON),
+                );
+            }
             _ => {}
         }
         response
