@@ -46,6 +46,11 @@ pub enum ApiError {
     Unauthorized { challenge: Challenge, detail: String },
     #[error("insufficient scope: {scope}")]
     InsufficientScope { scope: String },
+    /// A password asked for again (to change it, to leave) was wrong. `401` as the contract
+    /// says, but with a problem type of its own and a challenge without `invalid_token`: the
+    /// bearer token was fine, so clients must not drop it or refresh it.
+    #[error("wrong password")]
+    WrongPassword,
     #[error("forbidden: {0}")]
     Forbidden(String),
     #[error("not found: {0}")]
@@ -100,7 +105,7 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            ApiError::Unauthorized { .. } | ApiError::WrongPassword => StatusCode::UNAUTHORIZED,
             ApiError::InsufficientScope { .. } | ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
@@ -121,6 +126,7 @@ impl ApiError {
         match self {
             ApiError::BadRequest(_) => "/docs/problems#bad-request",
             ApiError::Unauthorized { .. } => "/docs/problems#unauthorized",
+            ApiError::WrongPassword => "/docs/problems#wrong-password",
             ApiError::InsufficientScope { .. } => "/docs/problems#insufficient-scope",
             ApiError::Forbidden(_) => "/docs/problems#forbidden",
             ApiError::NotFound(_) => "/docs/problems#not-found",
@@ -149,6 +155,7 @@ impl ApiError {
             ApiError::Unauthorized { detail, .. } => detail.clone(),
             ApiError::TooManyRequests { detail, .. } => detail.clone(),
             ApiError::InsufficientScope { scope } => format!("this request needs the scope {scope}"),
+            ApiError::WrongPassword => "the current password is wrong".to_string(),
             ApiError::MethodNotAllowed { allow } => format!(
                 "this resource supports {}",
                 allow.iter().map(Method::as_str).collect::<Vec<_>>().join(", ")
@@ -209,6 +216,9 @@ impl ApiError {
                     Challenge::InvalidToken => "Bearer error=\"invalid_token\"",
                 };
                 headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(value));
+            }
+            ApiError::WrongPassword => {
+                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             }
             ApiError::InsufficientScope { scope } => {
                 let value = format!("Bearer error=\"insufficient_scope\", scope=\"{scope}\"");

@@ -15,6 +15,8 @@ use std::{
     },
 };
 
+pub mod interop;
+
 use folio_core::{
     read_ahead::ReadAhead, Clock, Config, ConfigError, Host, Kv, KvError, Random, Request, Response, Rows,
     Sql, SqlError, Value,

@@ -1,5 +1,5 @@
-//! The caller's own account and sessions: `GET /api/auth/me`, `POST /api/auth/logout`,
-//! `GET /api/auth/sessions`, `DELETE /api/auth/sessions/{id}`.
+//! The caller's own sessions: `POST /api/auth/logout`, `GET /api/auth/sessions`,
+//! `DELETE /api/auth/sessions/{id}`.
 
 use folio_core::{http_util, migrate, ports::rfc3339_ms, ports::rfc3339_secs, router::Params};
 use folio_core::{ApiError, ApiResult, Host, Request, Response};
@@ -7,19 +7,7 @@ use http::StatusCode;
 use serde_json::json;
 
 use super::{caller, no_store};
-use crate::{accounts, sessions};
-
-pub fn me(host: &Host, req: &Request) -> ApiResult<Response> {
-    let verified = caller(host, req)?;
-    migrate::ensure(host.sql)?;
-    let account = accounts::find_by_id(host.sql, &verified.claims.sub)?
-        .filter(|a| !a.disabled)
-        .ok_or_else(|| ApiError::unauthorized("the access token's account no longer exists"))?;
-    Ok(no_store(http_util::json(
-        StatusCode::OK,
-        &json!({"account": account.to_json(), "claims": verified.claims_json()}),
-    )))
-}
+use crate::sessions;
 
 pub fn logout(host: &Host, req: &Request) -> ApiResult<Response> {
     let verified = caller(host, req)?;
