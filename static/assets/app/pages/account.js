@@ -86,6 +86,19 @@ function profileSection(account, onSaved) {
   return form;
 }
 
+/**
+ * A refused request of a form that asks for the password again: a wrong password is said at
+ * its field (`wrong`), anything else above the buttons with its field errors.
+ */
+function showFailure(form, message, error, wrong, intro) {
+  if (error.problem.type === WRONG_PASSWORD) {
+    showFieldErrors(form, [wrong]);
+    return;
+  }
+  replace(message, errorBox(error, intro));
+  showFieldErrors(form, error.fieldErrors);
+}
+
 function passwordSection(onChanged) {
   const current = h('input', { name: 'current_password', type: 'password', autocomplete: 'current-password', required: true });
   const next = h('input', { name: 'new_password', type: 'password', autocomplete: 'new-password', required: true, minlength: 10 });
@@ -111,12 +124,7 @@ function passwordSection(onChanged) {
         toast('Password changed. Your other sessions were signed out.');
         await onChanged();
       } catch (error) {
-        if (error.problem.type === WRONG_PASSWORD) {
-          showFieldErrors(form, [{ field: 'current_password', message: 'The current password is wrong.' }]);
-          return;
-        }
-        replace(message, errorBox(error, 'The password was not changed'));
-        showFieldErrors(form, error.fieldErrors);
+        showFailure(form, message, error, { field: 'current_password', message: 'The current password is wrong.' }, 'The password was not changed');
       }
     });
   });
@@ -150,12 +158,7 @@ function leaveSection(navigate) {
         dropSession();
         navigate('/signin?deleted=1', { replace: true });
       } catch (error) {
-        if (error.problem.type === WRONG_PASSWORD) {
-          showFieldErrors(form, [{ field: 'password', message: 'The password is wrong.' }]);
-          return;
-        }
-        replace(message, errorBox(error, 'The account was not deleted'));
-        showFieldErrors(form, error.fieldErrors);
+        showFailure(form, message, error, { field: 'password', message: 'The password is wrong.' }, 'The account was not deleted');
       }
     });
   });
