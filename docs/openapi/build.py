@@ -44,8 +44,9 @@ def ok(description, schema=None, headers=None, media="application/json", extra_m
 
 def op(op_id, summary, tag, responses, scope=None, params=None, body=None, description=None, database=True):
     o = {"operationId": op_id, "summary": summary, "tags": [tag], "responses": dict(responses)}
-    if database:
-        # Every route that reads SQLite may find it locked past the busy timeout by a long write.
+    if database or scope is not None:
+        # Every route that reads SQLite may find it locked past the busy timeout by a long write;
+        # every route that reads a variable (each token check does) may find it misconfigured.
         o["responses"].setdefault("503", resp("Busy"))
     if description:
         o["description"] = description
@@ -100,14 +101,21 @@ schemas = {
         "required": ["type", "title", "status", "detail"],
         "properties": {"type": string, "title": string, "status": integer, "detail": string,
                        "errors": {"type": "array", "items": ref("FieldError")},
+                       "variables": {"type": "array", "items": ref("BadVariable"),
+                                     "description": "503 misconfigured: each variable with a value the app refuses"},
                        "error": {"type": "string", "description": "OAuth 2.0 error code (token endpoint)"},
                        "error_description": string},
     },
     "FieldError": {"type": "object", "required": ["field", "message"], "properties": {"field": string, "message": string}},
+    "BadVariable": {"type": "object", "required": ["name", "expected"],
+                    "description": "A Spin variable set to a value the app refuses (never its value)",
+                    "properties": {"name": string, "expected": {"type": "string", "description": "what the value must be"}}},
     "Health": {
         "type": "object", "required": ["status", "checks", "version"],
         "properties": {"status": {"const": "ok"}, "version": string,
-                       "checks": {"type": "object", "properties": {"sqlite": {"enum": ["ok", "error"]}, "kv": {"enum": ["ok", "error"]}}}},
+                       "checks": {"type": "object", "properties": {
+                           "sqlite": {"enum": ["ok", "error"]}, "kv": {"enum": ["ok", "error"]},
+                           "config": {"type": "string", "description": "ok, or each bad variable and what it must be"}}}},
     },
     "Status": {
         "type": "object",
@@ -143,7 +151,42 @@ schemas = {
                                           "exp": integer, "jti": string, "sid": string, "email": string,
                                           "role": string, "scope": string}.items()},
     },
-    "Me": {"type": "object", "required": ["account", "claims"], "properties": {"account": ref("Account"), "claims": ref("Claims")}},
+    "Address": {
+        "type": "object", "additionalProperties": False,
+        "properties": {"lines": {"type": "array", "maxItems": 4, "items": {"type": "string", "minLength": 1, "maxLength": 100}},
+                       "city": {"type": ["string", "null"], "minLength": 1, "maxLength": 100},
+                       "postal_code": {"type": ["string", "null"], "pattern": "^[A-Za-z0-9 -]{1,20}$"},
+                       "country": {"type": ["string", "null"], "pattern": "^[A-Za-z]{2}$",
+                                   "description": "ISO 3166-1 alpha-2 (an assigned code), stored upper-case"}},
+    },
+    "Profile": {
+        "type": "object", "additionalProperties": False,
+        "description": "Kept by the account's owner and shown to the owner only; every member null when unset",
+        "properties": {"title": {"type": ["string", "null"], "minLength": 1, "maxLength": 50},
+                       "first_name": {"type": ["string", "null"], "minLength": 1, "maxLength": 100},
+                       "last_name": {"type": ["string", "null"], "minLength": 1, "maxLength": 100},
+                       "mobile_number": {"type": ["string", "null"],
+                                         "description": "E.164, e.g. +447700900123 (spaces, hyphens, dots and "
+                                                        "parentheses are accepted on input and dropped)"},
+                       "address": {"oneOf": [ref("Address"), {"type": "null"}]}},
+    },
+    "OwnAccount": {"allOf": [ref("Account"), {"type": "object", "required": ["profile"], "properties": {"profile": ref("Profile")}}]},
+    "AccountMergePatch": {
+        "type": "object", "additionalProperties": False,
+        "description": "RFC 7396 JSON merge patch: members not named stay, null removes; the result is validated whole "
+                       "and every problem is reported at once in one 422",
+        "properties": {"name": {"type": ["string", "null"], "minLength": 1, "maxLength": 200},
+                       "profile": {"oneOf": [ref("Profile"), {"type": "null"}]}},
+    },
+    "PasswordChange": {"type": "object", "additionalProperties": False, "required": ["current_password", "new_password"],
+                       "properties": {"current_password": string,
+                                      "new_password": {"type": "string", "minLength": 10, "maxLength": 1024,
+                                                       "description": "at least 10 characters, not the current one"}}},
+    "PasswordReset": {"type": "object", "additionalProperties": False, "required": ["new_password"],
+                      "properties": {"new_password": {"type": "string", "minLength": 10, "maxLength": 1024}}},
+    "Leave": {"type": "object", "additionalProperties": False, "required": ["password"], "properties": {"password": string}},
+    "RotatedKey": {"type": "object", "required": ["kid"], "properties": {"kid": {"type": "string", "description": "the new signing key's id"}}},
+    "Me": {"type": "object", "required": ["account", "claims"], "properties": {"account": ref("OwnAccount"), "claims": ref("Claims")}},
     "IntrospectRequest": {"type": "object", "additionalProperties": False, "required": ["token"], "properties": {"token": string, "token_type_hint": string}},
     "Introspection": {
         "type": "object", "required": ["active"],
@@ -222,9 +265,16 @@ responses = {
     "UnsupportedMediaType": problem("The body's Content-Type is not accepted here"),
     "ValidationFailed": problem("The body or a parameter has the wrong shape or a value out of range; errors[] names each field"),
     "TooManyRequests": {**problem("Too many failed attempts"), "headers": {"Retry-After": {"schema": integer}}},
-    "Unavailable": problem("A store is failing"),
+    "PasswordRequired": {**problem("The bearer token is missing or not valid (type unauthorized), or the password given is "
+                                   "wrong (type wrong-password, WWW-Authenticate: Bearer without an error: the token is "
+                                   "fine); a wrong password counts toward the sign-in throttle of the account's address"),
+                         "headers": {"WWW-Authenticate": {"schema": string}}},
+    "Unavailable": problem("A store is failing, or a variable is misconfigured: checks names the failing "
+                           "checks, checks.config and variables[] each bad variable and what it must be"),
     "Busy": {**problem("The database stayed locked by another write (e.g. a large generator run) past the "
-                       "busy timeout; nothing was changed, retry after Retry-After seconds"),
+                       "busy timeout; nothing was changed, retry after Retry-After seconds. Or "
+                       "(type /docs/problems#misconfigured, no Retry-After) a variable this route reads "
+                       "has a value the app refuses: variables[] names each and what it must be"),
              "headers": {"Retry-After": {"schema": integer}}},
 }
 
@@ -246,9 +296,32 @@ paths = {
         body={"required": True, "content": {"application/x-www-form-urlencoded": {"schema": ref("TokenRequest")},
                                               "application/json": {"schema": ref("TokenRequest")}}})},
     "/api/auth/logout": {"post": op("logout", "Revoke the caller's session", "auth", {"204": {"description": "Revoked"}}, scope="")},
-    "/api/auth/me": {"get": op("me", "The caller's account and token claims", "auth", {"200": ok("Me", ref("Me"))}, scope="")},
+    "/api/auth/me": {
+        "get": op("me", "The caller's account (with its profile) and token claims", "auth", {"200": ok("Me", ref("Me"))}, scope=""),
+        "patch": op("updateMe", "Change one's name and profile (RFC 7396 merge patch)", "auth",
+                    {"200": ok("The account with its profile", ref("OwnAccount"))}, scope="",
+                    body=json_body(ref("AccountMergePatch"), media="application/merge-patch+json")),
+        "delete": op("deleteMe", "Delete one's own account, with its password", "auth",
+                     {"204": {"description": "Deleted: every session ended; the e-mail may register again; books stay"},
+                      "401": resp("PasswordRequired"), "409": problem("The last enabled admin cannot leave"),
+                      "429": resp("TooManyRequests")},
+                     scope="", body=json_body(ref("Leave"))),
+    },
+    "/api/auth/password": {"post": op("changePassword", "Change one's password", "auth",
+                                      {"204": {"description": "Changed: every other session of the account ended; this one stays"},
+                                       "401": resp("PasswordRequired"), "409": resp("Conflict"), "429": resp("TooManyRequests")},
+                                      scope="", body=json_body(ref("PasswordChange")))},
+    "/api/auth/keys/rotate": {"post": op("rotateSigningKey", "A new signing key (admin)", "auth",
+                                         {"200": ok("The new key's id; tokens of older keys stay valid until they expire, "
+                                                    "and the JWKS keeps their keys until then", ref("RotatedKey")),
+                                          "409": problem("The key comes from the signing_key variable: rotate it there")},
+                                         scope="admin:users")},
     "/api/auth/introspect": {"post": op("introspect", "RFC 7662 token introspection", "auth",
-                                        {"200": ok("Introspection", ref("Introspection"))},
+                                        {"200": ok("Introspection", ref("Introspection"))}, scope="",
+                                        description="The caller needs a bearer access token of its own (401 without "
+                                                    "one). A token with admin:users may introspect any token; any other "
+                                                    "caller gets active: true only for tokens of its own account, and "
+                                                    "{\"active\": false} for every other token, as for one that is not good.",
                                         body={"required": True, "content": {
                                             "application/json": {"schema": ref("IntrospectRequest")},
                                             "application/x-www-form-urlencoded": {"schema": ref("IntrospectRequest")}}})},
@@ -266,6 +339,10 @@ paths = {
                                          body={"required": True, "content": {
                                              "application/json": {"schema": ref("AccountPatch")},
                                              "application/merge-patch+json": {"schema": ref("AccountPatch")}}})},
+    "/api/auth/users/{id}/password": {"post": op("resetPassword", "Set an account's password (admin)", "auth",
+                                                 {"204": {"description": "Set: every session of that account ended"},
+                                                  "404": resp("NotFound")},
+                                                 scope="admin:users", params=id_param, body=json_body(ref("PasswordReset")))},
     "/.well-known/jwks.json": {"get": op("jwks", "Public signing keys", "auth", {"200": ok("JWK set", ref("Jwks"))})},
     "/.well-known/openid-configuration": {"get": op("discovery", "OpenID discovery document", "auth",
                                                     {"200": ok("Discovery", ref("OpenIdConfiguration"))})},

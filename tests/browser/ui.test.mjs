@@ -1,7 +1,8 @@
 // The web UI in a real browser: Debian's chromium driven by playwright-core, against the app at
 // BASE_URL (the app under `spin up`, started by run-on-spin.sh). The flows run in order in
 // one browser context, as one user would: register, sign in, create, edit, conflict, delete,
-// generate, every report, CSV download, account and sessions, reload, sign out, API docs.
+// generate, every report, CSV download, account and sessions, the profile, a new password,
+// leaving, reload, sign out, API docs.
 // Every page is screenshotted into artifacts/ (kept by CI). Any uncaught script error, any
 // Content-Security-Policy violation and any failed load of a non-API resource fails the test
 // it happens in.
@@ -355,6 +356,101 @@ describe('a user, start to finish', () => {
     await other.goto(`${BASE_URL}/books`);
     await other.waitForURL(/\/signin/);
     await other.close();
+    assertClean();
+  });
+
+  test('account: the profile, every field error at once, and a new password', async () => {
+    await page.getByRole('link', { name: 'Account' }).click();
+    await page.getByRole('heading', { name: 'Profile' }).waitFor();
+    const elsewhere = await apiToken(); // another session, which the new password must end
+    await page.getByLabel('Title').fill('Dr');
+    await page.getByLabel('First name').fill('Ui');
+    await page.getByLabel('Last name').fill('Tester');
+    await page.getByLabel('Mobile number').fill('12345');
+    await page.getByLabel('Address').fill('1 Test Street\nFlat 2');
+    await page.getByLabel('City').fill('London');
+    await page.getByLabel('Postal code').fill('SW1A 1AA');
+    await page.getByLabel('Country').fill('XX');
+    await page.getByRole('button', { name: 'Save profile' }).click();
+    // Both mistakes come back in one answer, each shown at its own field.
+    await page.locator('[name="profile.mobile_number"][aria-invalid="true"]').waitFor();
+    await page.locator('[name="profile.address.country"][aria-invalid="true"]').waitFor();
+    await page.getByText('must be an international number in E.164 form, e.g. +447700900123', { exact: true }).waitFor();
+    await page.getByText('Mobile number: must be an international number', { exact: false }).waitFor();
+    await shot('account-profile-errors');
+    await page.getByLabel('Mobile number').fill('+44 7700 900123');
+    await page.getByLabel('Country').fill('gb');
+    await page.getByRole('button', { name: 'Save profile' }).click();
+    await page.getByText('Profile saved.').waitFor();
+    await page.reload();
+    await page.getByRole('heading', { name: 'Profile' }).waitFor();
+    await page.waitForFunction(() => document.querySelector('[name="profile.mobile_number"]')?.value);
+    assert.equal(await page.getByLabel('Mobile number').inputValue(), '+447700900123', 'stored in E.164');
+    assert.equal(await page.getByLabel('Country').inputValue(), 'GB');
+    assert.equal(await page.getByLabel('Address').inputValue(), '1 Test Street\nFlat 2');
+    assert.equal(await page.getByLabel('Title').inputValue(), 'Dr');
+
+    // A wrong current password is said at its field; the session is not dropped for it.
+    await page.getByLabel('Current password').fill('not my password');
+    await page.getByLabel('New password').fill('a new passphrase for the ui');
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await page.getByText('The current password is wrong.').waitFor();
+    assert.match(page.url(), /\/account$/, 'still signed in');
+    await page.getByLabel('Current password').fill(user.password);
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await page.getByText('Password changed. Your other sessions were signed out.').waitFor();
+    user.password = 'a new passphrase for the ui';
+    const other = await fetch(`${BASE_URL}/api/auth/me`, { headers: { authorization: `Bearer ${elsewhere}` } });
+    assert.equal(other.status, 401, 'the other session ended at once');
+    await page.waitForFunction(() => document.querySelectorAll('main tbody tr').length === 1);
+    await shot('account-profile');
+    assertClean();
+  });
+
+  test('leaving: the last admin is refused, another person deletes their account', async (t) => {
+    if (await page.getByRole('link', { name: 'Users' }).count()) {
+      await page.getByLabel('Your password').fill(user.password);
+      await page.getByRole('button', { name: 'Delete my account' }).click();
+      await page.getByRole('dialog').getByRole('button', { name: 'Delete it' }).click();
+      await page.getByText(/last enabled admin/).waitFor();
+      assert.match(page.url(), /\/account$/);
+    } else {
+      t.diagnostic('this account is not an admin: the last-admin refusal is left to the API tests');
+    }
+    // A second person, in a browser of their own.
+    const leaver = { email: `ui-leaver-${stamp}@example.test`, password: 'leaving soon, thanks' };
+    const created = await fetch(`${BASE_URL}/api/auth/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(leaver),
+    });
+    assert.equal(created.status, 201, await created.clone().text());
+    const own = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const p = await own.newPage();
+    watch(p);
+    await p.goto(`${BASE_URL}/signin`);
+    await p.getByLabel('E-mail').fill(leaver.email);
+    await p.getByLabel('Password').fill(leaver.password);
+    await p.getByRole('button', { name: 'Sign in' }).click();
+    await p.waitForURL(/\/books$/);
+    await p.getByRole('link', { name: 'Account' }).click();
+    await p.getByRole('heading', { name: 'Leave Folio' }).waitFor();
+    await p.getByLabel('Your password').fill(leaver.password);
+    // Cancelling the confirmation deletes nothing.
+    await p.getByRole('button', { name: 'Delete my account' }).click();
+    await p.getByRole('dialog').getByRole('button', { name: 'Cancel' }).click();
+    assert.match(p.url(), /\/account$/);
+    await p.getByRole('button', { name: 'Delete my account' }).click();
+    await p.getByRole('dialog').getByRole('button', { name: 'Delete it' }).click();
+    await p.waitForURL(/\/signin\?deleted=1$/);
+    await p.getByText('Your account was deleted and you were signed out everywhere.').waitFor();
+    await shot('account-deleted', p);
+    // Signing in with it answers as for any address that was never registered.
+    await p.getByLabel('E-mail').fill(leaver.email);
+    await p.getByLabel('Password').fill(leaver.password);
+    await p.getByRole('button', { name: 'Sign in' }).click();
+    await p.getByText('The e-mail or the password is not right.').waitFor();
+    await own.close();
     assertClean();
   });
 

@@ -4,7 +4,7 @@
 use folio_core::{sql, ApiError, ApiResult, Row, Sql, Value};
 use serde_json::json;
 
-use crate::role::Role;
+use crate::{profile::Profile, role::Role};
 
 /// An account row. `password_hash` never leaves this crate in a body or a log.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,6 +17,7 @@ pub struct Account {
     pub disabled: bool,
     pub created_at: String,
     pub updated_at: String,
+    pub profile: Profile,
 }
 
 impl Account {
@@ -31,7 +32,25 @@ impl Account {
             disabled: row.i64("disabled").unwrap_or(0) != 0,
             created_at: row.string("created_at"),
             updated_at: row.string("updated_at"),
+            profile: Profile::from_stored(row.text("profile")),
         })
+    }
+
+    /// True when `other` is this account with the same standing: present, as enabled, with the
+    /// same role and password. A session started for `other` is still right for this account.
+    pub fn same_credentials(&self, other: &Account) -> bool {
+        self.id == other.id
+            && self.role == other.role
+            && self.disabled == other.disabled
+            && self.password_hash == other.password_hash
+    }
+
+    /// The owner's view (`/api/auth/me`): the public view and the profile, which holds a
+    /// phone number and an address and so is shown to its owner only.
+    pub fn to_json_with_profile(&self) -> serde_json::Value {
+        let mut view = self.to_json();
+        view["profile"] = self.profile.public_json();
+        view
     }
 
     /// The public view: no secret fields.
@@ -48,7 +67,7 @@ impl Account {
     }
 }
 
-const COLUMNS: &str = "id, email, name, password_hash, role, disabled, created_at, updated_at";
+const COLUMNS: &str = "id, email, name, password_hash, role, disabled, created_at, updated_at, profile";
 
 /// The form uniqueness is checked on: trimmed and lower-cased (API.md: case-insensitive).
 pub fn normalize_email(email: &str) -> String {
@@ -141,6 +160,7 @@ pub fn create(sql: &dyn Sql, new: NewAccount, role_for: impl FnOnce(bool) -> Rol
             disabled: false,
             created_at: new.now.clone(),
             updated_at: new.now.clone(),
+            profile: Profile::default(),
         })
     })
 }
@@ -160,6 +180,62 @@ pub fn page(sql: &dyn Sql, after: Option<(&str, &str)>, limit: usize) -> ApiResu
     rows.iter().map(Account::from_row).collect()
 }
 
+/// Stores the owner's name and profile; the account as it is now.
+pub fn update_profile(
+    sql: &dyn Sql,
+    account: &Account,
+    name: Option<String>,
+    profile: Profile,
+    now: &str,
+) -> ApiResult<Account> {
+    let stored = (!profile.is_empty()).then(|| profile.stored_json().to_string());
+    sql.execute(
+        "UPDATE accounts SET name = ?, profile = ?, updated_at = ? WHERE id = ?",
+        &[Value::from(name.as_deref()), Value::from(stored), Value::from(now), Value::from(&account.id)],
+    )?;
+    Ok(Account { name, profile, updated_at: now.to_string(), ..account.clone() })
+}
+
+/// Replaces the password hash, only over `expected` when given (the hash the caller checked the
+/// current password against, so that of two concurrent changes the second fails instead of
+/// silently winning). `false` when the account is gone or its hash changed meanwhile.
+pub fn set_password(
+    sql: &dyn Sql,
+    id: &str,
+    hash: &str,
+    expected: Option<&str>,
+    now: &str,
+) -> ApiResult<bool> {
+    let rows = sql.execute(
+        "UPDATE accounts SET password_hash = ?, updated_at = ? WHERE id = ? AND (? IS NULL OR password_hash = ?)
+         RETURNING id",
+        &[Value::from(hash), Value::from(now), Value::from(id), Value::from(expected), Value::from(expected)],
+    )?;
+    Ok(rows.len() == 1)
+}
+
+/// Deletes an account, unless it is the last enabled admin (`409`: the app would have no one to
+/// manage it). The books it created stay: they belong to the catalogue.
+pub fn delete(sql: &dyn Sql, id: &str) -> ApiResult<()> {
+    sql::transaction(sql, || {
+        let account =
+            find_by_id(sql, id)?.ok_or_else(|| ApiError::NotFound("no account with this id".into()))?;
+        if account.role == Role::Admin && !account.disabled && enabled_admins(sql)? <= 1 {
+            return Err(ApiError::Conflict(
+                "this is the last enabled admin account: make another account admin before deleting it"
+                    .into(),
+            ));
+        }
+        sql.execute("DELETE FROM accounts WHERE id = ?", &[Value::from(id)])?;
+        Ok(())
+    })
+}
+
+fn enabled_admins(sql: &dyn Sql) -> ApiResult<i64> {
+    let n = sql.execute("SELECT COUNT(*) AS n FROM accounts WHERE role = 'admin' AND disabled = 0", &[])?;
+    Ok(n.first().and_then(|r| r.i64("n")).unwrap_or(0))
+}
+
 /// Applies an admin's change. Refuses (`409`) a change that would leave no enabled admin, so
 /// the app cannot lock its administrators out. Runs in one write transaction.
 pub fn update(
@@ -176,14 +252,10 @@ pub fn update(
         let after_disabled = disabled.unwrap_or(before.disabled);
         let was_active_admin = before.role == Role::Admin && !before.disabled;
         let stays_active_admin = after_role == Role::Admin && !after_disabled;
-        if was_active_admin && !stays_active_admin {
-            let n =
-                sql.execute("SELECT COUNT(*) AS n FROM accounts WHERE role = 'admin' AND disabled = 0", &[])?;
-            if n.first().and_then(|r| r.i64("n")).unwrap_or(0) <= 1 {
-                return Err(ApiError::Conflict(
-                    "this is the last enabled admin account; make another admin first".into(),
-                ));
-            }
+        if was_active_admin && !stays_active_admin && enabled_admins(sql)? <= 1 {
+            return Err(ApiError::Conflict(
+                "this is the last enabled admin account; make another admin first".into(),
+            ));
         }
         if after_role == before.role && after_disabled == before.disabled {
             return Ok((before.clone(), before));

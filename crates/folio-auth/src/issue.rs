@@ -5,12 +5,18 @@ use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use folio_core::{ApiError, ApiResult, Host};
 use folio_tokens::{
     digest,
-    session::{self, RefreshStatus, Session},
+    session::{self, Session},
 };
 use http::StatusCode;
 use serde_json::json;
 
-use crate::{accounts::Account, keys, role::Role, sessions, settings::AuthSettings};
+use crate::{
+    accounts::Account,
+    keys,
+    role::Role,
+    sessions::{self, RefreshStatus},
+    settings::AuthSettings,
+};
 
 /// What the token endpoint returns.
 #[derive(Debug, Clone)]
@@ -112,6 +118,11 @@ fn parse_refresh_token(token: &str) -> Option<(&str, &str)> {
 }
 
 /// Starts a session for a signed-in account and issues its first tokens.
+///
+/// The session is registered (SQLite), then its record written (key-value store), then the
+/// account is read again: a change that ends the account's sessions (disabling, a new role or
+/// password, deletion) may have swept the registry between the password check and the
+/// registration, and must not leave this one behind.
 pub fn start_session(
     host: &Host,
     settings: &AuthSettings,
@@ -124,48 +135,60 @@ pub fn start_session(
     let now = host.clock.now_secs();
     let session_id = host.new_id();
     let refresh_token = new_refresh_token(host, &account.id, &session_id);
-    let mut record = Session {
+    let registered = sessions::Registered {
         id: session_id.clone(),
         account_id: account.id.clone(),
+        refresh_hash: digest::fingerprint(refresh_token.as_bytes()),
+        spent: Vec::new(),
+        requested_scope: requested_scope.map(str::trim).filter(|s| !s.is_empty()).map(str::to_string),
         created_at_ms: now_ms,
         last_used_at_ms: now_ms,
         expires_at: now + settings.refresh_ttl_secs,
-        requested_scope: requested_scope.map(str::trim).filter(|s| !s.is_empty()).map(str::to_string),
-        refresh_hash: digest::fingerprint(refresh_token.as_bytes()),
-        spent_refresh: Vec::new(),
-        access: Vec::new(),
     };
-    let exp = (now + settings.access_ttl_secs).min(record.expires_at);
+    sessions::register(host.sql, &registered)?;
+    let exp = (now + settings.access_ttl_secs).min(registered.expires_at);
     let grant = Grant { account, session_id: &session_id, scope: &scope, now, exp };
     let access_token = mint_access(host, settings, &key, &grant);
+    let mut record = Session {
+        id: session_id.clone(),
+        account_id: account.id.clone(),
+        expires_at: registered.expires_at,
+        access: Vec::new(),
+    };
     record.vouch(&access_token, exp, now);
-    session::save(host.kv, &record)?;
-    sessions::add(host, &account.id, &session_id, now)?;
+    let still = sessions::publish(host, &record)?
+        && crate::accounts::find_by_id(host.sql, &account.id)?
+            .is_some_and(|now| now.same_credentials(account));
+    if !still {
+        sessions::revoke(host, &account.id, &session_id)?;
+        return Err(invalid_grant("the account changed while signing in; sign in again"));
+    }
+    sessions::trim(host, &account.id, now)?;
     Ok(Issued { access_token, expires_in: exp - now, refresh_token, scope, session_id })
 }
 
 /// The refresh-token grant: rotates the refresh token and issues a new access token with the
-/// account's current role. A spent refresh token revokes the whole session (RFC 6819 §5.2.2.3).
+/// account's current role. A spent refresh token revokes the whole session (RFC 6819 §5.2.2.3),
+/// and so does a presentation that loses the race against another presentation of the same
+/// token: the rotation is one compare-and-swap in SQLite ([`sessions::rotate`]), so of any
+/// number of concurrent presentations exactly one is answered, and when a replay races the real
+/// client the session ends for both.
 pub fn refresh(host: &Host, settings: &AuthSettings, presented: &str) -> ApiResult<Issued> {
     const REFUSED: &str = "the refresh token is not valid";
     let (account_id, session_id) = parse_refresh_token(presented).ok_or_else(|| invalid_grant(REFUSED))?;
+    // The key first: a configuration error must not spend the client's refresh token.
+    let key = keys::active(host, settings)?;
     let now = host.clock.now_secs();
-    let Some(mut record) = session::load(host.kv, account_id, session_id)? else {
+    let Some(registered) = sessions::find(host.sql, account_id, session_id)? else {
         return Err(invalid_grant(REFUSED));
     };
-    if !record.is_live(now) {
+    if !registered.is_live(now) {
         sessions::revoke(host, account_id, session_id)?;
         return Err(invalid_grant("the refresh token has expired"));
     }
-    match record.refresh_status(presented) {
+    match registered.refresh_status(&digest::fingerprint(presented.as_bytes())) {
         RefreshStatus::Current => {}
-        RefreshStatus::Spent => {
-            sessions::revoke(host, account_id, session_id)?;
-            folio_core::log::emit(
-                json!({"level": "warn", "event": "refresh_token_reused", "account": account_id, "session": session_id}),
-            );
-            return Err(invalid_grant("the refresh token was already used; the session has been revoked"));
-        }
+        RefreshStatus::Spent => return Err(reused(host, account_id, session_id, "spent")),
         RefreshStatus::Unknown => return Err(invalid_grant(REFUSED)),
     }
     let account = match crate::accounts::find_by_id(host.sql, account_id)? {
@@ -177,23 +200,38 @@ pub fn refresh(host: &Host, settings: &AuthSettings, presented: &str) -> ApiResu
     };
     // The role may have changed since sign-in: grant what it allows now, within the request.
     let scope = granted_scope(account.role, None)?;
-    let scope = match &record.requested_scope {
+    let scope = match &registered.requested_scope {
         Some(requested) => {
             let wanted: Vec<&str> = requested.split_whitespace().collect();
             scope.split(' ').filter(|s| wanted.contains(s)).collect::<Vec<_>>().join(" ")
         }
         None => scope,
     };
-    let key = keys::active(host, settings)?;
     let refresh_token = new_refresh_token(host, account_id, session_id);
-    record.rotate_refresh(digest::fingerprint(refresh_token.as_bytes()));
-    record.last_used_at_ms = host.clock.now_ms();
-    record.expires_at = now + settings.refresh_ttl_secs;
-    let exp = (now + settings.access_ttl_secs).min(record.expires_at);
+    let expires_at = now + settings.refresh_ttl_secs;
+    let new_hash = digest::fingerprint(refresh_token.as_bytes());
+    if !sessions::rotate(host.sql, &registered, &new_hash, host.clock.now_ms(), expires_at)? {
+        if sessions::find(host.sql, account_id, session_id)?.is_none() {
+            return Err(invalid_grant(REFUSED)); // ended meanwhile (signed out, say)
+        }
+        // Between our read and our swap another presentation of this very token rotated it:
+        // one of the two is a replay.
+        return Err(reused(host, account_id, session_id, "raced"));
+    }
+    let exp = (now + settings.access_ttl_secs).min(expires_at);
     let grant = Grant { account: &account, session_id, scope: &scope, now, exp };
     let access_token = mint_access(host, settings, &key, &grant);
+    let mut record = session::load(host.kv, account_id, session_id)?.unwrap_or_else(|| Session {
+        id: session_id.to_string(),
+        account_id: account_id.to_string(),
+        expires_at,
+        access: Vec::new(),
+    });
+    record.expires_at = expires_at;
     record.vouch(&access_token, exp, now);
-    session::save(host.kv, &record)?;
+    // This presentation won the rotation and is answered; if a replay ended the session
+    // meanwhile, the record is taken back and the tokens are refused like every other of it.
+    sessions::publish(host, &record)?;
     Ok(Issued {
         access_token,
         expires_in: exp - now,
@@ -201,6 +239,16 @@ pub fn refresh(host: &Host, settings: &AuthSettings, presented: &str) -> ApiResu
         scope,
         session_id: session_id.to_string(),
     })
+}
+
+/// Ends a session whose refresh token was presented again, and says so.
+fn reused(host: &Host, account_id: &str, session_id: &str, how: &str) -> ApiError {
+    if let Err(e) = sessions::revoke(host, account_id, session_id) {
+        return e;
+    }
+    folio_core::log::emit(json!({"level": "warn", "event": "refresh_token_reused", "how": how,
+        "account": account_id, "session": session_id}));
+    invalid_grant("the refresh token was already used; the session has been revoked")
 }
 
 #[cfg(test)]

@@ -16,11 +16,11 @@ use base64::{
     Engine as _,
 };
 use ed25519_compact::{KeyPair, Noise, PublicKey, Seed};
-use folio_core::{ApiError, ApiResult, Host, Row, Sql, Value};
+use folio_core::{ApiError, ApiResult, ConfigError, Host, Row, Sql, Value};
 use folio_tokens::{digest, settings::LEEWAY_SECS};
 use serde_json::json;
 
-use crate::settings::AuthSettings;
+use crate::settings::{AuthSettings, SIGNING_KEY};
 
 /// The key that signs tokens now.
 pub struct SigningKey {
@@ -85,28 +85,41 @@ pub fn thumbprint(public_key: &[u8]) -> String {
 }
 
 /// Reads the `signing_key` variable: PKCS#8 PEM, or base64 (either alphabet) of the 32-byte seed
-/// or of the 64-byte seed followed by its public key.
-pub fn parse_configured(text: &str) -> Result<[u8; 32], &'static str> {
+/// or of the 64-byte seed followed by its public key. A value it cannot use is a configuration
+/// error naming the variable and the forms it takes, with the reason but never the value.
+pub fn parse_configured(text: &str) -> Result<[u8; 32], ConfigError> {
+    seed_from(text).map_err(|reason| {
+        ConfigError::invalid(
+            SIGNING_KEY,
+            format!(
+                "an Ed25519 private key: PKCS#8 PEM, or base64 of the 32-byte seed or of the seed \
+                 followed by its public key (the value given is {reason})"
+            ),
+        )
+    })
+}
+
+fn seed_from(text: &str) -> Result<[u8; 32], &'static str> {
     let text = text.trim();
     if text.starts_with("-----BEGIN") {
         let pair = jwt_simple::prelude::Ed25519KeyPair::from_pem(text)
-            .map_err(|_| "signing_key is not an Ed25519 PKCS#8 PEM key")?;
+            .map_err(|_| "not an Ed25519 PKCS#8 PEM key")?;
         let bytes = pair.to_bytes();
-        return bytes[..32].try_into().map_err(|_| "signing_key is not an Ed25519 key");
+        return bytes[..32].try_into().map_err(|_| "not an Ed25519 key");
     }
     let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
     let raw = [STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD]
         .iter()
         .find_map(|engine| engine.decode(&compact).ok())
-        .ok_or("signing_key is neither PEM nor base64")?;
+        .ok_or("neither PEM nor base64")?;
     match raw.len() {
         32 => Ok(raw.try_into().expect("32 bytes")),
         64 => {
-            let pair = KeyPair::from_slice(&raw).map_err(|_| "signing_key is not an Ed25519 key pair")?;
-            pair.validate().map_err(|_| "signing_key's public half does not match its seed")?;
+            let pair = KeyPair::from_slice(&raw).map_err(|_| "not an Ed25519 key pair")?;
+            pair.validate().map_err(|_| "a key pair whose public half does not match its seed")?;
             Ok(raw[..32].try_into().expect("32 bytes"))
         }
-        _ => Err("signing_key must hold a 32-byte Ed25519 seed"),
+        _ => Err("base64 of neither 32 nor 64 bytes"),
     }
 }
 
@@ -118,6 +131,7 @@ struct KeyRow {
     generated_slot: bool,
     created_at: i64,
     retired_at: Option<i64>,
+    publish_until: Option<i64>,
 }
 
 impl KeyRow {
@@ -129,13 +143,25 @@ impl KeyRow {
             generated_slot: row.i64("generated_slot") == Some(1),
             created_at: row.i64("created_at").unwrap_or(0),
             retired_at: row.i64("retired_at"),
+            publish_until: row.i64("publish_until"),
+        }
+    }
+
+    /// Whether the JWKS still publishes this key at `now`: always while it signs; once retired,
+    /// until the last token it signed has expired (`publish_until`, or for a key retired before
+    /// that column existed, its retirement plus `horizon`).
+    fn published_at(&self, now: i64, horizon: i64) -> bool {
+        match self.retired_at {
+            None => true,
+            Some(retired) => self.publish_until.unwrap_or(retired + horizon) > now,
         }
     }
 }
 
 fn load_rows(sql: &dyn Sql) -> ApiResult<Vec<KeyRow>> {
     let rows = sql.execute(
-        "SELECT kid, public_key, private_seed, generated_slot, created_at, retired_at FROM auth_signing_keys",
+        "SELECT kid, public_key, private_seed, generated_slot, created_at, retired_at, publish_until
+         FROM auth_signing_keys",
         &[],
     )?;
     Ok(rows.iter().map(KeyRow::from_row).collect())
@@ -155,9 +181,7 @@ pub fn active(host: &Host, settings: &AuthSettings) -> ApiResult<SigningKey> {
     let mut rows = load_rows(host.sql)?;
     let key = match &settings.signing_key {
         Some(text) => {
-            let key = SigningKey::from_seed(
-                parse_configured(text).map_err(|m| ApiError::Internal(format!("config: {m}")))?,
-            );
+            let key = SigningKey::from_seed(parse_configured(text)?);
             match rows.iter().find(|r| r.kid == key.kid) {
                 None => {
                     host.sql.execute(
@@ -184,19 +208,7 @@ pub fn active(host: &Host, settings: &AuthSettings) -> ApiResult<SigningKey> {
                 key
             }
             None => {
-                let mut seed = [0u8; 32];
-                host.random.fill(&mut seed);
-                let candidate = SigningKey::from_seed(seed);
-                host.sql.execute(
-                    "INSERT OR IGNORE INTO auth_signing_keys (kid, public_key, private_seed, generated_slot, source, created_at)
-                     VALUES (?, ?, ?, 1, 'generated', ?)",
-                    &[
-                        Value::from(&candidate.kid),
-                        Value::from(URL_SAFE_NO_PAD.encode(candidate.public_key())),
-                        Value::from(URL_SAFE_NO_PAD.encode(seed)),
-                        Value::from(now),
-                    ],
-                )?;
+                let candidate = generate(host, now, "INSERT OR IGNORE")?;
                 // Whoever won the race, everyone signs with the row that is there now.
                 rows = load_rows(host.sql)?;
                 let winner = rows
@@ -215,35 +227,85 @@ pub fn active(host: &Host, settings: &AuthSettings) -> ApiResult<SigningKey> {
     };
     if rows.iter().any(|r| r.kid != key.kid && r.retired_at.is_none()) {
         host.sql.execute(
-            "UPDATE auth_signing_keys SET retired_at = ? WHERE kid != ? AND retired_at IS NULL",
-            &[Value::from(now), Value::from(&key.kid)],
+            "UPDATE auth_signing_keys SET retired_at = ?, publish_until = ? WHERE kid != ? AND retired_at IS NULL",
+            &[Value::from(now), Value::from(now + horizon(settings)), Value::from(&key.kid)],
         )?;
         folio_core::log::emit(json!({"level": "info", "event": "signing_key_rotated", "kid": key.kid}));
     }
     Ok(key)
 }
 
+/// A new key from the Random port, stored as the generated key (`insert` is `INSERT`, or
+/// `INSERT OR IGNORE` where a concurrent first request may have stored one first).
+fn generate(host: &Host, now: i64, insert: &str) -> ApiResult<SigningKey> {
+    let mut seed = [0u8; 32];
+    host.random.fill(&mut seed);
+    let key = SigningKey::from_seed(seed);
+    host.sql.execute(
+        &format!(
+            "{insert} INTO auth_signing_keys (kid, public_key, private_seed, generated_slot, source, created_at)
+             VALUES (?, ?, ?, 1, 'generated', ?)"
+        ),
+        &[
+            Value::from(&key.kid),
+            Value::from(URL_SAFE_NO_PAD.encode(key.public_key())),
+            Value::from(URL_SAFE_NO_PAD.encode(seed)),
+            Value::from(now),
+        ],
+    )?;
+    Ok(key)
+}
+
 fn unretire(sql: &dyn Sql, kid: &str) -> ApiResult<()> {
-    sql.execute("UPDATE auth_signing_keys SET retired_at = NULL WHERE kid = ?", &[Value::from(kid)])?;
+    sql.execute(
+        "UPDATE auth_signing_keys SET retired_at = NULL, publish_until = NULL WHERE kid = ?",
+        &[Value::from(kid)],
+    )?;
     Ok(())
 }
 
-/// Every public key a verifier may still meet: the active one and those retired less than one
-/// access-token lifetime (plus leeway) ago. Older rows are deleted here, seeds included.
+/// How long after a key stops signing its last token can still be valid: one access-token
+/// lifetime, plus the leeway verifiers allow.
+fn horizon(settings: &AuthSettings) -> i64 {
+    settings.access_ttl_secs + LEEWAY_SECS
+}
+
+/// `POST /api/auth/keys/rotate` for a generated key: a new key signs from now on. The old
+/// one's seed is deleted at once (nothing signs with it again), and its public key stays in the
+/// JWKS until the last token it signed has expired. One transaction: no request ever finds no
+/// key, or two. A key from the `signing_key` variable is rotated by setting a new one there
+/// (the caller answers `409` for it).
+pub fn rotate_generated(host: &Host, settings: &AuthSettings) -> ApiResult<SigningKey> {
+    let now = host.clock.now_secs();
+    let key = folio_core::sql::transaction(host.sql, || {
+        host.sql.execute(
+            "UPDATE auth_signing_keys SET generated_slot = NULL, private_seed = NULL, retired_at = ?, publish_until = ?
+             WHERE generated_slot = 1",
+            &[Value::from(now), Value::from(now + horizon(settings))],
+        )?;
+        generate(host, now, "INSERT")
+    })?;
+    folio_core::log::emit(json!({"level": "info", "event": "signing_key_rotated", "kid": key.kid}));
+    Ok(key)
+}
+
+/// Every public key a verifier may still meet: the active one and the retired ones whose last
+/// token may still be valid. Older rows are deleted here.
 pub fn published(host: &Host, settings: &AuthSettings) -> ApiResult<Vec<PublishedKey>> {
     active(host, settings)?;
     let now = host.clock.now_secs();
-    let horizon = settings.access_ttl_secs + LEEWAY_SECS;
+    let horizon = horizon(settings);
     let rows = load_rows(host.sql)?;
-    if rows.iter().any(|r| r.retired_at.is_some_and(|t| t + horizon <= now)) {
+    if rows.iter().any(|r| !r.published_at(now, horizon)) {
         host.sql.execute(
-            "DELETE FROM auth_signing_keys WHERE retired_at IS NOT NULL AND retired_at + ? <= ?",
+            "DELETE FROM auth_signing_keys
+             WHERE retired_at IS NOT NULL AND COALESCE(publish_until, retired_at + ?) <= ?",
             &[Value::from(horizon), Value::from(now)],
         )?;
     }
     let mut keys: Vec<(i64, PublishedKey)> = rows
         .into_iter()
-        .filter(|r| r.retired_at.is_none_or(|t| t + horizon > now))
+        .filter(|r| r.published_at(now, horizon))
         .filter_map(|r| {
             let public_key = URL_SAFE_NO_PAD.decode(&r.public_key).ok().filter(|k| k.len() == 32)?;
             Some((r.created_at, PublishedKey { kid: r.kid, public_key, retired_at: r.retired_at }))

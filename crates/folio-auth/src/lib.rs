@@ -5,10 +5,12 @@
 //! sessions in the key-value store, refresh-token rotation, key rotation, abuse limits.
 
 pub mod accounts;
+pub mod countries;
 pub mod issue;
 pub mod keys;
 pub mod limiter;
 pub mod password;
+pub mod profile;
 pub mod role;
 pub mod routes;
 pub mod sessions;
@@ -19,7 +21,9 @@ pub mod testing;
 use folio_core::{health, router::Params, router::Router, serve::serve, ApiResult, Host, Request, Response};
 use http::Method;
 
-use routes::{introspect, operations, register, sessions as own, token, users, well_known};
+use routes::{
+    account, introspect, keys as key_routes, operations, register, sessions as own, token, users, well_known,
+};
 
 type Route = fn(&Host, &Request, &Params) -> ApiResult;
 
@@ -30,18 +34,23 @@ pub fn served_routes() -> Vec<(Method, String)> {
 
 fn routes() -> Router<Route> {
     Router::<Route>::new()
-        .route(Method::GET, "/api/health", |host, _, _| Ok(health::health(host)))
+        .route(Method::GET, "/api/health", |host, _, _| Ok(health::health(host, settings::check_all(host))))
         .route(Method::GET, "/api/status", |h, r, _| operations::status(h, r))
         .route(Method::GET, "/api/openapi.json", |h, r, _| operations::openapi(h, r))
         .route(Method::POST, "/api/auth/register", |h, r, _| register::register(h, r))
         .route(Method::POST, "/api/auth/token", |h, r, _| token::token(h, r))
         .route(Method::POST, "/api/auth/logout", |h, r, _| own::logout(h, r))
-        .route(Method::GET, "/api/auth/me", |h, r, _| own::me(h, r))
+        .route(Method::GET, "/api/auth/me", |h, r, _| account::get(h, r))
+        .route(Method::PATCH, "/api/auth/me", |h, r, _| account::patch(h, r))
+        .route(Method::DELETE, "/api/auth/me", |h, r, _| account::delete(h, r))
+        .route(Method::POST, "/api/auth/password", |h, r, _| account::change_password(h, r))
         .route(Method::POST, "/api/auth/introspect", |h, r, _| introspect::introspect(h, r))
         .route(Method::GET, "/api/auth/sessions", |h, r, _| own::list(h, r))
         .route(Method::DELETE, "/api/auth/sessions/{id}", own::delete)
         .route(Method::GET, "/api/auth/users", |h, r, _| users::list(h, r))
         .route(Method::PATCH, "/api/auth/users/{id}", users::patch)
+        .route(Method::POST, "/api/auth/users/{id}/password", users::reset_password)
+        .route(Method::POST, "/api/auth/keys/rotate", |h, r, _| key_routes::rotate(h, r))
         .route(Method::GET, "/.well-known/jwks.json", |h, r, _| well_known::jwks(h, r))
         .route(Method::GET, "/.well-known/openid-configuration", |h, r, _| well_known::discovery(h, r))
 }

@@ -1,120 +1,273 @@
-//! The session lifecycle the token service manages: a per-account index of session ids (for
-//! listing and for a bound on sessions per account), revocation of one or all.
+//! The sessions the token service manages: one registry row per session in SQLite
+//! (`auth_sessions`, migrations/0008) beside the record every token check reads in the key-value
+//! store (`folio_tokens::session`).
 //!
-//! The key-value store has no transactions: two sign-ins of one account racing on the index may
-//! lose one id. So the index is only a convenience for listing; revoking *all* sessions of an
-//! account also scans the account's key prefix, and a write of the index is read back and
-//! retried. The listing prunes ended sessions lazily.
+//! Why SQLite for the registry: the key-value store has no transactions, and Spin's atomics do
+//! not close the gap on every store (docs/auth.md, "Refresh tokens"). In SQLite one conditional
+//! `UPDATE` rotates a refresh token atomically, on Spin's local database and on libSQL alike,
+//! and an index finds an account's sessions without listing the key-value store.
+//!
+//! The order of writes is what keeps the two stores in step without a transaction across them:
+//! a session **ends** by deleting its row, then its record; a session **is written** (sign-in,
+//! refresh) by writing its record, then checking that its row is still there, deleting the record
+//! if it is not. Whichever order the two interleave in, a record never outlives its row.
 
-use folio_core::{ApiResult, Host, Kv, KvError};
-use folio_tokens::session::{self, Session};
+use folio_core::{ApiResult, Host, Row, Sql, Value};
+use folio_tokens::{digest, session};
 
-/// Key prefix of the per-account index.
-pub const INDEX_PREFIX: &str = "auth:account-sessions:";
 /// Live sessions per account; signing in once more ends the oldest. Generous, because scripts
-/// and test suites sign in often; it exists to bound the store, not to limit people.
+/// and test suites sign in often; it exists to bound the stores, not to limit people.
 pub const MAX_SESSIONS_PER_ACCOUNT: usize = 100;
+/// Spent refresh-token fingerprints remembered per session, to recognise reuse.
+pub const MAX_SPENT_REFRESH: usize = 32;
+/// Ended sessions of any account that one sign-in clears from both stores: enough to keep up
+/// with expiry, bounded so no request pays for a backlog.
+pub const SWEEP_PER_SIGN_IN: i64 = 16;
 
-fn index_key(account_id: &str) -> String {
-    format!("{INDEX_PREFIX}{account_id}")
+const COLUMNS: &str =
+    "id, account_id, refresh_hash, spent_hashes, requested_scope, created_at_ms, last_used_at_ms, expires_at";
+
+/// A session's registry row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Registered {
+    pub id: String,
+    pub account_id: String,
+    /// Fingerprint of the one refresh token that may be used next.
+    pub refresh_hash: String,
+    /// Earlier fingerprints, oldest first, at most [`MAX_SPENT_REFRESH`].
+    pub spent: Vec<String>,
+    pub requested_scope: Option<String>,
+    pub created_at_ms: i64,
+    pub last_used_at_ms: i64,
+    pub expires_at: i64,
 }
 
-fn read_index(kv: &dyn Kv, account_id: &str) -> Result<Vec<String>, KvError> {
-    Ok(kv
-        .get(&index_key(account_id))?
-        .and_then(|b| serde_json::from_slice::<Vec<String>>(&b).ok())
-        .unwrap_or_default())
+/// What a presented refresh token is to its session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefreshStatus {
+    Current,
+    Spent,
+    /// Never issued for this session: a guess, which must not end the session.
+    Unknown,
 }
 
-fn write_index(kv: &dyn Kv, account_id: &str, ids: &[String]) -> Result<(), KvError> {
-    if ids.is_empty() {
-        kv.delete(&index_key(account_id))
-    } else {
-        kv.set(&index_key(account_id), &serde_json::to_vec(ids).expect("ids serialize"))
+impl Registered {
+    fn from_row(row: Row) -> Self {
+        Self {
+            id: row.string("id"),
+            account_id: row.string("account_id"),
+            refresh_hash: row.string("refresh_hash"),
+            spent: row.string("spent_hashes").split_whitespace().map(str::to_string).collect(),
+            requested_scope: row.text("requested_scope").map(str::to_string),
+            created_at_ms: row.i64("created_at_ms").unwrap_or(0),
+            last_used_at_ms: row.i64("last_used_at_ms").unwrap_or(0),
+            expires_at: row.i64("expires_at").unwrap_or(0),
+        }
+    }
+
+    pub fn is_live(&self, now: i64) -> bool {
+        now < self.expires_at
+    }
+
+    /// Whether `fingerprint` is the current refresh token, a spent one, or neither; in constant
+    /// time, examining every entry.
+    pub fn refresh_status(&self, fingerprint: &str) -> RefreshStatus {
+        if digest::same(fingerprint, &self.refresh_hash) {
+            RefreshStatus::Current
+        } else if digest::any_same(fingerprint, self.spent.iter().map(String::as_str)) {
+            RefreshStatus::Spent
+        } else {
+            RefreshStatus::Unknown
+        }
+    }
+
+    /// The spent list after the current token is spent: the newest [`MAX_SPENT_REFRESH`].
+    fn spent_after_rotation(&self) -> String {
+        let mut spent: Vec<&str> = self.spent.iter().map(String::as_str).collect();
+        spent.push(&self.refresh_hash);
+        let excess = spent.len().saturating_sub(MAX_SPENT_REFRESH);
+        spent[excess..].join(" ")
     }
 }
 
-/// Loads the live sessions among `ids`, deleting the records of ended ones.
-fn load_live(kv: &dyn Kv, account_id: &str, ids: &[String], now: i64) -> Result<Vec<Session>, KvError> {
-    let mut live = Vec::new();
-    for id in ids {
-        match session::load(kv, account_id, id)? {
-            Some(s) if s.is_live(now) => live.push(s),
-            Some(_) => session::delete(kv, account_id, id)?,
-            None => {}
-        }
-    }
-    Ok(live)
-}
-
-/// Adds a new session to its account's index, ending the oldest when the account is at the cap.
-///
-/// The common path is one read and one write (plus the read-back): the index lists ids in
-/// creation order, and the session records are loaded (to drop ended ones before evicting live
-/// ones) only when the index is full.
-pub fn add(host: &Host, account_id: &str, session_id: &str, now: i64) -> ApiResult<()> {
-    for _attempt in 0..3 {
-        let mut ids: Vec<String> =
-            read_index(host.kv, account_id)?.into_iter().filter(|id| id != session_id).collect();
-        if ids.len() >= MAX_SESSIONS_PER_ACCOUNT {
-            let mut live = load_live(host.kv, account_id, &ids, now)?;
-            live.sort_by_key(|s| s.created_at_ms);
-            while live.len() >= MAX_SESSIONS_PER_ACCOUNT {
-                let oldest = live.remove(0);
-                session::delete(host.kv, account_id, &oldest.id)?;
-            }
-            ids = live.into_iter().map(|s| s.id).collect();
-        }
-        ids.push(session_id.to_string());
-        write_index(host.kv, account_id, &ids)?;
-        // Read back: a concurrent writer may have replaced our list with theirs.
-        if read_index(host.kv, account_id)?.iter().any(|id| id == session_id) {
-            return Ok(());
-        }
-    }
-    folio_core::log::emit(
-        serde_json::json!({"level": "warn", "event": "session_index_contended", "account": account_id}),
-    );
+/// Registers a new session.
+pub fn register(sql: &dyn Sql, s: &Registered) -> ApiResult<()> {
+    sql.execute(
+        &format!("INSERT INTO auth_sessions ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
+        &[
+            Value::from(&s.id),
+            Value::from(&s.account_id),
+            Value::from(&s.refresh_hash),
+            Value::from(s.spent.join(" ")),
+            Value::from(s.requested_scope.as_deref()),
+            Value::from(s.created_at_ms),
+            Value::from(s.last_used_at_ms),
+            Value::from(s.expires_at),
+        ],
+    )?;
     Ok(())
 }
 
-/// The account's live sessions, newest first; prunes the index when some have ended.
-pub fn live(host: &Host, account_id: &str, now: i64) -> ApiResult<Vec<Session>> {
-    let ids = read_index(host.kv, account_id)?;
-    let mut live = load_live(host.kv, account_id, &ids, now)?;
-    if live.len() != ids.len() {
-        write_index(host.kv, account_id, &live.iter().map(|s| s.id.clone()).collect::<Vec<_>>())?;
+/// The account's session with this id, live or not.
+pub fn find(sql: &dyn Sql, account_id: &str, session_id: &str) -> ApiResult<Option<Registered>> {
+    let rows = sql.execute(
+        &format!("SELECT {COLUMNS} FROM auth_sessions WHERE id = ? AND account_id = ?"),
+        &[Value::from(session_id), Value::from(account_id)],
+    )?;
+    Ok(rows.first().map(Registered::from_row))
+}
+
+/// The account's live sessions, newest first. Ended ones met on the way are cleared from both
+/// stores (the key-value store has no expiry of its own); an account has at most
+/// [`MAX_SESSIONS_PER_ACCOUNT`] rows, so this reads a bounded list.
+pub fn live(host: &Host, account_id: &str, now: i64) -> ApiResult<Vec<Registered>> {
+    let rows = host.sql.execute(
+        &format!("SELECT {COLUMNS} FROM auth_sessions WHERE account_id = ? ORDER BY created_at_ms DESC, rowid DESC"),
+        &[Value::from(account_id)],
+    )?;
+    let (live, ended): (Vec<Registered>, Vec<Registered>) =
+        rows.iter().map(Registered::from_row).partition(|s| s.is_live(now));
+    if !ended.is_empty() {
+        let gone = host.sql.execute(
+            "DELETE FROM auth_sessions WHERE account_id = ? AND expires_at <= ? RETURNING id",
+            &[Value::from(account_id), Value::from(now)],
+        )?;
+        end_records(host, gone.iter().map(|r| (account_id.to_string(), r.string("id"))))?;
     }
-    live.sort_by_key(|s| std::cmp::Reverse(s.created_at_ms));
     Ok(live)
 }
 
-/// Ends one session: its record goes, so every token of it is refused everywhere.
+/// Live sessions of every account.
+pub fn count_live(sql: &dyn Sql, now: i64) -> ApiResult<i64> {
+    let rows =
+        sql.execute("SELECT COUNT(*) AS n FROM auth_sessions WHERE expires_at > ?", &[Value::from(now)])?;
+    Ok(rows.first().and_then(|r| r.i64("n")).unwrap_or(0))
+}
+
+/// Rotates the session's refresh token from `current.refresh_hash` to `new_hash`, extending the
+/// session to `expires_at`: a compare-and-swap. `false` when the row no longer holds
+/// `current.refresh_hash` (another presentation of the same token rotated it first, or the
+/// session ended): SQLite runs the statement under its write lock, so of any number of
+/// concurrent rotations of one token exactly one finds the old value and wins.
+pub fn rotate(
+    sql: &dyn Sql,
+    current: &Registered,
+    new_hash: &str,
+    now_ms: i64,
+    expires_at: i64,
+) -> ApiResult<bool> {
+    let rows = sql.execute(
+        "UPDATE auth_sessions SET refresh_hash = ?, spent_hashes = ?, last_used_at_ms = ?, expires_at = ?
+         WHERE id = ? AND account_id = ? AND refresh_hash = ? RETURNING id",
+        &[
+            Value::from(new_hash),
+            Value::from(current.spent_after_rotation()),
+            Value::from(now_ms),
+            Value::from(expires_at),
+            Value::from(&current.id),
+            Value::from(&current.account_id),
+            Value::from(&current.refresh_hash),
+        ],
+    )?;
+    Ok(rows.len() == 1)
+}
+
+/// Writes a session's record after its row was written or rotated, or takes it back when the
+/// session ended meanwhile (its row is gone): the second half of the write order above. `true`
+/// when the session is still registered.
+pub fn publish(host: &Host, record: &session::Session) -> ApiResult<bool> {
+    session::save(host.kv, record)?;
+    if find(host.sql, &record.account_id, &record.id)?.is_some() {
+        return Ok(true);
+    }
+    session::delete(host.kv, &record.account_id, &record.id)?;
+    Ok(false)
+}
+
+/// Ends one session: its row, then its record, so every token of it is refused everywhere.
 pub fn revoke(host: &Host, account_id: &str, session_id: &str) -> ApiResult<()> {
+    host.sql.execute(
+        "DELETE FROM auth_sessions WHERE id = ? AND account_id = ?",
+        &[Value::from(session_id), Value::from(account_id)],
+    )?;
     session::delete(host.kv, account_id, session_id)?;
-    let ids = read_index(host.kv, account_id)?;
-    if ids.iter().any(|id| id == session_id) {
-        let rest: Vec<String> = ids.into_iter().filter(|id| id != session_id).collect();
-        write_index(host.kv, account_id, &rest)?;
+    Ok(())
+}
+
+/// Ends every session of an account but `keep` (disabled, role or password changed, deleted):
+/// reads this account's rows only. A session registered after this sweep began is caught by its
+/// own sign-in, which checks the account again after writing its record (`issue`).
+pub fn revoke_all(host: &Host, account_id: &str, keep: Option<&str>) -> ApiResult<usize> {
+    let rows = host.sql.execute(
+        "DELETE FROM auth_sessions WHERE account_id = ? AND id IS NOT ? RETURNING id",
+        &[Value::from(account_id), Value::from(keep)],
+    )?;
+    end_records(host, rows.iter().map(|r| (account_id.to_string(), r.string("id"))))?;
+    Ok(rows.len())
+}
+
+/// Keeps the stores bounded, at sign-in: ends the account's sessions beyond the newest
+/// [`MAX_SESSIONS_PER_ACCOUNT`], and up to [`SWEEP_PER_SIGN_IN`] expired sessions of anyone
+/// (the key-value store has no expiry of its own).
+pub fn trim(host: &Host, account_id: &str, now: i64) -> ApiResult<()> {
+    let over_cap = host.sql.execute(
+        "DELETE FROM auth_sessions WHERE id IN (
+             SELECT id FROM auth_sessions WHERE account_id = ?
+             ORDER BY created_at_ms DESC, rowid DESC LIMIT -1 OFFSET ?)
+         RETURNING id, account_id",
+        &[Value::from(account_id), Value::from(MAX_SESSIONS_PER_ACCOUNT as i64)],
+    )?;
+    let expired = host.sql.execute(
+        "DELETE FROM auth_sessions WHERE id IN (
+             SELECT id FROM auth_sessions WHERE expires_at <= ? LIMIT ?)
+         RETURNING id, account_id",
+        &[Value::from(now), Value::from(SWEEP_PER_SIGN_IN)],
+    )?;
+    let ended = over_cap.iter().chain(expired.iter()).map(|r| (r.string("account_id"), r.string("id")));
+    end_records(host, ended)
+}
+
+fn end_records(host: &Host, ended: impl Iterator<Item = (String, String)>) -> ApiResult<()> {
+    for (account_id, session_id) in ended {
+        session::delete(host.kv, &account_id, &session_id)?;
     }
     Ok(())
 }
 
-/// Ends every session of an account (disabled, or role changed). Besides the index, scans the
-/// account's key prefix, so a session whose index entry a race lost is ended too.
-pub fn revoke_all(host: &Host, account_id: &str) -> ApiResult<usize> {
-    let prefix = session::account_prefix(account_id);
-    let mut ids = read_index(host.kv, account_id)?;
-    for key in host.kv.keys()? {
-        if let Some(id) = key.strip_prefix(&prefix) {
-            if !ids.iter().any(|i| i == id) {
-                ids.push(id.to_string());
-            }
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn registered(spent: usize) -> Registered {
+        Registered {
+            id: "s".into(),
+            account_id: "a".into(),
+            refresh_hash: digest::fingerprint(b"current"),
+            spent: (0..spent).map(|i| digest::fingerprint(format!("old{i}").as_bytes())).collect(),
+            requested_scope: None,
+            created_at_ms: 0,
+            last_used_at_ms: 0,
+            expires_at: 100,
         }
     }
-    for id in &ids {
-        session::delete(host.kv, account_id, id)?;
+
+    #[test]
+    fn tells_current_spent_and_unknown_tokens_apart() {
+        let r = registered(3);
+        assert_eq!(r.refresh_status(&digest::fingerprint(b"current")), RefreshStatus::Current);
+        assert_eq!(r.refresh_status(&digest::fingerprint(b"old1")), RefreshStatus::Spent);
+        assert_eq!(r.refresh_status(&digest::fingerprint(b"guess")), RefreshStatus::Unknown);
+        assert!(r.is_live(99) && !r.is_live(100));
     }
-    host.kv.delete(&index_key(account_id))?;
-    Ok(ids.len())
+
+    #[test]
+    fn a_rotation_spends_the_current_token_and_keeps_the_newest_few() {
+        let r = registered(MAX_SPENT_REFRESH);
+        let spent = r.spent_after_rotation();
+        let after: Vec<&str> = spent.split(' ').collect();
+        assert_eq!(after.len(), MAX_SPENT_REFRESH);
+        assert_eq!(after.last(), Some(&r.refresh_hash.as_str()), "the current token is spent last");
+        assert!(!after.contains(&r.spent[0].as_str()), "the oldest is forgotten");
+        assert_eq!(registered(0).spent_after_rotation(), registered(0).refresh_hash);
+    }
 }

@@ -3,58 +3,12 @@
 //! and an expired one.
 //!
 //! This test needs `python3` with `pyjwt[crypto]` (tests/requirements.txt) and FAILS without
-//! them: an interop check that silently skips would prove nothing.
+//! them: an interop check that silently skips would prove nothing (`folio_native::interop`).
 
 mod common;
 
-use std::{path::PathBuf, process::Command};
-
 use common::*;
-use folio_native::{body_json, request, TestApp};
-
-fn script() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/interop/verify_jwt.py")
-}
-
-/// Runs the script; `Ok(claims)` when PyJWT accepts the token, `Err(stderr)` when it refuses.
-fn pyjwt(
-    jwks: &serde_json::Value,
-    token: &str,
-    issuer: &str,
-    audience: &str,
-) -> Result<serde_json::Value, String> {
-    let dir = tempfile_dir();
-    let jwks_path = dir.join("jwks.json");
-    std::fs::write(&jwks_path, jwks.to_string()).unwrap();
-    let out = Command::new("python3")
-        .arg(script())
-        .arg(&jwks_path)
-        .arg(token)
-        .arg(issuer)
-        .arg(audience)
-        .output()
-        .unwrap_or_else(|e| panic!("python3 must be installed for the interop test: {e}"));
-    let _ = std::fs::remove_dir_all(&dir);
-    match out.status.code() {
-        Some(0) => Ok(serde_json::from_slice(&out.stdout).expect("script prints the claims")),
-        Some(1) => Err(String::from_utf8_lossy(&out.stderr).to_string()),
-        other => panic!(
-            "verify_jwt.py could not run (exit {other:?}); CI must `pip install 'pyjwt[crypto]'`: {}",
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    }
-}
-
-fn tempfile_dir() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("folio-interop-{}-{}", std::process::id(), rand_suffix()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn rand_suffix() -> u64 {
-    use folio_core::Random;
-    folio_native::OsRandom.next_u64()
-}
+use folio_native::{body_json, interop::pyjwt, request, TestApp};
 
 #[test]
 fn pyjwt_verifies_our_tokens_with_only_the_jwks() {
@@ -96,4 +50,28 @@ fn pyjwt_refuses_an_expired_token() {
         &app.call(folio_auth::handle, request("GET", "/.well-known/jwks.json").body(vec![]).unwrap()),
     );
     assert!(pyjwt(&jwks, &t.access, "folio", "folio-api").unwrap_err().contains("Expired"));
+}
+
+#[test]
+fn pyjwt_verifies_tokens_of_both_keys_across_a_rotation() {
+    let app = TestApp::new();
+    let admin = sign_up_and_in(&app, "admin@example.com");
+    let jwks_now = || {
+        body_json(
+            &app.call(folio_auth::handle, request("GET", "/.well-known/jwks.json").body(vec![]).unwrap()),
+        )
+    };
+    let before = jwks_now();
+    pyjwt(&before, &admin.access, "folio", "folio-api").expect("before the rotation");
+    let r = app.call(folio_auth::handle, bearer("POST", "/api/auth/keys/rotate", &admin.access));
+    assert_eq!(r.status(), 200);
+    let new_kid = body_json(&r)["kid"].as_str().unwrap().to_string();
+    let fresh = sign_in(&app, "admin@example.com");
+    assert_eq!(header_of(&fresh.access)["kid"], new_kid.as_str());
+    let after = jwks_now();
+    // A verifier that refetches the JWKS accepts tokens of the old key and of the new.
+    pyjwt(&after, &admin.access, "folio", "folio-api").expect("a token of the old key, after the rotation");
+    pyjwt(&after, &fresh.access, "folio", "folio-api").expect("a token of the new key");
+    // One that kept the old JWKS does not know the new key yet (and would refetch on its kid).
+    assert!(pyjwt(&before, &fresh.access, "folio", "folio-api").unwrap_err().contains("no key with kid"));
 }

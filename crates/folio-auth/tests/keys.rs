@@ -124,13 +124,14 @@ fn rotation_keeps_the_old_public_key_until_its_tokens_expire() {
 }
 
 #[test]
-fn a_broken_configured_key_is_a_logged_500_not_a_leak() {
+fn a_broken_configured_key_is_a_503_naming_the_variable_not_a_leak() {
     let app = TestApp::new().with_var("signing_key", "definitely-not-a-key");
     register(&app, "ann@example.com", PASSWORD);
     let r = password_grant(&app, "ann@example.com", PASSWORD);
-    assert_eq!(r.status(), 500);
+    assert_eq!(r.status(), 503);
     let text = String::from_utf8_lossy(r.body()).to_string();
-    assert!(!text.contains("definitely") && !text.contains("signing_key"), "{text}");
+    assert!(text.contains("signing_key must be"), "{text}");
+    assert!(!text.contains("definitely"), "{text}");
 }
 
 #[test]
@@ -162,4 +163,73 @@ fn discovery_document_points_at_the_endpoints() {
     );
     assert_eq!(body_json(&r)["jwks_uri"], "https://books.example/.well-known/jwks.json");
     assert_eq!(call(&app, request("POST", "/.well-known/jwks.json").body(vec![]).unwrap()).status(), 405);
+}
+
+fn rotate(app: &TestApp, token: &str) -> folio_core::Response {
+    call(app, bearer("POST", "/api/auth/keys/rotate", token))
+}
+
+#[test]
+fn an_administrator_rotates_the_generated_key() {
+    let app = TestApp::new();
+    let admin = sign_up_and_in(&app, "admin@example.com");
+    let ann = sign_up_and_in(&app, "ann@example.com");
+    let old_kid = header_of(&ann.access)["kid"].as_str().unwrap().to_string();
+    assert_eq!(rotate(&app, &ann.access).status(), 403);
+    assert_eq!(call(&app, request("POST", "/api/auth/keys/rotate").body(vec![]).unwrap()).status(), 401);
+
+    let r = rotate(&app, &admin.access);
+    assert_eq!(r.status(), 200);
+    let new_kid = body_json(&r)["kid"].as_str().unwrap().to_string();
+    assert_ne!(new_kid, old_kid);
+    // New tokens carry the new kid; the JWKS serves both, the signing key first.
+    let after = sign_in(&app, "ann@example.com");
+    assert_eq!(header_of(&after.access)["kid"], new_kid.as_str());
+    assert_eq!(kids(&app), vec![new_kid.clone(), old_kid.clone()]);
+    let set = jwks(&app);
+    verify_with_jwks(&set, &ann.access).unwrap();
+    verify_with_jwks(&set, &after.access).unwrap();
+    // Tokens of the old key keep working until they expire, in the app and by introspection.
+    assert_eq!(me_status(&app, &ann.access).0, 200);
+    assert_eq!(introspect(&app, &ann.access)["active"], true);
+    // The old seed is gone at once: nothing signs with it again.
+    let seeds = app
+        .sql()
+        .execute("SELECT COUNT(*) AS n FROM auth_signing_keys WHERE private_seed IS NOT NULL", &[])
+        .unwrap();
+    assert_eq!(seeds.first().unwrap().i64("n"), Some(1));
+    // Rotating again keeps every key whose tokens may still live.
+    app.clock.advance_secs(100);
+    let third = body_json(&rotate(&app, &admin.access))["kid"].as_str().unwrap().to_string();
+    assert_eq!(kids(&app), vec![third.clone(), new_kid.clone(), old_kid.clone()]);
+    // The first retired key leaves when its last token has expired, the second 100 s later.
+    app.clock.advance_secs(900 + folio_tokens::settings::LEEWAY_SECS - 100);
+    assert_eq!(kids(&app), vec![third.clone(), new_kid]);
+    app.clock.advance_secs(100);
+    assert_eq!(kids(&app), vec![third]);
+}
+
+#[test]
+fn a_retired_key_stays_for_the_lifetime_its_tokens_were_given() {
+    let mut app = TestApp::new().with_var("access_token_ttl_seconds", "3600");
+    let admin = sign_up_and_in(&app, "admin@example.com");
+    let old_kid = header_of(&admin.access)["kid"].as_str().unwrap().to_string();
+    rotate(&app, &admin.access);
+    // The operator shortens the lifetime afterwards: tokens issued before still live an hour.
+    app.config.set("access_token_ttl_seconds", "60");
+    app.clock.advance_secs(1800);
+    assert!(kids(&app).contains(&old_kid), "still needed by tokens issued before");
+    app.clock.advance_secs(1800 + folio_tokens::settings::LEEWAY_SECS);
+    assert!(!kids(&app).contains(&old_kid));
+}
+
+#[test]
+fn a_configured_key_is_rotated_by_its_variable_not_by_the_route() {
+    let app = TestApp::new().with_var("signing_key", &STANDARD.encode([5u8; 32]));
+    let admin = sign_up_and_in(&app, "admin@example.com");
+    let before = kids(&app);
+    let r = rotate(&app, &admin.access);
+    assert_eq!(r.status(), 409);
+    assert!(body_json(&r)["detail"].as_str().unwrap().contains("signing_key variable"));
+    assert_eq!(kids(&app), before);
 }

@@ -15,7 +15,7 @@ pub mod store;
 use folio_core::{
     catalog,
     guard::{self, authorize, scopes, Authenticator, Principal},
-    http_util::{self, Query, MERGE_PATCH_JSON},
+    http_util::{self, merge_patch, Query, MERGE_PATCH_JSON},
     migrate::{self, MigrationError},
     router::Router,
     serve::serve,
@@ -26,7 +26,7 @@ use serde_json::Value;
 
 use crate::cursor::{Position, SortValue};
 use crate::listing::{ListQuery, SortKey};
-use crate::model::{merge_patch, Book, NewBook, PublishedYear};
+use crate::model::{Book, NewBook, PublishedYear};
 use crate::store::{Expect, Written};
 
 /// Everything a route needs for one request.
@@ -291,15 +291,8 @@ const PATCH_ATTEMPTS: usize = 5;
 
 fn patch(call: &Call) -> ApiResult {
     call.authorize(scopes::UPDATE_BOOKS)?;
-    let patch: Value = match http_util::json_body_of(call.req, &[MERGE_PATCH_JSON], MERGE_PATCH_JSON) {
-        Ok(patch) => patch,
-        // RFC 5789 §3.1: a 415 to PATCH names the patch formats that are accepted.
-        Err(e @ ApiError::UnsupportedMediaType { .. }) => {
-            let accept_patch = header::HeaderName::from_static("accept-patch");
-            return Ok(http_util::with_header(e.into_response(), accept_patch, MERGE_PATCH_JSON));
-        }
-        Err(e) => return Err(e),
-    };
+    // A 415 names the accepted format in Accept-Patch (RFC 5789 §3.1; ApiError does it).
+    let patch: Value = http_util::json_body_of(call.req, &[MERGE_PATCH_JSON], MERGE_PATCH_JSON)?;
     ensure_schema(call.host)?;
     let expect = expectation(call.req);
     for _ in 0..PATCH_ATTEMPTS {

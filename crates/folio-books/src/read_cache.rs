@@ -15,26 +15,27 @@
 //! entry at once (cheap, and the same rule the report cache follows).
 //!
 //! Size: the cache is direct-mapped onto [`SLOTS`] keys ([`folio_core::catalog::cache_slot_key`]),
-//! because the store has no expiry, hosted stores cap key counts, and the token service lists
-//! every key when it scans sessions. An entry stores its book's id, so a book hashing to a slot
+//! because the store has no expiry and hosted stores cap key counts. An entry stores its book's id, so a book hashing to a slot
 //! another holds sees a miss and may take the slot over. At about 1.2 KB per book that is at
 //! most about 5 MB of store. The `book_read_cache_fill_one_in` variable sets how eagerly
 //! copies are stored, or turns the cache off (see `folio_core::slot_cache::admits`; README,
 //! Configuration). The same variable governs the list cache ([`crate::list_cache`]).
 
 use folio_core::slot_cache::SlotCache;
-use folio_core::{ApiResult, Host};
+use folio_core::{
+    settings::{self, IntVariable},
+    ApiResult, Host,
+};
 
 /// The Spin variable that says how many read misses store one copy: `8` (the default) stores a
 /// copy on about one miss in eight, `1` on every miss, `0` turns the cache off.
-pub const VARIABLE: &str = "book_read_cache_fill_one_in";
-pub const DEFAULT_FILL_ONE_IN: i64 = 8;
+pub const VARIABLE: IntVariable = settings::BOOK_READ_CACHE_FILL_ONE_IN;
 
 /// How many misses store one copy, or `None` when the cache is off. A variable the component
 /// was not granted counts as the default; a value that is not an integer from 0 to 1,000 is a
-/// configuration error (`500`), as for every other variable.
+/// configuration error (`503` naming the variable), as for every other variable.
 pub fn fill_one_in(host: &Host) -> ApiResult<Option<u64>> {
-    let n = host.var_int(VARIABLE, DEFAULT_FILL_ONE_IN, 0, 1000)?;
+    let n = VARIABLE.read(host)?;
     Ok((n > 0).then_some(n as u64))
 }
 

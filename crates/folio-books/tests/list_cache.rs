@@ -12,7 +12,7 @@ use serde_json::json;
 
 /// An app that stores a page on every miss, so each test knows when one is stored.
 fn app() -> TestApp {
-    TestApp::new().with_var(read_cache::VARIABLE, "1")
+    TestApp::new().with_var(read_cache::VARIABLE.name, "1")
 }
 
 fn retitle_behind_the_api(app: &TestApp, id: &str, title: &str) {
@@ -129,7 +129,7 @@ fn bad_queries_are_refused_as_before_and_the_cache_can_be_turned_off() {
     let r = send(&app, req("GET", "/api/books?limit=0", "").body(vec![]).unwrap());
     assert_eq!(r.status(), 401, "the token is checked before the query");
 
-    let off = TestApp::new().with_var(read_cache::VARIABLE, "0");
+    let off = TestApp::new().with_var(read_cache::VARIABLE.name, "0");
     create(&off, &book(1));
     assert_eq!(titles(&off, "/api/books"), ["Book 1"]);
     assert_eq!(list_keys(&off), 0);

@@ -15,7 +15,7 @@ use serde_json::json;
 
 /// An app that stores a copy on every miss, so each test knows when one is stored.
 fn app() -> TestApp {
-    TestApp::new().with_var(read_cache::VARIABLE, "1")
+    TestApp::new().with_var(read_cache::VARIABLE.name, "1")
 }
 
 /// The copy of book `id` in its slot, under the current data version.
@@ -237,7 +237,7 @@ fn by_default_about_one_miss_in_eight_stores_a_copy() {
 
 #[test]
 fn the_variable_turns_it_off_and_a_bad_value_is_a_configuration_error() {
-    let app = TestApp::new().with_var(read_cache::VARIABLE, "0");
+    let app = TestApp::new().with_var(read_cache::VARIABLE.name, "0");
     let id = create(&app, &book(1))["id"].as_str().unwrap().to_string();
     for _ in 0..20 {
         assert_eq!(title_of(&app, &id), "Book 1");
@@ -247,12 +247,17 @@ fn the_variable_turns_it_off_and_a_bad_value_is_a_configuration_error() {
     assert_eq!(title_of(&app, &id), "Read from SQL");
 
     for bad in ["sometimes", "-1", "1001", "2.5"] {
-        let app = TestApp::new().with_var(read_cache::VARIABLE, bad);
+        let app = TestApp::new().with_var(read_cache::VARIABLE.name, bad);
         let id = create(&app, &book(1))["id"].as_str().unwrap().to_string();
-        let r = get(&app, &format!("/api/books/{id}"), "reader");
-        assert_eq!(r.status(), 500, "{bad}");
+        let (r, logged) = folio_core::log::capture(|| get(&app, &format!("/api/books/{id}"), "reader"));
+        assert_eq!(r.status(), 503, "{bad}");
         assert_eq!(r.headers()["content-type"], "application/problem+json");
-        assert!(!String::from_utf8_lossy(r.body()).contains(bad), "internal details stay in the log");
+        let body = folio_native::body_json(&r);
+        assert_eq!(body["variables"][0]["name"], "book_read_cache_fill_one_in", "{body}");
+        assert_eq!(body["variables"][0]["expected"], "an integer from 0 to 1000");
+        assert!(!body.to_string().contains(&format!("\"{bad}")), "the value is not echoed: {body}");
+        let said = logged.iter().filter(|l| l["event"] == "configuration_invalid").count();
+        assert_eq!(said, 1, "logged once for the request: {logged:?}");
     }
 }
 
@@ -271,7 +276,7 @@ fn an_authenticated_read_makes_one_key_value_round_trip() {
     assert_eq!(read(""), (401, 0, 0));
 
     // Cache off: the session alone, then SQL; no cache key is read or written.
-    let off = TestApp::new().with_var(read_cache::VARIABLE, "0");
+    let off = TestApp::new().with_var(read_cache::VARIABLE.name, "0");
     let id = create(&off, &book(2))["id"].as_str().unwrap().to_string();
     let uri = format!("/api/books/{id}");
     assert_eq!(counting_round_trips(&off, req("GET", &uri, "reader").body(vec![]).unwrap()), (200, 1, 0));

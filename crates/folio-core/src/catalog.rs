@@ -27,8 +27,7 @@ pub fn data_version(host: &Host) -> Result<String, KvError> {
 /// of `identity` that is the same on every machine and build.
 ///
 /// Caches of catalogue data (reports, book reads) live in the key-value store, which has no
-/// expiry and, hosted, caps key counts; and code elsewhere lists every key (session scans). So
-/// such a cache owns a fixed set of keys; an entry stores its full identity, so that another
+/// expiry and, hosted, caps key counts. So such a cache owns a fixed set of keys; an entry stores its full identity, so that another
 /// identity hashing to the same slot sees a miss and takes the slot over.
 pub fn cache_slot_key(prefix: &str, identity: &str, slots: u64) -> String {
     let digest = Sha256::digest(identity.as_bytes());

@@ -1,49 +1,74 @@
-//! `GET /api/health`: checks SQLite and the key-value store for real.
+//! `GET /api/health`: checks SQLite, the key-value store and the configuration for real.
 //!
 //! SQLite: the migrations are brought up to date and the schema table is read back. Key-value:
 //! a probe value unique to this request is written, read back, compared and deleted, so a store
-//! that accepts writes but loses them fails the check.
+//! that accepts writes but loses them fails the check. Configuration: the caller validates every
+//! variable of the app and hands over the bad ones; `checks.config` names each with what it
+//! must be (never its value: one is a secret).
 
 use http::StatusCode;
 use serde_json::json;
 
-use crate::{http_util, migrate, problem::PROBLEM_JSON, Host, Response, VERSION};
+use crate::{
+    http_util, migrate, problem, problem::PROBLEM_JSON, BadVariable, ConfigError, Host, Response, VERSION,
+};
 
 const PROBE_KEY_PREFIX: &str = "health:probe:";
 
-/// Runs both checks and answers `200` or `503` (problem details that name the failing check).
-pub fn health(host: &Host) -> Response {
+/// Runs the store checks and answers `200`, or `503` (problem details that name the failing
+/// checks) when a store fails or `config`, the caller's validation of every variable, failed.
+pub fn health(host: &Host, config: Result<(), ConfigError>) -> Response {
     let sqlite = check_sqlite(host);
     let kv = check_kv(host);
     let label = |r: &Result<(), String>| if r.is_ok() { "ok" } else { "error" };
-    let checks = json!({"sqlite": label(&sqlite), "kv": label(&kv)});
-    if sqlite.is_ok() && kv.is_ok() {
+    let bad: &[BadVariable] = match &config {
+        Err(ConfigError::Invalid(bad)) => bad,
+        _ => &[],
+    };
+    let config_label = match &config {
+        Ok(()) => "ok".to_string(),
+        Err(ConfigError::Invalid(bad)) => {
+            bad.iter().map(|b| format!("{} must be {}", b.name, b.expected)).collect::<Vec<_>>().join("; ")
+        }
+        Err(_) => "error".to_string(),
+    };
+    let checks = json!({"sqlite": label(&sqlite), "kv": label(&kv), "config": config_label});
+    if sqlite.is_ok() && kv.is_ok() && config.is_ok() {
         let mut r =
             http_util::json(StatusCode::OK, &json!({"status": "ok", "checks": checks, "version": VERSION}));
         r.headers_mut().insert(http::header::CACHE_CONTROL, http::HeaderValue::from_static("no-store"));
         return r;
     }
-    let failing: Vec<&str> = [("sqlite", &sqlite), ("kv", &kv)]
-        .iter()
-        .filter(|(_, r)| r.is_err())
-        .map(|(name, _)| *name)
-        .collect();
-    for (name, result) in [("sqlite", &sqlite), ("kv", &kv)] {
-        if let Err(cause) = result {
+    let config_failure = config.as_ref().err().map(ToString::to_string);
+    let mut failing = Vec::new();
+    for (name, result) in [("sqlite", sqlite.err()), ("kv", kv.err()), ("config", config_failure)] {
+        let Some(cause) = result else { continue };
+        failing.push(name);
+        if name == "config" && !bad.is_empty() {
+            // Once per request, as every route that meets a bad variable logs it.
+            problem::log_misconfigured(bad);
+        } else {
             // The cause stays in the log: it may name files or hosts.
             crate::log::emit(
                 json!({"level": "error", "event": "health_check_failed", "check": name, "cause": cause}),
             );
         }
     }
-    let body = json!({
+    let mut detail = format!("failing checks: {}", failing.join(", "));
+    if !bad.is_empty() {
+        detail = format!("{detail}; {}", problem::misconfigured_detail(bad));
+    }
+    let mut body = json!({
         "type": "/docs/problems#unavailable",
         "title": "Service Unavailable",
         "status": 503,
-        "detail": format!("failing checks: {}", failing.join(", ")),
+        "detail": detail,
         "checks": checks,
         "version": VERSION,
     });
+    if !bad.is_empty() {
+        body["variables"] = json!(bad);
+    }
     http::Response::builder()
         .status(StatusCode::SERVICE_UNAVAILABLE)
         .header(http::header::CONTENT_TYPE, PROBLEM_JSON)

@@ -121,6 +121,26 @@ fn strip_position(message: &str) -> String {
     }
 }
 
+/// RFC 7396 JSON Merge Patch: `null` removes a member, objects merge recursively, anything
+/// else replaces the target.
+pub fn merge_patch(target: &mut serde_json::Value, patch: &serde_json::Value) {
+    let serde_json::Value::Object(patch_members) = patch else {
+        *target = patch.clone();
+        return;
+    };
+    if !target.is_object() {
+        *target = serde_json::Value::Object(serde_json::Map::new());
+    }
+    let members = target.as_object_mut().expect("target is an object");
+    for (key, value) in patch_members {
+        if value.is_null() {
+            members.remove(key);
+        } else {
+            merge_patch(members.entry(key.clone()).or_insert(serde_json::Value::Null), value);
+        }
+    }
+}
+
 /// The decoded query string as ordered pairs.
 pub fn query_pairs(req: &Request) -> Vec<(String, String)> {
     let query = req.uri().query().unwrap_or("");
@@ -265,6 +285,23 @@ pub fn not_modified(etag: &str) -> Response {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn merge_patch_follows_rfc_7396() {
+        // The examples of RFC 7396 §3.
+        let mut target = serde_json::json!({"a": "b", "c": {"d": "e", "f": "g"}});
+        merge_patch(&mut target, &serde_json::json!({"a": "z", "c": {"f": null}}));
+        assert_eq!(target, serde_json::json!({"a": "z", "c": {"d": "e"}}));
+        let mut t = serde_json::json!({"a": ["b"]});
+        merge_patch(&mut t, &serde_json::json!({"a": "c"}));
+        assert_eq!(t, serde_json::json!({"a": "c"}));
+        let mut t = serde_json::json!({"a": "foo"});
+        merge_patch(&mut t, &serde_json::json!("bar"));
+        assert_eq!(t, serde_json::json!("bar"));
+        let mut t = serde_json::json!({"e": null});
+        merge_patch(&mut t, &serde_json::json!({"a": 1}));
+        assert_eq!(t, serde_json::json!({"e": null, "a": 1}));
+    }
+
     use super::*;
     use serde::Deserialize;
 

@@ -6,6 +6,7 @@
 //! tests drive the very same handler code, SQL included.
 
 pub mod catalog;
+pub mod cors;
 pub mod guard;
 pub mod health;
 pub mod http_util;
@@ -16,10 +17,11 @@ pub mod problem;
 pub mod read_ahead;
 pub mod router;
 pub mod serve;
+pub mod settings;
 pub mod slot_cache;
 pub mod sql;
 
-pub use ports::{Clock, Config, ConfigError, Host, Kv, KvError, Random};
+pub use ports::{BadVariable, Clock, Config, ConfigError, Host, Kv, KvError, Random};
 pub use problem::{ApiError, FieldError};
 pub use sql::{Row, Rows, Sql, SqlError, Value};
 

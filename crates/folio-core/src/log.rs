@@ -1,6 +1,11 @@
 //! Structured log lines: one JSON object per line on stderr, which Spin collects per component.
 
-use std::io::Write;
+use std::{cell::RefCell, io::Write};
+
+thread_local! {
+    /// The lines of a [`capture`] in progress on this thread.
+    static CAPTURED: RefCell<Option<Vec<Vec<u8>>>> = const { RefCell::new(None) };
+}
 
 /// Writes `line` and its newline to stderr with a single write. `eprintln!("{}", value)` would
 /// format a JSON value piece by piece into unbuffered stderr, and in a Wasm guest every piece
@@ -11,16 +16,30 @@ pub fn emit(line: impl serde::Serialize) {
     let _ = write_line(&mut std::io::stderr().lock(), &line);
 }
 
-/// A warning that something failed without failing the request (a cache that could not be read
-/// or written, say): the event's name and its cause.
-pub fn warn(event: &str, cause: &dyn std::fmt::Display) {
-    emit(serde_json::json!({"level": "warn", "event": event, "cause": cause.to_string()}));
+/// Runs `f` and returns, beside its result, the lines it logged on this thread (they still go
+/// to stderr too): for tests that pin what a request logs, and how often.
+pub fn capture<T>(f: impl FnOnce() -> T) -> (T, Vec<serde_json::Value>) {
+    let outer = CAPTURED.with(|c| c.borrow_mut().replace(Vec::new()));
+    let result = f();
+    let lines = CAPTURED.with(|c| std::mem::replace(&mut *c.borrow_mut(), outer)).unwrap_or_default();
+    (result, lines.iter().filter_map(|l| serde_json::from_slice(l).ok()).collect())
 }
 
 fn write_line(out: &mut impl Write, line: &impl serde::Serialize) -> std::io::Result<()> {
     let mut text = serde_json::to_vec(line).map_err(std::io::Error::other)?;
     text.push(b'\n');
+    CAPTURED.with(|c| {
+        if let Some(lines) = c.borrow_mut().as_mut() {
+            lines.push(text.clone());
+        }
+    });
     out.write_all(&text)
+}
+
+/// A warning that something failed without failing the request (a cache that could not be read
+/// or written, say): the event's name and its cause.
+pub fn warn(event: &str, cause: &dyn std::fmt::Display) {
+    emit(serde_json::json!({"level": "warn", "event": event, "cause": cause.to_string()}));
 }
 
 #[cfg(test)]
@@ -39,6 +58,21 @@ mod tests {
         fn flush(&mut self) -> std::io::Result<()> {
             Ok(())
         }
+    }
+
+    #[test]
+    fn capture_returns_the_lines_of_its_closure_only() {
+        emit(serde_json::json!({"event": "before"}));
+        let (n, lines) = capture(|| {
+            emit(serde_json::json!({"event": "one"}));
+            let (_, inner) = capture(|| emit(serde_json::json!({"event": "nested"})));
+            assert_eq!(inner.len(), 1);
+            emit(serde_json::json!({"event": "two"}));
+            7
+        });
+        assert_eq!(n, 7);
+        let events: Vec<&str> = lines.iter().map(|l| l["event"].as_str().unwrap()).collect();
+        assert_eq!(events, ["one", "two"]);
     }
 
     #[test]

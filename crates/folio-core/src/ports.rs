@@ -24,7 +24,9 @@ pub trait Kv {
     fn set(&self, key: &str, value: &[u8]) -> Result<(), KvError>;
     fn delete(&self, key: &str) -> Result<(), KvError>;
     fn exists(&self, key: &str) -> Result<bool, KvError>;
-    /// Every key of the store. Keep key counts bounded: this is a full listing.
+    /// Every key of the store: a full listing, whose cost grows with every key of every user
+    /// (on Redis, `KEYS *`). For tests and tools only: no request path calls it; what a request
+    /// needs to find is indexed (an account's sessions are rows in SQLite).
     fn keys(&self) -> Result<Vec<String>, KvError>;
 
     /// The values of `keys`, in the same order (`None` for a missing key). Stores with a batch
@@ -96,8 +98,52 @@ pub enum ConfigError {
     InvalidName(String),
     #[error("variable provider failure: {0}")]
     Provider(String),
-    #[error("variable {name} must be {expected}")]
-    Invalid { name: String, expected: String },
+    /// Variables set to values the app does not accept: an operator's mistake, answered `503`
+    /// naming each variable (see [`crate::ApiError::Misconfigured`]). A list, so that one answer
+    /// can name every bad variable a route reads.
+    #[error("{}", BadVariable::join(.0))]
+    Invalid(Vec<BadVariable>),
+}
+
+impl ConfigError {
+    /// One variable whose value is not `expected`.
+    pub fn invalid(name: &str, expected: impl Into<String>) -> Self {
+        ConfigError::Invalid(vec![BadVariable { name: name.to_string(), expected: expected.into() }])
+    }
+
+    /// Two errors as one: every bad variable of both, unless one is a host failure, which wins
+    /// (then it is not the operator's values that are wrong).
+    pub fn and(self, other: ConfigError) -> ConfigError {
+        match (self, other) {
+            (ConfigError::Invalid(mut a), ConfigError::Invalid(b)) => {
+                a.extend(b);
+                ConfigError::Invalid(a)
+            }
+            (ConfigError::Invalid(_), host) | (host, _) => host,
+        }
+    }
+
+    /// The errors of several variables as one ([`ConfigError::and`]), `None` when there are none.
+    pub fn combine(errors: impl IntoIterator<Item = ConfigError>) -> Option<ConfigError> {
+        errors.into_iter().reduce(ConfigError::and)
+    }
+}
+
+/// A variable whose value the app refuses, and what it must be instead. Never the value
+/// itself: it may be a secret (`signing_key`), and errors reach clients and logs.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct BadVariable {
+    pub name: String,
+    pub expected: String,
+}
+
+impl BadVariable {
+    fn join(list: &[BadVariable]) -> String {
+        list.iter()
+            .map(|b| format!("variable {} must be {}", b.name, b.expected))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
 }
 
 /// Spin variables, as granted to the component in `spin.toml`.
@@ -132,7 +178,7 @@ impl Host<'_> {
         match raw.trim().to_ascii_lowercase().as_str() {
             "true" | "1" | "yes" => Ok(true),
             "false" | "0" | "no" => Ok(false),
-            _ => Err(ConfigError::Invalid { name: name.to_string(), expected: "true or false".into() }),
+            _ => Err(ConfigError::invalid(name, "true or false")),
         }
     }
 
@@ -141,10 +187,7 @@ impl Host<'_> {
         match self.config.get(name)? {
             Some(raw) if !raw.trim().is_empty() => match raw.trim().parse::<i64>() {
                 Ok(v) if (min..=max).contains(&v) => Ok(v),
-                _ => Err(ConfigError::Invalid {
-                    name: name.to_string(),
-                    expected: format!("an integer from {min} to {max}"),
-                }),
+                _ => Err(ConfigError::invalid(name, format!("an integer from {min} to {max}"))),
             },
             _ => Ok(default),
         }

@@ -8,7 +8,11 @@
 use http::{header, HeaderValue, Method, StatusCode};
 use serde::Serialize;
 
-use crate::{ports::ConfigError, ports::KvError, sql::SqlError, Response};
+use crate::{
+    ports::{BadVariable, ConfigError, KvError},
+    sql::SqlError,
+    Response,
+};
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
@@ -42,6 +46,11 @@ pub enum ApiError {
     Unauthorized { challenge: Challenge, detail: String },
     #[error("insufficient scope: {scope}")]
     InsufficientScope { scope: String },
+    /// A password asked for again (to change it, to leave) was wrong. `401` as the contract
+    /// says, but with a problem type of its own and a challenge without `invalid_token`: the
+    /// bearer token was fine, so clients must not drop it or refresh it.
+    #[error("wrong password")]
+    WrongPassword,
     #[error("forbidden: {0}")]
     Forbidden(String),
     #[error("not found: {0}")]
@@ -66,6 +75,10 @@ pub enum ApiError {
     OAuth { status: StatusCode, error: &'static str, description: String },
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    /// Variables the operator set to values the app refuses: `503` naming each variable and
+    /// what it must be, never its value. Not worth a quick retry, so no `Retry-After`.
+    #[error("misconfigured")]
+    Misconfigured(Vec<BadVariable>),
     /// A failure of ours or of the host. The message is logged, never sent.
     #[error("internal error: {0}")]
     Internal(String),
@@ -92,7 +105,7 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            ApiError::Unauthorized { .. } | ApiError::WrongPassword => StatusCode::UNAUTHORIZED,
             ApiError::InsufficientScope { .. } | ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
@@ -103,7 +116,7 @@ impl ApiError {
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::OAuth { status, .. } => *status,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) | ApiError::Misconfigured(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -113,6 +126,7 @@ impl ApiError {
         match self {
             ApiError::BadRequest(_) => "/docs/problems#bad-request",
             ApiError::Unauthorized { .. } => "/docs/problems#unauthorized",
+            ApiError::WrongPassword => "/docs/problems#wrong-password",
             ApiError::InsufficientScope { .. } => "/docs/problems#insufficient-scope",
             ApiError::Forbidden(_) => "/docs/problems#forbidden",
             ApiError::NotFound(_) => "/docs/problems#not-found",
@@ -125,6 +139,7 @@ impl ApiError {
             ApiError::TooManyRequests { .. } => "/docs/problems#too-many-requests",
             ApiError::OAuth { .. } => "/docs/problems#oauth",
             ApiError::Unavailable(_) => "/docs/problems#unavailable",
+            ApiError::Misconfigured(_) => "/docs/problems#misconfigured",
             ApiError::Internal(_) => "/docs/problems#internal",
         }
     }
@@ -140,6 +155,7 @@ impl ApiError {
             ApiError::Unauthorized { detail, .. } => detail.clone(),
             ApiError::TooManyRequests { detail, .. } => detail.clone(),
             ApiError::InsufficientScope { scope } => format!("this request needs the scope {scope}"),
+            ApiError::WrongPassword => "the current password is wrong".to_string(),
             ApiError::MethodNotAllowed { allow } => format!(
                 "this resource supports {}",
                 allow.iter().map(Method::as_str).collect::<Vec<_>>().join(", ")
@@ -155,16 +171,20 @@ impl ApiError {
                 _ => format!("{} fields are invalid", errors.len()),
             },
             ApiError::OAuth { description, .. } => description.clone(),
+            ApiError::Misconfigured(bad) => misconfigured_detail(bad),
             ApiError::Internal(_) => "an internal error occurred; it has been logged".to_string(),
         }
     }
 
     pub fn into_response(self) -> Response {
-        if let ApiError::Internal(cause) = &self {
+        match &self {
             // The cause may hold SQL or host detail: it goes to the log only.
-            crate::log::emit(
+            ApiError::Internal(cause) => crate::log::emit(
                 serde_json::json!({"level": "error", "event": "internal_error", "cause": cause}),
-            );
+            ),
+            // Once per request, here where the answer is made: the operator's one clear message.
+            ApiError::Misconfigured(bad) => log_misconfigured(bad),
+            _ => {}
         }
         let status = self.status();
         let mut body = serde_json::json!({
@@ -179,6 +199,7 @@ impl ApiError {
                 body["error"] = serde_json::json!(error);
                 body["error_description"] = serde_json::json!(description);
             }
+            ApiError::Misconfigured(bad) => body["variables"] = serde_json::json!(bad),
             _ => {}
         }
         let mut response = http::Response::builder()
@@ -195,6 +216,9 @@ impl ApiError {
                     Challenge::InvalidToken => "Bearer error=\"invalid_token\"",
                 };
                 headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(value));
+            }
+            ApiError::WrongPassword => {
+                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             }
             ApiError::InsufficientScope { scope } => {
                 let value = format!("Bearer error=\"insufficient_scope\", scope=\"{scope}\"");
@@ -213,6 +237,15 @@ impl ApiError {
             }
             ApiError::Unavailable(_) => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(UNAVAILABLE_RETRY_AFTER_SECS));
+            }
+            // RFC 5789 §3.1: a 415 to a PATCH names the patch formats the resource accepts.
+            ApiError::UnsupportedMediaType { expected }
+                if *expected == crate::http_util::MERGE_PATCH_JSON =>
+            {
+                headers.insert(
+                    header::HeaderName::from_static("accept-patch"),
+                    HeaderValue::from_static(crate::http_util::MERGE_PATCH_JSON),
+                );
             }
             _ => {}
         }
@@ -238,8 +271,24 @@ impl From<KvError> for ApiError {
 
 impl From<ConfigError> for ApiError {
     fn from(e: ConfigError) -> Self {
-        ApiError::Internal(format!("config: {e}"))
+        match e {
+            ConfigError::Invalid(bad) => ApiError::Misconfigured(bad),
+            other => ApiError::Internal(format!("config: {other}")),
+        }
     }
+}
+
+/// The detail of a `503` for bad variables: each variable and what it must be.
+pub fn misconfigured_detail(bad: &[BadVariable]) -> String {
+    let each: Vec<String> = bad.iter().map(|b| format!("{} must be {}", b.name, b.expected)).collect();
+    format!("the server is misconfigured: {}; an operator must correct it", each.join("; "))
+}
+
+/// The log line of a misconfiguration: the variables and what each must be, never a value.
+pub fn log_misconfigured(bad: &[BadVariable]) {
+    crate::log::emit(
+        serde_json::json!({"level": "error", "event": "configuration_invalid", "variables": bad}),
+    );
 }
 
 #[cfg(test)]
@@ -307,6 +356,34 @@ mod tests {
         let migrating: ApiError =
             crate::migrate::MigrationError::Sql(SqlError::Io("database is locked".into())).into();
         assert_eq!(migrating.status(), StatusCode::SERVICE_UNAVAILABLE);
+    }
+
+    #[test]
+    fn bad_variables_are_a_503_naming_each_without_retry_after() {
+        let e = ConfigError::combine([
+            ConfigError::invalid("access_token_ttl_seconds", "an integer from 60 to 86400"),
+            ConfigError::invalid("signup_role", "reader, editor or admin"),
+        ])
+        .unwrap();
+        let r = ApiError::from(e).into_response();
+        assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(r.headers()[header::CONTENT_TYPE], PROBLEM_JSON);
+        assert!(!r.headers().contains_key(header::RETRY_AFTER), "retrying does not fix a setting");
+        let b = body(&r);
+        assert_eq!(b["type"], "/docs/problems#misconfigured");
+        assert_eq!(b["variables"][0]["name"], "access_token_ttl_seconds");
+        assert_eq!(b["variables"][1]["expected"], "reader, editor or admin");
+        let detail = b["detail"].as_str().unwrap();
+        assert!(detail.contains("access_token_ttl_seconds must be an integer from 60 to 86400"), "{detail}");
+        assert!(detail.contains("signup_role must be reader, editor or admin"), "{detail}");
+        // A host failure is not the operator's values: it stays an internal error.
+        let provider = ConfigError::combine([
+            ConfigError::invalid("a", "b"),
+            ConfigError::Provider("vault unreachable".into()),
+        ])
+        .unwrap();
+        assert_eq!(ApiError::from(provider).status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(ConfigError::combine([]), None);
     }
 
     #[test]

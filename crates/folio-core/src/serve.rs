@@ -1,22 +1,19 @@
 //! The one entry every component's handler goes through, so that what every route shares is
 //! written once: errors become problem+json; `HEAD` answers carry headers without a body; every
 //! response carries a request id (the caller's `X-Request-Id` when it is sane, else a new one);
-//! CORS follows the `cors_allowed_origins` variable; and one JSON log line is written per request
+//! CORS follows the `cors_allowed_origins` variable ([`crate::cors`]; a malformed value answers
+//! cross-origin requests `503` naming it); and one JSON log line is written per request
 //! (method, route, path, status, duration, request id — never a query string, header value or
 //! body, which is where tokens and passwords travel).
 
 use http::{header, HeaderName, HeaderValue, Method};
 
-use crate::{ApiResult, Host, Request, Response};
+use crate::{cors::AllowedOrigins, ApiError, ApiResult, Host, Request, Response};
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The component that answered, set by the Spin adapter (`folio-spin`) on every response.
 pub const COMPONENT: HeaderName = HeaderName::from_static("x-folio-component");
-
-/// The variable listing origins allowed to call the API from a browser: comma-separated exact
-/// origins (`https://app.example.com`), or `*` for any. Empty (the default): no CORS headers.
-pub const CORS_VARIABLE: &str = "cors_allowed_origins";
 
 const CORS_ALLOW_HEADERS: &str = "authorization, content-type, if-match, if-none-match, x-request-id";
 const CORS_EXPOSE_HEADERS: &str = "etag, location, www-authenticate, retry-after, allow, x-request-id";
@@ -24,15 +21,33 @@ const CORS_ALLOW_METHODS: &str = "GET, HEAD, POST, PUT, PATCH, DELETE";
 
 /// Runs `handler` for `req` and applies the conventions every route shares.
 pub fn serve(host: &Host, req: Request, handler: impl FnOnce(&Host, &Request) -> ApiResult) -> Response {
+    serve_with(host, req, allowed_origin, handler)
+}
+
+/// [`serve`] for a component that is never called cross-origin (the UI's files: it is granted
+/// no CORS variable). It leaves the origin rules, and the URL parser they need, out of that
+/// component's build.
+pub fn serve_same_origin(
+    host: &Host,
+    req: Request,
+    handler: impl FnOnce(&Host, &Request) -> ApiResult,
+) -> Response {
+    serve_with(host, req, |_, _| Ok(None), handler)
+}
+
+fn serve_with(
+    host: &Host,
+    req: Request,
+    cors: impl FnOnce(&Host, &Request) -> Result<Option<String>, ApiError>,
+    handler: impl FnOnce(&Host, &Request) -> ApiResult,
+) -> Response {
     let started = host.clock.now_ms();
     let request_id = request_id(host, &req);
-    let origin = allowed_origin(host, &req);
     let is_head = req.method() == Method::HEAD;
-
-    let mut response = if origin.is_some() && is_preflight(&req) {
-        preflight()
-    } else {
-        handler(host, &req).unwrap_or_else(|e| e.into_response())
+    let (origin, mut response) = match cors(host, &req) {
+        Err(e) => (None, e.into_response()),
+        Ok(Some(origin)) if is_preflight(&req) => (Some(origin), preflight()),
+        Ok(origin) => (origin, handler(host, &req).unwrap_or_else(|e| e.into_response())),
     };
     if is_head {
         response.body_mut().clear();
@@ -63,18 +78,14 @@ fn request_id(host: &Host, req: &Request) -> String {
         .unwrap_or_else(|| host.new_id())
 }
 
-/// The request's `Origin` when the `cors_allowed_origins` variable allows it.
-fn allowed_origin(host: &Host, req: &Request) -> Option<String> {
-    let origin = req.headers().get(header::ORIGIN)?.to_str().ok()?;
-    // Only read the variable for cross-origin requests: same-origin traffic pays nothing.
-    let allowed = host.config.get(CORS_VARIABLE).ok().flatten()?;
-    let allowed: Vec<&str> = allowed.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
-    if allowed.contains(&"*") {
-        // Bearer tokens travel in a header, never in cookies, so no credentials mode is offered
-        // and a wildcard is safe: we never send Access-Control-Allow-Credentials.
-        return Some("*".to_string());
-    }
-    allowed.iter().any(|a| a.eq_ignore_ascii_case(origin)).then(|| origin.to_string())
+/// The request's `Origin` when the `cors_allowed_origins` variable allows it; the variable's
+/// error when it cannot be read.
+fn allowed_origin(host: &Host, req: &Request) -> Result<Option<String>, ApiError> {
+    let Some(origin) = req.headers().get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        // Only requests with an Origin read the variable: same-origin GETs pay nothing.
+        return Ok(None);
+    };
+    Ok(AllowedOrigins::from_host(host)?.allow(origin))
 }
 
 fn is_preflight(req: &Request) -> bool {

@@ -6,7 +6,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use std::{
-    cell::Cell,
+    cell::{Cell, RefCell},
     collections::{BTreeMap, HashMap},
     path::{Path, PathBuf},
     sync::{
@@ -14,6 +14,8 @@ use std::{
         Arc, Mutex,
     },
 };
+
+pub mod interop;
 
 use folio_core::{
     read_ahead::ReadAhead, Clock, Config, ConfigError, Host, Kv, KvError, Random, Request, Response, Rows,
@@ -160,11 +162,18 @@ pub struct RoundTrips<'a> {
     inner: &'a dyn Kv,
     reads: Cell<u32>,
     writes: Cell<u32>,
+    listings: Cell<u32>,
 }
 
 impl<'a> RoundTrips<'a> {
     pub fn new(inner: &'a dyn Kv) -> Self {
-        Self { inner, reads: Cell::new(0), writes: Cell::new(0) }
+        Self { inner, reads: Cell::new(0), writes: Cell::new(0), listings: Cell::new(0) }
+    }
+
+    /// Full listings of the store (`keys`), which no request path may make: their cost grows
+    /// with every key of every user (and on Redis is a scan of the whole database).
+    pub fn listings(&self) -> u32 {
+        self.listings.get()
     }
 
     pub fn reads(&self) -> u32 {
@@ -207,7 +216,56 @@ impl Kv for RoundTrips<'_> {
     }
     fn keys(&self) -> Result<Vec<String>, KvError> {
         self.read();
+        self.listings.set(self.listings.get() + 1);
         self.inner.keys()
+    }
+}
+
+/// Runs a hook once, just before or just after the first statement that contains `marker`:
+/// for tests that put another request at an exact point of this one (the interleavings of two
+/// racing requests, made deterministic).
+pub struct Interleaved<'a> {
+    inner: &'a dyn Sql,
+    marker: &'static str,
+    after: bool,
+    hook: RefCell<Option<Box<dyn FnOnce() + 'a>>>,
+}
+
+impl<'a> Interleaved<'a> {
+    /// `hook` runs before the statement.
+    pub fn before(inner: &'a dyn Sql, marker: &'static str, hook: impl FnOnce() + 'a) -> Self {
+        Self { inner, marker, after: false, hook: RefCell::new(Some(Box::new(hook))) }
+    }
+
+    /// `hook` runs once the statement has run (and, outside a transaction, committed).
+    pub fn after(inner: &'a dyn Sql, marker: &'static str, hook: impl FnOnce() + 'a) -> Self {
+        Self { inner, marker, after: true, hook: RefCell::new(Some(Box::new(hook))) }
+    }
+
+    /// True once the hook has run.
+    pub fn fired(&self) -> bool {
+        self.hook.borrow().is_none()
+    }
+
+    fn run_hook(&self) {
+        let hook = self.hook.borrow_mut().take();
+        if let Some(hook) = hook {
+            hook();
+        }
+    }
+}
+
+impl Sql for Interleaved<'_> {
+    fn execute(&self, statement: &str, params: &[Value]) -> Result<Rows, SqlError> {
+        let marked = statement.contains(self.marker);
+        if marked && !self.after {
+            self.run_hook();
+        }
+        let result = self.inner.execute(statement, params);
+        if marked && self.after {
+            self.run_hook();
+        }
+        result
     }
 }
 

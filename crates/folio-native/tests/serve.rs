@@ -1,6 +1,6 @@
 //! The conventions `folio_core::serve` applies to every route: request ids, CORS, HEAD, logs.
 
-use folio_core::{serve, ApiError, Host, Request, Response};
+use folio_core::{serve, settings, ApiError, ConfigError, Host, Request, Response};
 use folio_native::{request, TestApp};
 
 fn ok_handler(host: &Host, req: Request) -> Response {
@@ -70,6 +70,30 @@ fn cors_allows_listed_origins_only() {
 }
 
 #[test]
+fn a_malformed_origin_list_answers_cross_origin_requests_503_naming_it_once() {
+    let app = TestApp::new().with_var("cors_allowed_origins", "https://app.example.com/, app2.example.com");
+    let cross = || request("GET", "/x").header("origin", "https://app.example.com").body(vec![]).unwrap();
+    let (r, logged) = folio_core::log::capture(|| app.call(ok_handler, cross()));
+    assert_eq!(r.status(), 503);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    assert!(r.headers().get("access-control-allow-origin").is_none());
+    assert!(r.headers().contains_key("x-request-id"));
+    let body = folio_native::body_json(&r);
+    assert_eq!(body["variables"][0]["name"], "cors_allowed_origins");
+    assert!(body["detail"].as_str().unwrap().contains("cors_allowed_origins must be"), "{body}");
+    let events: Vec<&str> = logged.iter().filter_map(|l| l["event"].as_str()).collect();
+    assert_eq!(events, ["configuration_invalid", "request"], "one config line per request");
+    // A preflight meets the same answer; a request without Origin never reads the variable.
+    let preflight = request("OPTIONS", "/x")
+        .header("origin", "https://app.example.com")
+        .header("access-control-request-method", "PUT")
+        .body(vec![])
+        .unwrap();
+    assert_eq!(app.call(ok_handler, preflight).status(), 503);
+    assert_eq!(app.call(ok_handler, request("GET", "/x").body(vec![]).unwrap()).status(), 200);
+}
+
+#[test]
 fn cors_preflight_is_answered_without_running_the_route() {
     let app = TestApp::new().with_var("cors_allowed_origins", "*");
     let r = app.call(
@@ -125,7 +149,7 @@ fn yes_no_variables_parse_strictly_with_a_default() {
         assert_eq!(h.var_bool("undefined", false), Ok(false));
         let e = h.var_bool("typo", true).unwrap_err();
         assert_eq!(e.to_string(), "variable typo must be true or false");
-        assert_eq!(ApiError::from(e).status(), 500, "a misconfiguration, not the client's fault");
+        assert_eq!(ApiError::from(e).status(), 503, "a misconfiguration, not the client's fault");
     });
 }
 
@@ -145,4 +169,21 @@ fn integer_variables_are_bounded_with_a_default() {
             assert_eq!(e.to_string(), format!("variable {name} must be an integer from 0 to 1000"));
         }
     });
+}
+
+#[test]
+fn claim_variables_are_names_or_uris() {
+    for ok in ["folio", "My App", "https://auth.example.com", "urn:example:folio"] {
+        let app = TestApp::new().with_var("token_issuer", ok);
+        assert_eq!(app.with_host(|h| settings::claim_text(h, "token_issuer", "folio")).as_deref(), Ok(ok));
+    }
+    let app = TestApp::new().with_var("token_issuer", "");
+    assert_eq!(app.with_host(|h| settings::claim_text(h, "token_issuer", "folio")).as_deref(), Ok("folio"));
+    for bad in [" folio", "folio\u{7}", "https://auth.example.com:99999", "https://", &"x".repeat(257)] {
+        let app = TestApp::new().with_var("token_issuer", bad);
+        match app.with_host(|h| settings::claim_text(h, "token_issuer", "folio")) {
+            Err(ConfigError::Invalid(list)) => assert_eq!(list[0].name, "token_issuer"),
+            other => panic!("{bad:?}: {other:?}"),
+        }
+    }
 }

@@ -2,6 +2,8 @@
 //! headers.
 
 use folio_core::{http_util, ApiError, ApiResult, Response};
+use std::borrow::Cow;
+
 use http::{header, HeaderValue, StatusCode};
 use sha2::{Digest, Sha256};
 
@@ -56,14 +58,46 @@ pub fn report(data: &ReportData, format: Format, name: &str) -> ApiResult<Respon
     }
 }
 
-/// RFC 4180: header row first, CRLF line ends, fields quoted when they need it.
+/// RFC 4180: header row first, CRLF line ends, fields quoted when they need it; text cells
+/// defused against formula injection ([`defuse`]).
 fn csv_bytes(data: &ReportData) -> ApiResult<Vec<u8>> {
     let table = data.table();
+    let text: Vec<bool> = table.header.iter().map(|h| table.text_columns.contains(h)).collect();
     let mut writer = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(Vec::new());
     let internal = |e: csv::Error| ApiError::Internal(format!("csv: {e}"));
     writer.write_record(&table.header).map_err(internal)?;
     for row in &table.rows {
-        writer.write_record(row).map_err(internal)?;
+        let cells =
+            row.iter().zip(&text).map(|(cell, &is_text)| if is_text { defuse(cell) } else { cell.into() });
+        writer
+            .write_record(cells.collect::<Vec<Cow<str>>>().iter().map(|c| c.as_bytes()))
+            .map_err(internal)?;
     }
     writer.into_inner().map_err(|e| ApiError::Internal(format!("csv: {e}")))
+}
+
+/// A text cell as a spreadsheet may safely open it (OWASP, CSV injection): one that begins
+/// with `=`, `+`, `-`, `@`, a tab or a carriage return would be read as a formula, so it gets a
+/// leading `'`, which spreadsheets show as text and do not display. Every other cell is kept
+/// as it is; the JSON representation is never altered.
+pub fn defuse(cell: &str) -> Cow<'_, str> {
+    match cell.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => Cow::Owned(format!("'{cell}")),
+        _ => Cow::Borrowed(cell),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_that_a_spreadsheet_would_run_is_prefixed() {
+        for formula in ["=1+1", "+SUM(A1)", "-2+3", "@cmd", "\tx", "\rx", "=HYPERLINK(\"http://x\")"] {
+            assert_eq!(defuse(formula), format!("'{formula}"), "{formula:?}");
+        }
+        for plain in ["Ursula K. Le Guin", "", "1+1", " =1", "'quoted", "a=b", "Science-Fiction"] {
+            assert_eq!(defuse(plain), plain, "{plain:?}");
+        }
+    }
 }

@@ -216,3 +216,48 @@ fn a_fresh_database_is_migrated_by_the_first_report() {
     assert_eq!(r.status(), 200);
     assert_eq!(body_json(&r)["books"], 0);
 }
+
+/// The records of a CSV answer, parsed back (header included).
+fn csv_records(r: &folio_core::Response) -> Vec<Vec<String>> {
+    assert_eq!(r.status(), 200, "{}", String::from_utf8_lossy(r.body()));
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(r.body().as_slice())
+        .records()
+        .map(|rec| rec.unwrap().iter().map(str::to_string).collect())
+        .collect()
+}
+
+#[test]
+fn csv_text_cells_that_a_spreadsheet_would_run_are_prefixed_and_json_is_not() {
+    let formulas = ["=1+1", "+SUM(A1)", "-2+3", "@cmd", "\tTabbed", "\rReturn", "-1"];
+    let mut books = generate(9, 3 * formulas.len());
+    for (i, b) in books.iter_mut().enumerate() {
+        b.author = formulas[i % formulas.len()].to_string();
+    }
+    books[0].genre = "=HYPERLINK(\"http://evil.example\")".into();
+    let app = app_with(&books);
+
+    let authors = csv_records(&app.call(handler, get("/api/reports/authors?format=csv&limit=100")));
+    assert_eq!(authors[0], ["author", "books", "average_price_cents"]);
+    let mut names: Vec<&str> = authors[1..].iter().map(|r| r[0].as_str()).collect();
+    names.sort();
+    let mut expected: Vec<String> = formulas.iter().map(|f| format!("'{f}")).collect();
+    expected.sort();
+    assert_eq!(names, expected);
+    // Numbers are not text: the book counts stay numbers.
+    assert!(authors[1..].iter().all(|r| r[1].parse::<i64>().unwrap() == 3), "{authors:?}");
+
+    let genres = csv_records(&app.call(handler, get("/api/reports/genres?format=csv")));
+    assert!(genres.iter().any(|r| r[0] == "'=HYPERLINK(\"http://evil.example\")"), "{genres:?}");
+    assert!(genres[1..].iter().all(|r| !r[0].starts_with('=')), "{genres:?}");
+
+    // JSON carries the names as stored.
+    let json = body_json(&app.call(handler, get("/api/reports/authors?limit=100")));
+    let mut stored: Vec<&str> =
+        json["items"].as_array().unwrap().iter().map(|i| i["author"].as_str().unwrap()).collect();
+    stored.sort();
+    let mut raw = formulas.to_vec();
+    raw.sort();
+    assert_eq!(stored, raw);
+}

@@ -1,14 +1,15 @@
 //! Session records in the key-value store: what every token check reads, and what the token
 //! service writes.
 //!
-//! One record per session under `auth:session:{account}:{session}`. The account id in the key
-//! lets the token service find every session of an account by key prefix (revocation when an
-//! account is disabled does not depend on an index that a lost write could have missed). The
-//! store has no TTL, so the expiry is inside the value and every reader checks it.
+//! One record per session under `auth:session:{account}:{session}`: its expiry and the SHA-256
+//! fingerprints of the access tokens issued for it that have not expired yet. A token is accepted
+//! only if its session vouches for its exact bytes, so deleting the record revokes every token
+//! of the session at once, in every component. The store has no TTL, so the expiry is inside the
+//! value and every reader checks it.
 //!
-//! A record keeps SHA-256 fingerprints of the access tokens issued for the session that have not
-//! expired yet: a token is accepted only if its session vouches for its exact bytes. Deleting the
-//! record therefore revokes every token of the session at once, in every component.
+//! What only the token service needs (refresh-token rotation, the account's list of sessions)
+//! lives in its SQLite registry (`auth_sessions`, folio-auth's `sessions` module), which decides
+//! whether a session exists; this record is what the rest of the app reads.
 
 use folio_core::{Kv, KvError};
 use serde::{Deserialize, Serialize};
@@ -20,9 +21,6 @@ pub const SESSION_PREFIX: &str = "auth:session:";
 /// At most this many access-token fingerprints per session: a client that refreshes in a tight
 /// loop cannot grow a record without bound; the oldest tokens are dropped (and refused) first.
 pub const MAX_VOUCHED_TOKENS: usize = 16;
-/// Spent refresh-token fingerprints remembered per session, to recognise reuse.
-pub const MAX_SPENT_REFRESH: usize = 32;
-
 /// One access token a session vouches for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Vouched {
@@ -32,23 +30,14 @@ pub struct Vouched {
     pub exp: i64,
 }
 
+/// A session as token checks see it. Records written before the registry moved to SQLite carry
+/// more fields; they are ignored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Session {
     pub id: String,
     pub account_id: String,
-    pub created_at_ms: i64,
-    /// When the session last issued tokens (sign-in or refresh). Token checks do not write, so
-    /// this is not updated by every request.
-    pub last_used_at_ms: i64,
-    /// Seconds since the epoch when the current refresh token, and so the session, expires.
+    /// Seconds since the epoch when the session expires (its current refresh token's expiry).
     pub expires_at: i64,
-    /// Scopes the client asked for at sign-in (space-separated), when narrower than its role's.
-    #[serde(default)]
-    pub requested_scope: Option<String>,
-    /// Fingerprint of the one refresh token that may be used next.
-    pub refresh_hash: String,
-    #[serde(default)]
-    pub spent_refresh: Vec<String>,
     #[serde(default)]
     pub access: Vec<Vouched>,
 }
@@ -72,33 +61,6 @@ impl Session {
         let excess = self.access.len().saturating_sub(MAX_VOUCHED_TOKENS);
         self.access.drain(..excess);
     }
-
-    /// Makes `new_hash` the only usable refresh token and remembers the previous one as spent.
-    pub fn rotate_refresh(&mut self, new_hash: String) {
-        let old = std::mem::replace(&mut self.refresh_hash, new_hash);
-        self.spent_refresh.push(old);
-        let excess = self.spent_refresh.len().saturating_sub(MAX_SPENT_REFRESH);
-        self.spent_refresh.drain(..excess);
-    }
-
-    /// Whether a presented refresh token is the current one, an already used one, or neither.
-    pub fn refresh_status(&self, presented: &str) -> RefreshStatus {
-        let hash = digest::fingerprint(presented.as_bytes());
-        if digest::same(&hash, &self.refresh_hash) {
-            RefreshStatus::Current
-        } else if digest::any_same(&hash, self.spent_refresh.iter().map(String::as_str)) {
-            RefreshStatus::Spent
-        } else {
-            RefreshStatus::Unknown
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RefreshStatus {
-    Current,
-    Spent,
-    Unknown,
 }
 
 /// True for ids as `Host::new_id` makes them (26 characters of lower-case base32); anything
@@ -110,11 +72,6 @@ pub fn is_id(id: &str) -> bool {
 /// The record's key, or `None` when either id is malformed.
 pub fn key(account_id: &str, session_id: &str) -> Option<String> {
     (is_id(account_id) && is_id(session_id)).then(|| format!("{SESSION_PREFIX}{account_id}:{session_id}"))
-}
-
-/// The key prefix of every session of an account.
-pub fn account_prefix(account_id: &str) -> String {
-    format!("{SESSION_PREFIX}{account_id}:")
 }
 
 /// Reads a session; `None` when absent or malformed ids. A record that does not parse is
@@ -155,17 +112,7 @@ mod tests {
     const SID: &str = "bbbbbbbbbbbbbbbbbbbbbbbbbb";
 
     fn session() -> Session {
-        Session {
-            id: SID.into(),
-            account_id: ACC.into(),
-            created_at_ms: 0,
-            last_used_at_ms: 0,
-            expires_at: 1000,
-            requested_scope: None,
-            refresh_hash: digest::fingerprint(b"r0"),
-            spent_refresh: vec![],
-            access: vec![],
-        }
+        Session { id: SID.into(), account_id: ACC.into(), expires_at: 1000, access: vec![] }
     }
 
     #[test]
@@ -194,17 +141,14 @@ mod tests {
     }
 
     #[test]
-    fn refresh_rotation_remembers_spent_tokens() {
-        let mut s = session();
-        assert_eq!(s.refresh_status("r0"), RefreshStatus::Current);
-        s.rotate_refresh(digest::fingerprint(b"r1"));
-        assert_eq!(s.refresh_status("r0"), RefreshStatus::Spent);
-        assert_eq!(s.refresh_status("r1"), RefreshStatus::Current);
-        assert_eq!(s.refresh_status("guess"), RefreshStatus::Unknown);
-        for i in 2..100 {
-            s.rotate_refresh(digest::fingerprint(format!("r{i}").as_bytes()));
-        }
-        assert_eq!(s.spent_refresh.len(), MAX_SPENT_REFRESH);
+    fn records_of_the_former_layout_still_read() {
+        let kv = MemoryKv::new();
+        let old = serde_json::json!({"id": SID, "account_id": ACC, "created_at_ms": 1, "last_used_at_ms": 2,
+            "expires_at": 1000, "requested_scope": null, "refresh_hash": "x", "spent_refresh": [],
+            "access": [{"hash": digest::fingerprint(b"t"), "exp": 900}]});
+        kv.set(&key(ACC, SID).unwrap(), old.to_string().as_bytes()).unwrap();
+        let read = load(&kv, ACC, SID).unwrap().unwrap();
+        assert!(read.vouches_for("t") && read.is_live(999) && !read.is_live(1000));
     }
 
     #[test]

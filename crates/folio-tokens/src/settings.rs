@@ -1,6 +1,9 @@
 //! The token variables every component is granted: who issues tokens and for which audience.
 
-use folio_core::{ConfigError, Host};
+use folio_core::{settings, ConfigError, Host};
+
+pub const ISSUER_VARIABLE: &str = "token_issuer";
+pub const AUDIENCE_VARIABLE: &str = "token_audience";
 
 /// Default issuer and audience: the same defaults `spin.toml` declares.
 pub const DEFAULT_ISSUER: &str = "folio";
@@ -18,10 +21,12 @@ pub struct TokenSettings {
 }
 
 impl TokenSettings {
+    /// Both variables; when either is bad, the error names every bad one.
     pub fn from_host(host: &Host) -> Result<Self, ConfigError> {
-        Ok(Self {
-            issuer: host.var_or("token_issuer", DEFAULT_ISSUER)?,
-            audience: host.var_or("token_audience", DEFAULT_AUDIENCE)?,
-        })
+        let (issuer, audience) = settings::both(
+            settings::claim_text(host, ISSUER_VARIABLE, DEFAULT_ISSUER),
+            settings::claim_text(host, AUDIENCE_VARIABLE, DEFAULT_AUDIENCE),
+        )?;
+        Ok(Self { issuer, audience })
     }
 }

@@ -74,7 +74,6 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::digest;
 
     const ACC: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaa";
     const SID: &str = "bbbbbbbbbbbbbbbbbbbbbbbbbb";
@@ -95,17 +94,8 @@ mod tests {
     }
 
     fn session_vouching(app: &TestApp, token: &str, now: i64) {
-        let mut s = Session {
-            id: SID.into(),
-            account_id: ACC.into(),
-            created_at_ms: now * 1000,
-            last_used_at_ms: now * 1000,
-            expires_at: now + 3600,
-            requested_scope: None,
-            refresh_hash: digest::fingerprint(b"r"),
-            spent_refresh: vec![],
-            access: vec![],
-        };
+        let mut s =
+            Session { id: SID.into(), account_id: ACC.into(), expires_at: now + 3600, access: vec![] };
         s.vouch(token, now + 900, now);
         session::save(app.kv.as_ref(), &s).unwrap();
     }

@@ -19,7 +19,7 @@ pub mod encoding;
 pub mod headers;
 pub mod paths;
 
-use folio_core::{http_util, serve::serve, ApiError, ApiResult, Host, Request, Response};
+use folio_core::{http_util, serve::serve_same_origin, ApiError, ApiResult, Host, Request, Response};
 use http::{header, Method, StatusCode};
 
 pub use assets::{Asset, Catalog};
@@ -31,7 +31,7 @@ pub fn handle(host: &Host, req: Request) -> Response {
 
 /// Serves one request from `catalog`.
 pub fn handle_with(catalog: Catalog, host: &Host, req: Request) -> Response {
-    headers::secure(serve(host, req, |_, req| respond(catalog, req)))
+    headers::secure(serve_same_origin(host, req, |_, req| respond(catalog, req)))
 }
 
 fn respond(catalog: Catalog, req: &Request) -> ApiResult {

@@ -9,6 +9,11 @@
 // docs/ui.md explains the trade-off.
 
 const STORAGE_KEY = 'folio.refresh';
+// Problem types the UI treats specially: a 401 for a password asked for again (the session is
+// fine, so it must not be refreshed or dropped), and a 503 naming a misconfigured variable (its
+// detail is what the operator needs to read).
+export const WRONG_PASSWORD = '/docs/problems#wrong-password';
+const MISCONFIGURED = '/docs/problems#misconfigured';
 // Refresh this long before the access token expires, so requests never race its expiry.
 const EARLY_REFRESH_MS = 30_000;
 
@@ -61,7 +66,7 @@ async function toError(response) {
     const wait = Number(response.headers.get('retry-after'));
     if (wait > 0) message = `${message} Try again in ${wait} second${wait === 1 ? '' : 's'}.`;
   }
-  if (response.status >= 500) message = fallbackMessage(response.status);
+  if (response.status >= 500 && !(problem && problem.type === MISCONFIGURED)) message = fallbackMessage(response.status);
   return new ApiError(response.status, problem, message);
 }
 
@@ -209,6 +214,15 @@ addEventListener('pageshow', (event) => {
   if (event.persisted) sessionStorage.removeItem(STORAGE_KEY);
 });
 
+/** The problem type of an error response, read from a copy so the response stays readable. */
+async function problemType(response) {
+  try {
+    return (await response.clone().json()).type || null;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * Calls the API. Returns {status, data, etag, response}; throws ApiError with plain words.
  * options: body (JSON), headers, query (object), auth (default true), retry (default true),
@@ -246,6 +260,9 @@ export async function request(method, path, options = {}) {
     });
   } catch {
     throw networkError();
+  }
+  if (response.status === 401 && (await problemType(response)) === WRONG_PASSWORD) {
+    throw await toError(response);
   }
   if (response.status === 401 && auth && retry && session.refresh) {
     // The access token may have been refused for age alone: refresh once and try again.

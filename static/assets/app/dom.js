@@ -69,7 +69,11 @@ const LABELS = {
 
 export function labelOf(field) {
   if (LABELS[field]) return LABELS[field];
-  const text = String(field || '').replace(/_/g, ' ');
+  // A nested field names its last part (`profile.address.country` → Country), an item of a
+  // list its position (`profile.address.lines[1]` → Lines 2).
+  const last = String(field || '').split('.').pop();
+  const item = /^(.*)\[(\d+)\]$/.exec(last);
+  const text = (item ? `${item[1]} ${Number(item[2]) + 1}` : last).replace(/_/g, ' ');
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 

@@ -131,6 +131,44 @@ impl Instance {
         self.state.path()
     }
 
+    /// What `component` has written to stderr so far (Spin keeps it in the state directory):
+    /// the app's JSON log lines.
+    pub fn log(&self, component: &str) -> String {
+        std::fs::read_to_string(self.state.path().join("logs").join(format!("{component}_stderr.txt")))
+            .unwrap_or_default()
+    }
+
+    /// The log lines `component` wrote for the request answered with `request_id`: the lines
+    /// after the previous request's line, up to and including this request's. Meaningful when
+    /// requests to the component are sent one at a time. Waits a little for Spin to write them.
+    pub fn log_of_request(&self, component: &str, request_id: &str) -> Vec<serde_json::Value> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let lines = self.find_request_lines(component, request_id);
+            if !lines.is_empty() || Instant::now() > deadline {
+                return lines;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn find_request_lines(&self, component: &str, request_id: &str) -> Vec<serde_json::Value> {
+        let mut current = Vec::new();
+        for line in self.log(component).lines() {
+            let Ok(value) = serde_json::from_str::<serde_json::Value>(line) else { continue };
+            let is_request = value["event"] == "request";
+            let mine = is_request && value["request_id"] == request_id;
+            current.push(value);
+            if mine {
+                return current;
+            }
+            if is_request {
+                current.clear();
+            }
+        }
+        Vec::new()
+    }
+
     /// Stops the app and starts it again over the same state (on a new port).
     pub fn restart(&mut self) {
         if let Some(guard) = self.app._guard.take() {
@@ -406,4 +444,65 @@ pub fn book_body(title: &str) -> serde_json::Value {
         "language": "en",
         "description": "A test book."
     })
+}
+
+/// A redis-server on a free loopback port (Debian's `redis-server`), stopped on drop: the
+/// key-value store of an app started with [`Redis::launch`], through Spin's own runtime config.
+pub struct Redis {
+    child: Child,
+    pub port: u16,
+    dir: tempfile::TempDir,
+}
+
+impl Redis {
+    pub fn start() -> Redis {
+        let port = free_port();
+        let dir = tempfile::tempdir().expect("redis directory");
+        let child = Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .arg("--dir")
+            .arg(dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server is needed for this test (Debian package redis-server)");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "redis-server did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Redis { child, port, dir }
+    }
+
+    /// Runs `redis-cli` against this server and returns its output.
+    pub fn cli(&self, args: &[&str]) -> String {
+        let out = Command::new("redis-cli")
+            .args(["-p", &self.port.to_string()])
+            .args(args)
+            .output()
+            .expect("redis-cli");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    /// How to start an app whose `default` key-value store is this server: a runtime config
+    /// file (`--runtime-config-file`), as deploy/ does for production.
+    pub fn launch(&self) -> Launch {
+        let path = self.dir.path().join("runtime-config.toml");
+        std::fs::write(
+            &path,
+            format!(
+                "[key_value_store.default]\ntype = \"redis\"\nurl = \"redis://127.0.0.1:{}\"\n",
+                self.port
+            ),
+        )
+        .expect("runtime config written");
+        Launch { runtime_config: Some(path), ..Launch::default() }
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

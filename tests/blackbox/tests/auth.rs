@@ -175,18 +175,43 @@ fn logout_revokes_everywhere() {
 #[test]
 fn introspection_reports_active_and_inactive_tokens() {
     let t = app().login(&unique_email("intro"));
-    let r = app().json("POST", "/api/auth/introspect", None, &json!({"token": t.access}));
+    let r = app().json("POST", "/api/auth/introspect", Some(&t.access), &json!({"token": t.access}));
     assert_eq!(r.status, 200, "{}", r.text());
     let body = r.json();
     assert_eq!(body["active"], true);
     for member in ["sub", "scope", "exp", "iat", "sid"] {
         assert!(!body[member].is_null(), "{member}: {body}");
     }
-    let r = app().json("POST", "/api/auth/introspect", None, &json!({"token": "nonsense"}));
+    let r = app().json("POST", "/api/auth/introspect", Some(&t.access), &json!({"token": "nonsense"}));
     assert_eq!(r.json(), json!({"active": false}));
+    let admin = app().admin();
     app().with_token("POST", "/api/auth/logout", &t.access);
-    let r = app().json("POST", "/api/auth/introspect", None, &json!({"token": t.access}));
+    let r = app().json("POST", "/api/auth/introspect", Some(&admin.access), &json!({"token": t.access}));
     assert_eq!(r.json()["active"], false);
+}
+
+#[test]
+fn introspection_needs_a_bearer_and_shows_others_only_their_own_tokens() {
+    let ann = app().login(&unique_email("intro-ann"));
+    let bob = app().login(&unique_email("intro-bob"));
+    // Anonymous: 401 with a plain Bearer challenge (RFC 7662 §2.1, RFC 6750 §3).
+    let r = app().json("POST", "/api/auth/introspect", None, &json!({"token": ann.access}));
+    r.problem(401);
+    assert_eq!(r.header("www-authenticate"), Some("Bearer"));
+    let r = app().call(
+        "POST",
+        "/api/auth/introspect",
+        &[("content-type", "application/x-www-form-urlencoded")],
+        format!("token={}", ann.access).as_bytes(),
+    );
+    r.problem(401);
+    // Another account's token looks inactive; an administrator sees it.
+    let r = app().json("POST", "/api/auth/introspect", Some(&bob.access), &json!({"token": ann.access}));
+    assert_eq!(r.json(), json!({"active": false}));
+    let admin = app().admin();
+    let r = app().json("POST", "/api/auth/introspect", Some(&admin.access), &json!({"token": ann.access}));
+    assert_eq!(r.json()["active"], true);
+    assert_eq!(r.json()["email"], ann.email.as_str());
 }
 
 #[test]

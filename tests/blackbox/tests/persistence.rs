@@ -1,14 +1,7 @@
 //! Data survives a restart of the app: SQLite and the key-value store live in files of the state
 //! directory (issue 3), or the key-value store lives in Redis, which outlives the app (issue 9).
 
-use std::{
-    net::TcpListener,
-    path::Path,
-    process::{Child, Command, Stdio},
-    time::{Duration, Instant},
-};
-
-use folio_blackbox::{book_body, unique_email, Instance, Launch};
+use folio_blackbox::{book_body, unique_email, Instance, Launch, Redis};
 
 #[test]
 fn a_restart_keeps_accounts_sessions_and_books() {
@@ -28,66 +21,10 @@ fn a_restart_keeps_accounts_sessions_and_books() {
     assert_eq!(app.password_grant(&email, folio_blackbox::PASSWORD).email, email);
 }
 
-/// A redis-server on a free loopback port, stopped on drop.
-struct Redis {
-    child: Child,
-    port: u16,
-    _dir: tempfile::TempDir,
-}
-
-impl Redis {
-    fn start() -> Redis {
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let dir = tempfile::tempdir().unwrap();
-        let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-            .arg("--dir")
-            .arg(dir.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("redis-server is needed for this test (Debian package redis-server)");
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "redis-server did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Redis { child, port, _dir: dir }
-    }
-
-    fn cli(&self, args: &[&str]) -> String {
-        let out = Command::new("redis-cli")
-            .args(["-p", &self.port.to_string()])
-            .args(args)
-            .output()
-            .expect("redis-cli");
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
-    }
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn redis_runtime_config(dir: &Path, port: u16) -> std::path::PathBuf {
-    let path = dir.join("runtime-config.toml");
-    std::fs::write(
-        &path,
-        format!("[key_value_store.default]\ntype = \"redis\"\nurl = \"redis://127.0.0.1:{port}\"\n"),
-    )
-    .unwrap();
-    path
-}
-
 #[test]
 fn on_redis_sessions_revocation_and_report_cache_work_and_survive_an_app_restart() {
     let redis = Redis::start();
-    let config_dir = tempfile::tempdir().unwrap();
-    let runtime_config = redis_runtime_config(config_dir.path(), redis.port);
-    let mut instance = Instance::start(Launch { runtime_config: Some(runtime_config), ..Launch::default() });
+    let mut instance = Instance::start(redis.launch());
 
     let email = unique_email("redis");
     let keep = instance.app.login(&email);

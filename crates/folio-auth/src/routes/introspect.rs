@@ -2,11 +2,14 @@
 //! the app. Unlike the in-app check, this one verifies the Ed25519 signature against the
 //! published keys as well as the claims and the session, so it is a full check on its own.
 //!
-//! The endpoint needs no client credentials: it only tells a token's holder what the token
-//! already says, and whether it is still good. Any failure is `{"active": false}` (RFC 7662
-//! §2.2), never a hint at which check failed.
+//! The caller must be authorised (RFC 7662 §2.1), with a bearer access token of its own: without
+//! one the answer is `401`. A caller holding `admin:users` may introspect any token; any other
+//! caller learns only about tokens of its own account, and gets `{"active": false}` for everyone
+//! else's, exactly as for a token that is not good: so the endpoint cannot be used to find out
+//! whether a stolen or guessed token works, or whose it is. Any failure is `{"active": false}`
+//! (RFC 7662 §2.2), never a hint at which check failed.
 
-use folio_core::{http_util, migrate, ApiError, ApiResult, Host, Request, Response};
+use folio_core::{guard::scopes, http_util, migrate, ApiError, ApiResult, Host, Request, Response};
 use folio_tokens::{claims, settings::LEEWAY_SECS};
 use http::StatusCode;
 use jwt_simple::prelude::*;
@@ -36,10 +39,14 @@ fn token_of(req: &Request) -> ApiResult<String> {
 }
 
 pub fn introspect(host: &Host, req: &Request) -> ApiResult<Response> {
+    let caller = super::caller(host, req)?;
     let token = token_of(req)?;
     let settings = AuthSettings::from_host(host)?;
     migrate::ensure(host.sql)?;
-    let body = match check(host, &settings, &token)? {
+    let may_see = |v: &folio_tokens::Verified| {
+        caller.principal().has_scope(scopes::ADMIN_USERS) || v.claims.sub == caller.claims.sub
+    };
+    let body = match check(host, &settings, &token)?.filter(may_see) {
         Some(v) => {
             let c = &v.claims;
             json!({

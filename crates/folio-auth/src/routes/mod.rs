@@ -1,6 +1,8 @@
 //! The token service's routes, one module per resource.
 
+pub mod account;
 pub mod introspect;
+pub mod keys;
 pub mod operations;
 pub mod register;
 pub mod sessions;

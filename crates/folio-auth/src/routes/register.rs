@@ -8,7 +8,7 @@ use crate::{
     accounts::{self, NewAccount},
     password,
     role::Role,
-    settings::AuthSettings,
+    settings::SignupPolicy,
 };
 
 #[derive(Deserialize)]
@@ -23,7 +23,7 @@ struct RegisterBody {
 pub const MAX_NAME_CHARS: usize = 200;
 
 pub fn register(host: &Host, req: &Request) -> ApiResult<Response> {
-    let settings = AuthSettings::from_host(host)?;
+    let settings = SignupPolicy::from_host(host)?;
     let body: RegisterBody = http_util::json_body(req)?;
     let normalized = accounts::normalize_email(&body.email);
     // Addresses in admin_emails may register even with sign-up closed: that is how an operator

@@ -1,5 +1,5 @@
-//! The caller's own account and sessions: `GET /api/auth/me`, `POST /api/auth/logout`,
-//! `GET /api/auth/sessions`, `DELETE /api/auth/sessions/{id}`.
+//! The caller's own sessions: `POST /api/auth/logout`, `GET /api/auth/sessions`,
+//! `DELETE /api/auth/sessions/{id}`.
 
 use folio_core::{http_util, migrate, ports::rfc3339_ms, ports::rfc3339_secs, router::Params};
 use folio_core::{ApiError, ApiResult, Host, Request, Response};
@@ -7,22 +7,11 @@ use http::StatusCode;
 use serde_json::json;
 
 use super::{caller, no_store};
-use crate::{accounts, sessions};
-
-pub fn me(host: &Host, req: &Request) -> ApiResult<Response> {
-    let verified = caller(host, req)?;
-    migrate::ensure(host.sql)?;
-    let account = accounts::find_by_id(host.sql, &verified.claims.sub)?
-        .filter(|a| !a.disabled)
-        .ok_or_else(|| ApiError::unauthorized("the access token's account no longer exists"))?;
-    Ok(no_store(http_util::json(
-        StatusCode::OK,
-        &json!({"account": account.to_json(), "claims": verified.claims_json()}),
-    )))
-}
+use crate::sessions;
 
 pub fn logout(host: &Host, req: &Request) -> ApiResult<Response> {
     let verified = caller(host, req)?;
+    migrate::ensure(host.sql)?;
     sessions::revoke(host, &verified.claims.sub, &verified.claims.sid)?;
     folio_core::log::emit(
         json!({"level": "info", "event": "signed_out", "account": verified.claims.sub, "session": verified.claims.sid}),
@@ -32,6 +21,7 @@ pub fn logout(host: &Host, req: &Request) -> ApiResult<Response> {
 
 pub fn list(host: &Host, req: &Request) -> ApiResult<Response> {
     let verified = caller(host, req)?;
+    migrate::ensure(host.sql)?;
     let now = host.clock.now_secs();
     let items: Vec<serde_json::Value> = sessions::live(host, &verified.claims.sub, now)?
         .into_iter()
@@ -51,9 +41,10 @@ pub fn list(host: &Host, req: &Request) -> ApiResult<Response> {
 pub fn delete(host: &Host, req: &Request, params: &Params) -> ApiResult<Response> {
     let verified = caller(host, req)?;
     let id = params.get("id").unwrap_or_default();
+    migrate::ensure(host.sql)?;
     let now = host.clock.now_secs();
     // Only the caller's own sessions exist for this route: another account's id is a 404.
-    match folio_tokens::session::load(host.kv, &verified.claims.sub, id)? {
+    match sessions::find(host.sql, &verified.claims.sub, id)? {
         Some(s) if s.is_live(now) => {
             sessions::revoke(host, &verified.claims.sub, id)?;
             Ok(http_util::no_content())

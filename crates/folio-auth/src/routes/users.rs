@@ -1,4 +1,5 @@
-//! Admin user management: `GET /api/auth/users` (cursor-paged), `PATCH /api/auth/users/{id}`.
+//! Admin user management: `GET /api/auth/users` (cursor-paged), `PATCH /api/auth/users/{id}`,
+//! `POST /api/auth/users/{id}/password`.
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use folio_core::{
@@ -8,7 +9,7 @@ use http::StatusCode;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::{accounts, role::Role, sessions};
+use crate::{accounts, limiter, password, role::Role, sessions};
 
 pub const DEFAULT_LIMIT: i64 = 20;
 pub const MAX_LIMIT: i64 = 100;
@@ -69,11 +70,39 @@ pub fn patch(host: &Host, req: &Request, params: &Params) -> ApiResult<Response>
     // A disabled account's tokens must stop working now, and a changed role must not keep the
     // old role's scopes in tokens already issued: end every session of the account.
     if (after.disabled && !before.disabled) || after.role != before.role {
-        let ended = sessions::revoke_all(host, &after.id)?;
+        let ended = sessions::revoke_all(host, &after.id, None)?;
         folio_core::log::emit(
             json!({"level": "info", "event": "account_changed", "account": after.id, "by": admin.subject,
                    "role": after.role.as_str(), "disabled": after.disabled, "sessions_ended": ended}),
         );
     }
     Ok(super::no_store(http_util::json(StatusCode::OK, &after.to_json())))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PasswordReset {
+    new_password: String,
+}
+
+/// `POST /api/auth/users/{id}/password`: an administrator sets another account's password (the
+/// person forgot theirs, or it leaked). Every session of that account ends, and its sign-in
+/// throttle is lifted, so the new password works at once.
+pub fn reset_password(host: &Host, req: &Request, params: &Params) -> ApiResult<Response> {
+    let admin = folio_tokens::authorize(host, req, scopes::ADMIN_USERS)?;
+    let body: PasswordReset = http_util::json_body(req)?;
+    password::check_policy(&body.new_password).map_err(|m| ApiError::validation("new_password", m))?;
+    let id = params.get("id").unwrap_or_default();
+    migrate::ensure(host.sql)?;
+    let account = accounts::find_by_id(host.sql, id)?
+        .ok_or_else(|| ApiError::NotFound("no account with this id".into()))?;
+    let hash = password::hash(host.random, &body.new_password)?;
+    if !accounts::set_password(host.sql, &account.id, &hash, None, &host.now_rfc3339())? {
+        return Err(ApiError::NotFound("no account with this id".into()));
+    }
+    let ended = sessions::revoke_all(host, &account.id, None)?;
+    limiter::clear(host, &accounts::normalize_email(&account.email))?;
+    folio_core::log::emit(json!({"level": "info", "event": "password_reset", "account": account.id,
+        "by": admin.subject, "sessions_ended": ended}));
+    Ok(http_util::no_content())
 }

@@ -4,6 +4,8 @@ use folio_core::{guard::scopes, http_util, migrate, ApiResult, Host, Request, Re
 use http::{header, StatusCode};
 use serde_json::json;
 
+use folio_tokens::settings::TokenSettings;
+
 use crate::{keys, settings::AuthSettings};
 
 pub fn jwks(host: &Host, _req: &Request) -> ApiResult<Response> {
@@ -36,7 +38,7 @@ fn origin(req: &Request) -> String {
 }
 
 pub fn discovery(host: &Host, req: &Request) -> ApiResult<Response> {
-    let settings = AuthSettings::from_host(host)?;
+    let tokens = TokenSettings::from_host(host)?;
     let base = origin(req);
     let all_scopes = [
         scopes::READ_BOOKS,
@@ -48,7 +50,7 @@ pub fn discovery(host: &Host, req: &Request) -> ApiResult<Response> {
         scopes::ADMIN_USERS,
     ];
     let body = json!({
-        "issuer": settings.tokens.issuer,
+        "issuer": tokens.issuer,
         "jwks_uri": format!("{base}/.well-known/jwks.json"),
         "token_endpoint": format!("{base}/api/auth/token"),
         "introspection_endpoint": format!("{base}/api/auth/introspect"),
@@ -56,7 +58,6 @@ pub fn discovery(host: &Host, req: &Request) -> ApiResult<Response> {
         "grant_types_supported": ["password", "refresh_token"],
         "response_types_supported": ["token"],
         "token_endpoint_auth_methods_supported": ["none"],
-        "introspection_endpoint_auth_methods_supported": ["none"],
         "id_token_signing_alg_values_supported": ["EdDSA"],
         "subject_types_supported": ["public"],
         "scopes_supported": all_scopes,

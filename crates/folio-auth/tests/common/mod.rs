@@ -105,9 +105,16 @@ pub fn me_status(app: &TestApp, token: &str) -> (u16, String) {
     (r.status().as_u16(), challenge)
 }
 
+/// Introspects `token` as an administrator, who may see any token.
 pub fn introspect(app: &TestApp, token: &str) -> Value {
-    let r = call(app, json_request("POST", "/api/auth/introspect", &json!({"token": token}).to_string()));
-    assert_eq!(r.status(), 200);
+    let admin = app.with_host(|h| folio_auth::testing::login_as(h, "admin"));
+    introspect_as(app, &admin, token)
+}
+
+/// Introspects `token` with `caller` as the bearer.
+pub fn introspect_as(app: &TestApp, caller: &str, token: &str) -> Value {
+    let r = call(app, bearer_json("POST", "/api/auth/introspect", caller, &json!({"token": token})));
+    assert_eq!(r.status(), 200, "{}", String::from_utf8_lossy(r.body()));
     body_json(&r)
 }
 

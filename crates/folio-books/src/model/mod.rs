@@ -12,7 +12,7 @@ mod language;
 
 use folio_core::{ApiError, FieldError, Row};
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 pub use fields::{Author, Description, Genre, Pages, PriceCents, PublishedYear, Title};
 pub use isbn::{Isbn13, IsbnError};
@@ -185,26 +185,6 @@ fn order_errors(mut errors: Vec<FieldError>) -> Vec<FieldError> {
     errors
 }
 
-/// RFC 7396 JSON Merge Patch: `null` removes a member, objects merge recursively, anything
-/// else replaces the target.
-pub fn merge_patch(target: &mut Value, patch: &Value) {
-    let Value::Object(patch_members) = patch else {
-        *target = patch.clone();
-        return;
-    };
-    if !target.is_object() {
-        *target = Value::Object(Map::new());
-    }
-    let members = target.as_object_mut().expect("target is an object");
-    for (key, value) in patch_members {
-        if value.is_null() {
-            members.remove(key);
-        } else {
-            merge_patch(members.entry(key.clone()).or_insert(Value::Null), value);
-        }
-    }
-}
-
 /// A stored book, as the API returns it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Book {
@@ -315,23 +295,6 @@ mod tests {
         body["title"] = json!(["Dune"]);
         assert_eq!(fields(NewBook::from_json(&body, MAX).unwrap_err()), vec!["title", "pages"]);
         assert_eq!(fields(NewBook::from_json(&json!([1]), MAX).unwrap_err()), vec!["body"]);
-    }
-
-    #[test]
-    fn merge_patch_follows_rfc_7396() {
-        // The examples of RFC 7396 §3.
-        let mut target = json!({"a": "b", "c": {"d": "e", "f": "g"}});
-        merge_patch(&mut target, &json!({"a": "z", "c": {"f": null}}));
-        assert_eq!(target, json!({"a": "z", "c": {"d": "e"}}));
-        let mut t = json!({"a": ["b"]});
-        merge_patch(&mut t, &json!({"a": "c"}));
-        assert_eq!(t, json!({"a": "c"}));
-        let mut t = json!({"a": "foo"});
-        merge_patch(&mut t, &json!("bar"));
-        assert_eq!(t, json!("bar"));
-        let mut t = json!({"e": null});
-        merge_patch(&mut t, &json!({"a": 1}));
-        assert_eq!(t, json!({"e": null, "a": 1}));
     }
 
     #[test]

@@ -51,6 +51,7 @@ pub fn compute(host: &Host, filters: &Filters, limit: i64) -> ApiResult<Authors>
 impl Authors {
     pub fn table(&self) -> Table {
         Table {
+            text_columns: &["author"],
             header: vec!["author", "books", "average_price_cents"],
             rows: self
                 .items

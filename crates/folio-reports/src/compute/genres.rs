@@ -55,6 +55,7 @@ pub fn compute(host: &Host, filters: &Filters) -> ApiResult<Genres> {
 impl Genres {
     pub fn table(&self) -> Table {
         Table {
+            text_columns: &["genre"],
             header: vec!["genre", "books", "share", "average_price_cents", "average_pages"],
             rows: self
                 .items

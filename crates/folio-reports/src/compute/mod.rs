@@ -26,6 +26,9 @@ pub enum ReportData {
 pub struct Table {
     pub header: Vec<&'static str>,
     pub rows: Vec<Vec<String>>,
+    /// The columns whose cells are text (names, labels) rather than numbers: the renderer
+    /// defuses those that a spreadsheet would run as a formula ([`crate::render`]).
+    pub text_columns: &'static [&'static str],
 }
 
 impl ReportData {

@@ -148,6 +148,10 @@ impl Prices {
         ] {
             rows.push(vec![name.into(), String::new(), String::new(), String::new(), cell(value)]);
         }
-        Table { header: vec!["row", "from_cents", "to_cents", "books", "price_cents"], rows }
+        Table {
+            header: vec!["row", "from_cents", "to_cents", "books", "price_cents"],
+            rows,
+            text_columns: &["row"],
+        }
     }
 }

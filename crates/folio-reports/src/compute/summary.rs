@@ -84,6 +84,7 @@ fn whole_catalogue(host: &Host) -> ApiResult<Rows> {
 impl Summary {
     pub fn table(&self) -> Table {
         Table {
+            text_columns: &[],
             header: vec![
                 "books",
                 "authors",

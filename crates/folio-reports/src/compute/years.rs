@@ -51,6 +51,7 @@ pub fn compute(host: &Host, filters: &Filters, bucket: YearBucket) -> ApiResult<
 impl Years {
     pub fn table(&self) -> Table {
         Table {
+            text_columns: &[],
             header: vec!["start", "end", "books"],
             rows: self
                 .items

@@ -13,6 +13,9 @@ export async function render(main, ctx) {
     field('Password', password),
     message,
     h('div', { class: 'actions' }, submit));
+  if (query.get('deleted')) {
+    message.append(h('p', { class: 'state success', role: 'status' }, 'Your account was deleted and you were signed out everywhere.'));
+  }
   if (query.get('registered')) {
     message.append(h('p', { class: 'state success', role: 'status' }, 'Your account is ready. Sign in to continue.'));
     email.value = query.get('registered');

@@ -1,0 +1,183 @@
+//! The caller's own account: `GET`, `PATCH` and `DELETE /api/auth/me`, and
+//! `POST /api/auth/password`.
+//!
+//! Changing the password and leaving ask for the current password again, so a stolen access
+//! token alone cannot take the account over or delete it. A wrong one is `401` (a problem type
+//! of its own: the token was fine) and counts toward the sign-in throttle of the account's
+//! address, like a failed sign-in; while that address is locked out these answer `429` too.
+
+use folio_core::{
+    http_util::{self, merge_patch, MERGE_PATCH_JSON},
+    migrate, sql, ApiError, ApiResult, FieldError, Host, Request, Response,
+};
+use folio_tokens::Verified;
+use http::StatusCode;
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+
+use super::{caller, no_store};
+use crate::{
+    accounts::{self, Account},
+    limiter, password,
+    profile::{self, Profile},
+    routes::register::MAX_NAME_CHARS,
+    sessions,
+};
+
+/// The caller's account as stored now; a disabled or deleted one is `401`, as its tokens are.
+fn own_account(host: &Host, verified: &Verified) -> ApiResult<Account> {
+    accounts::find_by_id(host.sql, &verified.claims.sub)?
+        .filter(|a| !a.disabled)
+        .ok_or_else(|| ApiError::unauthorized("the access token's account no longer exists"))
+}
+
+pub fn get(host: &Host, req: &Request) -> ApiResult<Response> {
+    let verified = caller(host, req)?;
+    migrate::ensure(host.sql)?;
+    let account = own_account(host, &verified)?;
+    Ok(no_store(http_util::json(
+        StatusCode::OK,
+        &json!({"account": account.to_json_with_profile(), "claims": verified.claims_json()}),
+    )))
+}
+
+/// Members of the account that exist but are not the owner's to change here.
+const READ_ONLY: [&str; 6] = ["id", "email", "role", "disabled", "created_at", "updated_at"];
+
+/// `PATCH /api/auth/me`: an RFC 7396 merge patch of `name` and `profile`. The patch is applied
+/// to the stored document and the result validated whole, every problem in one `422`.
+pub fn patch(host: &Host, req: &Request) -> ApiResult<Response> {
+    let verified = caller(host, req)?;
+    let patch: Value = http_util::json_body_of(req, &[MERGE_PATCH_JSON], MERGE_PATCH_JSON)?;
+    migrate::ensure(host.sql)?;
+    // Read, merge and write under the write lock, so two patches never lose each other's fields.
+    let account = sql::transaction(host.sql, || {
+        let current = own_account(host, &verified)?;
+        let mut document = Map::new();
+        if let Some(name) = &current.name {
+            document.insert("name".into(), json!(name));
+        }
+        if !current.profile.is_empty() {
+            document.insert("profile".into(), current.profile.stored_json());
+        }
+        let mut document = Value::Object(document);
+        merge_patch(&mut document, &patch);
+        let (name, profile) = read_document(&document)?;
+        if name == current.name && profile == current.profile {
+            return Ok(current);
+        }
+        accounts::update_profile(host.sql, &current, name, profile, &host.now_rfc3339())
+    })?;
+    Ok(no_store(http_util::json(StatusCode::OK, &account.to_json_with_profile())))
+}
+
+/// The name and profile a merged document holds, or every problem with it.
+fn read_document(document: &Value) -> ApiResult<(Option<String>, Profile)> {
+    let object = document.as_object().ok_or_else(|| ApiError::validation("body", "must be a JSON object"))?;
+    let mut errors: Vec<FieldError> = object
+        .keys()
+        .filter(|k| !["name", "profile"].contains(&k.as_str()))
+        .map(|k| {
+            let why =
+                if READ_ONLY.contains(&k.as_str()) { "cannot be changed here" } else { "unknown field" };
+            FieldError::new(k.clone(), why)
+        })
+        .collect();
+    let name = match object.get("name") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => {
+            profile::one_line(s, MAX_NAME_CHARS).map_err(|m| errors.push(FieldError::new("name", m))).ok()
+        }
+        Some(_) => {
+            errors.push(FieldError::new("name", "must be a string"));
+            None
+        }
+    };
+    let profile = Profile::from_json(object.get("profile"), "profile").unwrap_or_else(|e| {
+        errors.extend(e);
+        Profile::default()
+    });
+    if errors.is_empty() {
+        Ok((name, profile))
+    } else {
+        Err(ApiError::Validation(errors))
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PasswordChange {
+    current_password: String,
+    new_password: String,
+}
+
+/// `POST /api/auth/password`: a new password for the caller's own account. Every other session
+/// of the account ends at once; the caller's own stays signed in.
+pub fn change_password(host: &Host, req: &Request) -> ApiResult<Response> {
+    let verified = caller(host, req)?;
+    let body: PasswordChange = http_util::json_body(req)?;
+    let mut errors = Vec::new();
+    if let Err(m) = password::check_policy(&body.new_password) {
+        errors.push(FieldError::new("new_password", m));
+    }
+    if body.new_password == body.current_password {
+        errors.push(FieldError::new("new_password", "must differ from the current password"));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    migrate::ensure(host.sql)?;
+    let account = own_account(host, &verified)?;
+    confirm_password(host, &account, &body.current_password)?;
+    let hash = password::hash(host.random, &body.new_password)?;
+    if !accounts::set_password(
+        host.sql,
+        &account.id,
+        &hash,
+        Some(&account.password_hash),
+        &host.now_rfc3339(),
+    )? {
+        return Err(ApiError::Conflict("the password was changed meanwhile; sign in again".into()));
+    }
+    let ended = sessions::revoke_all(host, &account.id, Some(&verified.claims.sid))?;
+    folio_core::log::emit(json!({"level": "info", "event": "password_changed", "account": account.id,
+        "session": verified.claims.sid, "sessions_ended": ended}));
+    Ok(http_util::no_content())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Leave {
+    password: String,
+}
+
+/// `DELETE /api/auth/me`: deletes the caller's account and ends all its sessions. Its e-mail
+/// address may register again; the books it created stay in the catalogue; the last enabled
+/// admin cannot leave (`409`).
+pub fn delete(host: &Host, req: &Request) -> ApiResult<Response> {
+    let verified = caller(host, req)?;
+    let body: Leave = http_util::json_body(req)?;
+    migrate::ensure(host.sql)?;
+    let account = own_account(host, &verified)?;
+    confirm_password(host, &account, &body.password)?;
+    accounts::delete(host.sql, &account.id)?;
+    let ended = sessions::revoke_all(host, &account.id, None)?;
+    folio_core::log::emit(
+        json!({"level": "info", "event": "account_deleted", "account": account.id, "sessions_ended": ended}),
+    );
+    Ok(http_util::no_content())
+}
+
+/// Checks a password asked for again, under the sign-in throttle of the account's address.
+fn confirm_password(host: &Host, account: &Account, given: &str) -> ApiResult<()> {
+    let address = accounts::normalize_email(&account.email);
+    limiter::check(host, &address)?;
+    if password::verify(&account.password_hash, given) {
+        return limiter::clear(host, &address);
+    }
+    limiter::record_failure(host, &address)?;
+    folio_core::log::emit(
+        json!({"level": "info", "event": "password_confirmation_failed", "account": account.id}),
+    );
+    Err(ApiError::WrongPassword)
+}

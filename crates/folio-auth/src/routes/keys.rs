@@ -1,0 +1,30 @@
+//! `POST /api/auth/keys/rotate` (admin): a new Ed25519 key signs every token from now on.
+//!
+//! Tokens signed before keep working until they expire (inside the app their sessions vouch for
+//! them; outside, the JWKS keeps the old public key until the last of them has expired). A key
+//! given by the `signing_key` variable is the operator's: it is rotated by setting a new one
+//! there, and this route answers `409` rather than overrule it.
+
+use folio_core::{guard::scopes, http_util, migrate, ApiError, ApiResult, Host, Request, Response};
+use http::StatusCode;
+use serde_json::json;
+
+use crate::{keys, settings::AuthSettings};
+
+pub fn rotate(host: &Host, req: &Request) -> ApiResult<Response> {
+    let admin = folio_tokens::authorize(host, req, scopes::ADMIN_USERS)?;
+    let settings = AuthSettings::from_host(host)?;
+    if settings.signing_key.is_some() {
+        return Err(ApiError::Conflict(
+            "the signing key comes from the signing_key variable: set a new key there to rotate it".into(),
+        ));
+    }
+    migrate::ensure(host.sql)?;
+    // The key in use now is made sure of first, so that a first-ever request rotates a real key.
+    let before = keys::active(host, &settings)?;
+    let key = keys::rotate_generated(host, &settings)?;
+    folio_core::log::emit(
+        json!({"level": "info", "event": "signing_key_rotated_by_admin", "by": admin.subject, "kid": key.kid, "previous": before.kid}),
+    );
+    Ok(super::no_store(http_util::json(StatusCode::OK, &json!({"kid": key.kid}))))
+}

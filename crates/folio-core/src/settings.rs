@@ -1,0 +1,87 @@
+//! Typed readers of the app's variables (README, Configuration). Each refuses a value it cannot
+//! use with the variable's name and what it must be ([`ConfigError::Invalid`]), which every
+//! route answers `503` and `GET /api/health` reports: an operator's mistake is one clear
+//! message, never a silent default and never a `500`.
+
+use url::Url;
+
+use crate::{ConfigError, Host};
+
+/// An integer variable with its default and its allowed range, stated once for the component
+/// that reads it and for the health check that validates every variable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IntVariable {
+    pub name: &'static str,
+    pub default: i64,
+    pub min: i64,
+    pub max: i64,
+}
+
+impl IntVariable {
+    /// The value, or the default when undefined or empty.
+    pub fn read(&self, host: &Host) -> Result<i64, ConfigError> {
+        host.var_int(self.name, self.default, self.min, self.max)
+    }
+}
+
+/// Both values, or one error naming every bad variable of the two: so a route that reads a
+/// group of variables names all its mistakes in one answer.
+pub fn both<A, B>(a: Result<A, ConfigError>, b: Result<B, ConfigError>) -> Result<(A, B), ConfigError> {
+    match (a, b) {
+        (Ok(a), Ok(b)) => Ok((a, b)),
+        (Err(x), Err(y)) => Err(x.and(y)),
+        (Err(e), _) | (_, Err(e)) => Err(e),
+    }
+}
+
+/// `GET /api/books/{id}`'s read cache: one read miss in N stores a copy (0: off). Read by
+/// `books`; validated by the health check in `auth` too.
+pub const BOOK_READ_CACHE_FILL_ONE_IN: IntVariable =
+    IntVariable { name: "book_read_cache_fill_one_in", default: 8, min: 0, max: 1000 };
+
+/// The longest issuer or audience accepted.
+pub const MAX_CLAIM_CHARS: usize = 256;
+
+/// A variable that becomes a JWT claim (`token_issuer`, `token_audience`), or `default`. Such a
+/// claim is a StringOrURI (RFC 7519 §2): any text, but a value with a `:` must be a URI. Control
+/// characters and surrounding spaces are refused too: they would never match what a verifier
+/// elsewhere is configured with.
+pub fn claim_text(host: &Host, name: &str, default: &str) -> Result<String, ConfigError> {
+    let value = host.var_or(name, default)?;
+    let uri_ok = !value.contains(':') || Url::parse(&value).is_ok();
+    if value.chars().count() > MAX_CLAIM_CHARS
+        || value.chars().any(char::is_control)
+        || value.trim() != value
+        || !uri_ok
+    {
+        return Err(ConfigError::invalid(
+            name,
+            format!(
+                "a name or URI of at most {MAX_CLAIM_CHARS} characters without control characters \
+                 or surrounding spaces (a value with a colon must be a URI, e.g. https://auth.example.com)"
+            ),
+        ));
+    }
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_names_every_bad_variable() {
+        let a: Result<i64, ConfigError> = Err(ConfigError::invalid("a", "x"));
+        let b: Result<i64, ConfigError> = Err(ConfigError::invalid("b", "y"));
+        match both(a, b) {
+            Err(ConfigError::Invalid(list)) => {
+                assert_eq!(list.iter().map(|v| v.name.as_str()).collect::<Vec<_>>(), ["a", "b"])
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(both::<i64, i64>(Ok(1), Ok(2)), Ok((1, 2)));
+        let host_failure =
+            both::<i64, i64>(Err(ConfigError::invalid("a", "x")), Err(ConfigError::Provider("down".into())));
+        assert_eq!(host_failure, Err(ConfigError::Provider("down".into())));
+    }
+}

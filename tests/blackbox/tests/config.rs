@@ -1,0 +1,180 @@
+//! A bad variable on real Spin (issue 24, item 5): `GET /api/health` answers `503` with
+//! `checks.config` naming the variable and what it must be; every route that depends on it
+//! answers `503` problem+json naming it (never a secret's value) and logs it once; routes that
+//! do not depend on it keep working. One app per variable, started with the bad value in
+//! `SPIN_VARIABLE_*`, as an operator would set it.
+
+use folio_blackbox::{book_body, unique_email, Instance, Launch, Resp, PASSWORD};
+use serde_json::json;
+
+fn start(variable: &str, value: &str) -> Instance {
+    Instance::start(Launch {
+        env: vec![(format!("SPIN_VARIABLE_{}", variable.to_uppercase()), value.to_string())],
+        ..Launch::default()
+    })
+}
+
+/// Asserts the misconfiguration problem naming `variable` and `expected`, logged once by
+/// `component` for this request, and without `secret`.
+fn assert_names(
+    instance: &Instance,
+    r: &Resp,
+    component: &str,
+    variable: &str,
+    expected: &str,
+    secret: Option<&str>,
+) {
+    let body = r.problem(503);
+    assert_eq!(r.header("x-folio-component"), Some(component), "{body}");
+    assert!(body["variables"].as_array().unwrap().iter().any(|v| v["name"] == variable), "{body}");
+    let detail = body["detail"].as_str().unwrap();
+    assert!(detail.contains(&format!("{variable} must be")) && detail.contains(expected), "{detail}");
+    let id = r.header("x-request-id").expect("a request id");
+    let lines = instance.log_of_request(component, id);
+    assert!(!lines.is_empty(), "no log line for request {id} in {component}'s log");
+    let said: Vec<_> = lines.iter().filter(|l| l["event"] == "configuration_invalid").collect();
+    assert_eq!(said.len(), 1, "logged once for the request: {lines:?}");
+    assert!(said[0]["variables"].to_string().contains(variable), "{lines:?}");
+    if let Some(secret) = secret {
+        assert!(!r.text().contains(secret), "the answer leaks the secret");
+        assert!(!instance.log(component).contains(secret), "the log leaks the secret");
+    }
+}
+
+fn health_names(instance: &Instance, variable: &str, expected: &str) {
+    let r = instance.app.get("/api/health");
+    assert_names(instance, &r, "auth", variable, expected, None);
+    let config = r.json()["checks"]["config"].as_str().unwrap().to_string();
+    assert!(config.contains(&format!("{variable} must be")) && config.contains(expected), "{config}");
+}
+
+fn register(instance: &Instance, email: &str) -> Resp {
+    instance.app.json("POST", "/api/auth/register", None, &json!({"email": email, "password": PASSWORD}))
+}
+
+fn password_grant(instance: &Instance, email: &str) -> Resp {
+    instance.app.json(
+        "POST",
+        "/api/auth/token",
+        None,
+        &json!({"grant_type": "password", "username": email, "password": PASSWORD}),
+    )
+}
+
+#[test]
+fn access_token_ttl_of_three_seconds() {
+    let instance = start("access_token_ttl_seconds", "3");
+    let range = "an integer from 60 to 86400";
+    health_names(&instance, "access_token_ttl_seconds", range);
+    let email = unique_email("ttl");
+    assert_eq!(register(&instance, &email).status, 201, "registration does not depend on it");
+    assert_names(
+        &instance,
+        &password_grant(&instance, &email),
+        "auth",
+        "access_token_ttl_seconds",
+        range,
+        None,
+    );
+    let jwks = instance.app.get("/.well-known/jwks.json");
+    assert_names(&instance, &jwks, "auth", "access_token_ttl_seconds", range, None);
+}
+
+#[test]
+fn refresh_token_ttl_that_is_not_a_number() {
+    let instance = start("refresh_token_ttl_seconds", "a month");
+    let range = "an integer from 300 to 31622400";
+    health_names(&instance, "refresh_token_ttl_seconds", range);
+    let email = unique_email("refresh-ttl");
+    assert_eq!(register(&instance, &email).status, 201);
+    assert_names(
+        &instance,
+        &password_grant(&instance, &email),
+        "auth",
+        "refresh_token_ttl_seconds",
+        range,
+        None,
+    );
+}
+
+/// An app whose `variable` is `value`: health names it, and registering answers `503` naming it.
+fn registration_depends_on(variable: &str, value: &str, expected: &str) {
+    let instance = start(variable, value);
+    health_names(&instance, variable, expected);
+    let r = register(&instance, &unique_email(variable));
+    assert_names(&instance, &r, "auth", variable, expected, None);
+}
+
+#[test]
+fn unknown_signup_role() {
+    registration_depends_on("signup_role", "root", "reader, editor or admin");
+}
+
+#[test]
+fn allow_signup_that_is_not_a_boolean() {
+    registration_depends_on("allow_signup", "maybe", "true or false");
+}
+
+#[test]
+fn admin_emails_that_are_not_addresses() {
+    registration_depends_on("admin_emails", "ops@example.com, root@", "e-mail addresses");
+}
+
+#[test]
+fn malformed_signing_key_is_named_without_its_value() {
+    let secret = "bm90LWEtcmVhbC1rZXktYnV0LXNlY3JldA";
+    let instance = start("signing_key", secret);
+    health_names(&instance, "signing_key", "PKCS#8 PEM");
+    let email = unique_email("key");
+    assert_eq!(register(&instance, &email).status, 201);
+    let grant = password_grant(&instance, &email);
+    assert_names(&instance, &grant, "auth", "signing_key", "PKCS#8 PEM", Some(secret));
+    let jwks = instance.app.get("/.well-known/jwks.json");
+    assert_names(&instance, &jwks, "auth", "signing_key", "PKCS#8 PEM", Some(secret));
+    assert_eq!(instance.app.get("/.well-known/openid-configuration").status, 200, "names no key");
+}
+
+#[test]
+fn token_issuer_that_is_not_a_uri_stops_every_token_check() {
+    let instance = start("token_issuer", "https://auth.example.com:99999");
+    health_names(&instance, "token_issuer", "URI");
+    // Every component checks tokens against the issuer: each answers 503 naming it.
+    for (path, component) in
+        [("/api/books", "books"), ("/api/reports", "reports"), ("/api/generator/runs", "generator")]
+    {
+        let r = instance.app.with_token("GET", path, "any.token.at-all");
+        assert_names(&instance, &r, component, "token_issuer", "URI", None);
+    }
+}
+
+#[test]
+fn token_audience_with_surrounding_spaces() {
+    let instance = start("token_audience", " folio-api");
+    health_names(&instance, "token_audience", "surrounding spaces");
+    let r = instance.app.with_token("GET", "/api/auth/me", "any.token.at-all");
+    assert_names(&instance, &r, "auth", "token_audience", "surrounding spaces", None);
+}
+
+#[test]
+fn cors_origins_that_are_not_origins() {
+    let instance = start("cors_allowed_origins", "app.example.com");
+    let expected = "origins as browsers send them";
+    health_names(&instance, "cors_allowed_origins", expected);
+    let cross = instance.app.call("GET", "/api/books", &[("origin", "https://app.example.com")], b"");
+    assert_names(&instance, &cross, "books", "cors_allowed_origins", expected, None);
+    // Same-origin requests (no Origin header) do not read it.
+    assert_eq!(instance.app.get("/api/books").status, 401);
+}
+
+#[test]
+fn book_read_cache_fill_out_of_range() {
+    let instance = start("book_read_cache_fill_one_in", "-1");
+    let range = "an integer from 0 to 1000";
+    health_names(&instance, "book_read_cache_fill_one_in", range);
+    let tokens = instance.app.login(&unique_email("cache"));
+    let created = instance.app.json("POST", "/api/books", Some(&tokens.access), &book_body("Cached"));
+    assert_eq!(created.status, 201, "writing books does not depend on it: {}", created.text());
+    let id = created.json()["id"].as_str().unwrap().to_string();
+    let r = instance.app.with_token("GET", &format!("/api/books/{id}"), &tokens.access);
+    assert_names(&instance, &r, "books", "book_read_cache_fill_one_in", range, None);
+}
