@@ -30,15 +30,8 @@ start bench/baseline/spin.toml baseline
 start bench/baseline-kv/spin.toml floor_kv
 start spin.toml app
 
-json() { python3 -c "import json,sys; print(json.load(sys.stdin)[\"$1\"])"; }
-curl -sf -X POST "$URL_app/api/auth/register" -H 'content-type: application/json' \
-    -d '{"email": "bench@example.com", "password": "bench-password-1"}' >/dev/null
-token=$(curl -sf -X POST "$URL_app/api/auth/token" -H 'content-type: application/x-www-form-urlencoded' \
-    --data 'grant_type=password&username=bench%40example.com&password=bench-password-1' | json access_token)
-book=$(curl -sf -X POST "$URL_app/api/books" -H "authorization: Bearer $token" -H 'content-type: application/json' \
-    -d '{"title":"T","author":"A","genre":"Fiction","isbn":"9780306406157","published_year":2001,"pages":100,"price_cents":999,"language":"en"}' | json id)
-# Read it until a miss has stored its copy (one miss in 8 does, by default).
-for _ in $(seq 1 40); do curl -s -o /dev/null "$URL_app/api/books/$book" -H "authorization: Bearer $token"; done
+seed_cached_book "$URL_app"
+token=$TOKEN book=$BOOK
 
 measure() { # pid url [header] -> "req/s cpu_us"
     perf stat -e task-clock -x, -p "$1" -o "$work/perf" -- sleep 4.3 >/dev/null 2>&1 &

@@ -26,3 +26,18 @@ start_spin() {
     cat "$3" >&2
     return 1
 }
+
+# seed_cached_book URL: registers and signs in bench@example.com on the app at URL, creates one
+# book and reads it until a miss has stored its copy in the read cache (one miss in 8 does, by
+# default). Sets TOKEN and BOOK.
+seed_cached_book() {
+    local json='import json,sys; print(json.load(sys.stdin)[sys.argv[1]])'
+    curl -sf -X POST "$1/api/auth/register" -H 'content-type: application/json' \
+        -d '{"email": "bench@example.com", "password": "bench-password-1"}' >/dev/null
+    TOKEN=$(curl -sf -X POST "$1/api/auth/token" -H 'content-type: application/x-www-form-urlencoded' \
+        --data 'grant_type=password&username=bench%40example.com&password=bench-password-1' | python3 -c "$json" access_token)
+    BOOK=$(curl -sf -X POST "$1/api/books" -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \
+        -d '{"title":"T","author":"A","genre":"Fiction","isbn":"9780306406157","published_year":2001,"pages":100,"price_cents":999,"language":"en"}' |
+        python3 -c "$json" id)
+    for _ in $(seq 1 40); do curl -s -o /dev/null "$1/api/books/$BOOK" -H "authorization: Bearer $TOKEN"; done
+}

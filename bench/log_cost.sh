@@ -14,15 +14,9 @@ source bench/lib.sh
 work=$(mktemp -d)
 trap 'kill "${SPIN_PID:-}" 2>/dev/null || true; rm -rf "$work"' EXIT
 
-json() { python3 -c "import json,sys; print(json.load(sys.stdin)[\"$1\"])"; }
 start_spin spin.toml "$work/state" "$work/spin.log"
-curl -sf -X POST "$SPIN_URL/api/auth/register" -H 'content-type: application/json' \
-    -d '{"email": "bench@example.com", "password": "bench-password-1"}' >/dev/null
-token=$(curl -sf -X POST "$SPIN_URL/api/auth/token" -H 'content-type: application/x-www-form-urlencoded' \
-    --data 'grant_type=password&username=bench%40example.com&password=bench-password-1' | json access_token)
-book=$(curl -sf -X POST "$SPIN_URL/api/books" -H "authorization: Bearer $token" -H 'content-type: application/json' \
-    -d '{"title":"T","author":"A","genre":"Fiction","isbn":"9780306406157","published_year":2001,"pages":100,"price_cents":999,"language":"en"}' | json id)
-for _ in $(seq 1 40); do curl -s -o /dev/null "$SPIN_URL/api/books/$book" -H "authorization: Bearer $token"; done
+seed_cached_book "$SPIN_URL"
+token=$TOKEN book=$BOOK
 kill "$SPIN_PID"; wait "$SPIN_PID" 2>/dev/null || true
 
 measure() { # extra spin args... -> req/s
