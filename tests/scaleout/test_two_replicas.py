@@ -21,10 +21,12 @@ from conftest import (
     ADMIN_EMAIL,
     PASSWORD,
     book_body,
+    resp_command,
     smoke,
     unique,
     unique_email,
     wait_for_long_write,
+    wait_until,
 )
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -558,6 +560,65 @@ def test_killing_a_in_the_middle_of_a_run_leaves_all_or_nothing_for_b_and_a_rest
     for replica in (c.b, c.a):
         assert total(replica, token) == before + 1000, replica.name
         assert replica.get("/api/reports/summary", token=token).json()["books"] == before + 1000
+
+
+def stored_data_version(c) -> bytes:
+    """The catalogue's data version as Redis holds it (a version, or a writer's pending marker)."""
+    reply = resp_command(c.redis.port, "GET", "catalog:data-version")
+    assert reply.startswith(b"$"), reply
+    return reply.split(b"\r\n")[1]
+
+
+def test_killing_a_after_its_run_commits_and_before_it_publishes_leaves_no_stale_cache(make_cluster):
+    """The window between a commit and the data version's publication (docs/scale-out.md): A's
+    run commits, A dies before it publishes a new version. Caches filled before the run must not
+    answer for the catalogue after it, on B or on a restarted A."""
+    c = make_cluster()
+    token = c.a.client.login(unique_email("window"))["access_token"]
+    for i in range(3):
+        assert c.a.request("POST", "/api/books", book_body(f"Before the window {i}", "Window Author"), token=token).status == 201
+    before = total(c.b, token)
+    assert before == 3
+    # Cached on B: the list page below and the summary report.
+    assert c.b.get("/api/reports/summary", token=token).json()["books"] == before
+    assert total(c.b, token) == before
+
+    outcome: dict = {}
+
+    def run():
+        try:
+            outcome["response"] = c.a.request("POST", "/api/generator/runs", {"count": GENERATED, "seed": 31},
+                                              token=token, timeout=300)
+        except OSError as e:
+            outcome["error"] = e
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    try:
+        wait_for_long_write(c, thread)
+        # The write lock is released at the commit; the COMMIT call then folds the write-ahead log
+        # back into the file (SQLite's automatic checkpoint) before the generator can publish.
+        wait_until(lambda: not c.writer_active() or not thread.is_alive(), 300, "the run's commit", 0.005)
+        assert thread.is_alive(), f"A answered before the kill: {outcome}"
+        c.a.kill()
+    finally:
+        thread.join(timeout=300)
+    assert "response" not in outcome, f"A answered although it was killed: {outcome}"
+    truth = c.sql("SELECT COUNT(*) FROM books")[0][0]
+    assert truth == before + GENERATED, "the run committed before the kill"
+    marker = stored_data_version(c)
+    assert marker.startswith(b"pending:"), f"the kill landed after the publish, not in the window: {marker!r}"
+
+    c.a.start()
+    for name, replica in (("B", c.b), ("restarted A", c.a)):
+        assert total(replica, token) == truth, f"{name}: the list page cached before the run"
+        assert total(replica, token, "count=true&limit=3") == truth, f"{name}: an uncached list page"
+        assert replica.get("/api/reports/summary", token=token).json()["books"] == truth, f"{name}: summary"
+    healed = stored_data_version(c)
+    assert healed and not healed.startswith(b"pending:"), f"the first reader published a version: {healed!r}"
+    # Under the new version the caches fill again, and still answer the truth.
+    assert total(c.b, token) == truth
+    assert c.b.get("/api/reports/summary", token=token).json()["books"] == truth
 
 
 def test_the_black_box_smoke_passes_on_each_replica(cluster):

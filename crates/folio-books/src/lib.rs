@@ -97,15 +97,6 @@ fn ensure_schema(host: &Host) -> ApiResult<()> {
     .map_err(ApiError::from)
 }
 
-/// Records the write for everything cached from the catalogue (reports). The write has
-/// committed; if the version cannot be bumped, caches could serve stale data, so the client is
-/// told that something went wrong rather than given a clean success.
-fn bump(host: &Host) -> ApiResult<()> {
-    catalog::bump_data_version(host)
-        .map(|_| ())
-        .map_err(|e| ApiError::Internal(format!("bumping the catalogue data version: {e}")))
-}
-
 /// A book's entity tag: its version, which every write increments.
 pub fn etag(book: &Book) -> String {
     http_util::strong_etag(&format!("v{}", book.version))
@@ -261,10 +252,15 @@ fn create(call: &Call) -> ApiResult {
     ensure_schema(call.host)?;
     let id = call.host.new_id();
     let now = call.host.now_rfc3339();
-    store::insert(call.host.sql, &id, &new, &now, &principal.subject)?;
-    bump(call.host)?;
-    let book = store::get(call.host.sql, &id)?
-        .ok_or_else(|| ApiError::Internal("a created book cannot be read back".into()))?;
+    let book = catalog::write(
+        call.host,
+        |_| true,
+        || {
+            store::insert(call.host.sql, &id, &new, &now, &principal.subject)?;
+            store::get(call.host.sql, &id)?
+                .ok_or_else(|| ApiError::Internal("a created book cannot be read back".into()))
+        },
+    )?;
     let response = book_response(StatusCode::CREATED, &book);
     Ok(http_util::with_header(response, header::LOCATION, &format!("/api/books/{id}")))
 }
@@ -275,11 +271,11 @@ fn replace(call: &Call) -> ApiResult {
     let new = NewBook::from_json(&body, call.max_year())?;
     ensure_schema(call.host)?;
     let now = call.host.now_rfc3339();
-    match store::replace(call.host.sql, call.id(), &new, &now, &expectation(call.req))? {
-        Written::Done(book) => {
-            bump(call.host)?;
-            Ok(book_response(StatusCode::OK, &book))
-        }
+    let written = catalog::write(call.host, Written::is_done, || {
+        store::replace(call.host.sql, call.id(), &new, &now, &expectation(call.req))
+    })?;
+    match written {
+        Written::Done(book) => Ok(book_response(StatusCode::OK, &book)),
         Written::Stale => Err(precondition_failed()),
         Written::Missing => Err(not_found()),
     }
@@ -308,11 +304,11 @@ fn patch(call: &Call) -> ApiResult {
         let now = call.host.now_rfc3339();
         // Write only over the version the patch was applied to.
         let only_this = Expect::OneOf(vec![current.version]);
-        match store::replace(call.host.sql, call.id(), &new, &now, &only_this)? {
-            Written::Done(book) => {
-                bump(call.host)?;
-                return Ok(book_response(StatusCode::OK, &book));
-            }
+        let written = catalog::write(call.host, Written::is_done, || {
+            store::replace(call.host.sql, call.id(), &new, &now, &only_this)
+        })?;
+        match written {
+            Written::Done(book) => return Ok(book_response(StatusCode::OK, &book)),
             Written::Missing => return Err(not_found()),
             Written::Stale if expect != Expect::Any => return Err(precondition_failed()),
             Written::Stale => continue,
@@ -324,12 +320,11 @@ fn patch(call: &Call) -> ApiResult {
 fn delete(call: &Call) -> ApiResult {
     call.authorize(scopes::DELETE_BOOKS)?;
     ensure_schema(call.host)?;
-    match store::delete(call.host.sql, call.id(), &expectation(call.req))? {
-        Written::Done(()) => {
-            // The bump retires every copy, this book's included.
-            bump(call.host)?;
-            Ok(http_util::no_content())
-        }
+    // The new data version retires every cached copy, this book's included.
+    match catalog::write(call.host, Written::is_done, || {
+        store::delete(call.host.sql, call.id(), &expectation(call.req))
+    })? {
+        Written::Done(()) => Ok(http_util::no_content()),
         Written::Stale => Err(precondition_failed()),
         Written::Missing => Err(not_found()),
     }

@@ -137,6 +137,13 @@ pub enum Written<T> {
     Missing,
 }
 
+impl<T> Written<T> {
+    /// True when the row was written (the catalogue changed).
+    pub fn is_done(&self) -> bool {
+        matches!(self, Written::Done(_))
+    }
+}
+
 /// Replaces a book's content if its version is expected; bumps version and `updated_at`.
 pub fn replace(
     sql: &dyn Sql,

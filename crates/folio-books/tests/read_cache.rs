@@ -205,17 +205,96 @@ fn a_read_racing_a_write_never_caches_the_old_book_as_current() {
     race("before the fill");
 }
 
+/// The stored version as it is (a version, a pending marker, or "0").
+fn stored_version(app: &TestApp) -> String {
+    app.with_host(|h| catalog::data_version(h).unwrap())
+}
+
 #[test]
-fn nothing_is_cached_before_the_catalogue_has_a_version() {
-    // A book written straight into SQL (an import, or a store emptied while the database was
-    // kept): the store holds no version, and "none" must not vouch for anything.
+fn a_store_without_a_version_gets_one_from_the_next_reader_vouching_for_what_sql_has_now() {
+    // A store emptied while the database was kept (or a first start): the version is gone, and
+    // the books changed meanwhile. The next reader publishes a version under the write lock and
+    // caches what SQL holds now; never what was cached before.
     let app = app();
     let id = create(&app, &book(1))["id"].as_str().unwrap().to_string();
-    app.kv.delete(catalog::DATA_VERSION_KEY).unwrap();
     assert_eq!(title_of(&app, &id), "Book 1");
-    assert!(entry(&app, &id).is_none());
-    retitle_behind_the_api(&app, &id, "Read from SQL");
-    assert_eq!(title_of(&app, &id), "Read from SQL");
+    assert!(entry(&app, &id).is_some(), "cached under the create's version");
+    app.kv.delete(catalog::DATA_VERSION_KEY).unwrap();
+    retitle_behind_the_api(&app, &id, "Changed while the store was empty");
+    assert_eq!(title_of(&app, &id), "Changed while the store was empty");
+    let version = stored_version(&app);
+    assert!(catalog::vouched(&version).is_some(), "the reader published a version: {version}");
+    let cached: serde_json::Value = serde_json::from_slice(&entry(&app, &id).unwrap().json).unwrap();
+    assert_eq!(cached["title"], "Changed while the store was empty", "cached under it: SQL's row");
+}
+
+#[test]
+fn a_writer_killed_between_its_commit_and_its_publish_leaves_no_stale_answer() {
+    // Issue 26's crash window: the commit landed, the replica died before publishing a version.
+    let app = app();
+    let id = create(&app, &book(1))["id"].as_str().unwrap().to_string();
+    assert_eq!(title_of(&app, &id), "Book 1");
+    assert!(entry(&app, &id).is_some());
+    // What a writer does up to its commit, on its own connection, and no further.
+    let writer = app.sql();
+    app.with_host(|h| {
+        let h = Host { sql: &writer, ..*h };
+        folio_core::sql::transaction(&writer, || -> Result<(), folio_core::ApiError> {
+            writer.execute(
+                "UPDATE books SET title = 'Committed, then killed' WHERE id = ?",
+                &[SqlValue::from(id.as_str())],
+            )?;
+            catalog::mark_pending(&h)?;
+            Ok(())
+        })
+        .unwrap();
+    });
+    assert!(catalog::vouched(&stored_version(&app)).is_none(), "the marker stays: nobody published");
+    assert_eq!(title_of(&app, &id), "Committed, then killed", "the cached copy is not served");
+    assert!(catalog::vouched(&stored_version(&app)).is_some(), "the reader published a version");
+    assert_eq!(title_of(&app, &id), "Committed, then killed");
+}
+
+#[test]
+fn while_a_writer_holds_the_lock_readers_read_sql_and_neither_cache_nor_publish() {
+    let app = app();
+    let id = create(&app, &book(1))["id"].as_str().unwrap().to_string();
+    assert_eq!(title_of(&app, &id), "Book 1");
+    let writer = app.sql();
+    writer.execute("BEGIN IMMEDIATE", &[]).unwrap();
+    writer
+        .execute("UPDATE books SET title = 'Not yet committed' WHERE id = ?", &[SqlValue::from(id.as_str())])
+        .unwrap();
+    app.with_host(|h| catalog::mark_pending(&Host { sql: &writer, ..*h }).unwrap());
+    let marker = stored_version(&app);
+    app.kv.delete(&read_cache::key(&id).unwrap()).unwrap();
+    // The reader answers at once from SQL's committed state (the busy timeout is not waited).
+    let started = std::time::Instant::now();
+    assert_eq!(title_of(&app, &id), "Book 1");
+    assert!(started.elapsed() < std::time::Duration::from_secs(2), "{:?}", started.elapsed());
+    assert_eq!(stored_version(&app), marker, "no version published past a writer holding the lock");
+    assert!(app.kv.get(&read_cache::key(&id).unwrap()).unwrap().is_none(), "nothing cached");
+    writer.execute("COMMIT", &[]).unwrap();
+    // The writer died here, before publishing: the next reader does it.
+    assert_eq!(title_of(&app, &id), "Not yet committed");
+    assert!(catalog::vouched(&stored_version(&app)).is_some());
+}
+
+#[test]
+fn a_write_that_cannot_mark_the_version_is_rolled_back() {
+    // Without the marker the commit could leave caches vouching for the old row: refuse it.
+    let app = app();
+    let id = create(&app, &book(1))["id"].as_str().unwrap().to_string();
+    let sql = app.sql();
+    let host =
+        Host { sql: &sql, kv: &BrokenKv, clock: app.clock.as_ref(), random: &OsRandom, config: &app.config };
+    let patch = req("PATCH", &format!("/api/books/{id}"), "admin")
+        .header("content-type", "application/merge-patch+json")
+        .body(br#"{"title":"Lost?"}"#.to_vec())
+        .unwrap();
+    let response = handler(&host, patch);
+    assert!(response.status().is_server_error(), "{}", response.status());
+    assert_eq!(title_of(&app, &id), "Book 1", "nothing committed");
 }
 
 #[test]

@@ -112,8 +112,8 @@ impl SlotCache {
     ) -> Result<Vec<u8>, E> {
         let key = self.key(identity);
         // The version is taken before SQL is read: that order is what makes an entry safe to
-        // reuse. `"0"` (no write recorded, or the key lost from the store) vouches for nothing.
-        let version = catalog::data_version(host).ok().filter(|v| v != "0");
+        // reuse. `None`: a write is committing, or none is recorded ([`catalog::current`]).
+        let version = catalog::current(host);
         if let Some(version) = &version {
             match self.lookup(host.kv, &key, identity, version) {
                 Ok(Some(hit)) => return Ok(hit),

@@ -38,7 +38,7 @@ pub fn preview(sql: &dyn Sql, seed: u64, count: usize) -> Result<Vec<GeneratedBo
 }
 
 /// Generates and inserts `count` books of `seed` for `created_by`, all or nothing, records the
-/// run, then bumps the catalogue's data version.
+/// run, and records the write for the caches (`folio_core::catalog`).
 pub fn run(host: &Host, seed: u64, count: usize, created_by: &str) -> Result<Run, ApiError> {
     let started_ms = host.clock.now_ms();
     tune_connection(host.sql);
@@ -57,11 +57,18 @@ pub fn run(host: &Host, seed: u64, count: usize, created_by: &str) -> Result<Run
             created_at: created_at.clone(),
         };
         record(host.sql, &run, created_by)?;
+        // Last, under the write lock, before the commit (folio_core::catalog's protocol): from
+        // here until the version is published, caches step aside. Marking any earlier would
+        // turn them off for the whole run, while what they hold is still the committed state.
+        catalog::mark_pending(host)?;
         Ok(run)
     })?;
     phases.committed_ms = ms_since(host, started_ms);
     folio_core::log::emit(phases.log_line(&run));
-    catalog::bump_data_version(host)?;
+    if let Err(e) = catalog::publish(host) {
+        // The run is committed; until a reader publishes a version, caches only step aside.
+        folio_core::log::warn("data_version_unpublished", &e);
+    }
     Ok(run)
 }
 

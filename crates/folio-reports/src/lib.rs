@@ -101,9 +101,9 @@ fn report_response(
 
     // The version is read before computing: a write that lands while we compute sets a newer
     // version, so what we cache here is never served as that newer state.
-    let Some(version) = current_version(host) else {
-        // Without the store we cannot know whether a cached copy is current: compute, and tell
-        // clients not to keep the answer.
+    let Some(version) = catalog::current(host) else {
+        // No version vouches for the data (a write is committing, or the store fails): a cached
+        // copy may be old, so compute, and tell clients not to keep the answer.
         migrate::ensure(host.sql)?;
         let data = compute::compute(host, &params)?;
         let mut response = render::report(&data, format, report.name())?;
@@ -129,19 +129,4 @@ fn report_response(
     let mut response = render::report(&data, format, report.name())?;
     render::add_caching_headers(&mut response, Some(&etag));
     Ok(response)
-}
-
-/// The catalogue's data version, or `None` when the key-value store fails.
-///
-/// A catalogue that has never recorded a version (`"0"`: no write through the API yet, or a
-/// store that was emptied while the database was kept) gets a fresh random one, so entity
-/// tags from before a store reset can never match again. Racing requests may each set one;
-/// that costs only cache misses, and any later write sets a newer version still.
-fn current_version(host: &Host) -> Option<String> {
-    let version = match catalog::data_version(host) {
-        Ok(v) if v != "0" => Ok(v),
-        Ok(_) => catalog::bump_data_version(host),
-        Err(e) => Err(e),
-    };
-    version.map_err(|e| folio_core::log::warn("reports_data_version_unavailable", &e)).ok()
 }
