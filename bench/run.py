@@ -15,14 +15,16 @@ What it does, all on loopback and bounded in time (wrk stops itself after --dura
    state directory: the baseline ("ok") and the baseline plus one key-value round trip
    (bench/baseline-kv), the least that any request checking a token against its session does;
    then against each scenario of the app (health, an authenticated book read, a filtered list
-   page, a cached report, login, introspection);
+   page, a search, a cached report, login, introspection);
 5. measures p50/p99 at concurrency 1 over one kept-alive connection against a fresh connection
    per request, for each route family (issue 27's first target: keep-alive p99 within 2x);
 6. unless --no-twins, measures the twins (bench/twins/README.md): Flask + gunicorn, FastAPI +
    uvicorn and axum doing the app's authenticated book read (EdDSA token verified, its session
    read from Redis, the book from the app's SQLite file), interleaved cell by cell with the two
    floors and the app (read cache on and off, its key-value store in its state directory and
-   on the same Redis), --twin-rounds times; reports req/s, p50, p99 and the ratios;
+   on the same Redis), then the same filtered list page and search (the app's SQL on the same
+   file; the app's rows with its caches off, so every request runs that SQL), --twin-rounds
+   times; reports req/s, p50, p99 and the ratios;
 7. measures the generator (one run of 100,000 books) and each report uncached and cached;
 8. appends a dated Markdown section (machine, command, tables, ratios to the baseline) to the
    output file, so runs before and after a change are kept side by side.
@@ -200,12 +202,21 @@ def scenarios(ctx: dict) -> list[tuple[str, str, str, str | None, dict]]:
         ("health", "GET", "/api/health", None, {}),
         (HOT_SCENARIO, "GET", f"/api/books/{ctx['book_id']}", None, auth),
         (COLD_SCENARIO, "GET", "/api/books", None, auth),
-        ("list page (filtered)", "GET", "/api/books?genre=Fantasy&sort=-published_year&limit=20", None, auth),
+        ("list page (filtered)", "GET", LIST_PAGE, None, auth),
+        ("search (`q=`, two words)", "GET", SEARCH, None, auth),
         ("cached report (summary)", "GET", "/api/reports/summary", None, auth),
         ("login (token issue)", "POST", "/api/auth/token", login, form),
         ("introspection", "POST", "/api/auth/introspect", json.dumps({"token": ctx["token"]}),
          {"Content-Type": "application/json", **auth}),
     ]
+
+
+# The filtered list page and the search of the scenarios and of the twins section. The two words
+# each occur in about 18% of the generated books and together in about 4% of them: at 100,000
+# books the app's probe takes the dense plan (walk the sort order), at a few thousand the sparse
+# one (fetch the matches by rowid); the twins decide the same way.
+LIST_PAGE = "/api/books?genre=Fantasy&sort=-published_year&limit=20"
+SEARCH = "/api/books?q=dolor%20magna&limit=20"
 
 
 # The same read, but every request a book not read before in the run: the read cache's misses
@@ -263,7 +274,7 @@ def connection_latency(base: str, ctx: dict, requests: int) -> list[dict]:
     routes = [
         ("health", "/api/health", {}),
         ("book read (cached)", f"/api/books/{ctx['book_id']}", auth),
-        ("list page (filtered)", "/api/books?genre=Fantasy&sort=-published_year&limit=20", auth),
+        ("list page (filtered)", LIST_PAGE, auth),
         ("report (summary, cached)", "/api/reports/summary", auth),
         ("JWKS", "/.well-known/jwks.json", {}),
         ("UI `/`", "/", {}),
@@ -309,45 +320,70 @@ APP_REDIS_CACHE_OFF = "app on Redis, cache off"
 BASELINE_ROW = 'baseline ("ok")'
 APP_ROWS = (APP_CACHED, APP_CACHE_OFF, APP_REDIS_CACHED, APP_REDIS_CACHE_OFF)
 TWIN_ROWS = ("Flask", "FastAPI", "axum")
+# `book_read_cache_fill_one_in = 0` turns off the read cache and the list cache alike
+# (crates/folio-books/src/read_cache.rs): every book read, list page and search runs its SQL.
 CACHE_OFF = {"SPIN_VARIABLE_BOOK_READ_CACHE_FILL_ONE_IN": "0"}
+# The section's requests and, for each, its rows in the order measured. After the book read,
+# the filtered list page and the search: the app with its caches off (on its own key-value
+# store and on the twins' Redis), the cached app for what the list cache gives (hits), and the
+# twins, which run the app's very statements on the same file (bench/twins/booklist.py).
+BOOK_READ, LIST_READ, SEARCH_READ = "book read", "list page", "search"
+LIST_ROWS = (APP_CACHED, APP_CACHE_OFF, APP_REDIS_CACHE_OFF, *TWIN_ROWS)
+TWIN_OPS = {
+    BOOK_READ: (BASELINE_ROW, KV_FLOOR_ROW, SQL_FLOOR_ROW, *APP_ROWS, *TWIN_ROWS),
+    LIST_READ: LIST_ROWS,
+    SEARCH_READ: LIST_ROWS,
+}
+TWIN_PATHS = {LIST_READ: LIST_PAGE, SEARCH_READ: SEARCH}
 
 
-def same_answers(lineup: list, ctx: dict) -> None:
-    """Every app instance and twin answers the measured read alike (status, JSON, ETag), refuses
-    a request without a token and answers 404 for an unknown id: they do the same work."""
+def twin_path(op: str, name: str, ctx: dict) -> str:
+    """What row `name` requests for `op`: the floors answer "ok" at `/`, the rest the request."""
+    if op != BOOK_READ:
+        return TWIN_PATHS[op]
+    return "/" if name in (BASELINE_ROW, KV_FLOOR_ROW) else f"/api/books/{ctx['book_id']}"
+
+
+def same_answers(servers: dict, ctx: dict) -> None:
+    """Every app instance and twin answers each measured request alike (status, JSON, and the
+    ETag of the book read), refuses a request without a token and answers 404 for an unknown
+    id: they do the same work. The list pages must be equal to the byte of content, cursors
+    included (the twins sign with the app's cursor key)."""
     book = f"/api/books/{ctx['book_id']}"
-    reference = None
-    for name, server, path in lineup:
-        if name == SQL_FLOOR_ROW:
-            # A floor checks no token; it must find the row all the same.
-            status = call(server.base, "GET", book)[0]
-            if status != 200:
-                raise SystemExit(f"{name} does not find the book: {status}")
-            continue
-        if path != book:
-            continue  # a floor
-        status, headers, body = call(server.base, "GET", book, token=ctx["token"])
-        etag = {k.lower(): v for k, v in headers.items()}.get("etag")
-        if reference is None:
-            reference = (status, body, etag)
-        if status != 200 or (body, etag) != reference[1:]:
-            raise SystemExit(f"{name} answers the book read differently: {status} {etag} {body!r}")
-        unknown = call(server.base, "GET", "/api/books/00000000000000000000000000", token=ctx["token"])[0]
-        anonymous = call(server.base, "GET", book)[0]
-        if (unknown, anonymous) != (404, 401):
-            raise SystemExit(f"{name}: unknown id {unknown} (want 404), no token {anonymous} (want 401)")
+    status = call(servers[SQL_FLOOR_ROW].base, "GET", book)[0]
+    if status != 200:  # a floor checks no token; it must find the row all the same
+        raise SystemExit(f"{SQL_FLOOR_ROW} does not find the book: {status}")
+    for op, rows in TWIN_OPS.items():
+        reference = None
+        for name in rows:
+            path = twin_path(op, name, ctx)
+            if path == "/" or name == SQL_FLOOR_ROW:
+                continue
+            server = servers[name]
+            status, headers, body = call(server.base, "GET", path, token=ctx["token"])
+            etag = {k.lower(): v for k, v in headers.items()}.get("etag")
+            if reference is None:
+                reference = (status, body, etag)
+            if status != 200 or (body, etag) != reference[1:]:
+                raise SystemExit(f"{name} answers the {op} ({path}) differently: {status} {etag} {body!r}")
+            if op == LIST_READ and not body["items"]:
+                raise SystemExit(f"{name}: the list page {path} is empty; it would measure nothing")
+            anonymous = call(server.base, "GET", path)[0]
+            unknown = call(server.base, "GET", "/api/books/00000000000000000000000000", token=ctx["token"])[0]
+            if (unknown, anonymous) != (404, 401):
+                raise SystemExit(f"{name}: unknown id {unknown} (want 404), no token on {path} {anonymous} (want 401)")
 
 
 def twins_section(host: str, argv_for, app: Server, ctx: dict, duration: int, rounds: int) -> dict:
-    """The app's authenticated book read beside its twins, in one run, interleaved: for each
-    round and concurrency, one wrk run per row (the floors, the app four ways, the twins) in
-    turn, so a slow minute of the machine touches every row alike.
+    """The app's authenticated book read, list page and search beside its twins, in one run,
+    interleaved: for each round and concurrency, one wrk run per request and row (the floors,
+    the app four ways, the twins; TWIN_OPS) in turn, so a slow minute of the machine touches
+    every row alike.
 
     One Redis serves the twins and the app instances on Redis; it starts with a copy of the app's
     key-value store (sessions, the data version, cache entries), so every server checks the very
     session record the app wrote for the token. The twins read the app's SQLite file read-only."""
     auth = {"Authorization": f"Bearer {ctx['token']}"}
-    book = f"/api/books/{ctx['book_id']}"
     started: list = []  # everything to stop, in the order started
     try:
         redis = twins_harness.start_redis()
@@ -365,26 +401,28 @@ def twins_section(host: str, argv_for, app: Server, ctx: dict, duration: int, ro
             started.append(server)
             return server
 
-        lineup = [
-            (BASELINE_ROW, spin(FLOORS["baseline"]), "/"),
-            (KV_FLOOR_ROW, spin(FLOORS["baseline-kv"]), "/"),
-            (SQL_FLOOR_ROW, spin(SQL_FLOOR, state=app.state), book),
-            (APP_CACHED, app, book),
-            (APP_CACHE_OFF, spin(ROOT / "spin.toml", env=CACHE_OFF, state=app.state), book),
-            (APP_REDIS_CACHED, spin(ROOT / "spin.toml", on_redis, state=app.state), book),
-            (APP_REDIS_CACHE_OFF, spin(ROOT / "spin.toml", on_redis, env=CACHE_OFF, state=app.state), book),
-        ]
+        servers = {
+            BASELINE_ROW: spin(FLOORS["baseline"]),
+            KV_FLOOR_ROW: spin(FLOORS["baseline-kv"]),
+            SQL_FLOOR_ROW: spin(SQL_FLOOR, state=app.state),
+            APP_CACHED: app,
+            APP_CACHE_OFF: spin(ROOT / "spin.toml", env=CACHE_OFF, state=app.state),
+            APP_REDIS_CACHED: spin(ROOT / "spin.toml", on_redis, state=app.state),
+            APP_REDIS_CACHE_OFF: spin(ROOT / "spin.toml", on_redis, env=CACHE_OFF, state=app.state),
+        }
         twins = twins_harness.start_twins(app.base, str(Path(app.state) / "sqlite_db.db"), redis_url)
         started += twins.values()
-        lineup += [(name, twins[name], book) for name in TWIN_ROWS]
-        same_answers(lineup, ctx)
-        cells: dict = {name: {c: [] for c in CONCURRENCIES} for name, _, _ in lineup}
+        servers.update(twins)
+        same_answers(servers, ctx)
+        cells: dict = {op: {name: {c: [] for c in CONCURRENCIES} for name in rows} for op, rows in TWIN_OPS.items()}
         for round_ in range(1, rounds + 1):
             for c in CONCURRENCIES:
-                for name, server, path in lineup:
-                    r = wrk(server.base + path, c, duration, headers=auth)
-                    cells[name][c].append(r)
-                    log(f"twins round {round_} {name} c={c}: {r['rps']:.0f} req/s p99 {r['p99_us'] / 1000:.2f} ms")
+                for op, rows in TWIN_OPS.items():
+                    for name in rows:
+                        r = wrk(servers[name].base + twin_path(op, name, ctx), c, duration, headers=auth)
+                        cells[op][name][c].append(r)
+                        log(f"twins round {round_} {op}: {name} c={c}: {r['rps']:.0f} req/s "
+                            f"p99 {r['p99_us'] / 1000:.2f} ms")
     finally:
         for server in reversed(started):
             server.stop()
@@ -551,39 +589,62 @@ def connection_lines(rows: list[dict], requests: int) -> list[str]:
 
 def twin_lines(t: dict) -> list[str]:
     cells = t["cells"]
+
+    def table(op: str) -> list[str]:
+        lines = ["| server | conc. | req/s | p50 ms | p99 ms | errors |", "| --- | ---: | ---: | ---: | ---: | ---: |"]
+        for name, by_c in cells[op].items():
+            for c, runs in by_c.items():
+                errors = sum(r["socket_errors"] + r["status_errors"] for r in runs)
+                lines.append(f"| {name} | {c} | {joined([r['rps'] for r in runs])} | "
+                             f"{joined([r['p50_us'] / 1000 for r in runs], '{:.2f}')} | "
+                             f"{joined([r['p99_us'] / 1000 for r in runs], '{:.2f}')} | {errors} |")
+        return lines
+
+    def ratios(op: str, row: str, over: str, c: int) -> list[float]:
+        return [a["rps"] / b["rps"] if b["rps"] else 0.0 for a, b in zip(cells[op][row][c], cells[op][over][c])]
+
     lines = ["\nThe twins (bench/twins/README.md): the same authenticated `GET /api/books/{id}` of the same book with "
              "the same token, against one Redis (started with the "
              f"{t['copied_keys']} keys of the app's key-value store) and the app's SQLite file; {t['rounds']} rounds, "
              f"wrk {t['duration']} s per cell, the rows in this order within each concurrency (the floors answer "
-             "\"ok\" at `/`). One figure per round, separated by \" / \":\n",
-             "| server | conc. | req/s | p50 ms | p99 ms | errors |", "| --- | ---: | ---: | ---: | ---: | ---: |"]
-    for name, by_c in cells.items():
-        for c, runs in by_c.items():
-            errors = sum(r["socket_errors"] + r["status_errors"] for r in runs)
-            lines.append(f"| {name} | {c} | {joined([r['rps'] for r in runs])} | "
-                         f"{joined([r['p50_us'] / 1000 for r in runs], '{:.2f}')} | "
-                         f"{joined([r['p99_us'] / 1000 for r in runs], '{:.2f}')} | {errors} |")
-
-    def ratios(row: str, over: str, c: int) -> list[float]:
-        return [a["rps"] / b["rps"] if b["rps"] else 0.0 for a, b in zip(cells[row][c], cells[over][c])]
+             "\"ok\" at `/`), each concurrency followed by the list page and the search below. One figure per round, "
+             "separated by \" / \":\n"]
+    lines += table(BOOK_READ)
+    for op in (LIST_READ, SEARCH_READ):
+        lines += [f"\nThe {op}, `GET {TWIN_PATHS[op]}`, interleaved with the rows above: the same token and session "
+                  "check, then the app's SQL for the page (for a search, the FTS5 probe that picks the plan, then the "
+                  "page query) on the same file. The app's \"cache off\" rows run with "
+                  "`book_read_cache_fill_one_in = 0`, which turns its list cache off too, so every request runs the "
+                  "SQL; \"cached read\" is the list cache's hits:\n"]
+        lines += table(op)
 
     over = [("Flask", "Flask"), ("FastAPI", "FastAPI"), ("axum", "axum"),
             ("one-read floor", KV_FLOOR_ROW), ("read + SQL floor", SQL_FLOOR_ROW), ("baseline", BASELINE_ROW)]
-    lines += ["\nThe app's req/s over each server's, round by round:\n",
+    lines += ["\nThe app's req/s over each server's, round by round (the book read):\n",
               "| app | conc. | " + " | ".join(f"× {label}" for label, _ in over) + " |",
               "| --- | ---: |" + " ---: |" * len(over)]
     for row in APP_ROWS:
         for c in CONCURRENCIES:
-            lines.append(f"| {row} | {c} | " + " | ".join(joined(ratios(row, key, c), "{:.2f}") for _, key in over) + " |")
-    targets = [("cached read ≥ 0.8 × the one-read floor", APP_CACHED, KV_FLOOR_ROW, 0.8),
-               ("cached read ≥ 2 × Flask", APP_CACHED, "Flask", 2.0),
-               ("cached read ≥ 1.5 × FastAPI", APP_CACHED, "FastAPI", 1.5),
-               ("read with the cache off ≥ 1 × FastAPI", APP_CACHE_OFF, "FastAPI", 1.0),
-               ("read with the cache off against the read + SQL floor (what Spin's model allows)", APP_CACHE_OFF,
-                SQL_FLOOR_ROW, 0.8)]
+            lines.append(f"| {row} | {c} | "
+                         + " | ".join(joined(ratios(BOOK_READ, row, key, c), "{:.2f}") for _, key in over) + " |")
+    lines += ["\nThe list page and the search: the app's req/s over each twin's, round by round:\n",
+              "| request | app | conc. | × Flask | × FastAPI | × axum |", "| --- | --- | ---: | ---: | ---: | ---: |"]
+    for op in (LIST_READ, SEARCH_READ):
+        for row in (r for r in TWIN_OPS[op] if r not in TWIN_ROWS):
+            for c in CONCURRENCIES:
+                lines.append(f"| {op} | {row} | {c} | "
+                             + " | ".join(joined(ratios(op, row, twin, c), "{:.2f}") for twin in TWIN_ROWS) + " |")
+    targets = [("cached read ≥ 0.8 × the one-read floor", BOOK_READ, APP_CACHED, KV_FLOOR_ROW, 0.8),
+               ("cached read ≥ 2 × Flask", BOOK_READ, APP_CACHED, "Flask", 2.0),
+               ("cached read ≥ 1.5 × FastAPI", BOOK_READ, APP_CACHED, "FastAPI", 1.5),
+               ("read with the cache off ≥ 1 × FastAPI", BOOK_READ, APP_CACHE_OFF, "FastAPI", 1.0),
+               ("read with the cache off against the read + SQL floor (what Spin's model allows)", BOOK_READ,
+                APP_CACHE_OFF, SQL_FLOOR_ROW, 0.8),
+               ("filtered list page with the cache off ≥ 1 × FastAPI", LIST_READ, APP_CACHE_OFF, "FastAPI", 1.0),
+               ("search with the cache off ≥ 1 × FastAPI", SEARCH_READ, APP_CACHE_OFF, "FastAPI", 1.0)]
     lines += ["\n| target (issue 27, concurrency 16) | measured | met in every round |", "| --- | ---: | --- |"]
-    for label, row, key, target in targets:
-        measured = ratios(row, key, 16)
+    for label, op, row, key, target in targets:
+        measured = ratios(op, row, key, 16)
         lines.append(f"| {label} | {joined(measured, '{:.2f}')} × | {'yes' if min(measured) >= target else '**no**'} |")
     return lines
 

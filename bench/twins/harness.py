@@ -62,7 +62,7 @@ class Service:
             urllib.request.urlopen(self.base + "/", timeout=2)
             return True
         except urllib.error.HTTPError:
-            return True  # any HTTP answer (a twin serves only /api/books/{id}, so `/` is a 404)
+            return True  # any HTTP answer (a twin serves only /api/books..., so `/` is a 404)
         except OSError:
             return False
 

@@ -1,7 +1,8 @@
-"""Folio's FastAPI twin: GET /api/books/{id} as the app answers it, for the benchmark
-(bench/run.py; bench/twins/README.md). Per request it verifies the EdDSA access token against
-the app's JWKS, reads the token's session from Redis (one GET, asyncio client) and reads the book
-from the app's SQLite file by primary key.
+"""Folio's FastAPI twin: GET /api/books/{id} and GET /api/books (a filtered list page or a `q=`
+search) as the app answers them, for the benchmark (bench/run.py; bench/twins/README.md). Per
+request it verifies the EdDSA access token against the app's JWKS, reads the token's session from
+Redis (one GET, asyncio client) and runs the app's SQL on the app's SQLite file: the book by
+primary key, or the list's keyset page query (bench/twins/booklist.py, shared with the Flask twin).
 
     FOLIO_URL=http://127.0.0.1:3000 FOLIO_DB=.spin/sqlite_db.db FOLIO_REDIS=redis://127.0.0.1:6379 \
         uvicorn --app-dir bench/twins/fastapi --workers 2 --port 8092 --no-access-log app:app
@@ -15,15 +16,20 @@ import hmac
 import json
 import os
 import sqlite3
+import sys
 import time
 import urllib.request
 from contextlib import asynccontextmanager
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Literal
 
 import jwt
 import redis.asyncio as redis
-from fastapi import Depends, FastAPI, Header, HTTPException, Request, Response
+from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request, Response
 from pydantic import BaseModel
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import booklist  # noqa: E402
 
 ISSUER = os.environ.get("FOLIO_ISSUER", "folio")
 AUDIENCE = os.environ.get("FOLIO_AUDIENCE", "folio-api")
@@ -49,6 +55,11 @@ class Book(BaseModel):
     updated_at: str
     created_by: str
     version: int
+
+
+class Page(BaseModel):
+    items: list[Book]
+    next_cursor: str | None
 
 
 @asynccontextmanager
@@ -125,3 +136,24 @@ async def get_book(book_id: str, request: Request, response: Response,
         return Response(status_code=304, headers=headers)
     response.headers.update(headers)
     return dict(row)
+
+
+@app.get("/api/books", response_model=Page)
+async def list_books(request: Request, response: Response,
+                     _: Annotated[dict, Depends(require("read:books"))],
+                     q: str | None = None, author: str | None = None, genre: str | None = None,
+                     language: str | None = None,
+                     year_min: Annotated[int | None, Query(ge=0, le=9999)] = None,
+                     year_max: Annotated[int | None, Query(ge=0, le=9999)] = None,
+                     sort: Literal[booklist.SORTS] = booklist.DEFAULT_SORT,
+                     limit: Annotated[int, Query(ge=1, le=booklist.MAX_LIMIT)] = booklist.DEFAULT_LIMIT,
+                     cursor: str | None = None):
+    # On the event loop, as the book read: a page takes a millisecond or two of SQLite, and on
+    # two cores a thread pool would add a hop and GIL contention rather than parallelism.
+    try:
+        query = booklist.ListQuery.build(q, author, genre, language, year_min, year_max, sort, limit, cursor)
+        body = booklist.page(request.app.state.db, query)
+    except booklist.Invalid as e:
+        raise HTTPException(e.status, e.detail) from None
+    response.headers["Cache-Control"] = "private, no-cache"
+    return body

@@ -1,7 +1,8 @@
-"""Folio's Flask twin: GET /api/books/<id> as the app answers it, for the benchmark (bench/run.py;
-bench/twins/README.md). Per request it verifies the EdDSA access token against the app's JWKS,
-reads the token's session from Redis (one GET) and reads the book from the app's SQLite file by
-primary key.
+"""Folio's Flask twin: GET /api/books/<id> and GET /api/books (a filtered list page or a `q=`
+search) as the app answers them, for the benchmark (bench/run.py; bench/twins/README.md). Per
+request it verifies the EdDSA access token against the app's JWKS, reads the token's session from
+Redis (one GET) and runs the app's SQL on the app's SQLite file: the book by primary key, or the
+list's keyset page query (bench/twins/booklist.py, shared with the FastAPI twin).
 
     FOLIO_URL=http://127.0.0.1:3000 FOLIO_DB=.spin/sqlite_db.db FOLIO_REDIS=redis://127.0.0.1:6379 \
         gunicorn --chdir bench/twins/flask -w 2 -k sync -b 127.0.0.1:8091 app:app
@@ -15,13 +16,18 @@ import hmac
 import json
 import os
 import sqlite3
+import sys
 import threading
 import time
 import urllib.request
+from pathlib import Path
 
 import jwt
 import redis
 from flask import Flask, Response, jsonify, request
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import booklist  # noqa: E402
 
 ISSUER = os.environ.get("FOLIO_ISSUER", "folio")
 AUDIENCE = os.environ.get("FOLIO_AUDIENCE", "folio-api")
@@ -60,7 +66,8 @@ app = Flask(__name__)
 class Refused(Exception):
     """A request the route refuses: its status and, for 401 and 403, the Bearer challenge."""
 
-    TITLES = {401: "Unauthorized", 403: "Forbidden", 404: "Not Found"}
+    TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
+              422: "Unprocessable Content"}
 
     def __init__(self, status: int, challenge: str | None = None):
         super().__init__(status)
@@ -121,3 +128,16 @@ def get_book(book_id: str) -> Response:
     response.cache_control.no_cache = True
     # 304 for a matching If-None-Match, as the app answers.
     return response.make_conditional(request)
+
+
+@app.get("/api/books")
+def list_books() -> Response:
+    authorize("read:books")
+    try:
+        body = booklist.page(db(), booklist.ListQuery.parse(request.args))
+    except booklist.Invalid as e:
+        raise Refused(e.status) from None
+    response = jsonify(body)
+    response.cache_control.private = True
+    response.cache_control.no_cache = True
+    return response

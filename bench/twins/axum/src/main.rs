@@ -1,17 +1,20 @@
-//! Folio's axum twin: `GET /api/books/{id}` as the app answers it, natively, for the benchmark
-//! (bench/run.py; bench/twins/README.md). Per request it verifies the EdDSA access token
-//! against the app's JWKS, reads the token's session from Redis (one GET) and reads the book
-//! from the app's SQLite file by primary key.
+//! Folio's axum twin: `GET /api/books/{id}` and `GET /api/books` (a filtered list page or a
+//! `q=` search, [`list`]) as the app answers them, natively, for the benchmark (bench/run.py;
+//! bench/twins/README.md). Per request it verifies the EdDSA access token against the app's
+//! JWKS, reads the token's session from Redis (one GET) and runs the app's SQL on the app's
+//! SQLite file: the book by primary key, or the list's keyset page query.
 //!
 //! Configuration, from the environment: `FOLIO_URL` (the running app, for its JWKS),
 //! `FOLIO_DB` (its `sqlite_db.db`, opened read-only), `FOLIO_REDIS` (`redis://127.0.0.1:PORT`),
 //! `FOLIO_LISTEN` (default `127.0.0.1:8090`), `FOLIO_ISSUER` / `FOLIO_AUDIENCE` (the app's
 //! defaults `folio` / `folio-api`).
 
+mod list;
+
 use std::{collections::HashMap, env, sync::Arc};
 
 use axum::{
-    extract::{FromRequestParts, Path, State},
+    extract::{FromRequestParts, Path, Query, State},
     http::{header, request::Parts, HeaderMap, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
     routing::get,
@@ -29,6 +32,9 @@ use subtle::ConstantTimeEq;
 
 /// Clock skew tolerated on `exp` and `nbf`: the app's five seconds, not jwt-simple's 15 minutes.
 const LEEWAY_SECS: u64 = 5;
+
+const SELECT_COLUMNS: &str = "id, title, author, genre, isbn, published_year, pages, price_cents, language, \
+     description, created_at, updated_at, created_by, version";
 
 struct App {
     /// The app's signing keys by `kid`, fetched once at start-up.
@@ -99,6 +105,10 @@ enum Problem {
     InvalidToken,
     InsufficientScope,
     NotFound,
+    /// A cursor that is not this query's.
+    BadRequest,
+    /// A query parameter out of range.
+    Invalid(&'static str),
     Internal(String),
 }
 
@@ -113,12 +123,17 @@ impl IntoResponse for Problem {
                 (StatusCode::FORBIDDEN, "Forbidden", Some("Bearer error=\"insufficient_scope\""))
             }
             Problem::NotFound => (StatusCode::NOT_FOUND, "Not Found", None),
+            Problem::BadRequest => (StatusCode::BAD_REQUEST, "Bad Request", None),
+            Problem::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "Unprocessable Content", None),
             Problem::Internal(e) => {
                 eprintln!("internal error: {e}");
                 (StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error", None)
             }
         };
-        let body = serde_json::json!({"type": "about:blank", "title": title, "status": status.as_u16()});
+        let mut body = serde_json::json!({"type": "about:blank", "title": title, "status": status.as_u16()});
+        if let Problem::Invalid(detail) = self {
+            body["detail"] = detail.into();
+        }
         let mut response =
             (status, [(header::CONTENT_TYPE, "application/problem+json")], body.to_string()).into_response();
         if let Some(challenge) = challenge {
@@ -190,10 +205,7 @@ async fn get_book(
     let book = {
         let conn = app.db.get().map_err(|e| Problem::Internal(e.to_string()))?;
         let mut statement = conn
-            .prepare_cached(
-                "SELECT id, title, author, genre, isbn, published_year, pages, price_cents, language, \
-                 description, created_at, updated_at, created_by, version FROM books WHERE id = ?",
-            )
+            .prepare_cached(&format!("SELECT {SELECT_COLUMNS} FROM books WHERE id = ?"))
             .map_err(|e| Problem::Internal(e.to_string()))?;
         statement.query_row([&id], book_from_row).optional().map_err(|e| Problem::Internal(e.to_string()))?
     }
@@ -208,6 +220,18 @@ async fn get_book(
         return Ok((StatusCode::NOT_MODIFIED, cache).into_response());
     }
     Ok((cache, Json(book)).into_response())
+}
+
+async fn list_books(
+    State(app): State<Arc<App>>,
+    principal: Principal,
+    Query(params): Query<list::Params>,
+) -> Result<Response, Problem> {
+    principal.require("read:books")?;
+    // A page is a millisecond or two of SQLite; it runs on the runtime's thread, as the book read.
+    let conn = app.db.get().map_err(|e| Problem::Internal(e.to_string()))?;
+    let page = list::page(&conn, params)?;
+    Ok(([(header::CACHE_CONTROL, "private, no-cache")], Json(page)).into_response())
 }
 
 fn book_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Book> {
@@ -270,7 +294,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_flags(OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX);
     let db = r2d2::Pool::new(manager)?;
     let app = Arc::new(App { keys, options, redis, db });
-    let router = Router::new().route("/api/books/{id}", get(get_book)).with_state(app);
+    let router = Router::new()
+        .route("/api/books", get(list_books))
+        .route("/api/books/{id}", get(get_book))
+        .with_state(app);
     let listener = tokio::net::TcpListener::bind(var("FOLIO_LISTEN", Some("127.0.0.1:8090"))).await?;
     axum::serve(listener, router).await?;
     Ok(())
