@@ -269,10 +269,13 @@ responses = {
                                    "wrong (type wrong-password, WWW-Authenticate: Bearer without an error: the token is "
                                    "fine); a wrong password counts toward the sign-in throttle of the account's address"),
                          "headers": {"WWW-Authenticate": {"schema": string}}},
-    "Unavailable": problem("A store is failing, or a variable is misconfigured: checks names the failing "
-                           "checks, checks.config and variables[] each bad variable and what it must be"),
+    "Unavailable": {**problem("A store is failing, or a variable is misconfigured: checks names the failing "
+                              "checks, checks.config and variables[] each bad variable and what it must be; "
+                              "Retry-After when a store failed"),
+                    "headers": {"Retry-After": {"schema": integer}}},
     "Busy": {**problem("The database stayed locked by another write (e.g. a large generator run) past the "
-                       "busy timeout; nothing was changed, retry after Retry-After seconds. Or "
+                       "busy timeout, or a store (the database, the key-value store) could not be reached; "
+                       "nothing was changed, retry after Retry-After seconds. Or "
                        "(type /docs/problems#misconfigured, no Retry-After) a variable this route reads "
                        "has a value the app refuses: variables[] names each and what it must be"),
              "headers": {"Retry-After": {"schema": integer}}},

@@ -275,10 +275,13 @@ def resp_command(port: int, *args: str) -> bytes:
 
 
 class Redis:
-    def __init__(self, workdir: Path):
+    """A `redis-server` on loopback without persistence; `port` starts it on a given port (a
+    Redis back on the address of one that died, as after a restart)."""
+
+    def __init__(self, workdir: Path, port: int | None = None):
         require_program("redis-server", "redis-server")
         workdir.mkdir(parents=True, exist_ok=True)
-        self.port = free_port()
+        self.port = port or free_port()
         self.url = f"redis://127.0.0.1:{self.port}"
         self.proc = Proc(["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
                           "--appendonly", "no", "--dir", str(workdir)], workdir / "redis.log", workdir)

@@ -33,6 +33,8 @@ fn assert_names(app: &TestApp, req: Request, variable: &str, expected: &str, sec
     let (r, logged) = folio_core::log::capture(|| call(app, req));
     assert_eq!(r.status(), 503, "{path}: {}", String::from_utf8_lossy(r.body()));
     assert_eq!(r.headers()["content-type"], "application/problem+json", "{path}");
+    // Retrying does not fix a setting (health included, when only the configuration fails).
+    assert!(!r.headers().contains_key("retry-after"), "{path}");
     let body = body_json(&r);
     assert!(
         body["variables"].as_array().unwrap().iter().any(|v| v["name"] == variable),

@@ -43,6 +43,10 @@ fn health_is_503_naming_a_failing_key_value_store() {
     assert_eq!(body["checks"]["kv"], "error");
     assert_eq!(body["checks"]["sqlite"], "ok");
     assert_eq!(body["status"], 503);
+    assert_eq!(body["type"], "/docs/problems#unavailable");
+    assert_eq!(body["detail"], "failing checks: kv");
+    // A store may be back in a moment: the same Retry-After as every route's store `503`.
+    assert_eq!(r.headers()["retry-after"], "2");
     assert!(!body.to_string().contains("store offline"), "cause leaked: {body}");
 }
 
@@ -53,6 +57,7 @@ fn health_is_503_naming_a_failing_database() {
     let body = body_json(&r);
     assert_eq!(body["checks"]["sqlite"], "error");
     assert_eq!(body["checks"]["kv"], "ok");
+    assert_eq!(r.headers()["retry-after"], "2");
     assert!(!body.to_string().contains("unable to open"), "cause leaked: {body}");
 }
 

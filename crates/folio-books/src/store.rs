@@ -73,23 +73,18 @@ pub fn execute(sql: &dyn Sql, statement: &str, params: &[Value]) -> Result<folio
     folio_core::sql::execute_patiently(sql, statement, params)
 }
 
-/// Maps SQL failures to the API: a duplicate ISBN is the client's `409`; anything else is ours.
+/// Maps SQL failures to the API: a duplicate ISBN is the client's `409`; a busy or unreachable
+/// database `503` ([`ApiError::from_sql`]); anything else is ours.
 pub fn write_error(e: SqlError) -> ApiError {
     if e.is_unique_violation() && matches!(&e, SqlError::Io(m) if m.contains("books.isbn")) {
         ApiError::Conflict("a book with this ISBN already exists".into())
-    } else if e.is_busy() {
-        ApiError::busy()
     } else {
-        ApiError::Internal(format!("books write: {e}"))
+        ApiError::from_sql("books write", e)
     }
 }
 
 pub fn read_error(e: SqlError) -> ApiError {
-    if e.is_busy() {
-        ApiError::busy()
-    } else {
-        ApiError::Internal(format!("books read: {e}"))
-    }
+    ApiError::from_sql("books read", e)
 }
 
 /// Inserts one book.

@@ -69,12 +69,21 @@ pub fn health(host: &Host, config: Result<(), ConfigError>) -> Response {
     if !bad.is_empty() {
         body["variables"] = json!(bad);
     }
-    http::Response::builder()
+    let mut r = http::Response::builder()
         .status(StatusCode::SERVICE_UNAVAILABLE)
         .header(http::header::CONTENT_TYPE, PROBLEM_JSON)
         .header(http::header::CACHE_CONTROL, "no-store")
         .body(serde_json::to_vec(&body).expect("health body serializes"))
-        .expect("valid response")
+        .expect("valid response");
+    // A store that failed may be back in a moment, as for every route's `503` for a store; a
+    // bad variable stays bad until an operator changes it, so that alone sends no Retry-After.
+    if failing.iter().any(|name| *name != "config") {
+        r.headers_mut().insert(
+            http::header::RETRY_AFTER,
+            http::HeaderValue::from(problem::UNAVAILABLE_RETRY_AFTER_SECS),
+        );
+    }
+    r
 }
 
 fn check_sqlite(host: &Host) -> Result<(), String> {

@@ -53,7 +53,7 @@ pub enum MigrationError {
 impl From<MigrationError> for crate::ApiError {
     fn from(e: MigrationError) -> Self {
         match e {
-            MigrationError::Sql(e) if e.is_busy() => crate::ApiError::busy(),
+            MigrationError::Sql(e) => crate::ApiError::from_sql("migrations", e),
             e => crate::ApiError::Internal(format!("migrations: {e}")),
         }
     }

@@ -17,6 +17,23 @@ pub enum KvError {
     Other(String),
 }
 
+impl KvError {
+    /// True when the store could not be reached (its server is down or the connection to it
+    /// broke), as opposed to a failed operation: the request may succeed once it is back.
+    ///
+    /// Spin 4.0.2's Redis store (crates/key-value-redis, redis-rs 0.32) passes the redis
+    /// crate's error on as `Other(<its Display>)`, which for an I/O error is the operating
+    /// system's message: `Connection refused (os error 111)` (captured on `spin up` with Redis
+    /// never started), prefixed `Reconnecting failed: ` when a reconnection gave up, and
+    /// `broken pipe` for a connection whose socket has closed. Every OS-level socket error
+    /// carries `(os error N)`.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, KvError::Other(m) if m.contains("(os error ")
+            || m.starts_with("Reconnecting failed")
+            || m.eq_ignore_ascii_case("broken pipe"))
+    }
+}
+
 /// A key-value store. Spin's has no TTL and no transactions: callers keep expiry inside values
 /// and must tolerate races between a read and a write.
 pub trait Kv {

@@ -75,6 +75,12 @@ pub enum ApiError {
     OAuth { status: StatusCode, error: &'static str, description: String },
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    /// A store the request needs could not be reached (libSQL's server, Redis): `503` with
+    /// `Retry-After`, the same `unavailable` problem type as a busy database. `store` is what
+    /// the client is told ("database", "key-value store"); `cause`, the host's message, may
+    /// name hosts or files and goes to the log only.
+    #[error("{store} unavailable: {cause}")]
+    StoreUnavailable { store: &'static str, cause: String },
     /// Variables the operator set to values the app refuses: `503` naming each variable and
     /// what it must be, never its value. Not worth a quick retry, so no `Retry-After`.
     #[error("misconfigured")]
@@ -116,7 +122,9 @@ impl ApiError {
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::OAuth { status, .. } => *status,
-            ApiError::Unavailable(_) | ApiError::Misconfigured(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) | ApiError::StoreUnavailable { .. } | ApiError::Misconfigured(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -138,7 +146,7 @@ impl ApiError {
             ApiError::Validation(_) => "/docs/problems#validation",
             ApiError::TooManyRequests { .. } => "/docs/problems#too-many-requests",
             ApiError::OAuth { .. } => "/docs/problems#oauth",
-            ApiError::Unavailable(_) => "/docs/problems#unavailable",
+            ApiError::Unavailable(_) | ApiError::StoreUnavailable { .. } => "/docs/problems#unavailable",
             ApiError::Misconfigured(_) => "/docs/problems#misconfigured",
             ApiError::Internal(_) => "/docs/problems#internal",
         }
@@ -172,6 +180,9 @@ impl ApiError {
             },
             ApiError::OAuth { description, .. } => description.clone(),
             ApiError::Misconfigured(bad) => misconfigured_detail(bad),
+            ApiError::StoreUnavailable { store, .. } => {
+                format!("the {store} cannot be reached right now; retry shortly")
+            }
             ApiError::Internal(_) => "an internal error occurred; it has been logged".to_string(),
         }
     }
@@ -184,6 +195,9 @@ impl ApiError {
             ),
             // Once per request, here where the answer is made: the operator's one clear message.
             ApiError::Misconfigured(bad) => log_misconfigured(bad),
+            ApiError::StoreUnavailable { store, cause } => crate::log::emit(serde_json::json!(
+                {"level": "error", "event": "store_unavailable", "store": store, "cause": cause}
+            )),
             _ => {}
         }
         let status = self.status();
@@ -235,7 +249,7 @@ impl ApiError {
             ApiError::TooManyRequests { retry_after_secs, .. } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
             }
-            ApiError::Unavailable(_) => {
+            ApiError::Unavailable(_) | ApiError::StoreUnavailable { .. } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(UNAVAILABLE_RETRY_AFTER_SECS));
             }
             // RFC 5789 §3.1: a 415 to a PATCH names the patch formats the resource accepts.
@@ -253,19 +267,34 @@ impl ApiError {
     }
 }
 
-impl From<SqlError> for ApiError {
-    fn from(e: SqlError) -> Self {
+impl ApiError {
+    /// An SQL failure as the API answers it: a lock held past the busy budget or a database
+    /// that cannot be reached is `503` with `Retry-After`; anything else is an internal error,
+    /// logged with `context`.
+    pub fn from_sql(context: &str, e: SqlError) -> Self {
         if e.is_busy() {
             ApiError::busy()
+        } else if e.is_unavailable() {
+            ApiError::StoreUnavailable { store: "database", cause: format!("{context}: {e}") }
         } else {
-            ApiError::Internal(format!("sql: {e}"))
+            ApiError::Internal(format!("{context}: {e}"))
         }
+    }
+}
+
+impl From<SqlError> for ApiError {
+    fn from(e: SqlError) -> Self {
+        ApiError::from_sql("sql", e)
     }
 }
 
 impl From<KvError> for ApiError {
     fn from(e: KvError) -> Self {
-        ApiError::Internal(format!("kv: {e}"))
+        if e.is_unavailable() {
+            ApiError::StoreUnavailable { store: "key-value store", cause: format!("kv: {e}") }
+        } else {
+            ApiError::Internal(format!("kv: {e}"))
+        }
     }
 }
 
@@ -356,6 +385,52 @@ mod tests {
         let migrating: ApiError =
             crate::migrate::MigrationError::Sql(SqlError::Io("database is locked".into())).into();
         assert_eq!(migrating.status(), StatusCode::SERVICE_UNAVAILABLE);
+    }
+
+    #[test]
+    fn an_unreachable_store_is_a_503_with_retry_after_that_names_the_store_but_not_the_cause() {
+        let refused = "Hrana: `http error: `error trying to connect: tcp connect error: Connection refused (os error 111)``";
+        let cases: [(ApiError, &str); 4] = [
+            (SqlError::Io(refused.into()).into(), "database"),
+            (crate::migrate::MigrationError::Sql(SqlError::Io(refused.into())).into(), "database"),
+            (KvError::Other("Connection refused (os error 111)".into()).into(), "key-value store"),
+            (
+                KvError::Other("Reconnecting failed: Connection refused (os error 111)".into()).into(),
+                "key-value store",
+            ),
+        ];
+        for (e, store) in cases {
+            let r = e.into_response();
+            assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(r.headers()[header::RETRY_AFTER], "2");
+            assert_eq!(r.headers()[header::CONTENT_TYPE], PROBLEM_JSON);
+            let b = body(&r);
+            assert_eq!(b["type"], "/docs/problems#unavailable");
+            assert_eq!(b["detail"], format!("the {store} cannot be reached right now; retry shortly"));
+            let text = b.to_string();
+            for secret in ["Hrana", "refused", "os error", "tcp"] {
+                assert!(!text.contains(secret), "the cause stays in the log: {text}");
+            }
+        }
+        // A books write keeps its conflict and maps the rest the same way.
+        assert_eq!(
+            ApiError::from_sql("books write", SqlError::Io(refused.into())).status(),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+        // What a reachable store reports stays an internal error.
+        for e in [
+            KvError::Other("query result exceeds limit of 1048576 bytes".into()),
+            KvError::NoSuchStore,
+            KvError::AccessDenied,
+        ] {
+            assert_eq!(ApiError::from(e).status(), StatusCode::INTERNAL_SERVER_ERROR);
+        }
+        let syntax: ApiError = SqlError::Io(
+            "Hrana: `stream error: `Error { message: \"SQLite error: near \\\"SELEC\\\": syntax error\" }``"
+                .into(),
+        )
+        .into();
+        assert_eq!(syntax.status(), StatusCode::INTERNAL_SERVER_ERROR);
     }
 
     #[test]

@@ -89,6 +89,19 @@ impl SqlError {
             || m.contains("SQLITE_BUSY"))
     }
 
+    /// True when the database could not be reached at all, as opposed to a statement that
+    /// failed: nothing is wrong with the request, and it may succeed once the database is back.
+    ///
+    /// What Spin 4.0.2 really reports (captured on `spin up`, tests/scaleout/test_store_outage.py):
+    /// its libSQL client (libsql 0.5, Hrana over HTTP) turns a refused connection, a failed DNS
+    /// lookup or a timeout into `Io("Hrana: `http error: ...`")`, and a server or proxy that
+    /// answers with an error status into `Io("Hrana: `api error: <body>`")`. An SQL error on
+    /// libSQL is a Hrana `stream error` instead, and stays an internal error (`500`), as do
+    /// the errors of Spin's local SQLite other than a lock ([`SqlError::is_busy`]).
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, SqlError::Io(m) if m.contains("Hrana: `http error") || m.contains("Hrana: `api error"))
+    }
+
     /// True when SQLite reported that a table does not exist.
     pub fn is_missing_table(&self) -> bool {
         matches!(self, SqlError::Io(m) if m.contains("no such table"))
@@ -264,6 +277,33 @@ mod tests {
 
     fn locked() -> SqlError {
         SqlError::Io("database is locked".into())
+    }
+
+    #[test]
+    fn an_unreachable_libsql_server_is_unavailable_and_sql_errors_are_not() {
+        // Spin 4.0.2's messages, captured on `spin up` with libSQL at a port nobody listens on,
+        // at a name that does not resolve, and at an HTTP server answering 503 to everything.
+        for m in [
+            "Hrana: `http error: `error trying to connect: tcp connect error: Connection refused (os error 111)``",
+            "Hrana: `http error: `error trying to connect: dns error: failed to lookup address information: Name or service not known``",
+            "Hrana: `api error: `down for maintenance``",
+        ] {
+            let e = SqlError::Io(m.into());
+            assert!(e.is_unavailable(), "{m}");
+            assert!(!e.is_busy(), "{m}");
+        }
+        for e in [
+            SqlError::Io("near \"SELEC\": syntax error".into()),
+            SqlError::Io(
+                "Hrana: `stream error: `Error { message: \"SQLite error: no such table: x\" }``".into(),
+            ),
+            SqlError::Io("UNIQUE constraint failed: books.isbn".into()),
+            locked(),
+            SqlError::NoSuchDatabase,
+            SqlError::AccessDenied,
+        ] {
+            assert!(!e.is_unavailable(), "{e}");
+        }
     }
 
     #[test]
