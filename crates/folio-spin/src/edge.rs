@@ -41,7 +41,8 @@ const PREWRITE_FLUSH_WAIT_NS: u64 = 5_000_000;
 
 /// The request as an `http::Request`, its body read up to one byte past the limit.
 pub fn read_request(incoming: IncomingRequest) -> Result<Request, ApiError> {
-    let mut builder = http::Request::builder().method(method(&incoming.method())?).uri(uri(&incoming)?);
+    let wasi_method = incoming.method();
+    let mut builder = http::Request::builder().method(to_http_method(&wasi_method)?).uri(uri(&incoming)?);
     for (name, value) in incoming.headers().entries() {
         // Spin's server has already refused what HTTP does not allow; skip anything else odd.
         if let (Ok(name), Ok(value)) =
@@ -50,11 +51,16 @@ pub fn read_request(incoming: IncomingRequest) -> Result<Request, ApiError> {
             builder = builder.header(name, value);
         }
     }
-    let body = read_body(&incoming)?;
+    // A GET or HEAD body means nothing in the contract, so it is not read: on Spin every host
+    // call counts (consuming, streaming and dropping an empty body are four or five of them).
+    let body = match wasi_method {
+        WasiMethod::Get | WasiMethod::Head => Vec::new(),
+        _ => read_body(&incoming)?,
+    };
     builder.body(body).map_err(|e| ApiError::BadRequest(format!("unusable request: {e}")))
 }
 
-fn method(m: &WasiMethod) -> Result<http::Method, ApiError> {
+fn to_http_method(m: &WasiMethod) -> Result<http::Method, ApiError> {
     Ok(match m {
         WasiMethod::Get => http::Method::GET,
         WasiMethod::Head => http::Method::HEAD,
@@ -113,12 +119,7 @@ pub fn write_response(out: ResponseOutparam, response: Response, method: &http::
     if declares_length(method, parts.status) && !parts.headers.contains_key(http::header::CONTENT_LENGTH) {
         parts.headers.insert(http::header::CONTENT_LENGTH, http::HeaderValue::from(body.len()));
     }
-    let fields = Fields::new();
-    for (name, value) in &parts.headers {
-        // Refused only for headers the host manages itself (`connection` and the like), which no
-        // handler sets; a refusal must not lose the response.
-        let _ = fields.append(name.as_str(), value.as_bytes());
-    }
+    let fields = response_fields(&parts.headers);
     let outgoing = OutgoingResponse::new(fields);
     let _ = outgoing.set_status_code(parts.status.as_u16());
     let Ok(outgoing_body) = outgoing.body() else {
@@ -144,6 +145,21 @@ pub fn write_response(out: ResponseOutparam, response: Response, method: &http::
         drop(stream);
         let _ = OutgoingBody::finish(outgoing_body, None);
     }
+}
+
+/// The response's headers as WASI fields: in one host call (`from-list`), not one per header.
+fn response_fields(headers: &http::HeaderMap) -> Fields {
+    let list: Vec<(String, Vec<u8>)> =
+        headers.iter().map(|(name, value)| (name.as_str().to_string(), value.as_bytes().to_vec())).collect();
+    Fields::from_list(&list).unwrap_or_else(|_| {
+        // Refused as a whole when one header is one the host manages itself (`connection` and the
+        // like), which no handler sets; then each is added alone, so a refusal loses only itself.
+        let fields = Fields::new();
+        for (name, value) in list {
+            let _ = fields.append(&name, &value);
+        }
+        fields
+    })
 }
 
 /// Whether the response carries a `Content-Length` for its body: not for `HEAD` (whose empty
@@ -175,9 +191,16 @@ fn write_without_waiting(stream: &OutputStream, bytes: &[u8]) -> usize {
 /// Whether the flushes started complete within [`PREWRITE_FLUSH_WAIT_NS`], with no reader yet.
 fn flush_completes(stream: &OutputStream) -> bool {
     let flushed = stream.subscribe();
-    let timeout = wasi::clocks::monotonic_clock::subscribe_duration(PREWRITE_FLUSH_WAIT_NS);
-    // `poll` lists the ready pollables by index: 0 is the stream's.
-    wasi::io::poll::poll(&[&flushed, &timeout]).contains(&0) && matches!(stream.check_write(), Ok(n) if n > 0)
+    // On Spin 4.0.2 the flush has completed by the first look: one host call answers it. Only
+    // otherwise is a timer made and both polled (three calls more).
+    if !flushed.ready() {
+        let timeout = wasi::clocks::monotonic_clock::subscribe_duration(PREWRITE_FLUSH_WAIT_NS);
+        // `poll` lists the ready pollables by index: 0 is the stream's.
+        if !wasi::io::poll::poll(&[&flushed, &timeout]).contains(&0) {
+            return false;
+        }
+    }
+    matches!(stream.check_write(), Ok(n) if n > 0)
 }
 
 fn write_blocking(stream: &OutputStream, bytes: &[u8]) -> Result<(), StreamError> {

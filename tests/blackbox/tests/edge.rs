@@ -116,3 +116,31 @@ fn a_body_at_the_limit_is_read_whole() {
     let r = app().call("POST", "/api/auth/register", &[("content-type", "application/json")], &body);
     assert_eq!(r.problem(422)["errors"][0]["field"], "password", "{}", r.text());
 }
+
+#[test]
+fn a_get_with_a_body_is_answered_and_the_next_request_on_the_connection_too() {
+    // Components do not read GET bodies (they mean nothing in the contract); the server must
+    // still answer, and keep the connection usable: the body is skipped, not taken for the next
+    // request.
+    let addr = app().base.trim_start_matches("http://").to_string();
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(30))).unwrap();
+    let first = b"GET /api/books HTTP/1.1\r\nhost: x\r\ncontent-length: 20\r\n\r\nGET /nope HTTP/1.1\r\n";
+    let second = b"GET /api/health HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n";
+    stream.write_all(first).unwrap();
+    stream.write_all(second).unwrap();
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    let answer = String::from_utf8_lossy(&answer);
+    let statuses: Vec<&str> = answer.lines().filter(|l| l.starts_with("HTTP/1.1 ")).collect();
+    assert_eq!(statuses.first().copied(), Some("HTTP/1.1 401 Unauthorized"), "{answer}");
+    if let Some(second_status) = statuses.get(1) {
+        // hyper may close instead of draining an unread body; if it answered, it answered the
+        // second request, not the body's bytes.
+        assert!(
+            second_status.starts_with("HTTP/1.1 200") || second_status.starts_with("HTTP/1.1 503"),
+            "{answer}"
+        );
+    }
+    assert!(statuses.len() <= 2, "the body was taken for a request: {answer}");
+}
