@@ -503,29 +503,41 @@ def test_a_generator_run_on_a_while_b_serves_reads(cluster):
     assert cluster.sql("SELECT COUNT(*) FROM books") == [(before + GENERATED,)]
 
 
-def test_killing_a_in_the_middle_of_a_run_leaves_all_or_nothing_for_b_and_a_restarted_a(make_cluster):
-    c = make_cluster()
-    token = c.a.client.login(unique_email("crash"))["access_token"]
+def three_books_on_a_with_b_warm(c, label: str) -> tuple[str, int]:
+    """Signs in on A, writes three books there, and fills B's caches (the list page `total`
+    reads, the summary report) with that catalogue. Returns the token and the count."""
+    token = c.a.client.login(unique_email(label.lower()))["access_token"]
     for i in range(3):
-        assert c.a.request("POST", "/api/books", book_body(f"Before the crash {i}", "Crash Author"), token=token).status == 201
+        assert c.a.request("POST", "/api/books", book_body(f"{label} {i}", f"{label} Author"), token=token).status == 201
     before = total(c.b, token)
     assert before == 3
-    # Warm B's caches with the answers from before the run.
     assert c.b.get("/api/reports/summary", token=token).json()["books"] == before
-    runs_before = c.b.get("/api/generator/runs", token=token).json()["items"]
-    schema_before = c.sql("SELECT type, name, sql FROM sqlite_master ORDER BY type, name")
+    return token, before
 
+
+def start_run_on_a(c, token: str, seed: int) -> tuple[threading.Thread, dict]:
+    """A GENERATED-book run on A in a thread; its response, or the error of a replica that died
+    under it, lands in the returned dict."""
     outcome: dict = {}
 
     def run():
         try:
-            outcome["response"] = c.a.request("POST", "/api/generator/runs", {"count": GENERATED, "seed": 26},
+            outcome["response"] = c.a.request("POST", "/api/generator/runs", {"count": GENERATED, "seed": seed},
                                               token=token, timeout=300)
         except OSError as e:  # the replica died under the request
             outcome["error"] = e
 
     thread = threading.Thread(target=run)
     thread.start()
+    return thread, outcome
+
+
+def test_killing_a_in_the_middle_of_a_run_leaves_all_or_nothing_for_b_and_a_restarted_a(make_cluster):
+    c = make_cluster()
+    token, before = three_books_on_a_with_b_warm(c, "Crash")
+    runs_before = c.b.get("/api/generator/runs", token=token).json()["items"]
+    schema_before = c.sql("SELECT type, name, sql FROM sqlite_master ORDER BY type, name")
+    thread, outcome = start_run_on_a(c, token, seed=26)
     try:
         # In the middle: the run's transaction has held the database for a while, unanswered.
         wait_for_long_write(c, thread)
@@ -574,26 +586,9 @@ def test_killing_a_after_its_run_commits_and_before_it_publishes_leaves_no_stale
     run commits, A dies before it publishes a new version. Caches filled before the run must not
     answer for the catalogue after it, on B or on a restarted A."""
     c = make_cluster()
-    token = c.a.client.login(unique_email("window"))["access_token"]
-    for i in range(3):
-        assert c.a.request("POST", "/api/books", book_body(f"Before the window {i}", "Window Author"), token=token).status == 201
-    before = total(c.b, token)
-    assert before == 3
-    # Cached on B: the list page below and the summary report.
-    assert c.b.get("/api/reports/summary", token=token).json()["books"] == before
-    assert total(c.b, token) == before
-
-    outcome: dict = {}
-
-    def run():
-        try:
-            outcome["response"] = c.a.request("POST", "/api/generator/runs", {"count": GENERATED, "seed": 31},
-                                              token=token, timeout=300)
-        except OSError as e:
-            outcome["error"] = e
-
-    thread = threading.Thread(target=run)
-    thread.start()
+    token, before = three_books_on_a_with_b_warm(c, "Window")
+    assert total(c.b, token) == before  # asked twice: the second answer came from B's cache
+    thread, outcome = start_run_on_a(c, token, seed=31)
     try:
         wait_for_long_write(c, thread)
         # The write lock is released at the commit; the COMMIT call then folds the write-ahead log
