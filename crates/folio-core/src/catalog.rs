@@ -88,17 +88,18 @@ pub fn mark_pending(host: &Host) -> Result<(), KvError> {
     host.kv.set(DATA_VERSION_KEY, format!("{PENDING_PREFIX}{}", host.new_id()).as_bytes())
 }
 
-/// Step 2: publishes a fresh version under the write lock, waiting for it at most
-/// [`PUBLISH_WAIT_MS`]. `Ok(None)`: another connection held the lock; it will publish.
-pub fn publish(host: &Host) -> Result<Option<String>, VersionError> {
-    publish_within(host, PUBLISH_WAIT_MS)
+/// Step 2, after the commit: publishes a fresh version under the write lock, waiting for it at
+/// most [`PUBLISH_WAIT_MS`]. `None` when another connection held the lock (it will publish) or
+/// the publication failed; a failure is logged, not returned: the data is written, and the store
+/// vouches for nothing until the next reader publishes.
+pub fn publish(host: &Host) -> Option<String> {
+    publish_within(host, PUBLISH_WAIT_MS).map_err(|e| log_unpublished(&e)).ok().flatten()
 }
 
 /// Runs `write` in a transaction holding the write lock and records it for the caches: when
 /// `changed` says the result changed the books table, the pending marker is set before the
-/// commit and a version published after it. A write that could not mark fails whole (rolled
-/// back). A version that could not be published after the commit is logged, not returned: the
-/// data is written, and the store vouches for nothing until the next reader publishes.
+/// commit and a version published after it ([`publish`]). A write that could not mark fails
+/// whole (rolled back).
 pub fn write<T, E>(
     host: &Host,
     changed: impl Fn(&T) -> bool,
@@ -115,9 +116,7 @@ where
         Ok(out)
     })?;
     if changed(&out) {
-        if let Err(e) = publish(host) {
-            log_unpublished(&e);
-        }
+        publish(host);
     }
     Ok(out)
 }

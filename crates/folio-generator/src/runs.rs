@@ -65,10 +65,7 @@ pub fn run(host: &Host, seed: u64, count: usize, created_by: &str) -> Result<Run
     })?;
     phases.committed_ms = ms_since(host, started_ms);
     folio_core::log::emit(phases.log_line(&run));
-    if let Err(e) = catalog::publish(host) {
-        // The run is committed; until a reader publishes a version, caches only step aside.
-        folio_core::log::warn("data_version_unpublished", &e);
-    }
+    catalog::publish(host);
     Ok(run)
 }
 
