@@ -433,6 +433,15 @@ impl TestApp {
         self.with_host_on(self.clock.as_ref(), f)
     }
 
+    /// [`TestApp::with_host`] over other stores than the app's own (a counting or failing
+    /// wrapper of them, say), the key-value one behind a read-ahead as the Spin adapter puts it.
+    pub fn with_host_over<T>(&self, sql: &dyn Sql, kv: &dyn Kv, f: impl FnOnce(&Host) -> T) -> T {
+        let ahead = ReadAhead::new(kv);
+        let host =
+            Host { sql, kv: &ahead, clock: self.clock.as_ref(), random: &OsRandom, config: &self.config };
+        f(&host)
+    }
+
     /// [`TestApp::with_host`] on another clock than the app's manual one: a benchmark wants the
     /// wall clock, so that what the handler times (a run's `elapsed_ms`) is measured.
     pub fn with_host_on<T>(&self, clock: &dyn Clock, f: impl FnOnce(&Host) -> T) -> T {

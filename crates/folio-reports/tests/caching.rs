@@ -5,8 +5,8 @@
 mod common;
 
 use common::*;
-use folio_core::{catalog, read_ahead::ReadAhead, Host, Kv, Value};
-use folio_native::{body_json, request, CountingSql, OsRandom, RoundTrips, TestApp};
+use folio_core::{catalog, Kv, Value};
+use folio_native::{body_json, request, CountingSql, RoundTrips, TestApp};
 use folio_reports::{
     cache,
     catalogue::Report,
@@ -226,15 +226,7 @@ fn a_cached_report_is_one_key_value_round_trip_and_no_sql() {
         let sql = app.sql();
         let counted_sql = CountingSql::new(&sql);
         let trips = RoundTrips::new(app.kv.as_ref());
-        let kv = ReadAhead::new(&trips);
-        let host = Host {
-            sql: &counted_sql,
-            kv: &kv,
-            clock: app.clock.as_ref(),
-            random: &OsRandom,
-            config: &app.config,
-        };
-        let r = handler(&host, req);
+        let r = app.with_host_over(&counted_sql, &trips, |host| handler(host, req));
         (r.status().as_u16(), trips.reads(), counted_sql.statements())
     };
     let (status, _, statements) = call(get(uri));

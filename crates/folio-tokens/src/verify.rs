@@ -126,7 +126,7 @@ mod tests {
 
     #[test]
     fn names_its_session_so_a_route_can_read_it_ahead() {
-        use folio_core::{guard::Authenticator, read_ahead::ReadAhead};
+        use folio_core::guard::Authenticator;
         let app = TestApp::new();
         let now = app.clock.now_secs();
         let good = token(now, 1);
@@ -138,21 +138,14 @@ mod tests {
 
         // Read ahead with another key: the check then makes no round trip of its own.
         let trips = folio_native::RoundTrips::new(app.kv.as_ref());
-        let kv = ReadAhead::new(&trips);
-        let sql = app.sql();
-        let host = Host {
-            sql: &sql,
-            kv: &kv,
-            clock: app.clock.as_ref(),
-            random: &folio_native::OsRandom,
-            config: &app.config,
-        };
         let req =
             http::Request::builder().header("authorization", format!("Bearer {good}")).body(vec![]).unwrap();
-        guard::read_ahead(&auth, &host, &req, &["some:other:key"]);
-        assert_eq!(trips.reads(), 1);
-        assert!(crate::authorize(&host, &req, guard::scopes::READ_BOOKS).is_ok());
-        assert_eq!(trips.reads(), 1, "the session came from the batch");
+        app.with_host_over(&app.sql(), &trips, |host| {
+            guard::read_ahead(&auth, host, &req, &["some:other:key"]);
+            assert_eq!(trips.reads(), 1);
+            assert!(crate::authorize(host, &req, guard::scopes::READ_BOOKS).is_ok());
+            assert_eq!(trips.reads(), 1, "the session came from the batch");
+        });
     }
 
     #[test]

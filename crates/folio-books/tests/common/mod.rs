@@ -131,16 +131,7 @@ pub fn count_rows(app: &TestApp) -> i64 {
 /// Sends `request` through a key-value store that counts its round trips, behind the same
 /// read-ahead the Spin adapter uses: (status, batch reads, writes).
 pub fn counting_round_trips(app: &TestApp, request: Request) -> (u16, u32, u32) {
-    let sql = app.sql();
     let trips = folio_native::RoundTrips::new(app.kv.as_ref());
-    let ahead = folio_core::read_ahead::ReadAhead::new(&trips);
-    let host = Host {
-        sql: &sql,
-        kv: &ahead,
-        clock: app.clock.as_ref(),
-        random: &folio_native::OsRandom,
-        config: &app.config,
-    };
-    let r = handler(&host, request);
+    let r = app.with_host_over(&app.sql(), &trips, |host| handler(host, request));
     (r.status().as_u16(), trips.reads(), trips.writes())
 }
