@@ -35,6 +35,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def terminate(proc: subprocess.Popen) -> None:
+    """Asks a server to stop (SIGTERM), kills it after 10 s, and reaps it."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 class Server:
     """An app under a host, on a loopback port, with its own state directory."""
 
@@ -64,11 +74,7 @@ class Server:
         raise SystemExit(f"{host} did not start; see {self.state}/server-{self.port}.log")
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
+        terminate(self.proc)
         if self.owns_state:
             shutil.rmtree(self.state, ignore_errors=True)
 

@@ -21,7 +21,7 @@ from pathlib import Path
 TWINS = Path(__file__).resolve().parent
 ROOT = TWINS.parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
-from apphost import free_port, log, run  # noqa: E402
+from apphost import free_port, log, run, terminate  # noqa: E402
 
 # Outside the source tree, beside the app's build output (/target is ignored by git).
 VENV = ROOT / "target/twins/venv"
@@ -67,12 +67,7 @@ class Service:
             return False
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        terminate(self.proc)
 
 
 def python_env() -> Path:
