@@ -24,7 +24,7 @@
 use folio_core::http_util::MAX_BODY_BYTES;
 use folio_core::{ApiError, Request, Response};
 use spin_sdk::wit::wasi::http0_2_0::types::{
-    Fields, IncomingRequest, Method as WasiMethod, OutgoingBody, OutgoingResponse, ResponseOutparam, Scheme,
+    Fields, IncomingRequest, Method as WasiMethod, OutgoingBody, OutgoingResponse, ResponseOutparam,
 };
 use wasi::io::streams::{OutputStream, StreamError};
 
@@ -76,23 +76,14 @@ fn to_http_method(m: &WasiMethod) -> Result<http::Method, ApiError> {
     })
 }
 
-/// `scheme://authority/path?query` when Spin gives scheme and authority (as the SDK builds it),
-/// else the path and query alone.
+/// The request target as origin-form, `/path?query`: no handler needs more (the discovery
+/// document, the one absolute URL the app builds, reads Spin's `spin-full-url` header), and on
+/// Spin every host call counts (scheme and authority would be two more per request).
 fn uri(incoming: &IncomingRequest) -> Result<http::Uri, ApiError> {
-    let path = incoming.path_with_query().unwrap_or_else(|| "/".into());
-    let full = match (incoming.scheme(), incoming.authority()) {
-        (Some(scheme), Some(authority)) => {
-            let scheme = match scheme {
-                Scheme::Http => "http".to_string(),
-                Scheme::Https => "https".to_string(),
-                Scheme::Other(other) => other,
-            };
-            format!("{scheme}://{authority}{path}")
-        }
-        _ => path.clone(),
-    };
-    full.parse()
-        .or_else(|_| path.parse())
+    incoming
+        .path_with_query()
+        .unwrap_or_else(|| "/".into())
+        .parse()
         .map_err(|_| ApiError::BadRequest("the request target is not a valid URI".into()))
 }
 
