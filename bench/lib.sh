@@ -41,3 +41,9 @@ seed_cached_book() {
         python3 -c "$json" id)
     for _ in $(seq 1 40); do curl -s -o /dev/null "$1/api/books/$BOOK" -H "authorization: Bearer $TOKEN"; done
 }
+
+# cached_read_keys STATE_DIR TOKEN BOOK: the query naming the keys a cached read of BOOK reads
+# (bench/cached_read_keys.py), for the services floor (bench/baseline-read); after seed_cached_book.
+cached_read_keys() {
+    python3 "$BENCH_ROOT/bench/cached_read_keys.py" "$@"
+}
