@@ -29,7 +29,7 @@ struct Entry {
 
 fn locate(email_normalized: &str) -> (String, String) {
     let h = Sha256::digest(email_normalized.as_bytes());
-    let id = h[1..9].iter().map(|b| format!("{b:02x}")).collect();
+    let id = hex::encode(&h[1..9]);
     (format!("{PREFIX}{:02x}", h[0]), id)
 }
 

@@ -95,7 +95,7 @@ pub fn secret(host: &Host) -> Result<Vec<u8>, ApiError> {
 
 /// A short fingerprint of a canonical filter description.
 pub fn fingerprint(canonical: &str) -> String {
-    Sha256::digest(canonical.as_bytes())[..8].iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(&Sha256::digest(canonical.as_bytes())[..8])
 }
 
 /// HMAC-SHA-256 (RFC 2104), written out because it is a dozen lines over `sha2`.
@@ -161,7 +161,7 @@ mod tests {
     #[test]
     fn hmac_matches_rfc_4231_test_case_2() {
         let mac = hmac_sha256(b"Jefe", b"what do ya want for nothing?");
-        let hex: String = mac.iter().map(|b| format!("{b:02x}")).collect();
+        let hex = hex::encode(mac);
         assert_eq!(hex, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
     }
 

@@ -92,7 +92,7 @@ pub fn current_version(sql: &dyn Sql) -> Result<u32, SqlError> {
 }
 
 fn checksum(sql: &str) -> String {
-    Sha256::digest(sql.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(Sha256::digest(sql.as_bytes()))
 }
 
 /// Applies whatever of `migrations` is missing, under the write lock. First puts the database

@@ -38,7 +38,7 @@ pub fn admits(one_in: u64, draw: u64) -> bool {
 }
 
 fn digest_hex(identity: &str) -> String {
-    Sha256::digest(identity.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(Sha256::digest(identity.as_bytes()))
 }
 
 impl SlotCache {

@@ -21,7 +21,7 @@ pub fn etag(canonical: &str, version: &str, format: Format) -> String {
         hasher.update(part.as_bytes());
     }
     let digest = hasher.finalize();
-    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+    let hex = hex::encode(&digest[..16]);
     http_util::strong_etag(&format!("r-{hex}"))
 }
 

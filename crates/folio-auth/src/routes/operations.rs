@@ -22,7 +22,7 @@ pub fn openapi(_host: &Host, _req: &Request) -> ApiResult<Response> {
 fn etag() -> String {
     use sha2::{Digest, Sha256};
     let digest = Sha256::digest(OPENAPI.as_bytes());
-    format!("\"{}\"", digest.iter().take(12).map(|b| format!("{b:02x}")).collect::<String>())
+    format!("\"{}\"", hex::encode(&digest[..12]))
 }
 
 fn count(sql: &dyn Sql, table: &str) -> ApiResult<i64> {
