@@ -11,7 +11,9 @@
 //! `INSERT OR IGNORE`: the first writer wins atomically, so concurrent first requests on a new
 //! install cannot end up signing with different keys (a key-value store has no such primitive).
 
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use folio_core::{ApiError, Host, Value};
+use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -51,8 +53,8 @@ fn bad_cursor() -> ApiError {
 /// Encodes a position into a cursor.
 pub fn encode(secret: &[u8], position: &Position) -> String {
     let payload = serde_json::to_vec(position).expect("a position serializes");
-    let mac = hmac_sha256(secret, &payload);
-    format!("{}.{}", base64url(&payload), base64url(&mac[..MAC_LEN]))
+    let mac = mac_over(secret, &payload).finalize().into_bytes();
+    format!("{}.{}", URL_SAFE_NO_PAD.encode(&payload), URL_SAFE_NO_PAD.encode(&mac[..MAC_LEN]))
 }
 
 /// Decodes and verifies a cursor; every failure is the same `400`, so a forger learns nothing.
@@ -61,10 +63,11 @@ pub fn decode(secret: &[u8], cursor: &str) -> Result<Position, ApiError> {
         return Err(bad_cursor());
     }
     let (payload_b64, mac_b64) = cursor.split_once('.').ok_or_else(bad_cursor)?;
-    let payload = unbase64url(payload_b64).ok_or_else(bad_cursor)?;
-    let mac = unbase64url(mac_b64).ok_or_else(bad_cursor)?;
-    let expected = hmac_sha256(secret, &payload);
-    if mac.len() != MAC_LEN || !constant_time_eq(&mac, &expected[..MAC_LEN]) {
+    // Strict base64url: no padding, no other alphabet, no stray low bits (one encoding per MAC).
+    let payload = URL_SAFE_NO_PAD.decode(payload_b64).map_err(|_| bad_cursor())?;
+    let mac = URL_SAFE_NO_PAD.decode(mac_b64).map_err(|_| bad_cursor())?;
+    // A constant-time comparison with the first MAC_LEN bytes of the expected MAC.
+    if mac.len() != MAC_LEN || mac_over(secret, &payload).verify_truncated_left(&mac).is_err() {
         return Err(bad_cursor());
     }
     serde_json::from_slice(&payload).map_err(|_| bad_cursor())
@@ -98,88 +101,41 @@ pub fn fingerprint(canonical: &str) -> String {
     hex::encode(&Sha256::digest(canonical.as_bytes())[..8])
 }
 
-/// HMAC-SHA-256 (RFC 2104), written out because it is a dozen lines over `sha2`.
-fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
-    const BLOCK: usize = 64;
-    let mut block_key = [0u8; BLOCK];
-    if key.len() > BLOCK {
-        block_key[..32].copy_from_slice(&Sha256::digest(key));
-    } else {
-        block_key[..key.len()].copy_from_slice(key);
-    }
-    let pad = |byte: u8| block_key.map(|k| k ^ byte);
-    let inner = Sha256::new().chain_update(pad(0x36)).chain_update(message).finalize();
-    Sha256::new().chain_update(pad(0x5c)).chain_update(inner).finalize().into()
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-/// RFC 4648 §5 base64url without padding.
-fn base64url(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let n = chunk.iter().enumerate().fold(0u32, |acc, (i, b)| acc | (*b as u32) << (16 - 8 * i));
-        for i in 0..=chunk.len() {
-            out.push(B64[(n >> (18 - 6 * i) & 63) as usize] as char);
-        }
-    }
-    out
-}
-
-/// Strict inverse of [`base64url`]: no padding, no other alphabet, no stray bits.
-fn unbase64url(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 4 == 1 {
-        return None;
-    }
-    let mut out = Vec::with_capacity(text.len() * 3 / 4);
-    for chunk in text.as_bytes().chunks(4) {
-        let mut n = 0u32;
-        for (i, c) in chunk.iter().enumerate() {
-            let v = B64.iter().position(|b| b == c)? as u32;
-            n |= v << (18 - 6 * i);
-        }
-        let bytes = chunk.len() - 1;
-        // Unused low bits must be zero, so each byte string has exactly one encoding.
-        if bytes < 3 && n & ((1 << (8 * (3 - bytes))) - 1) != 0 {
-            return None;
-        }
-        for i in 0..bytes {
-            out.push((n >> (16 - 8 * i)) as u8);
-        }
-    }
-    Some(out)
+/// HMAC-SHA-256 of `message` under `key`, not yet finalised.
+fn mac_over(key: &[u8], message: &[u8]) -> Hmac<Sha256> {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes a key of any length");
+    mac.update(message);
+    mac
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    const B64URL: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
     #[test]
-    fn hmac_matches_rfc_4231_test_case_2() {
-        let mac = hmac_sha256(b"Jefe", b"what do ya want for nothing?");
-        let hex = hex::encode(mac);
-        assert_eq!(hex, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+    fn the_mac_is_hmac_sha_256_as_rfc_4231_gives_it() {
+        let mac = mac_over(b"Jefe", b"what do ya want for nothing?").finalize().into_bytes();
+        assert_eq!(hex::encode(mac), "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
     }
 
     #[test]
-    fn base64url_round_trips_and_matches_rfc_4648() {
-        assert_eq!(base64url(b"foobar"), "Zm9vYmFy");
-        assert_eq!(base64url(b"fo"), "Zm8");
-        assert_eq!(base64url(&[0xfb, 0xff]), "-_8");
-        for n in 0..40u8 {
-            let bytes: Vec<u8> = (0..n).map(|i| i.wrapping_mul(37)).collect();
-            assert_eq!(unbase64url(&base64url(&bytes)).unwrap(), bytes);
-        }
-        assert!(unbase64url("Zm9=").is_none());
-        assert!(unbase64url("Z").is_none());
-        assert!(unbase64url("Zm9vYmFz").is_some());
-        assert!(unbase64url("Zm+v").is_none());
-        assert_eq!(unbase64url("Zm8").unwrap(), b"fo");
-        assert!(unbase64url("Zm9").is_none() && unbase64url("Zm-").is_none(), "stray low bits");
+    fn a_cursor_with_padding_or_stray_bits_is_refused() {
+        let key = b"0123456789abcdef0123456789abcdef";
+        let p = Position { s: "id".into(), f: fingerprint("x"), k: SortValue::Int(1), i: "a".into() };
+        let (payload, mac) =
+            encode(key, &p).split_once('.').map(|(a, b)| (a.to_string(), b.to_string())).unwrap();
+        assert!(decode(key, &format!("{payload}.{mac}")).is_ok());
+        // 16 bytes are 22 characters whose last carries 4 unused bits: flipping one is another
+        // spelling of the same MAC, and must not verify.
+        let last = mac.chars().last().unwrap();
+        let idx = B64URL.find(last).unwrap();
+        let stray = B64URL.as_bytes()[idx ^ 1] as char;
+        let respelled = format!("{}{stray}", &mac[..mac.len() - 1]);
+        assert!(decode(key, &format!("{payload}.{respelled}")).is_err(), "stray low bits");
+        assert!(decode(key, &format!("{payload}.{mac}==")).is_err(), "padding");
+        assert!(decode(key, &format!("{payload}=.{mac}")).is_err(), "padding");
     }
 
     #[test]
@@ -196,7 +152,7 @@ mod tests {
         assert!(decode(b"another key", &c).is_err());
         let (payload, mac) = c.split_once('.').unwrap();
         let forged = Position { k: SortValue::Text("' OR 1=1 --".into()), ..p.clone() };
-        let forged_payload = base64url(&serde_json::to_vec(&forged).unwrap());
+        let forged_payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&forged).unwrap());
         assert!(decode(key, &format!("{forged_payload}.{mac}")).is_err());
         assert!(decode(key, payload).is_err());
         assert!(decode(key, "").is_err());
