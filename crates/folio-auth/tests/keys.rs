@@ -162,6 +162,25 @@ fn discovery_document_points_at_the_endpoints() {
             .unwrap(),
     );
     assert_eq!(body_json(&r)["jwks_uri"], "https://books.example/.well-known/jwks.json");
+    // Only the origin of either: no user name, no path, no default port; a Host that is not an
+    // authority, or a scheme that is not HTTP, gives relative links rather than a made-up origin.
+    let discovered = |headers: &[(&str, &str)]| {
+        let mut req = request("GET", "/.well-known/openid-configuration");
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        body_json(&call(&app, req.body(vec![]).unwrap()))["token_endpoint"].as_str().unwrap().to_string()
+    };
+    let full = |url: &'static str| [("host", "internal:80"), ("spin-full-url", url)];
+    assert_eq!(
+        discovered(&full("https://who@books.example:443/x/y?z")),
+        "https://books.example/api/auth/token"
+    );
+    assert_eq!(discovered(&full("http://books.example:8080/")), "http://books.example:8080/api/auth/token");
+    assert_eq!(discovered(&[("host", "books.example/x")]), "/api/auth/token");
+    assert_eq!(discovered(&[("host", "who@books.example")]), "/api/auth/token");
+    assert_eq!(discovered(&[("spin-full-url", "ftp://books.example/")]), "/api/auth/token");
+    assert_eq!(discovered(&[]), "/api/auth/token");
     assert_eq!(call(&app, request("POST", "/.well-known/jwks.json").body(vec![]).unwrap()).status(), 405);
 }
 

@@ -17,6 +17,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+use anyhow::{anyhow, bail, Context};
 pub use http::{header, Method, StatusCode};
 
 /// The app under test.
@@ -43,7 +44,7 @@ type Guard = Mutex<(Child, ChildStdin)>;
 
 /// Starts the app from this checkout with `state` as its state directory; returns its base URL,
 /// what serves it, and the guard whose drop stops it.
-fn launch(options: &Launch, state: &Path) -> Result<(String, &'static str, Guard), String> {
+fn launch(options: &Launch, state: &Path) -> anyhow::Result<(String, &'static str, Guard)> {
     let root = repo_root();
     let port = free_port();
     let listen = format!("127.0.0.1:{port}");
@@ -57,7 +58,8 @@ fn launch(options: &Launch, state: &Path) -> Result<(String, &'static str, Guard
         args.extend(["--runtime-config-file".into(), rc.display().to_string()]);
     }
     let log_path = state.join(format!("app-{port}.log"));
-    let log = std::fs::File::create(&log_path).map_err(|e| e.to_string())?;
+    let log = std::fs::File::create(&log_path)
+        .with_context(|| format!("creating the app's log file {}", log_path.display()))?;
     // The app runs under a tiny shell that stops it when our end of its stdin closes, which
     // happens however this process exits: no orphaned servers after a failed run.
     let mut child = Command::new("sh")
@@ -73,10 +75,10 @@ fn launch(options: &Launch, state: &Path) -> Result<(String, &'static str, Guard
         .args(&args)
         .current_dir(&root)
         .stdin(Stdio::piped())
-        .stdout(log.try_clone().map_err(|e| e.to_string())?)
+        .stdout(log.try_clone().context("sharing the log file between stdout and stderr")?)
         .stderr(log)
         .spawn()
-        .map_err(|e| format!("{}: {e}", program.display()))?;
+        .with_context(|| format!("starting {}", program.display()))?;
     let stdin = child.stdin.take().expect("piped stdin");
     let guard = Mutex::new((child, stdin));
     let base = format!("http://{listen}");
@@ -96,7 +98,7 @@ fn launch(options: &Launch, state: &Path) -> Result<(String, &'static str, Guard
         if exited || Instant::now() > deadline {
             let mut log = String::new();
             let _ = std::fs::File::open(&log_path).and_then(|mut f| f.read_to_string(&mut log));
-            return Err(format!("{served_by} did not answer on {listen}; its log:\n{log}"));
+            bail!("{served_by} did not answer on {listen}; its log:\n{log}");
         }
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -122,7 +124,7 @@ pub struct Instance {
 impl Instance {
     pub fn start(options: Launch) -> Instance {
         let state = tempfile::tempdir().expect("state directory");
-        let (base, served_by, guard) = launch(&options, state.path()).unwrap_or_else(|e| panic!("{e}"));
+        let (base, served_by, guard) = launch(&options, state.path()).unwrap_or_else(|e| panic!("{e:#}"));
         let app = App { base, served_by, agent: App::agent(), _guard: Some(guard), _state: None };
         Instance { app, options, state }
     }
@@ -175,7 +177,7 @@ impl Instance {
             stop(guard);
         }
         let (base, served_by, guard) =
-            launch(&self.options, self.state.path()).unwrap_or_else(|e| panic!("{e}"));
+            launch(&self.options, self.state.path()).unwrap_or_else(|e| panic!("{e:#}"));
         self.app = App { base, served_by, agent: App::agent(), _guard: Some(guard), _state: None };
     }
 }
@@ -237,7 +239,7 @@ pub const PASSWORD: &str = "correct horse battery staple";
 
 /// The app of this test process, started on first use.
 pub fn app() -> &'static App {
-    APP.get_or_init(|| App::start().unwrap_or_else(|e| panic!("could not start the app: {e}")))
+    APP.get_or_init(|| App::start().unwrap_or_else(|e| panic!("could not start the app: {e:#}")))
 }
 
 fn repo_root() -> PathBuf {
@@ -253,11 +255,12 @@ fn find_on_path(name: &str) -> Option<PathBuf> {
 }
 
 /// The Spin CLI: `SPIN_BIN`, else `spin` on `PATH`.
-pub fn spin_binary() -> Result<PathBuf, String> {
+pub fn spin_binary() -> anyhow::Result<PathBuf> {
     std::env::var_os("SPIN_BIN").map(PathBuf::from).or_else(|| find_on_path("spin")).ok_or_else(|| {
-        "no Spin CLI: set SPIN_BIN or put `spin` on PATH (../shared/spin/install installs Spin 4.0.2; \
-         elsewhere see https://spinframework.dev/install), or set FOLIO_BASE_URL to test a running app"
-            .to_string()
+        anyhow!(
+            "no Spin CLI: set SPIN_BIN or put `spin` on PATH (../shared/spin/install installs Spin 4.0.2; \
+             elsewhere see https://spinframework.dev/install), or set FOLIO_BASE_URL to test a running app"
+        )
     })
 }
 
@@ -271,13 +274,20 @@ impl App {
             .into()
     }
 
-    fn start() -> Result<App, String> {
-        if let Ok(base) = std::env::var("FOLIO_BASE_URL") {
-            let base = base.trim_end_matches('/').to_string();
+    fn start() -> anyhow::Result<App> {
+        if let Ok(given) = std::env::var("FOLIO_BASE_URL") {
+            // Paths are appended to it, so it must be an http(s) URL with nothing after its path.
+            let url =
+                url::Url::parse(&given).with_context(|| format!("FOLIO_BASE_URL is not a URL: {given:?}"))?;
+            if !matches!(url.scheme(), "http" | "https") || url.query().is_some() || url.fragment().is_some()
+            {
+                bail!("FOLIO_BASE_URL must be an http or https URL without a query or fragment: {given:?}");
+            }
+            let base = url.as_str().trim_end_matches('/').to_string();
             eprintln!("black-box suite: testing {base} (external)");
             return Ok(App { base, served_by: "external", agent: Self::agent(), _guard: None, _state: None });
         }
-        let state = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let state = tempfile::tempdir().context("creating the app's state directory")?;
         let (base, served_by, guard) = launch(&Launch::default(), state.path())?;
         Ok(App { base, served_by, agent: Self::agent(), _guard: Some(guard), _state: Some(state) })
     }

@@ -13,6 +13,8 @@ mod list;
 
 use std::{collections::HashMap, env, sync::Arc};
 
+use anyhow::Context as _;
+
 use axum::{
     extract::{FromRequestParts, Path, Query, State},
     http::{header, request::Parts, HeaderMap, HeaderValue, StatusCode},
@@ -254,7 +256,7 @@ fn book_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Book> {
 }
 
 /// The app's public signing keys from its JWKS, by `kid`.
-fn fetch_keys(app_url: &str) -> Result<HashMap<String, Ed25519PublicKey>, Box<dyn std::error::Error>> {
+fn fetch_keys(app_url: &str) -> anyhow::Result<HashMap<String, Ed25519PublicKey>> {
     #[derive(Deserialize)]
     struct Jwks {
         keys: Vec<Jwk>,
@@ -265,40 +267,56 @@ fn fetch_keys(app_url: &str) -> Result<HashMap<String, Ed25519PublicKey>, Box<dy
         crv: String,
         x: String,
     }
-    let jwks: Jwks = serde_json::from_str(
-        &ureq::get(format!("{app_url}/.well-known/jwks.json")).call()?.into_body().read_to_string()?,
-    )?;
+    let url = format!("{app_url}/.well-known/jwks.json");
+    let text = ureq::get(&url)
+        .call()
+        .and_then(|response| response.into_body().read_to_string())
+        .with_context(|| format!("fetching the app's keys from {url}"))?;
+    let jwks: Jwks = serde_json::from_str(&text).with_context(|| format!("{url} is not a JWKS"))?;
     jwks.keys
         .into_iter()
         .filter(|k| k.crv == "Ed25519")
-        .map(|k| Ok((k.kid, Ed25519PublicKey::from_bytes(&URL_SAFE_NO_PAD.decode(&k.x)?)?)))
+        .map(|k| {
+            let key = URL_SAFE_NO_PAD
+                .decode(&k.x)
+                .map_err(anyhow::Error::from)
+                .and_then(|x| Ed25519PublicKey::from_bytes(&x).map_err(anyhow::Error::from))
+                .with_context(|| format!("key {} of {url}", k.kid))?;
+            Ok((k.kid, key))
+        })
         .collect()
 }
 
-fn var(name: &str, default: Option<&str>) -> String {
-    env::var(name).ok().or(default.map(str::to_owned)).unwrap_or_else(|| panic!("{name} must be set"))
+/// The environment variable `name`, else `default`.
+fn var(name: &str, default: Option<&str>) -> anyhow::Result<String> {
+    env::var(name).ok().or(default.map(str::to_owned)).with_context(|| format!("{name} must be set"))
 }
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let keys = fetch_keys(&var("FOLIO_URL", None))?;
+async fn main() -> anyhow::Result<()> {
+    let keys = fetch_keys(&var("FOLIO_URL", None)?)?;
     let options = VerificationOptions {
-        allowed_issuers: Some(HashSet::from([var("FOLIO_ISSUER", Some("folio"))])),
-        allowed_audiences: Some(HashSet::from([var("FOLIO_AUDIENCE", Some("folio-api"))])),
+        allowed_issuers: Some(HashSet::from([var("FOLIO_ISSUER", Some("folio"))?])),
+        allowed_audiences: Some(HashSet::from([var("FOLIO_AUDIENCE", Some("folio-api"))?])),
         time_tolerance: Some(Duration::from_secs(LEEWAY_SECS)),
         ..Default::default()
     };
-    let redis = redis::Client::open(var("FOLIO_REDIS", None))?.get_multiplexed_async_connection().await?;
+    let redis_url = var("FOLIO_REDIS", None)?;
+    let redis = async { redis::Client::open(redis_url.as_str())?.get_multiplexed_async_connection().await }
+        .await
+        .with_context(|| format!("connecting to Redis at {redis_url}"))?;
     // Read-only: the twin never writes the app's catalogue.
-    let manager = SqliteConnectionManager::file(var("FOLIO_DB", None))
+    let db_path = var("FOLIO_DB", None)?;
+    let manager = SqliteConnectionManager::file(&db_path)
         .with_flags(OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX);
-    let db = r2d2::Pool::new(manager)?;
+    let db = r2d2::Pool::new(manager).with_context(|| format!("opening {db_path}"))?;
     let app = Arc::new(App { keys, options, redis, db });
     let router = Router::new()
         .route("/api/books", get(list_books))
         .route("/api/books/{id}", get(get_book))
         .with_state(app);
-    let listener = tokio::net::TcpListener::bind(var("FOLIO_LISTEN", Some("127.0.0.1:8090"))).await?;
-    axum::serve(listener, router).await?;
+    let listen = var("FOLIO_LISTEN", Some("127.0.0.1:8090"))?;
+    let listener = tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("listening on {listen}"))?;
+    axum::serve(listener, router).await.context("serving")?;
     Ok(())
 }

@@ -3,6 +3,7 @@
 use folio_core::{guard::scopes, http_util, migrate, ApiResult, Host, Request, Response};
 use http::{header, StatusCode};
 use serde_json::json;
+use url::Url;
 
 use folio_tokens::settings::TokenSettings;
 
@@ -21,25 +22,33 @@ pub fn jwks(host: &Host, _req: &Request) -> ApiResult<Response> {
     ))
 }
 
-/// The origin the client used, for absolute URLs: Spin's `spin-full-url` header, else `Host`.
-fn origin(req: &Request) -> String {
+/// The origin the client used, for absolute URLs: Spin's `spin-full-url` header, else `http://`
+/// and the `Host` header. Only the origin is kept (scheme, host, port; never a user name or a
+/// path), and only an `http` or `https` one.
+fn origin(req: &Request) -> Option<Url> {
     let header_text = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
-    if let Some(full) = header_text("spin-full-url") {
-        if let Ok(uri) = full.parse::<http::Uri>() {
-            if let (Some(scheme), Some(authority)) = (uri.scheme_str(), uri.authority()) {
-                return format!("{scheme}://{authority}");
-            }
-        }
+    let from_host = || {
+        // A host and port and nothing else (RFC 9110 §7.2): not `evil.example/x`, not `a@b`.
+        let host =
+            header_text("host").filter(|h| !h.contains('@') && h.parse::<http::uri::Authority>().is_ok())?;
+        Url::parse(&format!("http://{host}")).ok()
+    };
+    let url = header_text("spin-full-url").and_then(|full| Url::parse(full).ok()).or_else(from_host)?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return None;
     }
-    match header_text("host").filter(|h| h.parse::<http::uri::Authority>().is_ok()) {
-        Some(host) => format!("http://{host}"),
-        None => String::new(),
-    }
+    Url::parse(&url.origin().ascii_serialization()).ok()
+}
+
+/// `path` made absolute on `origin`, or left as it is when the origin is unknown.
+fn link(origin: Option<&Url>, path: &str) -> String {
+    origin.and_then(|o| o.join(path).ok()).map_or_else(|| path.to_string(), String::from)
 }
 
 pub fn discovery(host: &Host, req: &Request) -> ApiResult<Response> {
     let tokens = TokenSettings::from_host(host)?;
     let base = origin(req);
+    let link = |path: &str| link(base.as_ref(), path);
     let all_scopes = [
         scopes::READ_BOOKS,
         scopes::READ_REPORTS,
@@ -51,10 +60,10 @@ pub fn discovery(host: &Host, req: &Request) -> ApiResult<Response> {
     ];
     let body = json!({
         "issuer": tokens.issuer,
-        "jwks_uri": format!("{base}/.well-known/jwks.json"),
-        "token_endpoint": format!("{base}/api/auth/token"),
-        "introspection_endpoint": format!("{base}/api/auth/introspect"),
-        "registration_endpoint": format!("{base}/api/auth/register"),
+        "jwks_uri": link("/.well-known/jwks.json"),
+        "token_endpoint": link("/api/auth/token"),
+        "introspection_endpoint": link("/api/auth/introspect"),
+        "registration_endpoint": link("/api/auth/register"),
         "grant_types_supported": ["password", "refresh_token"],
         "response_types_supported": ["token"],
         "token_endpoint_auth_methods_supported": ["none"],
