@@ -54,8 +54,9 @@ fn handle(incoming: IncomingRequest, out: ResponseOutparam) {
     answer(out, status, body)
 }
 
+/// The wall clock as the app reads it (two reads per request, for the log line's duration).
 fn now_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+    folio_core::Clock::now_ms(&folio_spin::SpinClock)
 }
 
 fn answer(out: ResponseOutparam, status: u16, body: Vec<u8>) {
