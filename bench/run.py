@@ -22,10 +22,10 @@ What it does, all on loopback and bounded in time (wrk stops itself after --dura
    uvicorn and axum doing the app's authenticated book read (EdDSA token verified, its session
    read from Redis, the book from the app's SQLite file), interleaved cell by cell with the
    floors (the two above, the services floor and the read + SQL floor, both over the app's
-   state: bench/baseline-read, bench/baseline-sql) and the app (read cache on and off, its key-value store in its state directory and
-   on the same Redis), then the same filtered list page and search (the app's SQL on the same
-   file; the app's rows with its caches off, so every request runs that SQL), --twin-rounds
-   times; reports req/s, p50, p99 and the ratios;
+   state: bench/baseline-read, bench/baseline-sql) and the app (read cache on and off, its
+   key-value store in its state directory and on the same Redis), then the same filtered list
+   page and search (the app's SQL on the same file; the app's rows with its caches off, so
+   every request runs that SQL), --twin-rounds times; reports req/s, p50, p99 and the ratios;
 7. measures the generator (one run of 100,000 books) and each report uncached and cached;
 8. appends a dated Markdown section (machine, command, tables, ratios to the baseline) to the
    output file, so runs before and after a change are kept side by side.
