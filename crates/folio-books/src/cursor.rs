@@ -112,8 +112,6 @@ fn mac_over(key: &[u8], message: &[u8]) -> Hmac<Sha256> {
 mod tests {
     use super::*;
 
-    const B64URL: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
     #[test]
     fn the_mac_is_hmac_sha_256_as_rfc_4231_gives_it() {
         let mac = mac_over(b"Jefe", b"what do ya want for nothing?").finalize().into_bytes();
@@ -129,9 +127,9 @@ mod tests {
         assert!(decode(key, &format!("{payload}.{mac}")).is_ok());
         // 16 bytes are 22 characters whose last carries 4 unused bits: flipping one is another
         // spelling of the same MAC, and must not verify.
+        let alphabet = base64::alphabet::URL_SAFE.as_str();
         let last = mac.chars().last().unwrap();
-        let idx = B64URL.find(last).unwrap();
-        let stray = B64URL.as_bytes()[idx ^ 1] as char;
+        let stray = alphabet.as_bytes()[alphabet.find(last).unwrap() ^ 1] as char;
         let respelled = format!("{}{stray}", &mac[..mac.len() - 1]);
         assert!(decode(key, &format!("{payload}.{respelled}")).is_err(), "stray low bits");
         assert!(decode(key, &format!("{payload}.{mac}==")).is_err(), "padding");
