@@ -7,12 +7,13 @@
 # the least any authenticated request does), for the services floor (bench/baseline-read: that
 # round trip over the app's own session and cached copy, plus what Spin charges for the other
 # services a cached read must use: the request's headers, the two token variables, a log line),
-# and for an authenticated GET /api/books/{id} of a book read before (a read-cache hit). CPU per request is steadier than req/s on a shared
-# machine, and it is what the ratio comes down to once the cores are busy.
+# and for an authenticated GET /api/books/{id} of a book read before (a read-cache hit). CPU per
+# request is steadier than req/s on a shared machine, and it is what the ratio comes down to
+# once the cores are busy.
 #
 # Needs: the components and both floors built (cargo build --target wasm32-wasip2 --release
-# -p auth -p books -p generator -p reports -p ui -p baseline -p baseline-kv -p baseline-read), the Spin CLI
-# (bench/lib.sh), wrk, curl, python3; perf if available (without it, /proc's CPU ticks).
+# -p auth -p books -p generator -p reports -p ui -p baseline -p baseline-kv -p baseline-read), the
+# Spin CLI (bench/lib.sh), wrk, curl, python3; perf if available (without it, /proc's CPU ticks).
 # Usage: bench/hot_read.sh [ROUNDS]   (CONCURRENCY=16 bench/hot_read.sh for another level)
 set -euo pipefail
 cd "$(dirname "$0")/.."
