@@ -41,14 +41,6 @@ start bench/baseline-read/spin.toml floor_read
 # The session, the data version and the cached copy exist once seed_cached_book has read the book.
 keys=$(cached_read_keys "$work/app" "$token" "$book")
 
-# Spin 4's `spin up` runs each trigger as a child process (`spin trigger http`), which serves
-# every request; `perf stat -p` on the `spin up` process alone counted nothing (`<not counted>`:
-# that process only waits), so the CPU figure is taken over the whole process tree.
-spin_tree() { # pid -> it and its descendants, comma-separated
-    local all=$1 child
-    for child in $(pgrep -P "$1"); do all+=",$(spin_tree "$child")"; done
-    echo "$all"
-}
 
 cpu_ticks() { # comma-separated pids -> their user + system CPU, in clock ticks
     # Fields 14 and 15 of /proc/<pid>/stat, counted after the ")" that ends the command name.

@@ -47,3 +47,13 @@ seed_cached_book() {
 cached_read_keys() {
     python3 "$BENCH_ROOT/bench/cached_read_keys.py" "$@"
 }
+
+# spin_tree PID: PID and its descendants, comma-separated, for `perf stat -p`. Spin 4's `spin up`
+# runs each trigger as a child process (`spin trigger http`), which serves every request;
+# `perf stat -p` on the `spin up` process alone counted nothing (`<not counted>`: that process
+# only waits), so Spin's CPU is taken over the whole process tree.
+spin_tree() {
+    local all=$1 child
+    for child in $(pgrep -P "$1"); do all+=",$(spin_tree "$child")"; done
+    echo "$all"
+}
