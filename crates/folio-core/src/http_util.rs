@@ -40,7 +40,8 @@ pub fn json_body<T: DeserializeOwned>(req: &Request) -> ApiResult<T> {
 /// Parses a JSON body sent with one of `accepted` media types (e.g. merge-patch).
 ///
 /// Order of checks: size (413), media type (415), syntax (400), shape (422). A wrong shape names
-/// the field: `deny_unknown_fields` types reject unknown members as 422 too.
+/// the field: `deny_unknown_fields` types reject unknown members as 422 too, and a member given
+/// twice in one object is refused on every route ([`crate::unique_members`]).
 pub fn json_body_of<T: DeserializeOwned>(
     req: &Request,
     accepted: &[&str],
@@ -57,7 +58,11 @@ pub fn json_body_of<T: DeserializeOwned>(
     if first != Some(&b'{') && serde_json::from_slice::<serde_json::Value>(req.body()).is_ok() {
         return Err(ApiError::validation("body", "must be a JSON object"));
     }
-    parse_json(req.body())
+    let value = parse_json(req.body())?;
+    if let Some(field) = crate::unique_members::first_repeated(req.body()) {
+        return Err(ApiError::validation(field, "given more than once"));
+    }
+    Ok(value)
 }
 
 /// Parses JSON bytes into `T` with the contract's 400/422 split.
@@ -84,7 +89,7 @@ fn json_error(e: &serde_json::Error, path: &str) -> ApiError {
                     path.to_string()
                 }
             });
-            ApiError::Validation(vec![FieldError::new(field, message)])
+            ApiError::Validation(vec![FieldError::new(field, plain_message(&message))])
         }
         Category::Syntax | Category::Eof | Category::Io => {
             ApiError::BadRequest(format!("the body is not valid JSON: {}", strip_position(&e.to_string())))
@@ -92,10 +97,45 @@ fn json_error(e: &serde_json::Error, path: &str) -> ApiError {
     }
 }
 
-/// serde names the field itself in "unknown field `x`" and "missing field `x`" messages, where
-/// the path points at the enclosing object.
+/// serde's message for a field in the contract's words, as the hand-written validators put them
+/// ("is required", "must be an integer"): no Rust type names, and never the value sent, which
+/// may be a password given the wrong type. Messages of the types' own checks pass unchanged.
+fn plain_message(message: &str) -> String {
+    if message.starts_with("missing field `") {
+        return "is required".into();
+    }
+    if message.starts_with("unknown field `") {
+        return "unknown field".into();
+    }
+    if message.starts_with("duplicate field `") {
+        return "given more than once".into();
+    }
+    let expected = match message.split_once(", expected ") {
+        Some((found, expected))
+            if ["invalid type: ", "invalid value: ", "unknown variant ", "invalid length "]
+                .iter()
+                .any(|p| found.starts_with(p)) =>
+        {
+            expected
+        }
+        _ => return message.to_string(),
+    };
+    match expected {
+        "i8" | "i16" | "i32" | "i64" | "i128" | "isize" => "must be an integer".into(),
+        "u8" | "u16" | "u32" | "u64" | "u128" | "usize" => "must be an integer of at least 0".into(),
+        "f32" | "f64" => "must be a number".into(),
+        "a string" | "a borrowed string" | "a character" => "must be a string".into(),
+        "a boolean" => "must be true or false".into(),
+        "a sequence" => "must be an array".into(),
+        e if e == "a map" || e.starts_with("struct ") => "must be an object".into(),
+        other => format!("must be {other}"),
+    }
+}
+
+/// serde names the field itself in "unknown field `x`", "missing field `x`" and "duplicate field
+/// `x`" messages, where the path points at the enclosing object.
 fn named_field(message: &str) -> Option<&str> {
-    for prefix in ["unknown field `", "missing field `"] {
+    for prefix in ["unknown field `", "missing field `", "duplicate field `"] {
         if let Some(rest) = message.strip_prefix(prefix) {
             return rest.split('`').next();
         }
@@ -380,6 +420,46 @@ mod tests {
         assert_eq!(field_of(e), "body", "an array is not read as a struct");
         let e = json_body::<Body>(&request(Some(JSON), b"null")).unwrap_err();
         assert_eq!(field_of(e), "body");
+    }
+
+    fn message_of(body: &[u8]) -> (String, String) {
+        match json_body::<Body>(&request(Some(JSON), body)).unwrap_err() {
+            ApiError::Validation(errors) => (errors[0].field.clone(), errors[0].message.clone()),
+            other => panic!("expected validation, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn shape_errors_speak_the_contract_and_never_echo_the_value() {
+        let cases: [(&[u8], &str, &str); 8] = [
+            (br#"{"title":"a","pages":"sekret-value"}"#, "pages", "must be an integer of at least 0"),
+            (br#"{"title":"a","pages":-7}"#, "pages", "must be an integer of at least 0"),
+            (br#"{"title":"a","pages":2.5}"#, "pages", "must be an integer of at least 0"),
+            (br#"{"title":12345678,"pages":1}"#, "title", "must be a string"),
+            (br#"{"title":["a"],"pages":1}"#, "title", "must be a string"),
+            (br#"{"title":"a"}"#, "pages", "is required"),
+            (br#"{"title":"a","pages":1,"admin":true}"#, "admin", "unknown field"),
+            (br#"{"title":"a","title":"b","pages":1}"#, "title", "given more than once"),
+        ];
+        for (body, field, message) in cases {
+            let (f, m) = message_of(body);
+            assert_eq!((f.as_str(), m.as_str()), (field, message), "{}", String::from_utf8_lossy(body));
+            assert!(!m.contains("sekret") && !m.contains("12345678") && !m.contains("-7"), "{m}");
+        }
+    }
+
+    #[test]
+    fn a_member_given_twice_is_refused_whatever_the_body_is_read_into() {
+        let twice = br#"{"title":"a","pages":1,"title":"b"}"#;
+        assert_eq!(message_of(twice), ("title".to_string(), "given more than once".to_string()));
+        let e = json_body::<serde_json::Value>(&request(Some(JSON), twice)).unwrap_err();
+        assert_eq!(e.status(), 422);
+        assert_eq!(field_of(e), "title", "a JSON tree would keep only the last");
+        let nested = br#"{"title":"a","meta":{"k":1,"k":2}}"#;
+        let e = json_body::<serde_json::Value>(&request(Some(JSON), nested)).unwrap_err();
+        assert_eq!(field_of(e), "meta.k");
+        let e = json_body::<serde_json::Value>(&request(Some(JSON), br#"{"title":"a","title""#)).unwrap_err();
+        assert_eq!(e.status(), 400, "syntax is judged first");
     }
 
     #[test]

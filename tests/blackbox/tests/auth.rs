@@ -59,6 +59,17 @@ fn register_refuses_duplicates_case_insensitively_and_bad_input() {
             &json!({"email": unique_email("x"), "password": PASSWORD, "role": "admin"}),
         )
         .problem(422);
+    // A password of the wrong type is named, in the contract's words, and never echoed back.
+    let typed = app().json(
+        "POST",
+        "/api/auth/register",
+        None,
+        &json!({"email": unique_email("typed"), "password": 73_914_206_581_u64}),
+    );
+    let problem = typed.problem(422);
+    assert_eq!(problem["errors"][0]["field"], "password", "{problem}");
+    assert_eq!(problem["errors"][0]["message"], "must be a string", "{problem}");
+    assert!(!problem.to_string().contains("73914206581"), "the value came back: {problem}");
 }
 
 #[test]

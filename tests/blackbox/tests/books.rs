@@ -113,6 +113,20 @@ fn validation_and_duplicates() {
     let mut unknown = book_body("Unknown field");
     unknown["rating"] = json!(5);
     app().json("POST", "/api/books", Some(&token), &unknown).problem(422);
+
+    // A member given twice says two things about one field: refused, not read one way or other.
+    let once = book_body("Twice").to_string();
+    let twice = once.replacen('{', r#"{"price_cents": -5, "#, 1);
+    let auth = format!("Bearer {token}");
+    let r = app().call(
+        "POST",
+        "/api/books",
+        &[("content-type", "application/json"), ("authorization", &auth)],
+        twice.as_bytes(),
+    );
+    let p = r.problem(422);
+    assert_eq!(p["errors"][0]["field"], "price_cents", "{p}");
+    assert_eq!(p["errors"][0]["message"], "given more than once", "{p}");
 }
 
 #[test]

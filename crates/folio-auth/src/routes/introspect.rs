@@ -33,7 +33,7 @@ fn token_of(req: &Request) -> ApiResult<String> {
         return form_urlencoded::parse(req.body())
             .find(|(k, _)| k == "token")
             .map(|(_, v)| v.into_owned())
-            .ok_or_else(|| ApiError::validation("token", "missing field `token`"));
+            .ok_or_else(|| ApiError::validation("token", "is required"));
     }
     Ok(http_util::json_body::<IntrospectBody>(req)?.token)
 }
