@@ -103,6 +103,11 @@ pub fn bearer_token(req: &Request) -> ApiResult<&str> {
             detail: "this request needs an access token: send Authorization: Bearer <token>".into(),
         });
     };
+    // Two credentials are a malformed request (RFC 6750 §3.1), not a choice of the first one:
+    // whatever sits in front of the app may have judged the other.
+    if req.headers().get_all(header::AUTHORIZATION).iter().nth(1).is_some() {
+        return Err(ApiError::unauthorized("the Authorization header is given more than once"));
+    }
     let text =
         value.to_str().map_err(|_| ApiError::unauthorized("the Authorization header is not valid text"))?;
     let (scheme, token) = text.trim().split_once(' ').unwrap_or((text, ""));
@@ -165,6 +170,16 @@ mod tests {
             }
         }
         assert_eq!(bearer_token(&req(Some("bearer abc.def-ghi"))).unwrap(), "abc.def-ghi");
+    }
+
+    #[test]
+    fn two_authorization_headers_are_invalid_token() {
+        let mut twice = req(Some("Bearer abc"));
+        twice.headers_mut().append(header::AUTHORIZATION, http::HeaderValue::from_static("Bearer abc"));
+        match bearer_token(&twice) {
+            Err(ApiError::Unauthorized { challenge: Challenge::InvalidToken, .. }) => {}
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -145,6 +145,11 @@ fn missing_and_bad_tokens_are_401_with_the_right_challenge() {
     parts[1].pop();
     parts[1].push(flipped);
     app().with_token("GET", "/api/books", &parts.join(".")).problem(401);
+    // Two credentials, even a good one and a bad one, are a malformed request: neither is used.
+    let good = format!("Bearer {}", t.access);
+    let r = app().call("GET", "/api/books", &[("authorization", &good), ("authorization", "Bearer x")], b"");
+    r.problem(401);
+    assert_eq!(r.header("www-authenticate"), Some("Bearer error=\"invalid_token\""));
 }
 
 #[test]
