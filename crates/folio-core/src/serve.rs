@@ -4,7 +4,7 @@
 //! CORS follows the `cors_allowed_origins` variable ([`crate::cors`]; a malformed value answers
 //! cross-origin requests `503` naming it); and one JSON log line is written per request
 //! (method, route, path, status, duration, request id — never a query string, header value or
-//! body, which is where tokens and passwords travel).
+//! body, which is where tokens and passwords travel). Every response says `nosniff`.
 
 use http::{header, HeaderName, HeaderValue, Method};
 
@@ -56,6 +56,9 @@ fn serve_with(
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         headers.insert(REQUEST_ID, v);
     }
+    // Every answer says exactly what it is (JSON, problem+json, CSV, the UI's files): a browser
+    // led to an API URL must not guess HTML from a book's title or a CSV cell.
+    headers.entry(header::X_CONTENT_TYPE_OPTIONS).or_insert(HeaderValue::from_static("nosniff"));
     if let Some(origin) = origin {
         apply_cors(headers, &origin);
     }

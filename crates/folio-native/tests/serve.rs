@@ -33,6 +33,16 @@ fn generates_a_request_id_or_echoes_a_sane_one() {
 }
 
 #[test]
+fn every_answer_forbids_content_sniffing() {
+    let app = TestApp::new();
+    for handler in [ok_handler, failing_handler] {
+        let r = app.call(handler, request("GET", "/x").body(vec![]).unwrap());
+        assert_eq!(r.headers()["x-content-type-options"], "nosniff", "{}", r.status());
+        assert_eq!(r.headers().get_all("x-content-type-options").iter().count(), 1);
+    }
+}
+
+#[test]
 fn head_drops_the_body_but_keeps_headers() {
     let app = TestApp::new();
     let r = app.call(ok_handler, request("HEAD", "/x").body(vec![]).unwrap());

@@ -32,8 +32,11 @@ fn unknown_api_paths_are_404_problems_wherever_they_land() {
         "/api/reports/nothing",
         "/api",
     ] {
-        let body = app().get(path).problem(404);
+        let r = app().get(path);
+        let body = r.problem(404);
         assert!(!body["detail"].as_str().unwrap_or("").is_empty(), "{path}");
+        // Every component's answers forbid content sniffing, errors included.
+        assert_eq!(r.header("x-content-type-options"), Some("nosniff"), "{path}");
     }
 }
 
