@@ -7,7 +7,7 @@
 //! the app. Token claims follow the same rule (folio-tokens).
 
 use std::cell::RefCell;
-use std::collections::HashSet;
+use std::collections::BTreeSet;
 use std::fmt;
 
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -89,7 +89,7 @@ impl<'de> Visitor<'de> for Walk<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let mut seen = HashSet::new();
+        let mut seen = BTreeSet::new();
         while let Some(name) = map.next_key::<String>()? {
             let member = self.member(&name);
             if !seen.insert(name) && self.found.borrow().is_none() {
