@@ -127,6 +127,10 @@ fn malformed_requests_get_oauth_errors() {
     assert_eq!(oauth_error(&r), "invalid_request");
     let r = call(&app, form("/api/auth/token", "grant_type=password&grant_type=refresh_token"));
     assert_eq!(oauth_error(&r), "invalid_request", "repeated parameters are refused (RFC 6749 §3.2)");
+    // Read as a tree, the last grant_type would win and be refused as unsupported.
+    let twice = r#"{"grant_type":"password","grant_type":"client_credentials"}"#;
+    let r = call(&app, json_request("POST", "/api/auth/token", twice));
+    assert_eq!((r.status().as_u16(), oauth_error(&r).as_str()), (400, "invalid_request"), "in JSON too");
     let r = call(
         &app,
         request("POST", "/api/auth/token")

@@ -41,6 +41,10 @@ fn params(req: &Request) -> ApiResult<Params> {
             let serde_json::Value::Object(map) = value else {
                 return Err(invalid_request("the body must be a JSON object"));
             };
+            // A tree keeps the last of two same-named members; a form's repeat is refused above.
+            if let Some(k) = folio_core::unique_members::first_repeated(req.body()) {
+                return Err(invalid_request(&format!("the parameter {k} is given more than once")));
+            }
             for (k, v) in map {
                 match v {
                     serde_json::Value::String(s) => {
