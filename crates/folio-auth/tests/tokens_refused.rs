@@ -69,6 +69,12 @@ fn a_good_token_works_in_every_component_and_introspects_active() {
     let mut req = form("/api/auth/introspect", &format!("token={}&token_type_hint=access_token", t.access));
     req.headers_mut().insert("authorization", format!("Bearer {}", t.access).parse().unwrap());
     assert_eq!(body_json(&call(&app, req))["active"], true);
+    // Two tokens in one form: refused, not answered for the first.
+    let mut req = form("/api/auth/introspect", &format!("token={0}&token={0}", t.access));
+    req.headers_mut().insert("authorization", format!("Bearer {}", t.access).parse().unwrap());
+    let r = call(&app, req);
+    assert_eq!(r.status(), 422);
+    assert_eq!(body_json(&r)["errors"][0]["message"], "given more than once");
 }
 
 #[test]

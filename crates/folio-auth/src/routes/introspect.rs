@@ -30,10 +30,14 @@ struct IntrospectBody {
 fn token_of(req: &Request) -> ApiResult<String> {
     if http_util::content_type(req).as_deref() == Some(http_util::FORM) {
         http_util::check_body_size(req)?;
-        return form_urlencoded::parse(req.body())
-            .find(|(k, _)| k == "token")
-            .map(|(_, v)| v.into_owned())
-            .ok_or_else(|| ApiError::validation("token", "is required"));
+        // Two tokens in one request ask two questions: refused, as the token endpoint refuses
+        // a repeated parameter, rather than answering for the first.
+        let mut tokens = form_urlencoded::parse(req.body()).filter(|(k, _)| k == "token").map(|(_, v)| v);
+        return match (tokens.next(), tokens.next()) {
+            (Some(token), None) => Ok(token.into_owned()),
+            (None, _) => Err(ApiError::validation("token", "is required")),
+            (Some(_), Some(_)) => Err(ApiError::validation("token", "given more than once")),
+        };
     }
     Ok(http_util::json_body::<IntrospectBody>(req)?.token)
 }
