@@ -12,9 +12,15 @@ pub const JSON: &str = "application/json";
 pub const MERGE_PATCH_JSON: &str = "application/merge-patch+json";
 pub const FORM: &str = "application/x-www-form-urlencoded";
 
-/// The media type of the request body, lower-cased, without parameters.
+/// The media type of the request body, lower-cased, without parameters; `None` when it is absent
+/// or given twice.
 pub fn content_type(req: &Request) -> Option<String> {
-    let raw = req.headers().get(header::CONTENT_TYPE)?.to_str().ok()?;
+    let mut given = req.headers().get_all(header::CONTENT_TYPE).iter();
+    let raw = given.next()?.to_str().ok()?;
+    if given.next().is_some() {
+        // Two media types for one body is none that can be trusted (RFC 9110 §8.3): `415`.
+        return None;
+    }
     let essence = raw.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
     (!essence.is_empty()).then_some(essence)
 }
@@ -382,6 +388,9 @@ mod tests {
             let e = json_body::<Body>(&request(ct, b"{}")).unwrap_err();
             assert_eq!(e.status(), 415, "{ct:?}");
         }
+        let mut two = request(Some(JSON), br#"{"title":"a","pages":1}"#);
+        two.headers_mut().append(header::CONTENT_TYPE, HeaderValue::from_static(JSON));
+        assert_eq!(json_body::<Body>(&two).unwrap_err().status(), 415, "two Content-Type headers");
     }
 
     #[test]
