@@ -81,6 +81,10 @@ fn body_rules_apply_to_json_routes() {
     let big = format!("{{\"email\":\"a@b.test\",\"password\":\"{}\"}}", "x".repeat(70 * 1024));
     a.call("POST", "/api/auth/register", &[("content-type", "application/json")], big.as_bytes())
         .problem(413);
+    // Two media types for one body: neither is trusted.
+    let both = [("content-type", "application/json"), ("content-type", "application/json")];
+    let body = json!({"email": unique_email("two-types"), "password": PASSWORD}).to_string();
+    a.call("POST", "/api/auth/register", &both, body.as_bytes()).problem(415);
 }
 
 #[test]
