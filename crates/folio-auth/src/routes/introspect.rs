@@ -30,14 +30,13 @@ struct IntrospectBody {
 fn token_of(req: &Request) -> ApiResult<String> {
     if http_util::content_type(req).as_deref() == Some(http_util::FORM) {
         http_util::check_body_size(req)?;
-        // Two tokens in one request ask two questions: refused, as the token endpoint refuses
-        // a repeated parameter, rather than answering for the first.
-        let mut tokens = form_urlencoded::parse(req.body()).filter(|(k, _)| k == "token").map(|(_, v)| v);
-        return match (tokens.next(), tokens.next()) {
-            (Some(token), None) => Ok(token.into_owned()),
-            (None, _) => Err(ApiError::validation("token", "is required")),
-            (Some(_), Some(_)) => Err(ApiError::validation("token", "given more than once")),
-        };
+        // Two tokens in one request ask two questions: refused (`Query::str`), rather than
+        // answering for the first.
+        let form = http_util::Query::from_pairs(form_urlencoded::parse(req.body()).into_owned().collect());
+        return form
+            .str("token")?
+            .map(str::to_string)
+            .ok_or_else(|| ApiError::validation("token", "is required"));
     }
     Ok(http_util::json_body::<IntrospectBody>(req)?.token)
 }
