@@ -2,8 +2,8 @@
 # Two builds of the app, A and B, compared on the cached authenticated book read: each under its
 # own `spin up` over one state directory (so both read the same session and cached copy),
 # measured alternately, ROUNDS times, with `wrk -c$CONCURRENCY` for 4 s: req/s and Spin's CPU
-# µs per request (`perf stat -e task-clock` over the `spin` process tree, as bench/hot_read.sh
-# does). A change to the app's own code is a few per cent of a cached read, and on a shared
+# µs per request (`perf stat -e task-clock` over the `spin` process tree: bench/lib.sh's
+# `measure_spin`, as bench/hot_read.sh uses it). A change to the app's own code is a few per cent of a cached read, and on a shared
 # 2-core machine one round differs from the next by more than that, so a change is judged by
 # the paired rounds (A first in odd rounds, B first in even ones): the mean of B's CPU per
 # request over A's, and how many rounds B won.
@@ -46,16 +46,7 @@ done
 for _ in $(seq 1 20); do curl -s -o /dev/null "${url[B]}/api/books/$BOOK" -H "authorization: Bearer $TOKEN"; done
 
 measure() { # variant -> "req/s cpu_us"
-    local perf_pid n ms
-    perf stat -e task-clock -x, -p "$(spin_tree "${pid[$1]}")" -o "$work/perf" -- sleep 4.3 >/dev/null 2>&1 &
-    perf_pid=$!
-    sleep 0.2
-    n=$(wrk -t1 -c"$CONCURRENCY" -d4s -H "authorization: Bearer $TOKEN" "${url[$1]}/api/books/$BOOK" |
-        awk '/ requests in / {print $1}')
-    wait "$perf_pid" || true
-    ms=$(awk -F, '$3 == "task-clock" && $1 ~ /^[0-9.]+$/ {print $1}' "$work/perf")
-    [ -n "$n" ] && [ "$n" -gt 0 ] && [ -n "$ms" ] || { echo "no measurement for $1 (wrk: '$n', perf: '$ms')" >&2; exit 1; }
-    python3 -c "print('%.0f %.1f' % ($n / 4, $ms * 1000 / $n))"
+    measure_spin "${pid[$1]}" "${url[$1]}/api/books/$BOOK" "authorization: Bearer $TOKEN"
 }
 
 echo "concurrency $CONCURRENCY; per round: req/s and Spin's CPU µs per cached read (A first in odd rounds, B in even)"

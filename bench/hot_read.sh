@@ -2,7 +2,7 @@
 # The hot path of issue 10, measured two ways, alternating with the baseline:
 #   requests/s of `wrk -c$CONCURRENCY` (4 s) and Spin's CPU time per request
 #   (`perf stat -e task-clock` on the Spin processes while wrk runs, else their CPU ticks in
-#   /proc/<pid>/stat; see `measure`),
+#   /proc/<pid>/stat; see `measure_spin` in bench/lib.sh),
 # for the do-nothing baseline, for the baseline plus one key-value round trip (bench/baseline-kv:
 # the least any authenticated request does), for the services floor (bench/baseline-read: that
 # round trip over the app's own session and cached copy, plus what Spin charges for the other
@@ -42,51 +42,11 @@ start bench/baseline-read/spin.toml floor_read
 keys=$(cached_read_keys "$work/app" "$token" "$book")
 
 
-cpu_ticks() { # comma-separated pids -> their user + system CPU, in clock ticks
-    # Fields 14 and 15 of /proc/<pid>/stat, counted after the ")" that ends the command name.
-    local sum=0 pid fields
-    for pid in ${1//,/ }; do
-        read -r -a fields < <(sed 's/.*) //' "/proc/$pid/stat") || continue
-        sum=$((sum + fields[11] + fields[12]))
-    done
-    echo "$sum"
-}
-
-PERF=$(command -v perf || true)
-TICKS_PER_S=$(getconf CLK_TCK)
-
-measure() { # pid url [header] -> "req/s cpu_us" (cpu_us "nan" when nothing could count it)
-    local tree ticks_before ticks_after perf_pid="" n ms=""
-    tree=$(spin_tree "$1")
-    rm -f "$work/perf"
-    ticks_before=$(cpu_ticks "$tree")
-    if [ -n "$PERF" ]; then
-        "$PERF" stat -e task-clock -x, -p "$tree" -o "$work/perf" -- sleep 4.3 >/dev/null 2>&1 &
-        perf_pid=$!
-    fi
-    sleep 0.2
-    n=$(wrk -t1 -c"$CONCURRENCY" -d4s ${3:+-H "$3"} "$2" | awk '/ requests in / {print $1}')
-    if [ -n "$perf_pid" ]; then wait "$perf_pid" || true; else sleep 0.1; fi
-    ticks_after=$(cpu_ticks "$tree")
-    [ -n "$n" ] && [ "$n" -gt 0 ] || { echo "wrk completed no request against $2" >&2; exit 1; }
-    # perf's CSV line is "msec,unit,task-clock,...": trust it only when it is a positive number.
-    [ -f "$work/perf" ] && ms=$(awk -F, '$3 == "task-clock" && $1 ~ /^[0-9.]+$/ && $1 > 0 {print $1}' "$work/perf")
-    if [ -z "$ms" ]; then
-        # Said once per run (measure runs in a subshell, so a file remembers it).
-        if [ ! -e "$work/fallback-noted" ]; then
-            echo "perf stat counted nothing here (${PERF:-no perf}; $(head -c 300 "$work/perf" 2>/dev/null | tr '\n' ' ')); CPU from /proc/<pid>/stat ticks (1/$TICKS_PER_S s) instead" >&2
-            touch "$work/fallback-noted"
-        fi
-        ms=$(python3 -c "print(($ticks_after - $ticks_before) * 1000 / $TICKS_PER_S)")
-    fi
-    python3 -c "ms = $ms; print('%.0f %s' % ($n / 4, '%.0f' % (ms * 1000 / $n) if ms > 0 else 'nan'))"
-}
-
 echo "concurrency $CONCURRENCY; per round: req/s and Spin's CPU µs per request; ratios of req/s to the baseline, the cached read's also to the services floor"
 for round in $(seq 1 "$ROUNDS"); do
-    read -r base_rps base_cpu < <(measure "$PID_baseline" "$URL_baseline/")
-    read -r kv_rps kv_cpu < <(measure "$PID_floor_kv" "$URL_floor_kv/")
-    read -r svc_rps svc_cpu < <(measure "$PID_floor_read" "$URL_floor_read/?$keys" "authorization: Bearer $token")
-    read -r read_rps read_cpu < <(measure "$PID_app" "$URL_app/api/books/$book" "authorization: Bearer $token")
+    read -r base_rps base_cpu < <(measure_spin "$PID_baseline" "$URL_baseline/")
+    read -r kv_rps kv_cpu < <(measure_spin "$PID_floor_kv" "$URL_floor_kv/")
+    read -r svc_rps svc_cpu < <(measure_spin "$PID_floor_read" "$URL_floor_read/?$keys" "authorization: Bearer $token")
+    read -r read_rps read_cpu < <(measure_spin "$PID_app" "$URL_app/api/books/$book" "authorization: Bearer $token")
     python3 -c "print('round $round: baseline $base_rps req/s, $base_cpu µs; one key-value read $kv_rps req/s, $kv_cpu µs (%.2f); services floor $svc_rps req/s, $svc_cpu µs (%.2f); cached read $read_rps req/s, $read_cpu µs (%.2f; %.2f of the one-read floor, %.2f of the services floor)' % ($kv_rps / $base_rps, $svc_rps / $base_rps, $read_rps / $base_rps, $read_rps / $kv_rps, $read_rps / $svc_rps))"
 done

@@ -57,3 +57,47 @@ spin_tree() {
     for child in $(pgrep -P "$1"); do all+=",$(spin_tree "$child")"; done
     echo "$all"
 }
+
+cpu_ticks() { # comma-separated pids -> their user + system CPU, in clock ticks
+    # Fields 14 and 15 of /proc/<pid>/stat, counted after the ")" that ends the command name.
+    local sum=0 pid fields
+    for pid in ${1//,/ }; do
+        read -r -a fields < <(sed 's/.*) //' "/proc/$pid/stat") || continue
+        sum=$((sum + fields[11] + fields[12]))
+    done
+    echo "$sum"
+}
+
+PERF=$(command -v perf || true)
+TICKS_PER_S=$(getconf CLK_TCK)
+
+# measure_spin PID URL [HEADER]: "req/s cpu_us" of `wrk -t1 -c$CONCURRENCY -d4s` against URL, with
+# the CPU of the `spin` process tree of PID per request (`perf stat -e task-clock`, else the
+# /proc/<pid>/stat ticks; cpu_us is "nan" when nothing could count it). The caller sets
+# CONCURRENCY and `work`, a scratch directory.
+measure_spin() {
+    local tree ticks_before ticks_after perf_pid="" n ms=""
+    tree=$(spin_tree "$1")
+    rm -f "$work/perf"
+    ticks_before=$(cpu_ticks "$tree")
+    if [ -n "$PERF" ]; then
+        "$PERF" stat -e task-clock -x, -p "$tree" -o "$work/perf" -- sleep 4.3 >/dev/null 2>&1 &
+        perf_pid=$!
+    fi
+    sleep 0.2
+    n=$(wrk -t1 -c"$CONCURRENCY" -d4s ${3:+-H "$3"} "$2" | awk '/ requests in / {print $1}')
+    if [ -n "$perf_pid" ]; then wait "$perf_pid" || true; else sleep 0.1; fi
+    ticks_after=$(cpu_ticks "$tree")
+    [ -n "$n" ] && [ "$n" -gt 0 ] || { echo "wrk completed no request against $2" >&2; exit 1; }
+    # perf's CSV line is "msec,unit,task-clock,...": trust it only when it is a positive number.
+    [ -f "$work/perf" ] && ms=$(awk -F, '$3 == "task-clock" && $1 ~ /^[0-9.]+$/ && $1 > 0 {print $1}' "$work/perf")
+    if [ -z "$ms" ]; then
+        # Said once per run (measure_spin runs in a subshell, so a file remembers it).
+        if [ ! -e "$work/fallback-noted" ]; then
+            echo "perf stat counted nothing here (${PERF:-no perf}; $(head -c 300 "$work/perf" 2>/dev/null | tr '\n' ' ')); CPU from /proc/<pid>/stat ticks (1/$TICKS_PER_S s) instead" >&2
+            touch "$work/fallback-noted"
+        fi
+        ms=$(python3 -c "print(($ticks_after - $ticks_before) * 1000 / $TICKS_PER_S)")
+    fi
+    python3 -c "ms = $ms; print('%.0f %s' % ($n / 4, '%.0f' % (ms * 1000 / $n) if ms > 0 else 'nan'))"
+}
