@@ -97,7 +97,8 @@ pub fn read_ahead(auth: &dyn Authenticator, host: &Host, req: &Request, keys: &[
 /// The bearer token of a request: `401` with a plain `Bearer` challenge when none was sent,
 /// `401 invalid_token` when the header is not a well-formed bearer credential (RFC 6750 §2.1).
 pub fn bearer_token(req: &Request) -> ApiResult<&str> {
-    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
+    let mut given = req.headers().get_all(header::AUTHORIZATION).iter();
+    let Some(value) = given.next() else {
         return Err(ApiError::Unauthorized {
             challenge: Challenge::Missing,
             detail: "this request needs an access token: send Authorization: Bearer <token>".into(),
@@ -105,7 +106,7 @@ pub fn bearer_token(req: &Request) -> ApiResult<&str> {
     };
     // Two credentials are a malformed request (RFC 6750 §3.1), not a choice of the first one:
     // whatever sits in front of the app may have judged the other.
-    if req.headers().get_all(header::AUTHORIZATION).iter().nth(1).is_some() {
+    if given.next().is_some() {
         return Err(ApiError::unauthorized("the Authorization header is given more than once"));
     }
     let text =
