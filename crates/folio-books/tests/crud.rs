@@ -42,10 +42,22 @@ fn create_returns_201_location_etag_and_the_stored_book() {
 }
 
 #[test]
-fn isbn10_input_is_stored_as_isbn13() {
+fn isbn10_is_refused_with_422_naming_isbn13() {
+    // API.md: "isbn a valid ISBN-13". A valid ISBN-10 is named, not silently converted.
     let app = TestApp::new();
     let mut input = book(1);
     input["isbn"] = json!("0-8044-2957-X");
+    let r = json_to(&app, "POST", "/api/books", "editor", &input);
+    assert_eq!(r.status(), 422);
+    let problem = body(&r);
+    assert_eq!(problem["errors"][0]["field"], "isbn");
+    assert!(
+        problem["errors"][0]["message"].as_str().unwrap().contains("ISBN-10 is not accepted"),
+        "{problem}"
+    );
+    assert_eq!(count_rows(&app), 0);
+    // Hyphens and spaces in an ISBN-13 are still fine, stored as 13 digits.
+    input["isbn"] = json!("978 0 8044-2957-3");
     assert_eq!(create(&app, &input)["isbn"], "9780804429573");
 }
 
@@ -196,12 +208,12 @@ fn duplicate_isbn_is_409_on_create_and_on_replace() {
     let r = json_to(&app, "POST", "/api/books", "editor", &same);
     assert_eq!(r.status(), 409);
     assert_eq!(r.headers()["content-type"], "application/problem+json");
-    // The same ISBN written as ISBN-10 is the same book.
-    let mut as_ten = book(3);
-    as_ten["isbn"] = json!("0-306-40615-2");
-    create(&app, &as_ten);
-    as_ten["isbn"] = json!("978 0 306 40615 7");
-    assert_eq!(json_to(&app, "POST", "/api/books", "editor", &as_ten).status(), 409);
+    // The same ISBN-13 punctuated differently is the same book.
+    let mut spaced = book(3);
+    spaced["isbn"] = json!("978-0-306-40615-7");
+    create(&app, &spaced);
+    spaced["isbn"] = json!("978 0 306 40615 7");
+    assert_eq!(json_to(&app, "POST", "/api/books", "editor", &spaced).status(), 409);
     let other = create(&app, &book(4));
     let uri = format!("/api/books/{}", other["id"].as_str().unwrap());
     assert_eq!(json_to(&app, "PUT", &uri, "editor", &same).status(), 409);

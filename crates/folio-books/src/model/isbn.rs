@@ -7,8 +7,10 @@ use serde::Serialize;
 /// Why a string is not an ISBN.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IsbnError {
-    /// Not 10 or 13 digits once hyphens and spaces are removed (or a stray character).
+    /// Not 13 digits once hyphens and spaces are removed (or a stray character).
     Shape,
+    /// An ISBN-10: the contract takes ISBN-13 only (API.md), so it is named rather than converted.
+    Isbn10,
     /// 13 digits not starting with the Bookland prefixes 978 or 979.
     Prefix,
     /// The check digit does not match.
@@ -18,8 +20,9 @@ pub enum IsbnError {
 impl fmt::Display for IsbnError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            IsbnError::Shape => {
-                "must be an ISBN-13 (or ISBN-10): 13 (or 10) digits, hyphens and spaces allowed"
+            IsbnError::Shape => "must be an ISBN-13: 13 digits, hyphens and spaces allowed",
+            IsbnError::Isbn10 => {
+                "must be an ISBN-13: an ISBN-10 is not accepted, write it with its 978 prefix"
             }
             IsbnError::Prefix => "must be an ISBN-13 starting with 978 or 979",
             IsbnError::CheckDigit => "is not a valid ISBN: the check digit does not match",
@@ -38,40 +41,28 @@ impl Isbn13 {
     /// longer is not an ISBN however it is punctuated.
     const MAX_INPUT: usize = 40;
 
-    /// Parses an ISBN-13 or ISBN-10 (converted to its 978 ISBN-13), with hyphens and spaces
-    /// anywhere. An ISBN-10 may end in `X` (check value 10).
+    /// Parses an ISBN-13 with hyphens and spaces anywhere. The contract (API.md) takes ISBN-13
+    /// only; a well-formed ISBN-10 is refused with its own message, so the caller learns how to
+    /// write it (its 978 form) instead of reading "not 13 digits".
     pub fn parse(raw: &str) -> Result<Self, IsbnError> {
         if raw.len() > Self::MAX_INPUT {
             return Err(IsbnError::Shape);
         }
         let compact: Vec<char> = raw.chars().filter(|c| *c != '-' && *c != ' ').collect();
-        match compact.len() {
-            13 => {
-                let digits = to_digits(&compact).ok_or(IsbnError::Shape)?;
-                if digits[..3] != [9, 7, 8] && digits[..3] != [9, 7, 9] {
-                    return Err(IsbnError::Prefix);
-                }
-                if check_digit_13(&digits[..12]) != digits[12] {
-                    return Err(IsbnError::CheckDigit);
-                }
-                Ok(Self(compact.iter().collect()))
-            }
-            10 => {
-                let body = to_digits(&compact[..9]).ok_or(IsbnError::Shape)?;
-                let check = match compact[9] {
-                    'X' | 'x' => 10,
-                    c => c.to_digit(10).ok_or(IsbnError::Shape)?,
-                };
-                let sum: u32 = body.iter().enumerate().map(|(i, d)| (10 - i as u32) * *d as u32).sum();
-                if (sum + check) % 11 != 0 {
-                    return Err(IsbnError::CheckDigit);
-                }
-                let mut first12 = vec![9, 7, 8];
-                first12.extend_from_slice(&body);
-                Ok(Self::from_digits12(&first12))
-            }
-            _ => Err(IsbnError::Shape),
+        if compact.len() == 10 && looks_like_isbn10(&compact) {
+            return Err(IsbnError::Isbn10);
         }
+        if compact.len() != 13 {
+            return Err(IsbnError::Shape);
+        }
+        let digits = to_digits(&compact).ok_or(IsbnError::Shape)?;
+        if digits[..3] != [9, 7, 8] && digits[..3] != [9, 7, 9] {
+            return Err(IsbnError::Prefix);
+        }
+        if check_digit_13(&digits[..12]) != digits[12] {
+            return Err(IsbnError::CheckDigit);
+        }
+        Ok(Self(compact.iter().collect()))
     }
 
     /// Completes 12 digits starting with 978 or 979 with their check digit: what a generator
@@ -101,6 +92,12 @@ impl Isbn13 {
     }
 }
 
+/// Nine digits and a check character (a digit or `X`): the shape of an ISBN-10, valid or not.
+fn looks_like_isbn10(chars: &[char]) -> bool {
+    chars[..9].iter().all(char::is_ascii_digit)
+        && (chars[9].is_ascii_digit() || matches!(chars[9], 'X' | 'x'))
+}
+
 fn to_digits(chars: &[char]) -> Option<Vec<u8>> {
     chars.iter().map(|c| if c.is_ascii_digit() { Some(*c as u8 - b'0') } else { None }).collect()
 }
@@ -126,20 +123,28 @@ mod tests {
     }
 
     #[test]
-    fn converts_isbn10_including_x_check() {
-        assert_eq!(Isbn13::parse("0-306-40615-2").unwrap().as_str(), "9780306406157");
-        // 080442957X is a real ISBN-10 with an X check digit.
-        assert_eq!(Isbn13::parse("0-8044-2957-X").unwrap().as_str(), "9780804429573");
-        assert_eq!(Isbn13::parse("080442957x").unwrap().as_str(), "9780804429573");
+    fn refuses_isbn10_by_name() {
+        // 0-306-40615-2 and 080442957X are real ISBN-10s (the second with an X check digit).
+        for raw in ["0-306-40615-2", "0306406152", "0-8044-2957-X", "080442957x", "0306406153"] {
+            assert_eq!(Isbn13::parse(raw), Err(IsbnError::Isbn10), "{raw}");
+        }
+        assert_eq!(Isbn13::parse("978-0-306-40615-7").unwrap().as_str(), "9780306406157");
     }
 
     #[test]
     fn refuses_bad_check_digits_prefixes_and_shapes() {
         assert_eq!(Isbn13::parse("9780306406158"), Err(IsbnError::CheckDigit));
-        assert_eq!(Isbn13::parse("0306406153"), Err(IsbnError::CheckDigit));
         // A valid EAN-13 that is not a book.
         assert_eq!(Isbn13::parse("4006381333931"), Err(IsbnError::Prefix));
-        for raw in ["", "978030640615", "97803064061577", "978030640615X", "X306406152", "978_0306406157"] {
+        for raw in [
+            "",
+            "978030640615",
+            "97803064061577",
+            "978030640615X",
+            "X306406152",
+            "978_0306406157",
+            "03064061X2",
+        ] {
             assert_eq!(Isbn13::parse(raw), Err(IsbnError::Shape), "{raw}");
         }
         assert_eq!(Isbn13::parse(&"-".repeat(100)), Err(IsbnError::Shape));

@@ -45,7 +45,7 @@ pub struct BookDraft {
     pub title: String,
     pub author: String,
     pub genre: String,
-    /// ISBN-13 or ISBN-10, hyphens and spaces allowed.
+    /// ISBN-13, hyphens and spaces allowed.
     pub isbn: String,
     pub published_year: i64,
     pub pages: i64,
@@ -303,7 +303,7 @@ mod tests {
             title: "T".into(),
             author: "A".into(),
             genre: "G".into(),
-            isbn: "0306406152".into(),
+            isbn: "978-0-306-40615-7".into(),
             published_year: 2000,
             pages: 10,
             price_cents: 100,
