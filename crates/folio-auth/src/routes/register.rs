@@ -26,9 +26,10 @@ pub fn register(host: &Host, req: &Request) -> ApiResult<Response> {
     let settings = SignupPolicy::from_host(host)?;
     let body: RegisterBody = http_util::json_body(req)?;
     let normalized = accounts::normalize_email(&body.email);
-    // Addresses in admin_emails may register even with sign-up closed: that is how an operator
-    // bootstraps the first admin of a closed deployment.
-    if !settings.allow_signup && !settings.is_admin_email(&normalized) {
+    // Closed means closed, for every address (API.md): e-mail addresses are not verified, so an
+    // exception for `admin_emails` would hand the administrator role to whoever registers a
+    // listed address first. An operator opens sign-up, registers the admin, then closes it.
+    if !settings.allow_signup {
         return Err(ApiError::Forbidden("sign-up is disabled on this server".into()));
     }
     let mut errors = Vec::new();
