@@ -43,10 +43,18 @@ const PREWRITE_FLUSH_WAIT_NS: u64 = 5_000_000;
 pub fn read_request(incoming: IncomingRequest) -> Result<Request, ApiError> {
     let wasi_method = incoming.method();
     let mut builder = http::Request::builder().method(to_http_method(&wasi_method)?).uri(uri(&incoming)?);
-    for (name, value) in incoming.headers().entries() {
+    let entries = incoming.headers().entries();
+    for (i, (name, value)) in entries.iter().enumerate() {
+        // Spin adds its own `spin-*` headers (`spin-full-url`, `spin-matched-route`, ...) after
+        // the client's, and a client may send headers of those names too: only the last of each,
+        // Spin's, is kept, so a made-up `spin-full-url` cannot steer the URLs the app builds.
+        let is_spin = name.len() > 5 && name.as_bytes()[..5].eq_ignore_ascii_case(b"spin-");
+        if is_spin && entries[i + 1..].iter().any(|(later, _)| later.eq_ignore_ascii_case(name)) {
+            continue;
+        }
         // Spin's server has already refused what HTTP does not allow; skip anything else odd.
         if let (Ok(name), Ok(value)) =
-            (http::HeaderName::from_bytes(name.as_bytes()), http::HeaderValue::from_bytes(&value))
+            (http::HeaderName::from_bytes(name.as_bytes()), http::HeaderValue::from_bytes(value))
         {
             builder = builder.header(name, value);
         }

@@ -311,6 +311,27 @@ fn jwks_and_discovery_describe_the_signing_keys() {
 }
 
 #[test]
+fn a_client_sent_spin_header_cannot_steer_the_discovery_documents_urls() {
+    // Spin adds `spin-full-url` after any the client sent; the document must use Spin's, so a
+    // request through a shared cache cannot publish an attacker's token endpoint.
+    let real = app().get("/.well-known/openid-configuration").json();
+    let spoofed = app()
+        .call(
+            "GET",
+            "/.well-known/openid-configuration",
+            &[("spin-full-url", "https://evil.example/x"), ("spin-matched-route", "/evil")],
+            b"",
+        )
+        .json();
+    for member in ["jwks_uri", "token_endpoint", "introspection_endpoint"] {
+        let url = spoofed[member].as_str().unwrap();
+        assert!(!url.contains("evil.example"), "{member}: {url}");
+        assert_eq!(spoofed[member], real[member]);
+    }
+    assert!(spoofed.get("registration_endpoint").is_none(), "sign-up is not RFC 7591 client registration");
+}
+
+#[test]
 fn repeated_failed_logins_are_throttled() {
     let t = app().login(&unique_email("throttle"));
     let mut throttled = None;

@@ -22,8 +22,9 @@ pub fn jwks(host: &Host, _req: &Request) -> ApiResult<Response> {
     ))
 }
 
-/// The origin the client used, for absolute URLs: Spin's `spin-full-url` header, else `http://`
-/// and the `Host` header. Only the origin is kept (scheme, host, port; never a user name or a
+/// The origin the client used, for absolute URLs: Spin's `spin-full-url` header (the edge keeps
+/// Spin's own and drops one a client sent: `folio_spin::edge`), else `http://` and the `Host`
+/// header. Only the origin is kept (scheme, host, port; never a user name or a
 /// path), and only an `http` or `https` one.
 fn origin(req: &Request) -> Option<Url> {
     let header_text = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
@@ -63,7 +64,8 @@ pub fn discovery(host: &Host, req: &Request) -> ApiResult<Response> {
         "jwks_uri": link("/.well-known/jwks.json"),
         "token_endpoint": link("/api/auth/token"),
         "introspection_endpoint": link("/api/auth/introspect"),
-        "registration_endpoint": link("/api/auth/register"),
+        // No `registration_endpoint`: that names RFC 7591 dynamic *client* registration, and a
+        // client that knows it would post client metadata to the account sign-up route.
         "grant_types_supported": ["password", "refresh_token"],
         "response_types_supported": ["token"],
         "token_endpoint_auth_methods_supported": ["none"],
