@@ -187,25 +187,55 @@ pub fn merge_patch(target: &mut serde_json::Value, patch: &serde_json::Value) {
     }
 }
 
-/// The decoded query string as ordered pairs.
+/// The decoded query string as ordered pairs (bytes that are not UTF-8 become U+FFFD here;
+/// [`Query`] refuses them).
 pub fn query_pairs(req: &Request) -> Vec<(String, String)> {
     let query = req.uri().query().unwrap_or("");
     form_urlencoded::parse(query.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
 }
 
+/// The names (as [`query_pairs`] decodes them) of the parameters whose name or value does not
+/// percent-decode to UTF-8: `author=%FF` must be refused, not searched for as U+FFFD.
+fn undecodable_names(query: &str) -> Vec<String> {
+    let strictly = |raw: &str| {
+        let bytes: Vec<u8> = percent_encoding::percent_decode(raw.replace('+', " ").as_bytes()).collect();
+        std::str::from_utf8(&bytes).is_ok()
+    };
+    query
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .filter(|pair| !strictly(pair))
+        .filter_map(|pair| form_urlencoded::parse(pair.as_bytes()).next().map(|(k, _)| k.into_owned()))
+        .collect()
+}
+
+/// A decimal integer as a query string should write one: ASCII digits, an optional leading `-`.
+/// `str::parse` would also take `+5`, and a trimmed ` 10` would hide what the client sent.
+pub fn decimal(raw: &str) -> Option<i64> {
+    let digits = raw.strip_prefix('-').unwrap_or(raw);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    raw.parse().ok()
+}
+
 /// Parsed query parameters with typed, validated accessors that fail as `422` naming the
-/// parameter. A parameter given twice is refused rather than silently picking one.
+/// parameter. A parameter given twice is refused rather than silently picking one, and one
+/// whose percent-encoding is not UTF-8 is refused rather than read with replacement characters.
 pub struct Query {
     pairs: Vec<(String, String)>,
+    undecodable: Vec<String>,
 }
 
 impl Query {
     pub fn from_request(req: &Request) -> Self {
-        Self { pairs: query_pairs(req) }
+        let undecodable = undecodable_names(req.uri().query().unwrap_or(""));
+        Self { pairs: query_pairs(req), undecodable }
     }
 
+    /// Pairs already decoded (a form body, a test): nothing is undecodable.
     pub fn from_pairs(pairs: Vec<(String, String)>) -> Self {
-        Self { pairs }
+        Self { pairs, undecodable: Vec::new() }
     }
 
     /// Refuses parameters not in `known`, so typos do not silently do nothing.
@@ -229,16 +259,17 @@ impl Query {
         if values.next().is_some() {
             return Err(ApiError::validation(name, "given more than once"));
         }
+        if first.is_some() && self.undecodable.iter().any(|n| n == name) {
+            return Err(ApiError::validation(name, "must be UTF-8 text once percent-decoded"));
+        }
         Ok(first)
     }
 
-    /// An integer within `min..=max`, or `None` when absent.
+    /// An integer within `min..=max` (see [`decimal`]), or `None` when absent.
     pub fn int(&self, name: &str, min: i64, max: i64) -> ApiResult<Option<i64>> {
         let Some(raw) = self.str(name)? else { return Ok(None) };
-        let value: i64 = raw
-            .trim()
-            .parse()
-            .map_err(|_| ApiError::validation(name, format!("must be an integer from {min} to {max}")))?;
+        let value = decimal(raw)
+            .ok_or_else(|| ApiError::validation(name, format!("must be an integer from {min} to {max}")))?;
         if !(min..=max).contains(&value) {
             return Err(ApiError::validation(name, format!("must be from {min} to {max}")));
         }
@@ -357,6 +388,41 @@ mod tests {
     struct Body {
         title: String,
         pages: u32,
+    }
+
+    fn query_of(uri: &str) -> Query {
+        Query::from_request(&http::Request::builder().uri(uri).body(Vec::new()).unwrap())
+    }
+
+    fn query_error(result: ApiResult<impl std::fmt::Debug>) -> String {
+        match result {
+            Err(ApiError::Validation(list)) => format!("{}: {}", list[0].field, list[0].message),
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn query_integers_are_plain_decimals() {
+        let q = query_of("/x?a=42&b=-7&c=007");
+        assert_eq!(q.int("a", 0, 100).unwrap(), Some(42));
+        assert_eq!(q.int("b", -10, 0).unwrap(), Some(-7));
+        assert_eq!(q.int("c", 0, 10).unwrap(), Some(7));
+        for raw in ["%2B5", "+5", "%2010", "10%20", "1.5", "1e2", "", "-", "0x10", "99999999999999999999"] {
+            let q = query_of(&format!("/x?n={raw}"));
+            assert_eq!(query_error(q.int("n", 0, 100)), "n: must be an integer from 0 to 100", "{raw}");
+        }
+    }
+
+    #[test]
+    fn query_text_that_is_not_utf8_is_refused_by_name() {
+        let q = query_of("/x?author=%FF&genre=Po%C3%A9sie&q=a+b");
+        assert_eq!(query_error(q.str("author")), "author: must be UTF-8 text once percent-decoded");
+        assert_eq!(q.str("genre").unwrap(), Some("Poésie"));
+        assert_eq!(q.str("q").unwrap(), Some("a b"));
+        assert_eq!(
+            query_error(query_of("/x?year_min=%C3").int("year_min", 0, 9)).split(':').next(),
+            Some("year_min")
+        );
     }
 
     fn request(ct: Option<&str>, body: &[u8]) -> Request {

@@ -138,9 +138,9 @@ pub fn parse(host: &Host, req: &Request, report: Report) -> ApiResult<(ReportPar
     let mut known: Vec<&str> = FILTERS.to_vec();
     known.push("format");
     known.extend(report.options());
-    query.only(&known)?;
-
     let mut errors = Vec::new();
+    // An unknown parameter is one more entry of the same `422`, not a reason to hide the others.
+    keep(&mut errors, query.only(&known).map(|()| None::<()>));
 
     let next_year = folio_core::ports::rfc3339_secs(host.clock.now_secs())[..4]
         .parse::<i64>()
