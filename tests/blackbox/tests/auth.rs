@@ -355,3 +355,37 @@ fn repeated_failed_logins_are_throttled() {
     let r = throttled.expect("no 429 after 30 failed logins");
     assert!(r.header("retry-after").and_then(|v| v.parse::<u64>().ok()).is_some());
 }
+
+#[test]
+fn wrong_passwords_sent_at_once_are_each_counted() {
+    // Each attempt is counted before its password is checked: twelve guesses in parallel get five
+    // password checks (400) and seven 429s, not a dozen checks that all read the count as zero.
+    let t = app().login(&unique_email("parallel-throttle"));
+    let body = format!(
+        "grant_type=password&username={}&password=wrong-password-1",
+        folio_blackbox::urlencode(&t.email)
+    );
+    let statuses: Vec<u16> = std::thread::scope(|s| {
+        let guesses: Vec<_> = (0..12)
+            .map(|_| {
+                s.spawn(|| {
+                    let form = [("content-type", "application/x-www-form-urlencoded")];
+                    app().call("POST", "/api/auth/token", &form, body.as_bytes()).status
+                })
+            })
+            .collect();
+        guesses.into_iter().map(|g| g.join().unwrap()).collect()
+    });
+    assert_eq!(statuses.iter().filter(|s| **s == 400).count(), 5, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 7, "{statuses:?}");
+    // Locked now, the right password too (the window has not ended).
+    let form =
+        format!("grant_type=password&username={}&password={}", folio_blackbox::urlencode(&t.email), PASSWORD);
+    let r = app().call(
+        "POST",
+        "/api/auth/token",
+        &[("content-type", "application/x-www-form-urlencoded")],
+        form.as_bytes(),
+    );
+    assert_eq!(r.status, 429, "{}", r.text());
+}

@@ -171,11 +171,10 @@ pub fn delete(host: &Host, req: &Request) -> ApiResult<Response> {
 /// Checks a password asked for again, under the sign-in throttle of the account's address.
 fn confirm_password(host: &Host, account: &Account, given: &str) -> ApiResult<()> {
     let address = accounts::normalize_email(&account.email);
-    limiter::check(host, &address)?;
+    limiter::reserve(host, &address)?;
     if password::verify(&account.password_hash, given) {
         return limiter::clear(host, &address);
     }
-    limiter::record_failure(host, &address)?;
     folio_core::log::emit(
         json!({"level": "info", "event": "password_confirmation_failed", "account": account.id}),
     );

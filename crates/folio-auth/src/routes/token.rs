@@ -97,7 +97,8 @@ fn password_grant(host: &Host, settings: &AuthSettings, params: &Params) -> ApiR
     let username = required(params, "username")?;
     let password = required(params, "password")?;
     let normalized = accounts::normalize_email(username);
-    limiter::check(host, &normalized)?;
+    // Counted before the password is checked, so parallel guesses cannot all slip in (limiter).
+    limiter::reserve(host, &normalized)?;
     let account = accounts::find_by_email(host.sql, &normalized)?;
     let matches = match &account {
         Some(a) => password::verify(&a.password_hash, password),
@@ -109,7 +110,6 @@ fn password_grant(host: &Host, settings: &AuthSettings, params: &Params) -> ApiR
     let account = match account {
         Some(a) if matches => a,
         _ => {
-            limiter::record_failure(host, &normalized)?;
             folio_core::log::emit(serde_json::json!({"level": "info", "event": "sign_in_failed"}));
             return Err(oauth(StatusCode::BAD_REQUEST, "invalid_grant", WRONG));
         }
