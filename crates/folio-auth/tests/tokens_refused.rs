@@ -139,7 +139,13 @@ fn missing_and_malformed_credentials() {
     assert_eq!(r.status(), 401);
     assert_eq!(r.headers()["www-authenticate"], "Bearer");
     assert_eq!(r.headers()["content-type"], "application/problem+json");
-    for h in ["Basic YTpi", "Bearer", "Bearer a.b.c d", "Bearer not-a-jwt"] {
+    // Another scheme carries no bearer token: the plain challenge, no error code (RFC 6750 §3.1).
+    let r = call(
+        &app,
+        request("GET", "/api/auth/me").header("authorization", "Basic YTpi").body(vec![]).unwrap(),
+    );
+    assert_eq!((r.status().as_u16(), r.headers()["www-authenticate"].to_str().unwrap()), (401, "Bearer"));
+    for h in ["Bearer", "Bearer a.b.c d", "Bearer not-a-jwt"] {
         let r = call(&app, request("GET", "/api/auth/me").header("authorization", h).body(vec![]).unwrap());
         assert_eq!(
             (r.status().as_u16(), r.headers()["www-authenticate"].to_str().unwrap()),

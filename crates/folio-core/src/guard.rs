@@ -94,8 +94,9 @@ pub fn read_ahead(auth: &dyn Authenticator, host: &Host, req: &Request, keys: &[
     host.kv.read_ahead(&all);
 }
 
-/// The bearer token of a request: `401` with a plain `Bearer` challenge when none was sent,
-/// `401 invalid_token` when the header is not a well-formed bearer credential (RFC 6750 §2.1).
+/// The bearer token of a request: `401` with a plain `Bearer` challenge when none was sent (no
+/// header, an empty one, another scheme), `401 invalid_token` when the header is not a
+/// well-formed bearer credential (RFC 6750 §2.1).
 pub fn bearer_token(req: &Request) -> ApiResult<&str> {
     let mut given = req.headers().get_all(header::AUTHORIZATION).iter();
     let Some(value) = given.next() else {
@@ -111,9 +112,15 @@ pub fn bearer_token(req: &Request) -> ApiResult<&str> {
     }
     let text =
         value.to_str().map_err(|_| ApiError::unauthorized("the Authorization header is not valid text"))?;
-    let (scheme, token) = text.trim().split_once(' ').unwrap_or((text, ""));
+    let text = text.trim();
+    let (scheme, token) = text.split_once(' ').unwrap_or((text, ""));
     if !scheme.eq_ignore_ascii_case("bearer") {
-        return Err(ApiError::unauthorized("the Authorization header must use the Bearer scheme"));
+        // Another scheme (Basic, ...) or an empty header carries no bearer token at all: the plain
+        // challenge, no error code (RFC 6750 §3.1), so a client does not refresh a token it never sent.
+        return Err(ApiError::Unauthorized {
+            challenge: Challenge::Missing,
+            detail: "this request needs an access token: send Authorization: Bearer <token>".into(),
+        });
     }
     let token = token.trim();
     // RFC 6750 b64token characters; a byte-wise check, because every request runs it.
@@ -163,8 +170,18 @@ mod tests {
     }
 
     #[test]
+    fn another_scheme_or_an_empty_header_is_no_token_at_all() {
+        for h in ["Basic dXNlcjpwdw==", "Bearertoken", "", "  ", "Digest x"] {
+            match bearer_token(&req(Some(h))) {
+                Err(ApiError::Unauthorized { challenge: Challenge::Missing, .. }) => {}
+                other => panic!("{h:?}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
     fn malformed_credentials_are_invalid_token() {
-        for h in ["Basic dXNlcjpwdw==", "Bearer", "Bearer a b", "Bearer a%b", "Bearertoken"] {
+        for h in ["Bearer", "Bearer a b", "Bearer a%b", "bearer  "] {
             match bearer_token(&req(Some(h))) {
                 Err(ApiError::Unauthorized { challenge: Challenge::InvalidToken, .. }) => {}
                 other => panic!("{h}: {other:?}"),

@@ -21,7 +21,7 @@ const CORS_ALLOW_METHODS: &str = "GET, HEAD, POST, PUT, PATCH, DELETE";
 
 /// Runs `handler` for `req` and applies the conventions every route shares.
 pub fn serve(host: &Host, req: Request, handler: impl FnOnce(&Host, &Request) -> ApiResult) -> Response {
-    serve_with(host, req, allowed_origin, handler)
+    serve_with(host, req, Some(allowed_origin), handler)
 }
 
 /// [`serve`] for a component that is never called cross-origin (the UI's files: it is granted
@@ -32,19 +32,23 @@ pub fn serve_same_origin(
     req: Request,
     handler: impl FnOnce(&Host, &Request) -> ApiResult,
 ) -> Response {
-    serve_with(host, req, |_, _| Ok(None), handler)
+    serve_with(host, req, None, handler)
 }
+
+/// Reads the allowed origin of a request (CORS), for components that can be called cross-origin.
+type OriginCheck = fn(&Host, &Request) -> Result<Option<String>, ApiError>;
 
 fn serve_with(
     host: &Host,
     req: Request,
-    cors: impl FnOnce(&Host, &Request) -> Result<Option<String>, ApiError>,
+    cors: Option<OriginCheck>,
     handler: impl FnOnce(&Host, &Request) -> ApiResult,
 ) -> Response {
     let started = host.clock.now_ms();
     let request_id = request_id(host, &req);
     let is_head = req.method() == Method::HEAD;
-    let (origin, mut response) = match cors(host, &req) {
+    let allowed = cors.map_or(Ok(None), |check| check(host, &req));
+    let (origin, mut response) = match allowed {
         Err(e) => (None, e.into_response()),
         Ok(Some(origin)) if is_preflight(&req) => (Some(origin), preflight()),
         Ok(origin) => (origin, handler(host, &req).unwrap_or_else(|e| e.into_response())),
@@ -59,6 +63,13 @@ fn serve_with(
     // Every answer says exactly what it is (JSON, problem+json, CSV, the UI's files): a browser
     // led to an API URL must not guess HTML from a book's title or a CSV cell.
     headers.entry(header::X_CONTENT_TYPE_OPTIONS).or_insert(HeaderValue::from_static("nosniff"));
+    if cors.is_some() {
+        // Whether CORS headers are sent depends on the request's Origin, on every response of a
+        // component that can be called cross-origin, those without an Origin included: a shared
+        // cache must not hand the answer to a request without one (no CORS headers) to an allowed
+        // origin. Said on every response, so that no variable is read to decide it.
+        headers.append(header::VARY, HeaderValue::from_static("origin"));
+    }
     if let Some(origin) = origin {
         apply_cors(headers, &origin);
     }
@@ -109,9 +120,6 @@ fn apply_cors(headers: &mut http::HeaderMap, origin: &str) {
         headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
     }
     headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static(CORS_EXPOSE_HEADERS));
-    if origin != "*" {
-        headers.append(header::VARY, HeaderValue::from_static("origin"));
-    }
 }
 
 /// One request's log line: deliberately only the method, route, path, status, timing and id.

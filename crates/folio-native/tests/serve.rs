@@ -77,6 +77,15 @@ fn cors_allows_listed_origins_only() {
         request("GET", "/x").header("origin", "https://evil.example").body(vec![]).unwrap(),
     );
     assert!(r.headers().get("access-control-allow-origin").is_none());
+    // Every answer says it depends on Origin, with or without one, so that a shared cache never
+    // hands an answer without CORS headers to an allowed origin.
+    for req in [
+        request("GET", "/x").body(vec![]).unwrap(),
+        request("GET", "/x").header("origin", "https://evil.example").body(vec![]).unwrap(),
+    ] {
+        let r = app.call(ok_handler, req);
+        assert_eq!(r.headers().get_all("vary").iter().collect::<Vec<_>>(), ["origin"]);
+    }
 }
 
 #[test]

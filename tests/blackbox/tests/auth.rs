@@ -137,6 +137,12 @@ fn missing_and_bad_tokens_are_401_with_the_right_challenge() {
     let r = app().get("/api/auth/me");
     r.problem(401);
     assert_eq!(r.header("www-authenticate"), Some("Bearer"));
+    // Another scheme sends no bearer token: the same plain challenge, in every component.
+    for path in ["/api/auth/me", "/api/books", "/api/reports", "/api/generator/runs"] {
+        let r = app().call("GET", path, &[("authorization", "Basic YTpi")], b"");
+        r.problem(401);
+        assert_eq!(r.header("www-authenticate"), Some("Bearer"), "{path}");
+    }
     for token in ["garbage", "a.b.c", "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0."] {
         let r = app().with_token("GET", "/api/books", token);
         r.problem(401);

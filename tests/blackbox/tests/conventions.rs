@@ -69,3 +69,19 @@ fn path_traversal_does_not_escape_the_ui_files() {
 fn missing_assets_are_404() {
     assert_eq!(app().get("/no-such-file.js").status, 404);
 }
+
+#[test]
+fn api_answers_vary_by_origin_with_or_without_one() {
+    // Public, cacheable answers (the OpenAPI document, the JWKS, discovery) differ by Origin when
+    // CORS is configured; a shared cache must not serve one made without an Origin to a browser
+    // that sent one. Every API component says so on every answer.
+    for path in
+        ["/api/openapi.json", "/.well-known/jwks.json", "/.well-known/openid-configuration", "/api/books"]
+    {
+        for headers in [&[][..], &[("origin", "https://elsewhere.example")][..]] {
+            let r = app().call("GET", path, headers, b"");
+            let vary: Vec<&str> = r.headers.get_all("vary").iter().filter_map(|v| v.to_str().ok()).collect();
+            assert!(vary.iter().any(|v| v.eq_ignore_ascii_case("origin")), "{path} {headers:?}: {vary:?}");
+        }
+    }
+}
