@@ -407,3 +407,112 @@ fn embedded_etags_are_content_hashes() {
         }
     }
 }
+
+// --- /docs/problems: the page every problem `type` resolves to (RFC 9457 §3.1.1) -------------
+
+/// The problem type slugs the API answers with, read from folio-core's source: a kind of error
+/// added there without a section on the page fails the test below.
+fn problem_slugs() -> std::collections::BTreeSet<String> {
+    const SOURCE: &str = include_str!("../../folio-core/src/problem.rs");
+    const PREFIX: &str = "\"/docs/problems#";
+    let slugs: std::collections::BTreeSet<String> = SOURCE
+        .match_indices(PREFIX)
+        .map(|(at, _)| {
+            let rest = &SOURCE[at + PREFIX.len()..];
+            rest[..rest.find('"').expect("closing quote")].to_string()
+        })
+        .collect();
+    assert!(slugs.len() >= 17, "problem.rs names its problem types: {slugs:?}");
+    slugs
+}
+
+/// The values of `attribute="..."` in `html`.
+fn attribute_values<'a>(html: &'a str, attribute: &str) -> Vec<&'a str> {
+    let needle = format!(" {attribute}=\"");
+    html.match_indices(&needle)
+        .map(|(at, _)| {
+            let rest = &html[at + needle.len()..];
+            &rest[..rest.find('"').expect("closing quote")]
+        })
+        .collect()
+}
+
+#[test]
+fn the_problem_types_page_is_static_html_served_like_the_other_pages() {
+    for path in ["/docs/problems", "/docs/problems/"] {
+        let r = embedded(path, &[]);
+        assert_eq!(r.status(), 200, "{path}");
+        assert_eq!(header(&r, "content-type"), Some("text/html; charset=utf-8"), "{path}");
+        assert_eq!(header(&r, "cache-control"), Some(headers::CACHE_REVALIDATE), "{path}");
+        assert_secure(&r);
+        let etag = header(&r, "etag").expect("etag").to_string();
+        let again = call(Catalog::embedded(), "GET", path, &[("if-none-match", &etag)]);
+        assert_eq!(again.status(), 304, "{path}");
+        let head = call(Catalog::embedded(), "HEAD", path, &[]);
+        assert_eq!(head.status(), 200, "{path}");
+        assert!(head.body().is_empty(), "{path}");
+    }
+    let html = text(&embedded("/docs/problems", &[]));
+    assert!(html.contains("<h1>Problem types</h1>"), "not the app shell: {html}");
+    for forbidden in [
+        "<script",
+        "<style",
+        " style=",
+        "onclick=",
+        "onload=",
+        "javascript:",
+        "http://",
+        "https://",
+        "//fonts.",
+    ] {
+        assert!(!html.contains(forbidden), "docs/problems/index.html contains {forbidden}");
+    }
+    // Every asset it names exists, is immutable and is served (the hashed app stylesheet).
+    let assets: Vec<&str> = html.split('"').filter(|s| s.starts_with("/assets/")).collect();
+    assert!(!assets.is_empty(), "the page uses the site's stylesheet");
+    for reference in assets {
+        let asset = embedded(reference, &[]);
+        assert_eq!(asset.status(), 200, "{reference}");
+        assert_eq!(header(&asset, "cache-control"), Some(headers::CACHE_IMMUTABLE), "{reference}");
+    }
+    // The API docs page links to it.
+    assert!(text(&embedded("/docs", &[])).contains("href=\"/docs/problems\""));
+}
+
+#[test]
+fn the_problem_types_page_has_a_section_for_every_problem_type_and_no_other() {
+    let html = text(&embedded("/docs/problems", &[]));
+    let slugs = problem_slugs();
+    let ids: Vec<&str> = attribute_values(&html, "id");
+    let sections: std::collections::BTreeSet<String> = html
+        .match_indices("<section id=\"")
+        .map(|(at, _)| {
+            let rest = &html[at + "<section id=\"".len()..];
+            rest[..rest.find('"').unwrap()].to_string()
+        })
+        .collect();
+    let missing: Vec<&String> = slugs.iter().filter(|s| !ids.contains(&s.as_str())).collect();
+    assert!(missing.is_empty(), "problem types without an anchor on /docs/problems: {missing:?}");
+    assert_eq!(sections, slugs, "one section per problem type of problem.rs, and none for a type it lacks");
+    // Ids are unique, and every in-page link lands on one.
+    let mut unique = ids.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(unique.len(), ids.len(), "duplicate ids: {ids:?}");
+    for href in attribute_values(&html, "href").into_iter().filter(|h| h.starts_with('#')) {
+        assert!(ids.contains(&&href[1..]), "link to a missing anchor {href}");
+    }
+    // Each section says what it means, what its members carry and what a client should do.
+    for slug in &slugs {
+        let start = html.find(&format!("<section id=\"{slug}\"")).unwrap();
+        let section = &html[start..start + html[start..].find("</section>").unwrap()];
+        for part in ["<dt>Means</dt>", "<dt>Members</dt>", "<dt>What to do</dt>"] {
+            assert!(section.contains(part), "section {slug} lacks {part}");
+        }
+        let status = section.split("</code> · ").nth(1).and_then(|s| s.get(..3));
+        assert!(
+            status.is_some_and(|s| s.bytes().all(|b| b.is_ascii_digit())),
+            "section {slug} names its HTTP status in its heading"
+        );
+    }
+}
