@@ -187,6 +187,36 @@ impl ApiError {
         }
     }
 
+    /// The RFC 6749 §5.2 `error` code a token endpoint answers for this error: its own for an
+    /// OAuth error; `invalid_request` for a request the endpoint cannot read (wrong media type,
+    /// too large, malformed); `temporarily_unavailable` when the server cannot serve it now
+    /// (throttled, busy, a store down, misconfigured) and `server_error` for a failure, the codes
+    /// RFC 6749 §4.1.2.1 names for those cases.
+    pub fn oauth_error(&self) -> &'static str {
+        match self {
+            ApiError::OAuth { error, .. } => error,
+            ApiError::TooManyRequests { .. }
+            | ApiError::Unavailable(_)
+            | ApiError::StoreUnavailable { .. }
+            | ApiError::Misconfigured(_) => "temporarily_unavailable",
+            ApiError::Internal(_) => "server_error",
+            _ => "invalid_request",
+        }
+    }
+
+    /// The error as a token endpoint answers it: the problem details, with the OAuth `error`
+    /// and `error_description` members that OAuth client libraries read, whatever the error.
+    pub fn into_oauth_response(self) -> Response {
+        let (error, description) = (self.oauth_error(), self.detail());
+        let mut response = self.into_response();
+        if let Ok(serde_json::Value::Object(mut body)) = serde_json::from_slice(response.body()) {
+            body.entry("error").or_insert_with(|| serde_json::json!(error));
+            body.entry("error_description").or_insert_with(|| serde_json::json!(description));
+            *response.body_mut() = serde_json::to_vec(&body).expect("problem serializes");
+        }
+        response
+    }
+
     pub fn into_response(self) -> Response {
         match &self {
             // The cause may hold SQL or host detail: it goes to the log only.

@@ -3,7 +3,8 @@
 //!
 //! Following RFC 6749 §3.2 rather than the app's JSON conventions: unknown parameters are
 //! ignored (OAuth clients send `client_id` and the like), and a malformed request is `400
-//! invalid_request`, so OAuth client libraries always find the `error` member they read.
+//! invalid_request`, so OAuth client libraries always find the `error` member they read: every
+//! failure, the ones the app's conventions answer (`413`, `415`, `429`, `503`) included.
 
 use std::collections::BTreeMap;
 
@@ -73,6 +74,11 @@ fn required<'a>(params: &'a Params, name: &str) -> ApiResult<&'a str> {
 }
 
 pub fn token(host: &Host, req: &Request) -> ApiResult<Response> {
+    // Every failure carries `error`, the 415, 413 and 429 included (ApiError::into_oauth_response).
+    Ok(grant(host, req).unwrap_or_else(ApiError::into_oauth_response))
+}
+
+fn grant(host: &Host, req: &Request) -> ApiResult<Response> {
     let params = params(req)?;
     let settings = AuthSettings::from_host(host)?;
     migrate::ensure(host.sql)?;
