@@ -291,7 +291,7 @@ paths = {
                               {"200": ok("Both stores work", ref("Health")), "503": resp("Unavailable")})},
     "/api/status": {"get": op("status", "Counts of accounts, live sessions, books and runs; schema version", "operations",
                               {"200": ok("Status", ref("Status"))}, scope="admin:users")},
-    "/api/openapi.json": {"get": op("openapi", "This document", "operations", {"200": ok("OpenAPI 3.1", {"type": "object"})},
+    "/api/openapi.json": {"get": op("openapi", "This document", "operations", {"200": ok("OpenAPI 3.1", {"type": "object"}), "304": {"description": "Not modified (If-None-Match matched its ETag)"}},
                                        database=False)},
     "/api/auth/register": {"post": op("register", "Register an account", "auth",
                                       {"201": ok("The account", ref("Account")), "403": problem("Self-registration is disabled"),

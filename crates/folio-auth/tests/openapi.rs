@@ -47,4 +47,18 @@ fn the_document_is_served_at_api_openapi_json() {
     assert_eq!(r.headers()["content-type"], "application/json");
     assert!(r.headers().contains_key("etag"));
     assert_eq!(body_json(&r)["openapi"], "3.1.0");
+    // Revalidation: its ETag (or `*`) is a 304 without a body; another tag the document.
+    let etag = r.headers()["etag"].to_str().unwrap().to_string();
+    for tag in [etag.as_str(), "*", &format!("W/{etag}")] {
+        let again = app.call(
+            folio_auth::handle,
+            request("GET", "/api/openapi.json").header("if-none-match", tag).body(Vec::new()).unwrap(),
+        );
+        assert_eq!(again.status(), 304, "{tag}");
+        assert!(again.body().is_empty());
+        assert_eq!(again.headers()["etag"], etag.as_str());
+    }
+    let stale =
+        request("GET", "/api/openapi.json").header("if-none-match", "\"old\"").body(Vec::new()).unwrap();
+    assert_eq!(app.call(folio_auth::handle, stale).status(), 200);
 }

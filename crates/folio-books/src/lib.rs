@@ -102,18 +102,47 @@ pub fn etag(book: &Book) -> String {
     http_util::strong_etag(&format!("v{}", book.version))
 }
 
-/// What `If-Match` allows a write to replace. Tags that are weak or not ours match nothing.
+/// What the conditional headers allow a write to replace (RFC 9110 §13.1): `If-Match` with
+/// strong tags (weak ones, or tags that are not ours, match nothing; `*` any book), then
+/// `If-None-Match` with weak comparison (a listed version is refused; `*` refuses every existing
+/// book, so the write is `412`, or `404` when there is none).
 fn expectation(req: &Request) -> Expect {
-    let raw: Vec<&str> =
-        req.headers().get_all(header::IF_MATCH).iter().filter_map(|v| v.to_str().ok()).collect();
-    let tags: Vec<&str> =
-        raw.iter().flat_map(|v| v.split(',')).map(str::trim).filter(|t| !t.is_empty()).collect();
-    if tags.is_empty() || tags.contains(&"*") {
-        return Expect::Any;
+    let if_match = version_tags(req, header::IF_MATCH);
+    let if_none_match = version_tags(req, header::IF_NONE_MATCH);
+    if if_none_match.as_ref().is_some_and(|tags| tags.iter().any(|t| *t == "*")) {
+        return Expect::OneOf(Vec::new());
     }
-    Expect::OneOf(
-        tags.iter().filter_map(|t| t.strip_prefix("\"v")?.strip_suffix('"')?.parse::<i64>().ok()).collect(),
-    )
+    let excluded: Vec<i64> = if_none_match
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|t| version_of(t.trim_start_matches("W/")))
+        .collect();
+    match if_match {
+        Some(tags) if !tags.contains(&"*") => Expect::OneOf(
+            tags.iter().filter_map(|t| version_of(t)).filter(|v| !excluded.contains(v)).collect(),
+        ),
+        _ if excluded.is_empty() => Expect::Any,
+        _ => Expect::NoneOf(excluded),
+    }
+}
+
+/// The entity tags listed in a conditional header, `None` when it is absent or blank.
+fn version_tags(req: &Request, name: header::HeaderName) -> Option<Vec<&str>> {
+    let tags: Vec<&str> = req
+        .headers()
+        .get_all(name)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .collect();
+    (!tags.is_empty()).then_some(tags)
+}
+
+/// The version a strong tag of ours names (`"v3"` is 3).
+fn version_of(tag: &str) -> Option<i64> {
+    tag.strip_prefix("\"v")?.strip_suffix('"')?.parse::<i64>().ok()
 }
 
 fn book_response(status: StatusCode, book: &Book) -> Response {
@@ -293,10 +322,8 @@ fn patch(call: &Call) -> ApiResult {
     let expect = expectation(call.req);
     for _ in 0..PATCH_ATTEMPTS {
         let current = store::get(call.host.sql, call.id())?.ok_or_else(not_found)?;
-        if let Expect::OneOf(versions) = &expect {
-            if !versions.contains(&current.version) {
-                return Err(precondition_failed());
-            }
+        if !expect.allows(current.version) {
+            return Err(precondition_failed());
         }
         let mut merged = current.editable_json();
         merge_patch(&mut merged, &patch);

@@ -104,11 +104,22 @@ pub fn get(sql: &dyn Sql, id: &str) -> Result<Option<Book>, ApiError> {
 pub enum Expect {
     /// Any version (no `If-Match`, or `If-Match: *`).
     Any,
-    /// One of these versions (the `If-Match` tags).
+    /// One of these versions (the `If-Match` tags; none at all for `If-None-Match: *`).
     OneOf(Vec<i64>),
+    /// Any version but these (the `If-None-Match` tags of a write).
+    NoneOf(Vec<i64>),
 }
 
 impl Expect {
+    /// True when a book at `version` may be written.
+    pub fn allows(&self, version: i64) -> bool {
+        match self {
+            Expect::Any => true,
+            Expect::OneOf(v) => v.contains(&version),
+            Expect::NoneOf(v) => !v.contains(&version),
+        }
+    }
+
     /// The `AND version IN (...)` clause and its parameters.
     fn clause(&self) -> (String, Vec<Value>) {
         match self {
@@ -117,6 +128,11 @@ impl Expect {
             Expect::OneOf(v) if v.is_empty() => (" AND 0".to_string(), Vec::new()),
             Expect::OneOf(v) => (
                 format!(" AND version IN ({})", vec!["?"; v.len()].join(", ")),
+                v.iter().map(|n| Value::Integer(*n)).collect(),
+            ),
+            Expect::NoneOf(v) if v.is_empty() => (String::new(), Vec::new()),
+            Expect::NoneOf(v) => (
+                format!(" AND version NOT IN ({})", vec!["?"; v.len()].join(", ")),
                 v.iter().map(|n| Value::Integer(*n)).collect(),
             ),
         }

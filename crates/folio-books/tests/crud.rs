@@ -164,6 +164,51 @@ fn delete_removes_the_book_and_bumps_the_data_version() {
 }
 
 #[test]
+fn if_none_match_on_a_write_refuses_the_versions_it_lists() {
+    // RFC 9110 §13.1.2: on a write, `If-None-Match: *` fails for any existing book, and a listed
+    // tag (weak comparison) fails for that version: 412, nothing changed.
+    let app = TestApp::new();
+    let id = create(&app, &book(1))["id"].as_str().unwrap().to_string();
+    let uri = format!("/api/books/{id}");
+    let with = |method: &str, header: &str, value: &str| {
+        let b = req(method, &uri, "editor").header(header, value);
+        let r = match method {
+            "PUT" => b.header("content-type", "application/json").body(serde_json::to_vec(&book(5)).unwrap()),
+            "PATCH" => {
+                b.header("content-type", "application/merge-patch+json").body(br#"{"pages": 3}"#.to_vec())
+            }
+            _ => b.body(vec![]),
+        };
+        send(&app, r.unwrap()).status().as_u16()
+    };
+    for method in ["PUT", "PATCH", "DELETE"] {
+        for tag in ["*", "\"v1\"", "W/\"v1\"", "\"v7\", \"v1\""] {
+            assert_eq!(with(method, "if-none-match", tag), 412, "{method} {tag}");
+        }
+    }
+    assert_eq!(body(&get(&app, &uri, "reader"))["version"], 1, "nothing was written");
+    // Another version listed: the write goes ahead.
+    assert_eq!(with("PATCH", "if-none-match", "\"v7\""), 200);
+    // If-Match and If-None-Match naming the same version: refused.
+    assert_eq!(
+        send(
+            &app,
+            req("DELETE", &uri, "editor")
+                .header("if-match", "\"v2\"")
+                .header("if-none-match", "\"v2\"")
+                .body(vec![])
+                .unwrap()
+        )
+        .status(),
+        412
+    );
+    // On a book that does not exist, `*` is no reason to hide the 404.
+    let missing =
+        req("DELETE", "/api/books/nope", "editor").header("if-none-match", "*").body(vec![]).unwrap();
+    assert_eq!(send(&app, missing).status(), 404);
+}
+
+#[test]
 fn stale_if_match_is_412_and_changes_nothing_on_every_write() {
     let app = TestApp::new();
     let id = create(&app, &book(1))["id"].as_str().unwrap().to_string();
