@@ -12,8 +12,9 @@ pub const JSON: &str = "application/json";
 pub const MERGE_PATCH_JSON: &str = "application/merge-patch+json";
 pub const FORM: &str = "application/x-www-form-urlencoded";
 
-/// The media type of the request body, lower-cased, without parameters; `None` when it is absent
-/// or given twice.
+/// The media type of the request body, lower-cased, without parameters; `None` when it is absent,
+/// given twice, or names a charset other than UTF-8 (every body is read as UTF-8, so a body
+/// declared as Latin-1 would be misread, not refused: `415` instead).
 pub fn content_type(req: &Request) -> Option<String> {
     let mut given = req.headers().get_all(header::CONTENT_TYPE).iter();
     let raw = given.next()?.to_str().ok()?;
@@ -21,8 +22,13 @@ pub fn content_type(req: &Request) -> Option<String> {
         // Two media types for one body is none that can be trusted (RFC 9110 §8.3): `415`.
         return None;
     }
-    let essence = raw.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    (!essence.is_empty()).then_some(essence)
+    let mut parts = raw.split(';');
+    let essence = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+    let foreign_charset = parts.filter_map(|p| p.split_once('=')).any(|(name, value)| {
+        name.trim().eq_ignore_ascii_case("charset")
+            && !matches!(value.trim().trim_matches('"').to_ascii_lowercase().as_str(), "utf-8" | "utf8")
+    });
+    (!essence.is_empty() && !foreign_charset).then_some(essence)
 }
 
 /// Rejects bodies over [`MAX_BODY_BYTES`], by declared length first and by actual length.
@@ -398,6 +404,29 @@ mod tests {
         match result {
             Err(ApiError::Validation(list)) => format!("{}: {}", list[0].field, list[0].message),
             other => panic!("expected a validation error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_charset_other_than_utf8_is_no_usable_media_type() {
+        for ct in [
+            "application/json",
+            "application/json; charset=utf-8",
+            "Application/JSON;Charset=\"UTF-8\"",
+            "application/json;charset=utf8",
+        ] {
+            assert_eq!(content_type(&request(Some(ct), b"{}")).as_deref(), Some(JSON), "{ct}");
+        }
+        for ct in [
+            "application/json; charset=iso-8859-1",
+            "application/json;charset=utf-16",
+            "application/json; charset=\"latin1\"",
+        ] {
+            assert_eq!(content_type(&request(Some(ct), b"{}")), None, "{ct}");
+            assert!(matches!(
+                json_body::<Body>(&request(Some(ct), b"{}")),
+                Err(ApiError::UnsupportedMediaType { .. })
+            ));
         }
     }
 
