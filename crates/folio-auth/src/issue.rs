@@ -67,6 +67,23 @@ pub fn granted_scope(role: Role, requested: Option<&str>) -> ApiResult<String> {
     Ok(own.iter().filter(|s| wanted.contains(s)).copied().collect::<Vec<_>>().join(" "))
 }
 
+/// `held` narrowed to the `requested` scopes, which must all be held (RFC 6749 §6: a refresh
+/// "MUST NOT include any scope not originally granted"); absent or blank, `held` as it is.
+fn narrowed(held: &str, requested: Option<&str>) -> ApiResult<String> {
+    let Some(requested) = requested.map(str::trim).filter(|r| !r.is_empty()) else {
+        return Ok(held.to_string());
+    };
+    let wanted: Vec<&str> = requested.split_whitespace().collect();
+    if let Some(extra) = wanted.iter().find(|w| !held.split(' ').any(|h| h == **w)) {
+        return Err(oauth(
+            StatusCode::BAD_REQUEST,
+            "invalid_scope",
+            &format!("the scope {extra} was not granted to this session"),
+        ));
+    }
+    Ok(held.split(' ').filter(|s| wanted.contains(s)).collect::<Vec<_>>().join(" "))
+}
+
 /// What one access token asserts.
 struct Grant<'a> {
     account: &'a Account,
@@ -173,7 +190,16 @@ pub fn start_session(
 /// token: the rotation is one compare-and-swap in SQLite ([`sessions::rotate`]), so of any
 /// number of concurrent presentations exactly one is answered, and when a replay races the real
 /// client the session ends for both.
-pub fn refresh(host: &Host, settings: &AuthSettings, presented: &str) -> ApiResult<Issued> {
+///
+/// `requested`, the request's `scope` (RFC 6749 §6), may narrow this access token within what
+/// the session holds; a scope beyond it is `invalid_scope`, checked before the refresh token is
+/// spent, so the client can retry without it.
+pub fn refresh(
+    host: &Host,
+    settings: &AuthSettings,
+    presented: &str,
+    requested: Option<&str>,
+) -> ApiResult<Issued> {
     const REFUSED: &str = "the refresh token is not valid";
     let (account_id, session_id) = parse_refresh_token(presented).ok_or_else(|| invalid_grant(REFUSED))?;
     // The key first: a configuration error must not spend the client's refresh token.
@@ -207,6 +233,7 @@ pub fn refresh(host: &Host, settings: &AuthSettings, presented: &str) -> ApiResu
         }
         None => scope,
     };
+    let scope = narrowed(&scope, requested)?;
     let refresh_token = new_refresh_token(host, account_id, session_id);
     let expires_at = now + settings.refresh_ttl_secs;
     let new_hash = digest::fingerprint(refresh_token.as_bytes());

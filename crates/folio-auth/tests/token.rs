@@ -88,6 +88,24 @@ fn a_narrower_scope_can_be_requested_and_a_wider_one_cannot() {
     let r = ask("read:books everything:all");
     assert_eq!(r.status(), 400);
     assert_eq!(oauth_error(&r), "invalid_scope");
+
+    // A refresh may narrow (RFC 6749 §6) but never widen beyond what the session was granted,
+    // even within the role; a refused widening leaves the refresh token usable.
+    let refresh_with = |token: &str, scope: &str| {
+        let body = json!({"grant_type": "refresh_token", "refresh_token": token, "scope": scope});
+        call(&app, json_request("POST", "/api/auth/token", &body.to_string()))
+    };
+    let wide = ask("read:books read:reports");
+    let token = body_json(&wide)["refresh_token"].as_str().unwrap().to_string();
+    let r = refresh_with(&token, "read:books create:books");
+    assert_eq!((r.status().as_u16(), oauth_error(&r).as_str()), (400, "invalid_scope"));
+    let r = refresh_with(&token, "read:reports");
+    assert_eq!(r.status(), 200, "the token was not spent by the refusal");
+    assert_eq!(body_json(&r)["scope"], "read:reports");
+    assert_eq!(claims_of(body_json(&r)["access_token"].as_str().unwrap())["scope"], "read:reports");
+    // The narrowing is this token's: the next refresh without `scope` gets the session's again.
+    let again = refresh_grant(&app, body_json(&r)["refresh_token"].as_str().unwrap());
+    assert_eq!(body_json(&again)["scope"], "read:books read:reports");
 }
 
 #[test]

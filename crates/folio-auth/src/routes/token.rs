@@ -84,7 +84,12 @@ fn grant(host: &Host, req: &Request) -> ApiResult<Response> {
     migrate::ensure(host.sql)?;
     let issued = match required(&params, "grant_type")? {
         "password" => password_grant(host, &settings, &params)?,
-        "refresh_token" => issue::refresh(host, &settings, required(&params, "refresh_token")?)?,
+        "refresh_token" => issue::refresh(
+            host,
+            &settings,
+            required(&params, "refresh_token")?,
+            params.get("scope").map(String::as_str),
+        )?,
         _ => {
             return Err(oauth(
                 StatusCode::BAD_REQUEST,
