@@ -109,7 +109,7 @@ pub fn etag(book: &Book) -> String {
 fn expectation(req: &Request) -> Expect {
     let if_match = version_tags(req, header::IF_MATCH);
     let if_none_match = version_tags(req, header::IF_NONE_MATCH);
-    if if_none_match.as_ref().is_some_and(|tags| tags.iter().any(|t| *t == "*")) {
+    if if_none_match.as_ref().is_some_and(|tags| tags.contains(&"*")) {
         return Expect::OneOf(Vec::new());
     }
     let excluded: Vec<i64> = if_none_match
