@@ -82,7 +82,8 @@ pub fn check_email(email: &str) -> Result<(), &'static str> {
         return Err("must be at most 254 characters");
     }
     let Some((local, domain)) = email.split_once('@') else { return Err("must be an e-mail address") };
-    let bad_char = |c: char| c.is_whitespace() || c.is_control() || "<>()[]\\,;:\"@".contains(c);
+    let bad_char =
+        |c: char| c.is_whitespace() || folio_core::text::is_hidden_control(c) || "<>()[]\\,;:\"@".contains(c);
     let labels_ok = domain.split('.').count() >= 2
         && domain.split('.').all(|l| !l.is_empty() && !l.starts_with('-') && !l.ends_with('-'));
     if local.is_empty()

@@ -184,7 +184,7 @@ fn text(value: Option<&Value>, path: &str, max: usize, errors: &mut Vec<FieldErr
 pub fn one_line(raw: &str, max: usize) -> Result<String, String> {
     let text = raw.trim();
     let chars = text.chars().count();
-    if chars == 0 || chars > max || text.chars().any(char::is_control) {
+    if chars == 0 || chars > max || text.chars().any(folio_core::text::is_hidden_control) {
         return Err(format!("must be 1 to {max} characters on one line (null removes it)"));
     }
     Ok(text.to_string())

@@ -82,6 +82,14 @@ fn weak_password_and_bad_email_are_422_naming_the_field() {
         ),
     );
     assert_eq!(body_json(&r)["errors"][0]["field"], "name");
+    // A bidirectional override reorders what an admin list shows: refused in names and addresses.
+    for (field, body) in [
+        ("name", json!({"email": "b@example.com", "password": PASSWORD, "name": "Ann\u{202E}nimda"})),
+        ("email", json!({"email": "b\u{202E}@example.com", "password": PASSWORD})),
+    ] {
+        let r = call(&app, json_request("POST", "/api/auth/register", &body.to_string()));
+        assert_eq!((r.status().as_u16(), body_json(&r)["errors"][0]["field"].clone()), (422, json!(field)));
+    }
     let r = call(
         &app,
         json_request(

@@ -20,6 +20,7 @@ pub mod serve;
 pub mod settings;
 pub mod slot_cache;
 pub mod sql;
+pub mod text;
 pub mod unique_members;
 
 pub use ports::{BadVariable, Clock, Config, ConfigError, Host, Kv, KvError, Random};

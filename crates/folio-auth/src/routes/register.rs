@@ -40,7 +40,9 @@ pub fn register(host: &Host, req: &Request) -> ApiResult<Response> {
         errors.push(FieldError::new("password", m));
     }
     let name = body.name.as_deref().map(str::trim).filter(|n| !n.is_empty());
-    if name.is_some_and(|n| n.chars().count() > MAX_NAME_CHARS || n.chars().any(char::is_control)) {
+    if name.is_some_and(|n| {
+        n.chars().count() > MAX_NAME_CHARS || n.chars().any(folio_core::text::is_hidden_control)
+    }) {
         errors
             .push(FieldError::new("name", format!("must be at most {MAX_NAME_CHARS} printable characters")));
     }

@@ -10,8 +10,8 @@ fn one_line(raw: &str, min: usize, max: usize) -> Result<String, String> {
     if chars < min || chars > max {
         return Err(format!("must be {min} to {max} characters"));
     }
-    if text.chars().any(char::is_control) {
-        return Err("must not contain control characters".to_string());
+    if text.chars().any(folio_core::text::is_hidden_control) {
+        return Err("must not contain control characters (bidirectional overrides included)".to_string());
     }
     Ok(text.to_string())
 }
@@ -65,7 +65,7 @@ impl Description {
         if raw.chars().count() > Self::MAX_CHARS {
             return Err(format!("must be at most {} characters", Self::MAX_CHARS));
         }
-        if raw.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+        if raw.chars().any(|c| folio_core::text::is_hidden_control(c) && !matches!(c, '\n' | '\r' | '\t')) {
             return Err("must not contain control characters other than line breaks and tabs".into());
         }
         Ok(Self(raw.to_string()))
@@ -156,6 +156,10 @@ mod tests {
         assert!(Genre::parse(&"a".repeat(51)).is_err());
         assert!(Title::parse("line\nbreak").is_err());
         assert!(Author::parse("nul\0byte").is_err());
+        // A right-to-left override would show `abc\u{202E}fdp.exe` as `abcexe.pdf` in a list.
+        assert!(Title::parse("abc\u{202E}fdp.exe").is_err());
+        assert!(Author::parse("\u{2067}isolate").is_err());
+        assert!(Title::parse("می\u{200C}خواهم").is_ok(), "a Persian joiner is text");
     }
 
     #[test]
@@ -165,6 +169,7 @@ mod tests {
         assert!(Description::parse(&"ü".repeat(10_000)).is_ok());
         assert!(Description::parse(&"a".repeat(10_001)).is_err());
         assert!(Description::parse("bell\u{7}").is_err());
+        assert!(Description::parse("turn\u{202E}ed").is_err());
     }
 
     #[test]
