@@ -40,6 +40,10 @@ pub fn check_policy(password: &str) -> Result<(), String> {
     if chars > MAX_CHARS {
         return Err(format!("must be at most {MAX_CHARS} characters long"));
     }
+    // Ten spaces pass a length rule and are the first thing a guesser tries after "password".
+    if password.chars().all(char::is_whitespace) {
+        return Err("must not be only spaces".into());
+    }
     Ok(())
 }
 
@@ -106,5 +110,7 @@ mod tests {
         assert!(check_policy("1234567890").is_ok());
         assert!(check_policy("ééééééééé").is_err(), "counts characters, not bytes");
         assert!(check_policy(&"x".repeat(MAX_CHARS + 1)).is_err());
+        assert_eq!(check_policy(&" ".repeat(12)), Err("must not be only spaces".into()));
+        assert!(check_policy(" correct horse ").is_ok(), "spaces inside a passphrase are fine");
     }
 }

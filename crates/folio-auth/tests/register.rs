@@ -82,6 +82,17 @@ fn weak_password_and_bad_email_are_422_naming_the_field() {
         ),
     );
     assert_eq!(body_json(&r)["errors"][0]["field"], "name");
+    // A password of spaces only, or the address itself, is no password.
+    for (email, password) in
+        [("c@example.com", " ".repeat(12)), ("longer.name@example.com", "Longer.Name@Example.com".into())]
+    {
+        let body = json!({"email": email, "password": password});
+        let r = call(&app, json_request("POST", "/api/auth/register", &body.to_string()));
+        assert_eq!(
+            (r.status().as_u16(), body_json(&r)["errors"][0]["field"].clone()),
+            (422, json!("password"))
+        );
+    }
     // A bidirectional override reorders what an admin list shows: refused in names and addresses.
     for (field, body) in [
         ("name", json!({"email": "b@example.com", "password": PASSWORD, "name": "Ann\u{202E}nimda"})),

@@ -38,6 +38,9 @@ pub fn register(host: &Host, req: &Request) -> ApiResult<Response> {
     }
     if let Err(m) = password::check_policy(&body.password) {
         errors.push(FieldError::new("password", m));
+    } else if body.password.trim().to_lowercase() == body.email.trim().to_lowercase() {
+        // The one thing everyone who sees the address can guess.
+        errors.push(FieldError::new("password", "must not be the e-mail address"));
     }
     let name = body.name.as_deref().map(str::trim).filter(|n| !n.is_empty());
     if name.is_some_and(|n| {
