@@ -60,9 +60,14 @@ fn admin_pages_through_every_account_exactly_once() {
 fn listing_validates_its_query_and_needs_admin() {
     let app = TestApp::new();
     let admin = sign_up_and_in(&app, "admin@example.com");
+    // "x\ny" and a cursor with a third line are no position in the list.
+    let forged = ["eAp5", "MjAyNi0xMi0wNlQyMjoxNjo0NS42NzZaCmFiYwpleHRyYQ"];
     for q in ["?limit=0", "?limit=101", "?limit=x", "?cursor=@@@", "?cursor=bm90LWEtY3Vyc29y", "?sort=email"]
+        .into_iter()
+        .map(String::from)
+        .chain(forged.iter().map(|c| format!("?cursor={c}")))
     {
-        assert_eq!(list(&app, &admin.access, q).status(), 422, "{q}");
+        assert_eq!(list(&app, &admin.access, &q).status(), 422, "{q}");
     }
     let ed = sign_up_and_in(&app, "ed@example.com");
     assert_eq!(list(&app, &ed.access, "").status(), 403);
@@ -76,6 +81,11 @@ fn patch_changes_role_and_disabled() {
     let admin = sign_up_and_in(&app, "admin@example.com");
     let ed = sign_up_and_in(&app, "ed@example.com");
     let path = format!("/api/auth/users/{}", ed.account_id);
+    // null is not "leave it": neither member can be removed.
+    for (body, field) in [(json!({"role": null}), "role"), (json!({"disabled": null}), "disabled")] {
+        let r = call(&app, bearer_json("PATCH", &path, &admin.access, &body));
+        assert_eq!((r.status().as_u16(), body_json(&r)["errors"][0]["field"].clone()), (422, json!(field)));
+    }
     let r = call(&app, bearer_json("PATCH", &path, &admin.access, &json!({"role": "admin"})));
     assert_eq!(r.status(), 200);
     let b = body_json(&r);

@@ -18,11 +18,21 @@ fn encode_cursor(created_at: &str, id: &str) -> String {
     URL_SAFE_NO_PAD.encode(format!("{created_at}\n{id}"))
 }
 
+/// A cursor names the last account of a page (creation time and id); any such position is a
+/// place to continue from, so one an administrator makes up only moves their own listing. What
+/// is not one is refused.
 fn decode_cursor(cursor: &str) -> ApiResult<(String, String)> {
-    let bad = || ApiError::validation("cursor", "not a cursor this server issued");
+    let bad = || ApiError::validation("cursor", "must be a next_cursor this list returned");
     let raw = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
     let text = String::from_utf8(raw).map_err(|_| bad())?;
     let (created_at, id) = text.split_once('\n').ok_or_else(bad)?;
+    let timestamp = (20..=30).contains(&created_at.len())
+        && created_at.ends_with('Z')
+        && created_at.as_bytes()[10] == b'T'
+        && created_at.bytes().all(|b| b.is_ascii_digit() || b"-:.TZ".contains(&b));
+    if !timestamp || id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+        return Err(bad());
+    }
     Ok((created_at.to_string(), id.to_string()))
 }
 
@@ -48,25 +58,40 @@ pub fn list(host: &Host, req: &Request) -> ApiResult<Response> {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct UserPatch {
-    #[serde(default)]
-    role: Option<String>,
-    #[serde(default)]
-    disabled: Option<bool>,
+    /// Absent: unchanged. `null` is not "unchanged" (a merge patch's null removes, and neither
+    /// member can be removed): `Some(None)`, refused.
+    #[serde(default, deserialize_with = "present")]
+    role: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    disabled: Option<Option<bool>>,
+}
+
+/// A member that is present, `null` included (`Some(None)`), told apart from an absent one.
+fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
 }
 
 pub fn patch(host: &Host, req: &Request, params: &Params) -> ApiResult<Response> {
     let admin = folio_tokens::authorize(host, req, scopes::ADMIN_USERS)?;
     let body: UserPatch =
         http_util::json_body_of(req, &[http_util::JSON, http_util::MERGE_PATCH_JSON], http_util::JSON)?;
-    let role = match body.role.as_deref() {
+    let role = match &body.role {
         None => None,
         Some(r) => Some(
-            Role::parse(r).ok_or_else(|| ApiError::validation("role", "must be reader, editor or admin"))?,
+            r.as_deref()
+                .and_then(Role::parse)
+                .ok_or_else(|| ApiError::validation("role", "must be reader, editor or admin"))?,
         ),
+    };
+    let disabled = match body.disabled {
+        None => None,
+        Some(d) => Some(d.ok_or_else(|| ApiError::validation("disabled", "must be true or false"))?),
     };
     let id = params.get("id").unwrap_or_default();
     migrate::ensure(host.sql)?;
-    let (before, after) = accounts::update(host.sql, id, role, body.disabled, &host.now_rfc3339())?;
+    let (before, after) = accounts::update(host.sql, id, role, disabled, &host.now_rfc3339())?;
     // A disabled account's tokens must stop working now, and a changed role must not keep the
     // old role's scopes in tokens already issued: end every session of the account.
     if (after.disabled && !before.disabled) || after.role != before.role {
