@@ -69,9 +69,15 @@ impl Account {
 
 const COLUMNS: &str = "id, email, name, password_hash, role, disabled, created_at, updated_at, profile";
 
-/// The form uniqueness is checked on: trimmed and lower-cased (API.md: case-insensitive).
+/// The form uniqueness is checked on: trimmed, NFKC-normalised and lower-cased (API.md:
+/// case-insensitive). NFKC first, so that `jöhn` typed with a combining diaeresis and with a
+/// precomposed `ö` are one address (not two accounts that look alike), and compatibility forms
+/// (full-width letters, the Kelvin sign) are the letters they stand for; once more after
+/// lower-casing, which can leave a string unnormalised.
 pub fn normalize_email(email: &str) -> String {
-    email.trim().to_lowercase()
+    use unicode_normalization::UnicodeNormalization;
+    let folded = email.trim().nfkc().collect::<String>().to_lowercase();
+    folded.nfkc().collect()
 }
 
 /// A pragmatic address check: one `@`, a local part and a dotted domain, no spaces or control
@@ -100,10 +106,14 @@ pub fn check_email(email: &str) -> Result<(), &'static str> {
     Ok(())
 }
 
-pub fn find_by_email(sql: &dyn Sql, normalized: &str) -> ApiResult<Option<Account>> {
+/// The account of an address as a person typed it. Also found under the key it had before
+/// addresses were NFKC-normalised (trimmed and lower-cased only), so that an account registered
+/// then with decomposed characters still signs in; for ASCII the two keys are one.
+pub fn find_by_email(sql: &dyn Sql, address: &str) -> ApiResult<Option<Account>> {
+    let (key, legacy) = (normalize_email(address), address.trim().to_lowercase());
     let rows = sql.execute(
-        &format!("SELECT {COLUMNS} FROM accounts WHERE email_normalized = ?"),
-        &[Value::from(normalized)],
+        &format!("SELECT {COLUMNS} FROM accounts WHERE email_normalized IN (?, ?) ORDER BY email_normalized = ? DESC"),
+        &[Value::from(key.as_str()), Value::from(legacy), Value::from(key.as_str())],
     )?;
     rows.first().map(Account::from_row).transpose()
 }
@@ -306,5 +316,10 @@ mod tests {
         }
         assert!(check_email(&format!("{}@example.com", "a".repeat(65))).is_err());
         assert_eq!(normalize_email("  Ann@Example.COM "), "ann@example.com");
+        // One address however its characters are composed: precomposed, decomposed, the Kelvin
+        // sign for K, full-width letters.
+        assert_eq!(normalize_email("jöhn@exämple.com"), normalize_email("jo\u{308}hn@exa\u{308}mple.com"));
+        assert_eq!(normalize_email("\u{212A}ate@example.com"), "kate@example.com");
+        assert_eq!(normalize_email("ｋａｔｅ@example.com"), "kate@example.com");
     }
 }

@@ -63,6 +63,20 @@ fn taken_email_is_409_case_insensitively() {
 }
 
 #[test]
+fn one_address_is_one_account_however_its_characters_are_composed() {
+    let app = TestApp::new();
+    assert_eq!(register(&app, "jöhn@exämple.com", PASSWORD).status(), 201);
+    // The same address with combining diaereses, and with a capital: the same account.
+    for again in ["jo\u{308}hn@exa\u{308}mple.com", "JÖHN@EXÄMPLE.COM"] {
+        assert_eq!(register(&app, again, "another password 1").status(), 409, "{again}");
+        assert_eq!(password_grant(&app, again, PASSWORD).status(), 200, "signs in as {again}");
+    }
+    // The Kelvin sign is a K: it cannot make a second kate.
+    assert_eq!(register(&app, "kate@example.com", PASSWORD).status(), 201);
+    assert_eq!(register(&app, "\u{212A}ate@example.com", PASSWORD).status(), 409);
+}
+
+#[test]
 fn weak_password_and_bad_email_are_422_naming_the_field() {
     let app = TestApp::new();
     let r = register(&app, "ann@example.com", "123456789");

@@ -54,7 +54,7 @@ pub fn register(host: &Host, req: &Request) -> ApiResult<Response> {
     }
     migrate::ensure(host.sql)?;
     // Cheap early answer for a taken address; the UNIQUE index still decides under races.
-    if accounts::find_by_email(host.sql, &normalized)?.is_some() {
+    if accounts::find_by_email(host.sql, &body.email)?.is_some() {
         return Err(ApiError::Conflict("an account with this e-mail address already exists".into()));
     }
     let password_hash = password::hash(host.random, &body.password)?;

@@ -110,7 +110,7 @@ fn password_grant(host: &Host, settings: &AuthSettings, params: &Params) -> ApiR
     let normalized = accounts::normalize_email(username);
     // Counted before the password is checked, so parallel guesses cannot all slip in (limiter).
     limiter::reserve(host, &normalized)?;
-    let account = accounts::find_by_email(host.sql, &normalized)?;
+    let account = accounts::find_by_email(host.sql, username)?;
     let matches = match &account {
         Some(a) => password::verify(&a.password_hash, password),
         None => {
