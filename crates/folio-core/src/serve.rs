@@ -16,7 +16,9 @@ pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub const COMPONENT: HeaderName = HeaderName::from_static("x-folio-component");
 
 const CORS_ALLOW_HEADERS: &str = "authorization, content-type, if-match, if-none-match, x-request-id";
-const CORS_EXPOSE_HEADERS: &str = "etag, location, www-authenticate, retry-after, allow, x-request-id";
+// `content-disposition`: a cross-origin CSV download (reports) reads its file name from it.
+const CORS_EXPOSE_HEADERS: &str =
+    "etag, location, www-authenticate, retry-after, allow, x-request-id, content-disposition";
 const CORS_ALLOW_METHODS: &str = "GET, HEAD, POST, PUT, PATCH, DELETE";
 
 /// Runs `handler` for `req` and applies the conventions every route shares.

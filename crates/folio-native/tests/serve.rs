@@ -69,7 +69,8 @@ fn cors_allows_listed_origins_only() {
         request("GET", "/x").header("origin", "https://app.example.com").body(vec![]).unwrap(),
     );
     assert_eq!(r.headers()["access-control-allow-origin"], "https://app.example.com");
-    assert!(r.headers()["access-control-expose-headers"].to_str().unwrap().contains("etag"));
+    let exposed = r.headers()["access-control-expose-headers"].to_str().unwrap();
+    assert!(exposed.contains("etag") && exposed.contains("content-disposition"), "{exposed}");
     assert_eq!(r.headers()["vary"], "origin");
     assert!(r.headers().get("access-control-allow-credentials").is_none());
     let r = app.call(
