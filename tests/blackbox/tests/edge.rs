@@ -144,3 +144,67 @@ fn a_get_with_a_body_is_answered_and_the_next_request_on_the_connection_too() {
     }
     assert!(statuses.len() <= 2, "the body was taken for a request: {answer}");
 }
+
+/// `depth` nested arrays (or objects under "a") around 1, as JSON text.
+fn nested(depth: usize, objects: bool) -> String {
+    if objects {
+        format!("{}1{}", r#"{"a":"#.repeat(depth), "}".repeat(depth))
+    } else {
+        format!("{}1{}", "[".repeat(depth), "]".repeat(depth))
+    }
+}
+
+#[test]
+fn the_deepest_json_a_route_accepts_fits_the_components_stack() {
+    // Every component links a 128 KiB shadow stack (.cargo/config.toml): nothing may recurse past
+    // it. serde_json parses up to 128 levels and refuses more with 400; the walks after parsing
+    // (duplicate members, JSON merge patch, validation) go no deeper than what was parsed. So the
+    // deepest body each route accepts as JSON is answered with a 4xx, never a trap's 500.
+    let admin = app().admin();
+    let book = app().json(
+        "POST",
+        "/api/books",
+        Some(&admin.access),
+        &serde_json::json!({"title": "Deep", "author": "A", "genre": "G", "isbn": "9780306406157",
+            "published_year": 2000, "pages": 1, "price_cents": 1, "language": "en"}),
+    );
+    let book_path = match book.status {
+        201 => format!("/api/books/{}", book.json()["id"].as_str().unwrap()),
+        _ => {
+            // The ISBN may be taken by an earlier run against an external app: any book will do.
+            let list = app().with_token("GET", "/api/books?limit=1", &admin.access).json();
+            format!("/api/books/{}", list["items"][0]["id"].as_str().expect("a book to patch"))
+        }
+    };
+    let bearer = format!("Bearer {}", admin.access);
+    let routes: [(&str, &str, &str); 6] = [
+        ("POST", "/api/books", "application/json"),
+        ("PUT", &book_path, "application/json"),
+        ("PATCH", &book_path, "application/merge-patch+json"),
+        ("PATCH", "/api/auth/me", "application/merge-patch+json"),
+        ("POST", "/api/generator/runs", "application/json"),
+        ("POST", "/api/auth/token", "application/json"),
+    ];
+    for (method, path, content_type) in routes {
+        for objects in [false, true] {
+            for (depth, why) in [(126, "accepted by the parser"), (5000, "refused by the parser")] {
+                let body = format!(r#"{{"title": {}}}"#, nested(depth, objects));
+                let r = app().call(
+                    method,
+                    path,
+                    &[("authorization", &bearer), ("content-type", content_type)],
+                    body.as_bytes(),
+                );
+                assert!(
+                    (400..500).contains(&r.status),
+                    "{method} {path}, {depth} levels of {} ({why}): {} {}",
+                    if objects { "objects" } else { "arrays" },
+                    r.status,
+                    r.text()
+                );
+            }
+        }
+    }
+    // The book is as it was: none of that was written.
+    assert_eq!(app().with_token("GET", &book_path, &admin.access).status, 200);
+}

@@ -5,7 +5,15 @@ use wasmparser::{Parser, Payload};
 pub struct Report {
     pub imports: Vec<String>,
     pub exports: Vec<String>,
+    /// The shadow stack of the component's first core module, in bytes: the initial value of its
+    /// stack pointer (the first mutable `i32` global), which with Rust's stack-first layout is the
+    /// stack's size. `None` when the module has none.
+    pub stack_bytes: Option<u32>,
 }
+
+/// The largest shadow stack a component may link with (.cargo/config.toml says why: Spin resets
+/// every byte of a linear memory after each request).
+pub const MAX_STACK_BYTES: u32 = 128 * 1024;
 
 /// Reads the top-level import and export names of a component (not of its nested modules).
 pub fn inspect(bytes: &[u8]) -> Result<Report, wasmparser::BinaryReaderError> {
@@ -29,6 +37,19 @@ pub fn inspect(bytes: &[u8]) -> Result<Report, wasmparser::BinaryReaderError> {
             Payload::ComponentExportSection(section) if depth == 1 => {
                 for export in section {
                     report.exports.push(export?.name.0.to_string());
+                }
+            }
+            Payload::GlobalSection(section) if depth == 2 && report.stack_bytes.is_none() => {
+                for global in section {
+                    let global = global?;
+                    if global.ty.mutable && global.ty.content_type == wasmparser::ValType::I32 {
+                        if let wasmparser::Operator::I32Const { value } =
+                            global.init_expr.get_operators_reader().read()?
+                        {
+                            report.stack_bytes = Some(value as u32);
+                        }
+                        break;
+                    }
                 }
             }
             _ => {}
@@ -75,6 +96,14 @@ pub fn problems(report: &Report) -> Vec<String> {
     if !report.exports.iter().any(|e| e.starts_with("wasi:http/incoming-handler@0.2.")) {
         out.push(format!("does not export wasi:http/incoming-handler@0.2.x (exports: {:?})", report.exports));
     }
+    if let Some(stack) = report.stack_bytes.filter(|s| *s > MAX_STACK_BYTES) {
+        out.push(format!(
+            "links a {} KiB stack, more than {} KiB: Spin resets every byte of it after each request \
+             (was .cargo/config.toml's rustflags replaced by a RUSTFLAGS variable?)",
+            stack / 1024,
+            MAX_STACK_BYTES / 1024
+        ));
+    }
     out
 }
 
@@ -86,7 +115,16 @@ mod tests {
         Report {
             imports: imports.iter().map(|s| s.to_string()).collect(),
             exports: vec!["wasi:http/incoming-handler@0.2.0".into()],
+            stack_bytes: Some(MAX_STACK_BYTES),
         }
+    }
+
+    #[test]
+    fn refuses_a_stack_larger_than_the_workspace_sets() {
+        let mut r = report(&[]);
+        assert!(problems(&r).is_empty());
+        r.stack_bytes = Some(1024 * 1024);
+        assert_eq!(problems(&r).len(), 1, "Rust's default 1 MiB stack");
     }
 
     #[test]
@@ -118,7 +156,7 @@ mod tests {
 
     #[test]
     fn requires_the_http_handler_export() {
-        let r = Report { imports: vec![], exports: vec!["run".into()] };
+        let r = Report { imports: vec![], exports: vec!["run".into()], stack_bytes: None };
         assert_eq!(problems(&r).len(), 1);
     }
 

@@ -38,7 +38,9 @@ fn main() -> std::process::ExitCode {
         let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or("?").to_string();
         match check::inspect(&bytes) {
             Ok(report) => {
-                println!("{name}: {} bytes", bytes.len());
+                let stack =
+                    report.stack_bytes.map_or("no stack".to_string(), |s| format!("{} KiB stack", s / 1024));
+                println!("{name}: {} bytes, {stack}", bytes.len());
                 for import in &report.imports {
                     println!("  import {import}");
                 }
