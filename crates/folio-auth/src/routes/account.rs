@@ -171,10 +171,11 @@ pub fn delete(host: &Host, req: &Request) -> ApiResult<Response> {
 /// Checks a password asked for again, under the sign-in throttle of the account's address.
 fn confirm_password(host: &Host, account: &Account, given: &str) -> ApiResult<()> {
     let address = accounts::normalize_email(&account.email);
-    limiter::reserve(host, &address)?;
+    let attempt = limiter::reserve(host, &address)?;
     if password::verify(&account.password_hash, given) {
-        return limiter::clear(host, &address);
+        return attempt.succeeded();
     }
+    attempt.failed()?;
     folio_core::log::emit(
         json!({"level": "info", "event": "password_confirmation_failed", "account": account.id}),
     );

@@ -108,8 +108,8 @@ fn password_grant(host: &Host, settings: &AuthSettings, params: &Params) -> ApiR
     let username = required(params, "username")?;
     let password = required(params, "password")?;
     let normalized = accounts::normalize_email(username);
-    // Counted before the password is checked, so parallel guesses cannot all slip in (limiter).
-    limiter::reserve(host, &normalized)?;
+    // A slot before the password is checked, so parallel guesses cannot all slip in (limiter).
+    let attempt = limiter::reserve(host, &normalized)?;
     let account = accounts::find_by_email(host.sql, username)?;
     let matches = match &account {
         Some(a) => password::verify(&a.password_hash, password),
@@ -121,11 +121,12 @@ fn password_grant(host: &Host, settings: &AuthSettings, params: &Params) -> ApiR
     let account = match account {
         Some(a) if matches => a,
         _ => {
+            attempt.failed()?;
             folio_core::log::emit(serde_json::json!({"level": "info", "event": "sign_in_failed"}));
             return Err(oauth(StatusCode::BAD_REQUEST, "invalid_grant", WRONG));
         }
     };
-    limiter::clear(host, &normalized)?;
+    attempt.succeeded()?;
     if account.disabled {
         return Err(oauth(StatusCode::BAD_REQUEST, "invalid_grant", "this account is disabled"));
     }
