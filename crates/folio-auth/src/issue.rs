@@ -52,34 +52,20 @@ fn invalid_grant(description: &str) -> ApiError {
 /// The scopes to grant: the role's, or the requested subset of them (`invalid_scope` when a
 /// requested scope is not the role's). Kept in the role table's order.
 pub fn granted_scope(role: Role, requested: Option<&str>) -> ApiResult<String> {
-    let own = role.scopes();
-    let Some(requested) = requested.map(str::trim).filter(|r| !r.is_empty()) else {
-        return Ok(own.join(" "));
-    };
-    let wanted: Vec<&str> = requested.split_whitespace().collect();
-    if let Some(extra) = wanted.iter().find(|w| !own.contains(w)) {
-        return Err(oauth(
-            StatusCode::BAD_REQUEST,
-            "invalid_scope",
-            &format!("the scope {extra} is not available to this account"),
-        ));
-    }
-    Ok(own.iter().filter(|s| wanted.contains(s)).copied().collect::<Vec<_>>().join(" "))
+    narrowed(&role.scopes().join(" "), requested, "is not available to this account")
 }
 
-/// `held` narrowed to the `requested` scopes, which must all be held (RFC 6749 §6: a refresh
-/// "MUST NOT include any scope not originally granted"); absent or blank, `held` as it is.
-fn narrowed(held: &str, requested: Option<&str>) -> ApiResult<String> {
+/// `held` narrowed to the `requested` scopes, in `held`'s order; absent or blank, `held` as it
+/// is. A requested scope not held is `invalid_scope`, the scope named, then `refusal`: at sign-in
+/// the role's scopes are held; at a refresh, the session's (RFC 6749 §6: a refresh "MUST NOT
+/// include any scope not originally granted").
+fn narrowed(held: &str, requested: Option<&str>, refusal: &str) -> ApiResult<String> {
     let Some(requested) = requested.map(str::trim).filter(|r| !r.is_empty()) else {
         return Ok(held.to_string());
     };
     let wanted: Vec<&str> = requested.split_whitespace().collect();
     if let Some(extra) = wanted.iter().find(|w| !held.split(' ').any(|h| h == **w)) {
-        return Err(oauth(
-            StatusCode::BAD_REQUEST,
-            "invalid_scope",
-            &format!("the scope {extra} was not granted to this session"),
-        ));
+        return Err(oauth(StatusCode::BAD_REQUEST, "invalid_scope", &format!("the scope {extra} {refusal}")));
     }
     Ok(held.split(' ').filter(|s| wanted.contains(s)).collect::<Vec<_>>().join(" "))
 }
@@ -233,7 +219,7 @@ pub fn refresh(
         }
         None => scope,
     };
-    let scope = narrowed(&scope, requested)?;
+    let scope = narrowed(&scope, requested, "was not granted to this session")?;
     let refresh_token = new_refresh_token(host, account_id, session_id);
     let expires_at = now + settings.refresh_ttl_secs;
     let new_hash = digest::fingerprint(refresh_token.as_bytes());
