@@ -161,8 +161,11 @@ fn text_param(query: &Query, name: &str) -> ApiResult<Option<String>> {
 impl ListQuery {
     /// Parses the query string; every bad parameter is reported at once as `422`.
     pub fn parse(query: &Query) -> ApiResult<ListQuery> {
-        query.only(&PARAMETERS)?;
         let mut errors: Vec<FieldError> = Vec::new();
+        // An unknown parameter is one more entry of the same `422`, not a reason to hide the others.
+        if let Err(ApiError::Validation(unknown)) = query.only(&PARAMETERS) {
+            errors.extend(unknown);
+        }
         let mut keep = |r: ApiResult<()>| {
             if let Err(ApiError::Validation(e)) = r {
                 errors.extend(e);

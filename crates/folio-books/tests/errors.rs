@@ -234,4 +234,8 @@ fn list_parameters_are_validated_as_422() {
     for query in ["limit=1", "limit=100", "sort=-price_cents", "language=EN", "count=true", "q=", "author="] {
         assert_eq!(get(&app, &format!("/api/books?{query}"), "reader").status(), 200, "{query}");
     }
+    // Every bad parameter in one answer, an unknown one included; and text must be UTF-8.
+    let r = get(&app, "/api/books?colour=red&limit=0&author=%FF&year_min=%2B2000", "reader");
+    assert_problem(&r, 422);
+    assert_eq!(error_fields(&r), vec!["colour", "author", "year_min", "limit"]);
 }
