@@ -74,6 +74,20 @@ fn one_address_is_one_account_however_its_characters_are_composed() {
     // The Kelvin sign is a K: it cannot make a second kate.
     assert_eq!(register(&app, "kate@example.com", PASSWORD).status(), 201);
     assert_eq!(register(&app, "\u{212A}ate@example.com", PASSWORD).status(), 409);
+    // What the address becomes must still be an address: a full-width `＠` is a second `@`, two
+    // one-dot leaders are `..`, and U+FDFA is eighteen letters (over 254 in all).
+    for bad in [
+        "a\u{FF20}b@example.com".to_string(),
+        "a\u{2024}\u{2024}b@example.com".into(),
+        format!("{}@example.com", "\u{FDFA}".repeat(14)),
+    ] {
+        let r = register(&app, &bad, PASSWORD);
+        assert_eq!(
+            (r.status().as_u16(), body_json(&r)["errors"][0]["field"].clone()),
+            (422, json!("email")),
+            "{bad}"
+        );
+    }
 }
 
 #[test]

@@ -150,8 +150,15 @@ fn book_response(status: StatusCode, book: &Book) -> Response {
     http_util::with_header(response, header::ETAG, &etag(book))
 }
 
-fn precondition_failed() -> ApiError {
-    ApiError::PreconditionFailed("the book has changed since you read it; fetch it again and retry".into())
+/// `412`, in the words of the header that failed: `If-Match` names versions the book no longer
+/// has; `If-None-Match` names the version it has (or `*`, and the book exists).
+fn precondition_failed(req: &Request) -> ApiError {
+    ApiError::PreconditionFailed(if req.headers().contains_key(header::IF_MATCH) {
+        "the book has changed since you read it; fetch it again and retry".into()
+    } else {
+        "If-None-Match names the book's current version (or *, and the book exists): nothing was written"
+            .into()
+    })
 }
 
 fn not_found() -> ApiError {
@@ -305,7 +312,7 @@ fn replace(call: &Call) -> ApiResult {
     })?;
     match written {
         Written::Done(book) => Ok(book_response(StatusCode::OK, &book)),
-        Written::Stale => Err(precondition_failed()),
+        Written::Stale => Err(precondition_failed(call.req)),
         Written::Missing => Err(not_found()),
     }
 }
@@ -323,7 +330,7 @@ fn patch(call: &Call) -> ApiResult {
     for _ in 0..PATCH_ATTEMPTS {
         let current = store::get(call.host.sql, call.id())?.ok_or_else(not_found)?;
         if !expect.allows(current.version) {
-            return Err(precondition_failed());
+            return Err(precondition_failed(call.req));
         }
         let mut merged = current.editable_json();
         merge_patch(&mut merged, &patch);
@@ -337,7 +344,7 @@ fn patch(call: &Call) -> ApiResult {
         match written {
             Written::Done(book) => return Ok(book_response(StatusCode::OK, &book)),
             Written::Missing => return Err(not_found()),
-            Written::Stale if expect != Expect::Any => return Err(precondition_failed()),
+            Written::Stale if expect != Expect::Any => return Err(precondition_failed(call.req)),
             Written::Stale => continue,
         }
     }
@@ -352,7 +359,7 @@ fn delete(call: &Call) -> ApiResult {
         store::delete(call.host.sql, call.id(), &expectation(call.req))
     })? {
         Written::Done(()) => Ok(http_util::no_content()),
-        Written::Stale => Err(precondition_failed()),
+        Written::Stale => Err(precondition_failed(call.req)),
         Written::Missing => Err(not_found()),
     }
 }

@@ -187,6 +187,9 @@ fn if_none_match_on_a_write_refuses_the_versions_it_lists() {
         }
     }
     assert_eq!(body(&get(&app, &uri, "reader"))["version"], 1, "nothing was written");
+    // The 412 says which header failed.
+    let r = send(&app, req("DELETE", &uri, "editor").header("if-none-match", "*").body(vec![]).unwrap());
+    assert!(body(&r)["detail"].as_str().unwrap().starts_with("If-None-Match"), "{}", body(&r));
     // Another version listed: the write goes ahead.
     assert_eq!(with("PATCH", "if-none-match", "\"v7\""), 200);
     // If-Match and If-None-Match naming the same version: refused.

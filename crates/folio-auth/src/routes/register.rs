@@ -33,7 +33,9 @@ pub fn register(host: &Host, req: &Request) -> ApiResult<Response> {
         return Err(ApiError::Forbidden("sign-up is disabled on this server".into()));
     }
     let mut errors = Vec::new();
-    if let Err(m) = accounts::check_email(&body.email) {
+    // The address as typed and as it is keyed (NFKC can turn a full-width `＠` into a second `@`
+    // or one character into several): both must be an address.
+    if let Err(m) = accounts::check_email(&body.email).and_then(|()| accounts::check_email(&normalized)) {
         errors.push(FieldError::new("email", m));
     }
     if let Err(m) = password::check_policy(&body.password) {
@@ -47,7 +49,7 @@ pub fn register(host: &Host, req: &Request) -> ApiResult<Response> {
         n.chars().count() > MAX_NAME_CHARS || n.chars().any(folio_core::text::is_hidden_control)
     }) {
         errors
-            .push(FieldError::new("name", format!("must be at most {MAX_NAME_CHARS} printable characters")));
+            .push(FieldError::new("name", format!("must be at most {MAX_NAME_CHARS} characters, none of them a control character (bidirectional controls included)")));
     }
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));

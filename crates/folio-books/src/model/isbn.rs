@@ -22,7 +22,7 @@ impl fmt::Display for IsbnError {
         f.write_str(match self {
             IsbnError::Shape => "must be an ISBN-13: 13 digits, hyphens and spaces allowed",
             IsbnError::Isbn10 => {
-                "must be an ISBN-13: an ISBN-10 is not accepted, write it with its 978 prefix"
+                "must be an ISBN-13: an ISBN-10 is not accepted (its ISBN-13 is 978, its first nine digits and a new check digit)"
             }
             IsbnError::Prefix => "must be an ISBN-13 starting with 978 or 979",
             IsbnError::CheckDigit => "is not a valid ISBN: the check digit does not match",
