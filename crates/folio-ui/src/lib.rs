@@ -19,7 +19,11 @@ pub mod encoding;
 pub mod headers;
 pub mod paths;
 
-use folio_core::{http_util, serve::serve_same_origin, ApiError, ApiResult, Host, Request, Response};
+use folio_core::{
+    http_util,
+    serve::{serve, serve_same_origin},
+    ApiError, ApiResult, Host, Request, Response,
+};
 use http::{header, Method, StatusCode};
 
 pub use assets::{Asset, Catalog};
@@ -31,6 +35,12 @@ pub fn handle(host: &Host, req: Request) -> Response {
 
 /// Serves one request from `catalog`.
 pub fn handle_with(catalog: Catalog, host: &Host, req: Request) -> Response {
+    let raw = req.uri().path();
+    if raw == "/api" || raw.starts_with("/api/") {
+        // An API path no API component claims: answered as the API components answer, CORS
+        // included, so a browser on an allowed origin can read the 404 (and its preflight).
+        return headers::secure(serve(host, req, |_, req| respond(catalog, req)));
+    }
     headers::secure(serve_same_origin(host, req, |_, req| respond(catalog, req)))
 }
 

@@ -300,6 +300,38 @@ fn api_paths_stay_404_problem_json_for_every_method() {
 }
 
 #[test]
+fn api_paths_answer_cross_origin_requests_as_the_api_does() {
+    // The UI's own files are same-origin; a stray API path is the API's 404, CORS included.
+    let config = MapConfig::new().with("cors_allowed_origins", "https://app.example.com");
+    let host = Host {
+        sql: &BrokenSql,
+        kv: &BrokenKv,
+        clock: &ManualClock::now(),
+        random: &OsRandom,
+        config: &config,
+    };
+    let ask = |method: &str, path: &str, extra: &[(&str, &str)]| {
+        let mut b =
+            http::Request::builder().method(method).uri(path).header("origin", "https://app.example.com");
+        for (name, value) in extra {
+            b = b.header(*name, *value);
+        }
+        folio_ui::handle_with(fixture(), &host, b.body(Vec::new()).unwrap())
+    };
+    let r = ask("GET", "/api/nothing", &[]);
+    assert_eq!(
+        (r.status().as_u16(), header(&r, "access-control-allow-origin")),
+        (404, Some("https://app.example.com"))
+    );
+    assert_eq!(header(&r, "vary"), Some("origin"));
+    let preflight = ask("OPTIONS", "/api/nothing", &[("access-control-request-method", "GET")]);
+    assert_eq!(preflight.status(), 204);
+    assert_secure(&r);
+    // The UI's files stay same-origin: no CORS headers, and no variable read for them.
+    assert_eq!(header(&ask("GET", "/robots.txt", &[]), "access-control-allow-origin"), None);
+}
+
+#[test]
 fn other_methods_are_405_with_allow() {
     for method in ["POST", "PUT", "PATCH", "DELETE", "OPTIONS"] {
         let r = call(fixture(), method, "/index.html", &[]);

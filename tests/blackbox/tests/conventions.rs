@@ -85,3 +85,30 @@ fn api_answers_vary_by_origin_with_or_without_one() {
         }
     }
 }
+
+#[test]
+fn a_stray_api_path_answers_an_allowed_origin_with_cors_like_every_api_answer() {
+    // `/api/nope` matches no API component's route, so Spin hands it to the UI's catch-all; a
+    // browser on an allowed origin must still be able to read the 404 (and send its preflight).
+    let instance = folio_blackbox::Instance::start(folio_blackbox::Launch {
+        env: vec![("SPIN_VARIABLE_CORS_ALLOWED_ORIGINS".into(), "https://app.example.com".into())],
+        ..folio_blackbox::Launch::default()
+    });
+    let origin = [("origin", "https://app.example.com")];
+    for path in ["/api/nope", "/api", "/api/health/x"] {
+        let r = instance.app.call("GET", path, &origin, b"");
+        r.problem(404);
+        assert_eq!(r.header("x-folio-component"), Some("ui"), "{path}");
+        assert_eq!(r.header("access-control-allow-origin"), Some("https://app.example.com"), "{path}");
+    }
+    let preflight = instance.app.call(
+        "OPTIONS",
+        "/api/nope",
+        &[("origin", "https://app.example.com"), ("access-control-request-method", "GET")],
+        b"",
+    );
+    assert_eq!(preflight.status, 204);
+    assert!(preflight.header("access-control-allow-methods").is_some());
+    // The UI's own pages stay same-origin.
+    assert_eq!(instance.app.call("GET", "/", &origin, b"").header("access-control-allow-origin"), None);
+}
