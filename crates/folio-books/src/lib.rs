@@ -107,9 +107,9 @@ pub fn etag(book: &Book) -> String {
 /// `If-None-Match` with weak comparison (a listed version is refused; `*` refuses every existing
 /// book, so the write is `412`, or `404` when there is none).
 fn expectation(req: &Request) -> Expect {
-    let if_match = version_tags(req, header::IF_MATCH);
-    let if_none_match = version_tags(req, header::IF_NONE_MATCH);
-    if if_none_match.as_ref().is_some_and(|tags| tags.contains(&"*")) {
+    let listed = |name| http_util::listed_tags(req.headers(), name).filter(|tags| !tags.is_empty());
+    let (if_match, if_none_match) = (listed(header::IF_MATCH), listed(header::IF_NONE_MATCH));
+    if if_none_match.as_ref().is_some_and(|tags| tags.iter().any(|t| t == "*")) {
         return Expect::OneOf(Vec::new());
     }
     let excluded: Vec<i64> = if_none_match
@@ -118,26 +118,12 @@ fn expectation(req: &Request) -> Expect {
         .filter_map(|t| version_of(t.trim_start_matches("W/")))
         .collect();
     match if_match {
-        Some(tags) if !tags.contains(&"*") => Expect::OneOf(
+        Some(tags) if !tags.iter().any(|t| t == "*") => Expect::OneOf(
             tags.iter().filter_map(|t| version_of(t)).filter(|v| !excluded.contains(v)).collect(),
         ),
         _ if excluded.is_empty() => Expect::Any,
         _ => Expect::NoneOf(excluded),
     }
-}
-
-/// The entity tags listed in a conditional header, `None` when it is absent or blank.
-fn version_tags(req: &Request, name: header::HeaderName) -> Option<Vec<&str>> {
-    let tags: Vec<&str> = req
-        .headers()
-        .get_all(name)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .collect();
-    (!tags.is_empty()).then_some(tags)
 }
 
 /// The version a strong tag of ours names (`"v3"` is 3).

@@ -324,8 +324,9 @@ pub fn strong_etag(opaque: &str) -> String {
     format!("\"{opaque}\"")
 }
 
-/// The entity tags listed in a conditional header; `*` matches anything.
-fn listed_tags(headers: &HeaderMap, name: header::HeaderName) -> Option<Vec<String>> {
+/// The entity tags listed in a conditional header (every copy of it), trimmed; `None` when it is
+/// absent or blank. `*` matches anything.
+pub fn listed_tags(headers: &HeaderMap, name: header::HeaderName) -> Option<Vec<String>> {
     let raw = headers.get_all(name).iter().filter_map(|v| v.to_str().ok()).collect::<Vec<_>>().join(",");
     if raw.trim().is_empty() {
         return None;
