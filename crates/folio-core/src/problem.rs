@@ -207,17 +207,16 @@ impl ApiError {
     /// The error as a token endpoint answers it: the problem details, with the OAuth `error`
     /// and `error_description` members that OAuth client libraries read, whatever the error.
     pub fn into_oauth_response(self) -> Response {
-        let (error, description) = (self.oauth_error(), self.detail());
-        let mut response = self.into_response();
-        if let Ok(serde_json::Value::Object(mut body)) = serde_json::from_slice(response.body()) {
-            body.entry("error").or_insert_with(|| serde_json::json!(error));
-            body.entry("error_description").or_insert_with(|| serde_json::json!(description));
-            *response.body_mut() = serde_json::to_vec(&body).expect("problem serializes");
-        }
-        response
+        self.respond(true)
     }
 
     pub fn into_response(self) -> Response {
+        self.respond(false)
+    }
+
+    /// The problem response; with `oauth_members` (or for an OAuth error) it carries `error` and
+    /// `error_description` too.
+    fn respond(self, oauth_members: bool) -> Response {
         match &self {
             // The cause may hold SQL or host detail: it goes to the log only.
             ApiError::Internal(cause) => crate::log::emit(
@@ -239,12 +238,12 @@ impl ApiError {
         });
         match &self {
             ApiError::Validation(errors) => body["errors"] = serde_json::json!(errors),
-            ApiError::OAuth { error, description, .. } => {
-                body["error"] = serde_json::json!(error);
-                body["error_description"] = serde_json::json!(description);
-            }
             ApiError::Misconfigured(bad) => body["variables"] = serde_json::json!(bad),
             _ => {}
+        }
+        if oauth_members || matches!(self, ApiError::OAuth { .. }) {
+            body["error"] = serde_json::json!(self.oauth_error());
+            body["error_description"] = body["detail"].clone();
         }
         let mut response = http::Response::builder()
             .status(status)
