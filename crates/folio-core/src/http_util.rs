@@ -193,26 +193,32 @@ pub fn merge_patch(target: &mut serde_json::Value, patch: &serde_json::Value) {
     }
 }
 
-/// The decoded query string as ordered pairs (bytes that are not UTF-8 become U+FFFD here;
-/// [`Query`] refuses them).
-pub fn query_pairs(req: &Request) -> Vec<(String, String)> {
-    let query = req.uri().query().unwrap_or("");
-    form_urlencoded::parse(query.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
+/// A query string (`application/x-www-form-urlencoded`: `&`-separated `name=value`, `+` a
+/// space, `%XX` a byte) decoded in one pass: its ordered pairs, and the names of those whose name
+/// or value does not decode to UTF-8 (kept with U+FFFD in place of the bad bytes, for the error to
+/// name): `author=%FF` must be refused, not searched for as U+FFFD.
+fn decode_query(query: &str) -> (Vec<(String, String)>, Vec<String>) {
+    let mut pairs = Vec::new();
+    let mut undecodable = Vec::new();
+    for pair in query.split('&').filter(|pair| !pair.is_empty()) {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let ((name, name_ok), (value, value_ok)) = (decode_component(name), decode_component(value));
+        if !(name_ok && value_ok) {
+            undecodable.push(name.clone());
+        }
+        pairs.push((name, value));
+    }
+    (pairs, undecodable)
 }
 
-/// The names (as [`query_pairs`] decodes them) of the parameters whose name or value does not
-/// percent-decode to UTF-8: `author=%FF` must be refused, not searched for as U+FFFD.
-fn undecodable_names(query: &str) -> Vec<String> {
-    let strictly = |raw: &str| {
-        let bytes: Vec<u8> = percent_encoding::percent_decode(raw.replace('+', " ").as_bytes()).collect();
-        std::str::from_utf8(&bytes).is_ok()
-    };
-    query
-        .split('&')
-        .filter(|pair| !pair.is_empty())
-        .filter(|pair| !strictly(pair))
-        .filter_map(|pair| form_urlencoded::parse(pair.as_bytes()).next().map(|(k, _)| k.into_owned()))
-        .collect()
+/// One name or value of a query: its text, and whether its bytes were UTF-8.
+fn decode_component(raw: &str) -> (String, bool) {
+    let spaced = raw.replace('+', " ");
+    let bytes = percent_encoding::percent_decode(spaced.as_bytes());
+    match bytes.clone().decode_utf8() {
+        Ok(text) => (text.into_owned(), true),
+        Err(_) => (bytes.decode_utf8_lossy().into_owned(), false),
+    }
 }
 
 /// A decimal integer as a query string should write one: ASCII digits, an optional leading `-`.
@@ -235,8 +241,8 @@ pub struct Query {
 
 impl Query {
     pub fn from_request(req: &Request) -> Self {
-        let undecodable = undecodable_names(req.uri().query().unwrap_or(""));
-        Self { pairs: query_pairs(req), undecodable }
+        let (pairs, undecodable) = decode_query(req.uri().query().unwrap_or(""));
+        Self { pairs, undecodable }
     }
 
     /// Pairs already decoded (a form body, a test): nothing is undecodable.
