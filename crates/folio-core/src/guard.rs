@@ -94,16 +94,21 @@ pub fn read_ahead(auth: &dyn Authenticator, host: &Host, req: &Request, keys: &[
     host.kv.read_ahead(&all);
 }
 
+/// `401` with the plain `Bearer` challenge: the request carries no bearer token at all.
+fn no_token() -> ApiError {
+    ApiError::Unauthorized {
+        challenge: Challenge::Missing,
+        detail: "this request needs an access token: send Authorization: Bearer <token>".into(),
+    }
+}
+
 /// The bearer token of a request: `401` with a plain `Bearer` challenge when none was sent (no
 /// header, an empty one, another scheme), `401 invalid_token` when the header is not a
 /// well-formed bearer credential (RFC 6750 §2.1).
 pub fn bearer_token(req: &Request) -> ApiResult<&str> {
     let mut given = req.headers().get_all(header::AUTHORIZATION).iter();
     let Some(value) = given.next() else {
-        return Err(ApiError::Unauthorized {
-            challenge: Challenge::Missing,
-            detail: "this request needs an access token: send Authorization: Bearer <token>".into(),
-        });
+        return Err(no_token());
     };
     // Two credentials are a malformed request (RFC 6750 §3.1), not a choice of the first one:
     // whatever sits in front of the app may have judged the other.
@@ -117,10 +122,7 @@ pub fn bearer_token(req: &Request) -> ApiResult<&str> {
     if !scheme.eq_ignore_ascii_case("bearer") {
         // Another scheme (Basic, ...) or an empty header carries no bearer token at all: the plain
         // challenge, no error code (RFC 6750 §3.1), so a client does not refresh a token it never sent.
-        return Err(ApiError::Unauthorized {
-            challenge: Challenge::Missing,
-            detail: "this request needs an access token: send Authorization: Bearer <token>".into(),
-        });
+        return Err(no_token());
     }
     let token = token.trim();
     // RFC 6750 b64token characters; a byte-wise check, because every request runs it.
