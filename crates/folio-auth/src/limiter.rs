@@ -96,10 +96,12 @@ pub fn reserve_within<'h>(
 ) -> ApiResult<Attempt<'h>> {
     let k = key(email_normalized);
     let started = Instant::now();
+    // Ended windows go first, once per attempt (not per look while waiting: that is a write each
+    // time): the row of an address whose window ended starts again.
+    let ended = host.clock.now_secs() - WINDOW_SECS;
+    host.sql.execute("DELETE FROM login_attempts WHERE since <= ?", &[Value::from(ended)])?;
     loop {
         let now = host.clock.now_secs();
-        // Ended windows go first: the row of an address whose window ended starts again.
-        host.sql.execute("DELETE FROM login_attempts WHERE since <= ?", &[Value::from(now - WINDOW_SECS)])?;
         let taken = host.sql.execute(
             "INSERT INTO login_attempts (k, failures, pending, since) VALUES (?1, 0, 1, ?2) \
              ON CONFLICT (k) DO UPDATE SET pending = pending + 1 WHERE failures + pending < ?3 RETURNING k",
