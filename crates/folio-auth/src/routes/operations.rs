@@ -8,18 +8,21 @@ use serde_json::json;
 /// The OpenAPI 3.1 document, built by docs/openapi/build.py and embedded at compile time.
 const OPENAPI: &str = include_str!("../../../../docs/openapi.json");
 
+/// The document changes only with the build: caches may keep it five minutes, then revalidate.
+const OPENAPI_CACHE: &str = "public, max-age=300";
+
 pub fn openapi(_host: &Host, req: &Request) -> ApiResult<Response> {
     let etag = etag();
     if http_util::if_none_match(req, &etag) {
         // The document only changes with the build: a client or cache revalidating gets no body.
         let mut r = http_util::not_modified(&etag);
-        r.headers_mut().insert(header::CACHE_CONTROL, http::HeaderValue::from_static("public, max-age=300"));
+        r.headers_mut().insert(header::CACHE_CONTROL, http::HeaderValue::from_static(OPENAPI_CACHE));
         return Ok(r);
     }
     let mut r = http::Response::builder()
         .status(StatusCode::OK)
         .header(header::CONTENT_TYPE, http_util::JSON)
-        .header(header::CACHE_CONTROL, "public, max-age=300")
+        .header(header::CACHE_CONTROL, OPENAPI_CACHE)
         .body(OPENAPI.as_bytes().to_vec())
         .expect("valid response");
     r.headers_mut().insert(header::ETAG, etag.parse().expect("valid etag"));

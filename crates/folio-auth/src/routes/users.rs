@@ -77,18 +77,18 @@ pub fn patch(host: &Host, req: &Request, params: &Params) -> ApiResult<Response>
     let admin = folio_tokens::authorize(host, req, scopes::ADMIN_USERS)?;
     let body: UserPatch =
         http_util::json_body_of(req, &[http_util::JSON, http_util::MERGE_PATCH_JSON], http_util::JSON)?;
-    let role = match &body.role {
-        None => None,
-        Some(r) => Some(
+    let role = body
+        .role
+        .map(|r| {
             r.as_deref()
                 .and_then(Role::parse)
-                .ok_or_else(|| ApiError::validation("role", "must be reader, editor or admin"))?,
-        ),
-    };
-    let disabled = match body.disabled {
-        None => None,
-        Some(d) => Some(d.ok_or_else(|| ApiError::validation("disabled", "must be true or false"))?),
-    };
+                .ok_or_else(|| ApiError::validation("role", "must be reader, editor or admin"))
+        })
+        .transpose()?;
+    let disabled = body
+        .disabled
+        .map(|d| d.ok_or_else(|| ApiError::validation("disabled", "must be true or false")))
+        .transpose()?;
     let id = params.get("id").unwrap_or_default();
     migrate::ensure(host.sql)?;
     let (before, after) = accounts::update(host.sql, id, role, disabled, &host.now_rfc3339())?;
