@@ -38,7 +38,7 @@ fn routes() -> Router<Route> {
         .route(Method::GET, "/api/status", |h, r, _| operations::status(h, r))
         .route(Method::GET, "/api/openapi.json", |h, r, _| operations::openapi(h, r))
         .route(Method::POST, "/api/auth/register", |h, r, _| register::register(h, r))
-        .route(Method::POST, "/api/auth/token", |h, r, _| token::token(h, r))
+        .route(Method::POST, TOKEN_PATH, |h, r, _| token::token(h, r))
         .route(Method::POST, "/api/auth/logout", |h, r, _| own::logout(h, r))
         .route(Method::GET, "/api/auth/me", |h, r, _| account::get(h, r))
         .route(Method::PATCH, "/api/auth/me", |h, r, _| account::patch(h, r))
@@ -55,10 +55,18 @@ fn routes() -> Router<Route> {
         .route(Method::GET, "/.well-known/openid-configuration", |h, r, _| well_known::discovery(h, r))
 }
 
+/// The OAuth 2.0 token endpoint.
+const TOKEN_PATH: &str = "/api/auth/token";
+
 /// Serves one request.
 pub fn handle(host: &Host, req: Request) -> Response {
     serve(host, req, |host, req| {
-        let (route, params) = routes().find(req.method(), req.uri().path())?;
+        let (route, params) = match routes().find(req.method(), req.uri().path()) {
+            Ok(found) => found,
+            // OAuth clients read `error` from whatever the token endpoint answers, its 405 too.
+            Err(e) if req.uri().path() == TOKEN_PATH => return Ok(e.into_oauth_response()),
+            Err(e) => return Err(e),
+        };
         route(host, req, &params)
     })
 }
