@@ -4,12 +4,19 @@
 //! recommended configuration. p = 1 because a Wasm instance has one thread. docs/auth.md has the
 //! measured time of one hash. Salts (16 bytes) come from the host's Random port. The stored form
 //! is the PHC string, so parameters can be raised later and old hashes still verify.
+//!
+//! What is hashed is the password prepared as RFC 8265's OpaqueString profile asks (NFC, other
+//! spaces as the ASCII space): "é" typed as one character on one device and as `e` plus a
+//! combining accent on another is the same password. Hashes made before that preparation (of the
+//! password as typed) still verify: [`verify`] tries the typed form when the prepared one differs.
 
 use argon2::{
     password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString},
     Algorithm, Argon2, Params, Version,
 };
 use folio_core::{ApiError, ApiResult, Random};
+use std::borrow::Cow;
+use unicode_normalization::{is_nfc, UnicodeNormalization};
 
 pub const MEMORY_KIB: u32 = 19_456;
 pub const ITERATIONS: u32 = 2;
@@ -53,15 +60,25 @@ pub fn hash(random: &dyn Random, password: &str) -> ApiResult<String> {
     random.fill(&mut salt);
     let salt = SaltString::encode_b64(&salt).map_err(|e| ApiError::Internal(format!("salt: {e}")))?;
     argon2()
-        .hash_password(password.as_bytes(), &salt)
+        .hash_password(prepared(password).as_bytes(), &salt)
         .map(|h| h.to_string())
         .map_err(|e| ApiError::Internal(format!("argon2: {e}")))
+}
+
+/// The password as it is hashed (RFC 8265 OpaqueString): NFC, and every space other than
+/// U+0020 mapped to it. Borrowed when there is nothing to change, as for any ASCII password.
+pub fn prepared(password: &str) -> Cow<'_, str> {
+    let other_space = |c: char| c != ' ' && !c.is_ascii() && c.is_whitespace();
+    if is_nfc(password) && !password.chars().any(other_space) {
+        return Cow::Borrowed(password);
+    }
+    Cow::Owned(password.nfc().map(|c| if other_space(c) { ' ' } else { c }).collect())
 }
 
 /// True when `password` matches `stored`. A stored value that is not a valid hash never matches.
 pub fn verify(stored: &str, password: &str) -> bool {
     match PasswordHash::new(stored) {
-        Ok(parsed) => argon2().verify_password(password.as_bytes(), &parsed).is_ok(),
+        Ok(parsed) => forms(password).any(|form| argon2().verify_password(form.as_bytes(), &parsed).is_ok()),
         Err(_) => {
             // Still spend the time, so a broken row does not answer faster than a real one.
             verify_dummy(password);
@@ -70,11 +87,22 @@ pub fn verify(stored: &str, password: &str) -> bool {
     }
 }
 
-/// Spends the time of one verification without any account, for unknown e-mail addresses.
+/// Spends the time of one verification without any account, for unknown e-mail addresses: as
+/// many hashes as [`verify`] would compute for this password.
 pub fn verify_dummy(password: &str) {
     if let Ok(parsed) = PasswordHash::new(DUMMY_HASH) {
-        let _ = argon2().verify_password(password.as_bytes(), &parsed);
+        for form in forms(password) {
+            let _ = argon2().verify_password(form.as_bytes(), &parsed);
+        }
     }
+}
+
+/// The forms a stored hash may be of: the prepared password, then (for hashes made before
+/// passwords were prepared) the password as typed, when that differs.
+fn forms(password: &str) -> impl Iterator<Item = Cow<'_, str>> {
+    let prepared = prepared(password);
+    let typed = matches!(prepared, Cow::Owned(_)).then_some(Cow::Borrowed(password));
+    std::iter::once(prepared).chain(typed)
 }
 
 #[cfg(test)]
@@ -91,6 +119,29 @@ mod tests {
         assert!(verify(&a, "correct horse battery"));
         assert!(!verify(&a, "correct horse batterY"));
         assert!(!verify("not a hash", "correct horse battery"));
+    }
+
+    #[test]
+    fn canonically_equal_passwords_are_one_password() {
+        let composed = "caf\u{e9} au lait!";
+        let decomposed = "cafe\u{301} au lait!";
+        let stored = hash(&OsRandom, composed).unwrap();
+        assert!(verify(&stored, decomposed), "the same text in another normal form");
+        assert!(verify(&stored, composed));
+        let stored = hash(&OsRandom, "correct\u{a0}horse\u{3000}battery").unwrap();
+        assert!(verify(&stored, "correct horse battery"), "other spaces are the space");
+        assert!(!verify(&stored, "correcthorsebattery"));
+        assert!(matches!(prepared("plain ascii password"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn hashes_of_the_typed_form_still_verify() {
+        // A hash made before passwords were prepared: of the decomposed text as it was typed.
+        let typed = "cafe\u{301} au lait!";
+        let salt = SaltString::encode_b64(&[7u8; 16]).unwrap();
+        let legacy = argon2().hash_password(typed.as_bytes(), &salt).unwrap().to_string();
+        assert!(verify(&legacy, typed));
+        assert!(!verify(&legacy, "cafe au lait!"));
     }
 
     #[test]
