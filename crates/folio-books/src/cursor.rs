@@ -7,9 +7,11 @@
 //! `400`; its values only ever reach SQL as bound parameters, so even a valid-looking forgery
 //! could not become a SQL error.
 //!
-//! The secret lives in the `books_secrets` table (migration 0002), created on first use with
-//! `INSERT OR IGNORE`: the first writer wins atomically, so concurrent first requests on a new
-//! install cannot end up signing with different keys (a key-value store has no such primitive).
+//! The secret lives in the `books_secrets` table (migration 0002), made with the schema
+//! (migration 0011, SQLite's `randomblob`), so a list page only reads it and never waits for a
+//! writer. Should the row be missing all the same, the page makes one with `INSERT OR IGNORE`:
+//! the first writer wins atomically, so concurrent requests cannot end up signing with different
+//! keys (a key-value store has no such primitive).
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use folio_core::{ApiError, Host, Value};
@@ -73,7 +75,7 @@ pub fn decode(secret: &[u8], cursor: &str) -> Result<Position, ApiError> {
     serde_json::from_slice(&payload).map_err(|_| bad_cursor())
 }
 
-/// The install's MAC key: read it, or create it once.
+/// The install's MAC key: read it, or (a row deleted by hand) create it once.
 pub fn secret(host: &Host) -> Result<Vec<u8>, ApiError> {
     let select = "SELECT value FROM books_secrets WHERE name = ?";
     let name = [Value::from(SECRET_NAME)];
