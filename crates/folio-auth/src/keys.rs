@@ -101,6 +101,9 @@ pub fn parse_configured(text: &str) -> Result<[u8; 32], ConfigError> {
 
 fn seed_from(text: &str) -> Result<[u8; 32], &'static str> {
     let text = text.trim();
+    if text.is_empty() {
+        return Err("only white space");
+    }
     if text.starts_with("-----BEGIN") {
         let pair = jwt_simple::prelude::Ed25519KeyPair::from_pem(text)
             .map_err(|_| "not an Ed25519 PKCS#8 PEM key")?;

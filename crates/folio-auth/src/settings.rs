@@ -43,7 +43,8 @@ impl AuthSettings {
             both(TokenSettings::from_host(host), both(ACCESS_TTL.read(host), REFRESH_TTL.read(host))),
             host.config.get(SIGNING_KEY),
         )?;
-        let signing_key = key.filter(|k| !k.trim().is_empty());
+        // Only the empty string means "generate one": white space alone is a key that is not one.
+        let signing_key = key.filter(|k| !k.is_empty());
         Ok(Self { tokens, access_ttl_secs, refresh_ttl_secs, signing_key })
     }
 }
@@ -60,7 +61,7 @@ pub struct SignupPolicy {
 impl SignupPolicy {
     pub fn from_host(host: &Host) -> Result<Self, ConfigError> {
         let role = host.var_or(SIGNUP_ROLE, "editor").and_then(|r| {
-            Role::parse(r.trim()).ok_or_else(|| ConfigError::invalid(SIGNUP_ROLE, "reader, editor or admin"))
+            Role::parse(&r).ok_or_else(|| ConfigError::invalid(SIGNUP_ROLE, "reader, editor or admin"))
         });
         let emails = host.var_or(ADMIN_EMAILS, "").and_then(|text| parse_admin_emails(&text));
         let (signup_role, (allow_signup, admin_emails)) =

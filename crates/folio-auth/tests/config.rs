@@ -111,7 +111,22 @@ fn registration_depends_on(variable: &str, value: &str, expected: &str) {
 
 #[test]
 fn bad_boolean_for_allow_signup() {
-    registration_depends_on("allow_signup", "maybe", "true or false");
+    registration_depends_on("allow_signup", "maybe", "true, false");
+}
+
+/// White space is a value, not "unset": a single value with spaces around it, or of spaces
+/// only, is refused and named (README, Configuration), never read as the default.
+#[test]
+fn spaced_single_values_are_refused_not_defaulted() {
+    registration_depends_on("allow_signup", " false", "true, false");
+    registration_depends_on("allow_signup", "  ", "true, false");
+    registration_depends_on("signup_role", " reader ", "reader, editor or admin");
+    let app = TestApp::new().with_var("access_token_ttl_seconds", " 900");
+    assert_health_names(&app, "access_token_ttl_seconds", "an integer from 60 to 86400");
+    // A list may space its entries; spaces alone are an empty list (the first account is admin).
+    let app = TestApp::new().with_var("admin_emails", " ");
+    assert_eq!(call(&app, get("/api/health")).status(), 200);
+    assert_eq!(body_json(&call(&app, register_req("ann@example.com")))["role"], "admin");
 }
 
 #[test]
@@ -137,10 +152,14 @@ fn malformed_signing_key_is_named_without_its_value() {
     assert_names(&app, get("/.well-known/jwks.json"), "signing_key", forms, Some(secret));
     // Discovery names no key: unaffected.
     assert_eq!(call(&app, get("/.well-known/openid-configuration")).status(), 200);
-    for other in ["-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----", "AAAA"] {
+    // A key templated to a lone new line is a mistake to name, not a request for a generated key.
+    for other in ["-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----", "AAAA", "\n", " "] {
         let app = TestApp::new().with_var("signing_key", other);
-        assert_names(&app, get("/.well-known/jwks.json"), "signing_key", forms, Some(other));
+        let secret = Some(other).filter(|o| !o.trim().is_empty());
+        assert_names(&app, get("/.well-known/jwks.json"), "signing_key", forms, secret);
     }
+    let app = TestApp::new().with_var("signing_key", "\n");
+    assert_health_names(&app, "signing_key", "only white space");
 }
 
 #[test]
@@ -181,5 +200,5 @@ fn health_names_every_bad_variable_at_once() {
     let app = TestApp::new().with_var("access_token_ttl_seconds", "3").with_var("allow_signup", "sometimes");
     let body = assert_names(&app, get("/api/health"), "access_token_ttl_seconds", "60 to 86400", None);
     let config = body["checks"]["config"].as_str().unwrap();
-    assert!(config.contains("allow_signup must be true or false"), "{config}");
+    assert!(config.contains("allow_signup must be true, false, yes, no, 1 or 0"), "{config}");
 }

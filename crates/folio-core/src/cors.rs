@@ -15,7 +15,8 @@ use crate::{ConfigError, Host};
 pub const VARIABLE: &str = "cors_allowed_origins";
 
 const EXPECTED: &str = "a comma-separated list of origins as browsers send them \
-     (scheme://host[:port] with scheme http or https, no path, e.g. https://app.example.com), or *";
+     (scheme://host[:port] with scheme http or https, no path and no wildcard, e.g. \
+     https://app.example.com), or * alone for any origin";
 
 /// The origins the variable allows.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,6 +72,13 @@ fn origin_of(entry: &str) -> Option<String> {
     if !matches!(url.scheme(), "http" | "https") {
         return None;
     }
+    // `url` takes `*` in a host name, but no browser sends one: `https://*.example.com` would
+    // pass and then never match, closing CORS without a word. Only `*` alone means any origin.
+    if let Some(url::Host::Domain(name)) = url.host() {
+        if !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.') {
+            return None;
+        }
+    }
     let origin = url.origin().ascii_serialization();
     origin.eq_ignore_ascii_case(entry).then_some(origin)
 }
@@ -110,6 +118,8 @@ mod tests {
             "https://",
             "null",
             "https://a.example, not an origin",
+            "https://*.example.com",
+            "https://app*.example.com",
         ] {
             assert_eq!(AllowedOrigins::parse(bad), None, "{bad}");
         }

@@ -180,30 +180,35 @@ pub struct Host<'a> {
 }
 
 impl Host<'_> {
-    /// A variable's value, or `default` when it is undefined or empty.
+    /// A variable's value as it is set, or `default` when it is undefined or empty. Only the
+    /// empty string is empty: white space is a value, which a single-valued reader refuses (a
+    /// Secret templated to a lone new line must not pass for "unset" without a word).
     pub fn var_or(&self, name: &str, default: &str) -> Result<String, ConfigError> {
         Ok(match self.config.get(name)? {
-            Some(v) if !v.trim().is_empty() => v,
+            Some(v) if !v.is_empty() => v,
             _ => default.to_string(),
         })
     }
 
     /// A yes/no variable (`true`/`false`, `1`/`0` or `yes`/`no`, in any case), or `default`
-    /// when it is undefined or empty. Anything else is a configuration error, not a silent `no`.
+    /// when it is undefined or empty. Anything else, spaced words included, is a configuration
+    /// error, not a silent `no`.
     pub fn var_bool(&self, name: &str, default: bool) -> Result<bool, ConfigError> {
         let raw = self.var_or(name, if default { "true" } else { "false" })?;
-        match raw.trim().to_ascii_lowercase().as_str() {
+        match raw.to_ascii_lowercase().as_str() {
             "true" | "1" | "yes" => Ok(true),
             "false" | "0" | "no" => Ok(false),
-            _ => Err(ConfigError::invalid(name, "true or false")),
+            _ => Err(ConfigError::invalid(name, "true, false, yes, no, 1 or 0")),
         }
     }
 
-    /// An integer variable within `min..=max`, or `default` when it is undefined or empty.
+    /// An integer variable within `min..=max`, or `default` when it is undefined or empty. The
+    /// value is plain decimal digits, as the API's query integers are: no sign, leading zero or
+    /// surrounding space.
     pub fn var_int(&self, name: &str, default: i64, min: i64, max: i64) -> Result<i64, ConfigError> {
         match self.config.get(name)? {
-            Some(raw) if !raw.trim().is_empty() => match raw.trim().parse::<i64>() {
-                Ok(v) if (min..=max).contains(&v) => Ok(v),
+            Some(raw) if !raw.is_empty() => match raw.parse::<i64>() {
+                Ok(v) if (min..=max).contains(&v) && v.to_string() == raw => Ok(v),
                 _ => Err(ConfigError::invalid(name, format!("an integer from {min} to {max}"))),
             },
             _ => Ok(default),

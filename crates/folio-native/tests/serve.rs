@@ -158,33 +158,44 @@ fn log_lines_never_carry_queries_headers_or_bodies() {
 #[test]
 fn yes_no_variables_parse_strictly_with_a_default() {
     let app = TestApp::new()
-        .with_var("on", " YES ")
+        .with_var("on", "YES")
         .with_var("off", "0")
         .with_var("empty", "")
-        .with_var("typo", "ture");
+        .with_var("typo", "ture")
+        .with_var("spaced", " false")
+        .with_var("blank", "  ");
     app.with_host(|h| {
         assert_eq!(h.var_bool("on", false), Ok(true));
         assert_eq!(h.var_bool("off", true), Ok(false));
         assert_eq!(h.var_bool("empty", true), Ok(true), "empty means the default");
         assert_eq!(h.var_bool("undefined", false), Ok(false));
-        let e = h.var_bool("typo", true).unwrap_err();
-        assert_eq!(e.to_string(), "variable typo must be true or false");
-        assert_eq!(ApiError::from(e).status(), 503, "a misconfiguration, not the client's fault");
+        // White space is a value, not "unset": refused, like the README says.
+        for name in ["typo", "spaced", "blank"] {
+            let e = h.var_bool(name, true).unwrap_err();
+            assert_eq!(e.to_string(), format!("variable {name} must be true, false, yes, no, 1 or 0"));
+            assert_eq!(ApiError::from(e).status(), 503, "a misconfiguration, not the client's fault");
+        }
     });
 }
 
 #[test]
-fn integer_variables_are_bounded_with_a_default() {
+fn integer_variables_are_bounded_plain_decimals_with_a_default() {
     let app = TestApp::new()
-        .with_var("n", " 12 ")
+        .with_var("n", "12")
+        .with_var("zero", "0")
         .with_var("big", "1001")
         .with_var("word", "ten")
-        .with_var("blank", " ");
+        .with_var("spaced", " 12 ")
+        .with_var("blank", " ")
+        .with_var("signed", "+12")
+        .with_var("padded", "012")
+        .with_var("empty", "");
     app.with_host(|h| {
         assert_eq!(h.var_int("n", 1, 0, 1000), Ok(12));
-        assert_eq!(h.var_int("blank", 7, 0, 1000), Ok(7));
+        assert_eq!(h.var_int("zero", 1, 0, 1000), Ok(0));
+        assert_eq!(h.var_int("empty", 7, 0, 1000), Ok(7));
         assert_eq!(h.var_int("undefined", 7, 0, 1000), Ok(7));
-        for name in ["big", "word"] {
+        for name in ["big", "word", "spaced", "blank", "signed", "padded"] {
             let e = h.var_int(name, 7, 0, 1000).unwrap_err();
             assert_eq!(e.to_string(), format!("variable {name} must be an integer from 0 to 1000"));
         }

@@ -112,7 +112,7 @@ fn unknown_signup_role() {
 
 #[test]
 fn allow_signup_that_is_not_a_boolean() {
-    registration_depends_on("allow_signup", "maybe", "true or false");
+    registration_depends_on("allow_signup", "maybe", "true, false");
 }
 
 #[test]
@@ -132,6 +132,24 @@ fn malformed_signing_key_is_named_without_its_value() {
     let jwks = instance.app.get("/.well-known/jwks.json");
     assert_names(&instance, &jwks, "auth", "signing_key", "PKCS#8 PEM", Some(secret));
     assert_eq!(instance.app.get("/.well-known/openid-configuration").status, 200, "names no key");
+}
+
+/// A Secret templated to a lone new line is named, not taken for "unset" (which would sign with
+/// a generated key while the operator believes theirs is in use).
+#[test]
+fn a_signing_key_of_white_space_is_named_not_replaced_by_a_generated_one() {
+    let instance = start("signing_key", "\n");
+    health_names(&instance, "signing_key", "only white space");
+    let email = unique_email("blank-key");
+    assert_eq!(register(&instance, &email).status, 201);
+    assert_names(&instance, &password_grant(&instance, &email), "auth", "signing_key", "white space", None);
+}
+
+/// A single value with spaces around it is refused, as the README says, not trimmed: here a
+/// sign-up closed by " false" would otherwise have been read as closed or open by accident.
+#[test]
+fn a_spaced_yes_no_value_is_refused() {
+    registration_depends_on("allow_signup", " false", "true, false");
 }
 
 #[test]
@@ -164,6 +182,17 @@ fn cors_origins_that_are_not_origins() {
     assert_names(&instance, &cross, "books", "cors_allowed_origins", expected, None);
     // Same-origin requests (no Origin header) do not read it.
     assert_eq!(instance.app.get("/api/books").status, 401);
+}
+
+/// A wildcard subdomain is the likeliest mistake: no browser sends `*` in an origin, so it
+/// would pass and never match. It is named like any other bad origin.
+#[test]
+fn a_wildcard_subdomain_origin_is_refused() {
+    let instance = start("cors_allowed_origins", "https://*.example.com");
+    let expected = "no wildcard";
+    health_names(&instance, "cors_allowed_origins", expected);
+    let cross = instance.app.call("GET", "/api/books", &[("origin", "https://a.example.com")], b"");
+    assert_names(&instance, &cross, "books", "cors_allowed_origins", expected, None);
 }
 
 #[test]
