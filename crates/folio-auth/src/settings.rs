@@ -96,6 +96,8 @@ pub fn check_all(host: &Host) -> Result<(), ConfigError> {
         SignupPolicy::from_host(host).err(),
         AllowedOrigins::from_host(host).err(),
         settings::BOOK_READ_CACHE_FILL_ONE_IN.read(host).err(),
+        settings::GENERATOR_MAX_BOOKS.read(host).err(),
+        settings::GENERATOR_BOOKS_PER_HOUR.read(host).err(),
     ];
     match ConfigError::combine(errors.into_iter().flatten()) {
         Some(e) => Err(e),

@@ -202,3 +202,11 @@ fn health_names_every_bad_variable_at_once() {
     let config = body["checks"]["config"].as_str().unwrap();
     assert!(config.contains("allow_signup must be true, false, yes, no, 1 or 0"), "{config}");
 }
+
+#[test]
+fn the_generator_limits_are_checked_by_health() {
+    for (variable, bad) in [("generator_max_books", "-1"), ("generator_books_per_hour", "many")] {
+        let app = TestApp::new().with_var(variable, bad);
+        assert_health_names(&app, variable, "an integer from 0 to 1000000000");
+    }
+}

@@ -39,6 +39,15 @@ pub fn both<A, B>(a: Result<A, ConfigError>, b: Result<B, ConfigError>) -> Resul
 pub const BOOK_READ_CACHE_FILL_ONE_IN: IntVariable =
     IntVariable { name: "book_read_cache_fill_one_in", default: 8, min: 0, max: 1000 };
 
+/// The most books the catalogue may hold after a generator run (`folio_generator::quota`). Read
+/// by `generator`; validated by the health check in `auth` too.
+pub const GENERATOR_MAX_BOOKS: IntVariable =
+    IntVariable { name: "generator_max_books", default: 2_000_000, min: 0, max: 1_000_000_000 };
+
+/// The most books one account other than an administrator may generate in any hour.
+pub const GENERATOR_BOOKS_PER_HOUR: IntVariable =
+    IntVariable { name: "generator_books_per_hour", default: 500_000, min: 0, max: 1_000_000_000 };
+
 /// The longest issuer or audience accepted.
 pub const MAX_CLAIM_CHARS: usize = 256;
 

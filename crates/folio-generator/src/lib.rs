@@ -13,6 +13,7 @@ pub mod book;
 pub mod bulk;
 pub mod insert;
 pub mod isbn;
+pub mod quota;
 pub mod rng;
 pub mod runs;
 pub mod vocab;
@@ -131,9 +132,10 @@ fn create_run(auth: &dyn Authenticator, host: &Host, req: &Request) -> ApiResult
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
+    let limits = quota::Limits::from_host(host, &principal.role)?;
     let seed = seed_or_random(host, body.seed);
     migrate::ensure(host.sql)?;
-    let run = runs::run(host, seed, body.count as usize, &principal.subject)?;
+    let run = runs::run(host, &limits, seed, body.count as usize, &principal.subject)?;
     Ok(http_util::json(StatusCode::CREATED, &run))
 }
 

@@ -8,6 +8,7 @@ use crate::{
     bulk,
     insert::{insert_books, Ids, ROWS_PER_STATEMENT},
     isbn::{IsbnError, Resolver},
+    quota::{self, Limits},
 };
 
 /// A recorded run, as the API shows it.
@@ -38,14 +39,16 @@ pub fn preview(sql: &dyn Sql, seed: u64, count: usize) -> Result<Vec<GeneratedBo
 }
 
 /// Generates and inserts `count` books of `seed` for `created_by`, all or nothing, records the
-/// run, and records the write for the caches (`folio_core::catalog`).
-pub fn run(host: &Host, seed: u64, count: usize, created_by: &str) -> Result<Run, ApiError> {
+/// run, and records the write for the caches (`folio_core::catalog`), if the run fits `limits`.
+pub fn run(host: &Host, limits: &Limits, seed: u64, count: usize, created_by: &str) -> Result<Run, ApiError> {
     let started_ms = host.clock.now_ms();
     tune_connection(host.sql);
     let created_at = host.now_rfc3339();
     let id = host.new_id();
     let mut phases = Phases::default();
     let run = transaction(host.sql, || -> Result<Run, ApiError> {
+        // Under the write lock: two runs racing cannot both fit in the room one of them leaves.
+        quota::check(host, limits, count as i64, created_by)?;
         let inserted = insert_all(host, seed, count, &created_at, created_by, &mut phases)?;
         let elapsed_ms = ms_since(host, started_ms);
         let run = Run {

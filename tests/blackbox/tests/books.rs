@@ -175,7 +175,8 @@ fn the_first_cursor_is_handed_out_while_another_writer_holds_the_lock() {
     for title in ["First of two", "Second of two"] {
         assert_eq!(app.json("POST", "/api/books", Some(&token), &book_body(title)).status, 201);
     }
-    let db = rusqlite::Connection::open(instance.state_dir().join("sqlite_db.db")).expect("Spin's SQLite file");
+    let db =
+        rusqlite::Connection::open(instance.state_dir().join("sqlite_db.db")).expect("Spin's SQLite file");
     db.execute_batch("BEGIN IMMEDIATE").expect("the write lock");
     let started = std::time::Instant::now();
     let first = app.with_token("GET", "/api/books?limit=1", &token);
@@ -184,6 +185,10 @@ fn the_first_cursor_is_handed_out_while_another_writer_holds_the_lock() {
     let next = app.with_token("GET", &format!("/api/books?limit=1&cursor={cursor}"), &token);
     assert_eq!(next.status, 200, "{}", next.text());
     assert_eq!(next.json()["items"].as_array().map(Vec::len), Some(1));
-    assert!(started.elapsed() < std::time::Duration::from_secs(2), "the pages waited: {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(2),
+        "the pages waited: {:?}",
+        started.elapsed()
+    );
     db.execute_batch("ROLLBACK").unwrap();
 }

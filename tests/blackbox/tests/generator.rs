@@ -193,3 +193,47 @@ fn readers_answer_during_a_generator_run_and_see_all_of_it_or_none() {
         app.with_token("GET", "/api/books?count=true&limit=1", &token).json()["total"].as_i64().unwrap();
     assert_eq!(after, 100_002);
 }
+
+/// What the generator may add (issue: anyone who registers gets `generate:books`): a catalogue
+/// cap for every role (`409`), and an hourly budget per account for everyone but administrators
+/// (`429` with `Retry-After`; a run larger than the budget is `422`), checked under the run's
+/// write lock, so parallel runs cannot all fit in the room one of them leaves.
+#[test]
+fn runs_are_bounded_by_the_catalogue_cap_and_an_hourly_budget_per_account() {
+    let instance = folio_blackbox::Instance::start(folio_blackbox::Launch {
+        env: vec![
+            ("SPIN_VARIABLE_GENERATOR_MAX_BOOKS".into(), "120".into()),
+            ("SPIN_VARIABLE_GENERATOR_BOOKS_PER_HOUR".into(), "50".into()),
+        ],
+        ..Default::default()
+    });
+    let app = &instance.app;
+    let admin = app.admin().access;
+    let editor = app.login(&unique_email("gen-quota-editor")).access;
+    let run = |token: &str, count: i64| {
+        app.json("POST", "/api/generator/runs", Some(token), &json!({"count": count}))
+    };
+
+    assert_eq!(run(&editor, 30).status, 201);
+    let over = run(&editor, 30);
+    let body = over.problem(429);
+    assert!(body["detail"].as_str().unwrap().contains("generator_books_per_hour"), "{body}");
+    let retry: u64 = over.header("retry-after").expect("Retry-After").parse().unwrap();
+    assert!((3500..=3600).contains(&retry), "until the first run leaves the hour: {retry}");
+    assert_eq!(run(&editor, 20).status, 201, "what is left of the budget");
+    assert_eq!(run(&editor, 51).problem(422)["errors"][0]["field"], "count");
+
+    // Administrators have no hourly budget, but the cap holds for them too: 50 stored, 70 room.
+    assert_eq!(run(&admin, 60).status, 201);
+    let full = run(&admin, 11);
+    assert!(full.problem(409)["detail"].as_str().unwrap().contains("at most 10 more"), "{}", full.text());
+    // Parallel runs racing for the last 10: the books that land never pass the cap.
+    let results: Vec<u16> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..4).map(|_| s.spawn(|| run(&admin, 6).status)).collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(results.iter().filter(|&&s| s == 201).count(), 1, "{results:?}");
+    assert!(results.iter().all(|&s| s == 201 || s == 409 || s == 503), "{results:?}");
+    let total = app.with_token("GET", "/api/books?count=true&limit=1", &admin).json()["total"].as_i64();
+    assert_eq!(total, Some(116));
+}
