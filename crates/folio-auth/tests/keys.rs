@@ -135,8 +135,30 @@ fn a_broken_configured_key_is_a_503_naming_the_variable_not_a_leak() {
 }
 
 #[test]
+fn an_issuer_url_is_the_public_base_of_the_discovery_documents_links() {
+    // Behind a TLS proxy Spin sees http and whatever Host the client sent: the operator's
+    // issuer URL says where the app really is (RFC 8414 §2), so the links follow it.
+    let app = TestApp::new().with_var("token_issuer", "https://books.example/realm");
+    let r = call(
+        &app,
+        request("GET", "/.well-known/openid-configuration")
+            .header("host", "evil.example:3000")
+            .header("spin-full-url", "http://evil.example:3000/.well-known/openid-configuration")
+            .body(vec![])
+            .unwrap(),
+    );
+    assert_eq!(r.status(), 200);
+    let d = body_json(&r);
+    assert_eq!(d["issuer"], "https://books.example/realm");
+    assert_eq!(d["jwks_uri"], "https://books.example/.well-known/jwks.json");
+    assert_eq!(d["token_endpoint"], "https://books.example/api/auth/token");
+    assert_eq!(d["introspection_endpoint"], "https://books.example/api/auth/introspect");
+    assert_eq!(r.headers()["cache-control"], "public, max-age=300", "the same for every client");
+}
+
+#[test]
 fn discovery_document_points_at_the_endpoints() {
-    let app = TestApp::new().with_var("token_issuer", "https://books.example");
+    let app = TestApp::new().with_var("token_issuer", "urn:example:folio");
     let r = call(
         &app,
         request("GET", "/.well-known/openid-configuration")
@@ -146,10 +168,12 @@ fn discovery_document_points_at_the_endpoints() {
     );
     assert_eq!(r.status(), 200);
     let d = body_json(&r);
-    assert_eq!(d["issuer"], "https://books.example");
+    assert_eq!(d["issuer"], "urn:example:folio");
     assert_eq!(d["jwks_uri"], "http://books.example:3000/.well-known/jwks.json");
     assert_eq!(d["token_endpoint"], "http://books.example:3000/api/auth/token");
     assert_eq!(d["introspection_endpoint"], "http://books.example:3000/api/auth/introspect");
+    // Links made from the request's Host differ by Host: no shared cache may keep one.
+    assert_eq!(r.headers()["cache-control"], "private, max-age=300");
     assert_eq!(d["id_token_signing_alg_values_supported"], serde_json::json!(["EdDSA"]));
     assert_eq!(d["grant_types_supported"], serde_json::json!(["password", "refresh_token"]));
     // Spin's full-URL header wins, with its scheme.

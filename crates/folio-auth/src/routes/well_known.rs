@@ -46,9 +46,27 @@ fn link(origin: Option<&Url>, path: &str) -> String {
     origin.and_then(|o| o.join(path).ok()).map_or_else(|| path.to_string(), String::from)
 }
 
+/// Where the discovery document's links point, and whether that came from the request.
+///
+/// An issuer that is an `https` (or `http`) URL is the app's public address, declared by the
+/// operator (RFC 8414 §2: the endpoints live under it): its origin is the base, whatever the
+/// request's `Host` says and whatever scheme Spin's listener has behind a TLS proxy. Otherwise
+/// the request's own origin, which a client chooses: that document then differs by `Host` and
+/// must not sit in a shared cache.
+fn link_base(issuer: &str, req: &Request) -> (Option<Url>, bool) {
+    let declared = Url::parse(issuer)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+        .and_then(|u| Url::parse(&u.origin().ascii_serialization()).ok());
+    match declared {
+        Some(base) => (Some(base), false),
+        None => (origin(req), true),
+    }
+}
+
 pub fn discovery(host: &Host, req: &Request) -> ApiResult<Response> {
     let tokens = TokenSettings::from_host(host)?;
-    let base = origin(req);
+    let (base, from_request) = link_base(&tokens.issuer, req);
     let link = |path: &str| link(base.as_ref(), path);
     let all_scopes = [
         scopes::READ_BOOKS,
@@ -74,9 +92,6 @@ pub fn discovery(host: &Host, req: &Request) -> ApiResult<Response> {
         "scopes_supported": all_scopes,
         "claims_supported": ["iss", "sub", "aud", "iat", "nbf", "exp", "jti", "sid", "email", "role", "scope"],
     });
-    Ok(http_util::with_header(
-        http_util::json(StatusCode::OK, &body),
-        header::CACHE_CONTROL,
-        "public, max-age=300",
-    ))
+    let caching = if from_request { "private, max-age=300" } else { "public, max-age=300" };
+    Ok(http_util::with_header(http_util::json(StatusCode::OK, &body), header::CACHE_CONTROL, caching))
 }
