@@ -58,3 +58,110 @@ def test_every_operation_documents_its_errors_as_problems():
                     assert "application/problem+json" in r.get("content", {}), f"{method} {path} {status}"
             if op.get("security"):
                 assert "401" in op["responses"], f"{method} {path} needs a 401"
+
+
+# --- report answers -------------------------------------------------------------------------
+
+REPORTS = ("summary", "genres", "authors", "years", "prices")
+# Each report's JSON members (crates/folio-reports/src/compute/*.rs; docs/reports.md, "Report shapes").
+REPORT_MEMBERS = {
+    "summary": {"books", "authors", "genres", "languages", "total_price_cents", "average_price_cents",
+                "average_pages", "earliest_year", "latest_year"},
+    "genres": {"items"},
+    "authors": {"items"},
+    "years": {"bucket", "items"},
+    "prices": {"books", "min_cents", "max_cents", "p50_cents", "p90_cents", "p99_cents", "histogram"},
+}
+ROW_MEMBERS = {
+    "genres": {"genre", "books", "share", "average_price_cents", "average_pages"},
+    "authors": {"author", "books", "average_price_cents"},
+    "years": {"start", "end", "books"},
+    "prices": {"from_cents", "to_cents", "books"},
+}
+ANSWERS = json.loads((pathlib.Path(__file__).parent / "fixtures/report_answers.json").read_text())["answers"]
+
+
+def resolve(schema):
+    while "$ref" in schema:
+        kind, name = schema["$ref"].split("/")[-2:]
+        schema = DOC["components"][kind][name]
+    return schema
+
+
+def report_content(name):
+    return resolve(DOC["paths"][f"/api/reports/{name}"]["get"]["responses"]["200"])["content"]
+
+
+def assert_exact(schema, members, where):
+    """An object schema that names exactly `members`, requires each and allows no other."""
+    assert schema.get("type") == "object", where
+    assert schema.get("additionalProperties") is False, f"{where}: additionalProperties must be false"
+    assert set(schema["properties"]) == members, where
+    assert set(schema["required"]) == members, where
+    for member, s in schema["properties"].items():
+        s = resolve(s)
+        assert "type" in s or "enum" in s or "const" in s, f"{where}.{member} has no type"
+
+
+def test_every_report_has_its_own_exact_json_schema():
+    refs = {name: report_content(name)["application/json"]["schema"]["$ref"] for name in REPORTS}
+    assert len(set(refs.values())) == len(REPORTS), refs
+    for name in REPORTS:
+        schema = resolve(report_content(name)["application/json"]["schema"])
+        assert_exact(schema, REPORT_MEMBERS[name], name)
+        if name in ROW_MEMBERS:
+            array = resolve(schema["properties"]["histogram" if name == "prices" else "items"])
+            assert array["type"] == "array", name
+            assert_exact(resolve(array["items"]), ROW_MEMBERS[name], f"{name} row")
+
+
+def test_reports_figures_that_an_empty_match_leaves_null_are_nullable_and_no_others():
+    nullable = {"summary": {"average_price_cents", "average_pages", "earliest_year", "latest_year"},
+                "prices": {"min_cents", "max_cents", "p50_cents", "p90_cents", "p99_cents"}}
+    for name in REPORTS:
+        props = resolve(report_content(name)["application/json"]["schema"])["properties"]
+        got = {m for m, s in props.items() if "null" in (resolve(s).get("type") or [])}
+        assert got == nullable.get(name, set()), name
+
+
+def test_reports_csv_form_stays_text():
+    for name in REPORTS:
+        assert report_content(name)["text/csv"]["schema"] == {"type": "string"}, name
+
+
+def validator_for(schema):
+    from jsonschema import Draft202012Validator
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT202012
+
+    registry = Registry().with_resource("urn:folio", Resource.from_contents(DOC, default_specification=DRAFT202012))
+    schema = json.loads(json.dumps(schema).replace('"#/', '"urn:folio#/'))
+    return Draft202012Validator(schema, registry=registry)
+
+
+def test_real_report_answers_match_their_schemas():
+    seen = set()
+    for answer in ANSWERS:
+        name = answer["path"].split("?")[0].rsplit("/", 1)[1]
+        seen.add((name, not (answer["body"].get("books") or answer["body"].get("items"))))
+        schema = report_content(name)[answer["content_type"]]["schema"]
+        errors = [e.message for e in validator_for(schema).iter_errors(answer["body"])]
+        assert not errors, f"{answer['path']}: {errors}"
+    # Every report, both with figures and empty (no book matched).
+    assert seen == {(name, empty) for name in REPORTS for empty in (True, False)}, seen
+
+
+def test_the_report_schemas_refuse_what_the_app_never_sends():
+    by_name = {}
+    for answer in ANSWERS:
+        name = answer["path"].split("?")[0].rsplit("/", 1)[1]
+        if answer["body"].get("books") or answer["body"].get("items"):
+            by_name.setdefault(name, answer["body"])
+    for name, body in by_name.items():
+        validator = validator_for(report_content(name)["application/json"]["schema"])
+        assert not validator.is_valid({**body, "unexpected": 1}), name
+        for member in REPORT_MEMBERS[name]:
+            assert not validator.is_valid({k: v for k, v in body.items() if k != member}), (name, member)
+        if name in ROW_MEMBERS:
+            rows = "histogram" if name == "prices" else "items"
+            assert not validator.is_valid({**body, rows: [{**body[rows][0], "unexpected": 1}]}), name
