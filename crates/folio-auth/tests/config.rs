@@ -57,6 +57,8 @@ fn assert_health_names(app: &TestApp, variable: &str, expected: &str) {
     let body = assert_names(app, get("/api/health"), variable, expected, None);
     let config = body["checks"]["config"].as_str().unwrap();
     assert!(config.contains(&format!("{variable} must be")) && config.contains(expected), "{config}");
+    // The operator's problem type, as every route answers a bad variable: waiting will not help.
+    assert_eq!(body["type"], "/docs/problems#misconfigured");
     assert_eq!(body["checks"]["sqlite"], "ok");
     assert_eq!(body["checks"]["kv"], "ok");
 }

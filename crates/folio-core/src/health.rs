@@ -58,8 +58,13 @@ pub fn health(host: &Host, config: Result<(), ConfigError>) -> Response {
     if !bad.is_empty() {
         detail = format!("{detail}; {}", problem::misconfigured_detail(bad));
     }
+    // Only the configuration failing: the operator's problem type, as every route answers it
+    // (waiting does not help); a store failing, alone or with it: the retryable one.
+    let only_config = failing.iter().all(|name| *name == "config");
+    let problem_type =
+        if only_config { "/docs/problems#misconfigured" } else { "/docs/problems#unavailable" };
     let mut body = json!({
-        "type": "/docs/problems#unavailable",
+        "type": problem_type,
         "title": "Service Unavailable",
         "status": 503,
         "detail": detail,
@@ -77,7 +82,7 @@ pub fn health(host: &Host, config: Result<(), ConfigError>) -> Response {
         .expect("valid response");
     // A store that failed may be back in a moment, as for every route's `503` for a store; a
     // bad variable stays bad until an operator changes it, so that alone sends no Retry-After.
-    if failing.iter().any(|name| *name != "config") {
+    if !only_config {
         r.headers_mut().insert(
             http::header::RETRY_AFTER,
             http::HeaderValue::from(problem::UNAVAILABLE_RETRY_AFTER_SECS),
