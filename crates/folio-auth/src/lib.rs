@@ -64,7 +64,9 @@ pub fn handle(host: &Host, req: Request) -> Response {
         let (route, params) = match routes().find(req.method(), req.uri().path()) {
             Ok(found) => found,
             // OAuth clients read `error` from whatever the token endpoint answers, its 405 too.
-            Err(e) if req.uri().path() == TOKEN_PATH => return Ok(e.into_oauth_response()),
+            Err(e) if req.uri().path() == TOKEN_PATH && req.method() != Method::OPTIONS => {
+                return Ok(e.into_oauth_response())
+            }
             Err(e) => return Err(e),
         };
         route(host, req, &params)

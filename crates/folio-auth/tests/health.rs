@@ -74,7 +74,7 @@ fn wrong_method_is_405_with_allow() {
     let app = TestApp::new();
     let r = app.call(folio_auth::handle, request("DELETE", "/api/health").body(Vec::new()).unwrap());
     assert_eq!(r.status(), 405);
-    assert_eq!(r.headers()["allow"], "GET, HEAD");
+    assert_eq!(r.headers()["allow"], "GET, HEAD, OPTIONS");
     assert_eq!(r.headers()["content-type"], "application/problem+json");
 }
 

@@ -158,7 +158,7 @@ fn body_rules_apply() {
     assert_eq!(r.status(), 400);
     let r = call(&app, request("GET", "/api/auth/register").body(vec![]).unwrap());
     assert_eq!(r.status(), 405);
-    assert_eq!(r.headers()["allow"], "POST");
+    assert_eq!(r.headers()["allow"], "POST, OPTIONS");
 }
 
 #[test]

@@ -165,7 +165,7 @@ fn malformed_requests_get_oauth_errors() {
     // A wrong method too: the router's 405, with its Allow header and the OAuth member.
     let r = call(&app, request("GET", "/api/auth/token").body(Vec::new()).unwrap());
     assert_eq!((r.status().as_u16(), oauth_error(&r).as_str()), (405, "invalid_request"));
-    assert_eq!(r.headers()["allow"], "POST");
+    assert_eq!(r.headers()["allow"], "POST, OPTIONS");
 }
 
 #[test]

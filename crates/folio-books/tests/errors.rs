@@ -53,10 +53,10 @@ fn wrong_methods_are_405_with_allow() {
     let app = TestApp::new();
     let r = send(&app, req("DELETE", "/api/books", "editor").body(vec![]).unwrap());
     assert_problem(&r, 405);
-    assert_eq!(r.headers()["allow"], "GET, POST, HEAD");
+    assert_eq!(r.headers()["allow"], "GET, POST, HEAD, OPTIONS");
     let r = send(&app, req("POST", "/api/books/x", "editor").body(vec![]).unwrap());
     assert_problem(&r, 405);
-    assert_eq!(r.headers()["allow"], "GET, PUT, PATCH, DELETE, HEAD");
+    assert_eq!(r.headers()["allow"], "GET, PUT, PATCH, DELETE, HEAD, OPTIONS");
 }
 
 #[test]

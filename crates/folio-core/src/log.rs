@@ -5,14 +5,52 @@ use std::{cell::RefCell, io::Write};
 thread_local! {
     /// The lines of a [`capture`] in progress on this thread.
     static CAPTURED: RefCell<Option<Vec<Vec<u8>>>> = const { RefCell::new(None) };
+    /// The request being served on this thread (`serve`): its id and when it began.
+    static REQUEST: RefCell<Option<RequestContext>> = const { RefCell::new(None) };
+}
+
+/// What ties an event line to its request: the `X-Request-Id` the answer carries, and the
+/// request's `ts` (when it began), the two members every request line has.
+#[derive(Debug, Clone)]
+struct RequestContext {
+    request_id: String,
+    ts: String,
+}
+
+/// Runs `f` as the serving of one request: every line [`emit`] writes meanwhile that does not
+/// say so itself gets the request's `request_id` and `ts`, so an operator can find the request
+/// of a `store_unavailable` cause or a `sign_in_failed` event, and when it happened.
+pub fn within_request<T>(request_id: &str, ts: String, f: impl FnOnce() -> T) -> T {
+    let context = RequestContext { request_id: request_id.to_string(), ts };
+    let outer = REQUEST.with(|r| r.borrow_mut().replace(context));
+    let result = f();
+    REQUEST.with(|r| *r.borrow_mut() = outer);
+    result
 }
 
 /// Writes `line` and its newline to stderr with a single write. `eprintln!("{}", value)` would
 /// format a JSON value piece by piece into unbuffered stderr, and in a Wasm guest every piece
 /// is a host call and a system call: about seventy per request line, measured with `strace -c`
 /// on the project's former test host (docs/benchmarks.md has the effect on throughput).
+/// Inside [`within_request`], an object without `request_id` or `ts` gets the request's.
 pub fn emit(line: impl serde::Serialize) {
+    let context = REQUEST.with(|r| r.borrow().clone());
     // Logging must never fail a request: a closed stderr loses the line, nothing else.
+    let _ = match context {
+        None => write_line(&mut std::io::stderr().lock(), &line),
+        Some(context) => match serde_json::to_value(&line) {
+            Ok(serde_json::Value::Object(mut members)) => {
+                members.entry("request_id").or_insert_with(|| context.request_id.into());
+                members.entry("ts").or_insert_with(|| context.ts.into());
+                write_line(&mut std::io::stderr().lock(), &members)
+            }
+            _ => write_line(&mut std::io::stderr().lock(), &line),
+        },
+    };
+}
+
+/// Writes a line that already names its request (the request line itself), as it is.
+pub(crate) fn emit_as_is(line: impl serde::Serialize) {
     let _ = write_line(&mut std::io::stderr().lock(), &line);
 }
 
@@ -73,6 +111,23 @@ mod tests {
         assert_eq!(n, 7);
         let events: Vec<&str> = lines.iter().map(|l| l["event"].as_str().unwrap()).collect();
         assert_eq!(events, ["one", "two"]);
+    }
+
+    #[test]
+    fn event_lines_within_a_request_name_it() {
+        let (_, lines) = capture(|| {
+            emit(serde_json::json!({"event": "outside"}));
+            within_request("rid-1", "2026-12-07T01:00:00.000Z".into(), || {
+                emit(serde_json::json!({"event": "inside"}));
+                emit(serde_json::json!({"event": "own", "request_id": "mine", "ts": "then"}));
+            });
+            emit(serde_json::json!({"event": "after"}));
+        });
+        assert!(lines[0].get("request_id").is_none());
+        assert_eq!(lines[1]["request_id"], "rid-1");
+        assert_eq!(lines[1]["ts"], "2026-12-07T01:00:00.000Z");
+        assert_eq!((lines[2]["request_id"].as_str(), lines[2]["ts"].as_str()), (Some("mine"), Some("then")));
+        assert!(lines[3].get("request_id").is_none(), "the request's context ends with it");
     }
 
     #[test]

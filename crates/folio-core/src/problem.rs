@@ -270,8 +270,7 @@ impl ApiError {
                 }
             }
             ApiError::MethodNotAllowed { allow } => {
-                let value = allow.iter().map(Method::as_str).collect::<Vec<_>>().join(", ");
-                if let Ok(v) = HeaderValue::from_str(&value) {
+                if let Ok(v) = HeaderValue::from_str(&allow_value(allow)) {
                     headers.insert(header::ALLOW, v);
                 }
             }
@@ -349,6 +348,16 @@ pub fn log_misconfigured(bad: &[BadVariable]) {
     );
 }
 
+/// The `Allow` value for a resource's methods: `OPTIONS` too, which every path answers
+/// (`serve`: `204` with this header, RFC 9110 §9.3.7).
+pub fn allow_value(allow: &[Method]) -> String {
+    let mut names: Vec<&str> = allow.iter().map(Method::as_str).collect();
+    if !allow.contains(&Method::OPTIONS) {
+        names.push(Method::OPTIONS.as_str());
+    }
+    names.join(", ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -395,7 +404,7 @@ mod tests {
     fn method_not_allowed_lists_allow() {
         let r = ApiError::MethodNotAllowed { allow: vec![Method::GET, Method::HEAD] }.into_response();
         assert_eq!(r.status(), 405);
-        assert_eq!(r.headers()[header::ALLOW], "GET, HEAD");
+        assert_eq!(r.headers()[header::ALLOW], "GET, HEAD, OPTIONS", "OPTIONS is answered everywhere");
     }
 
     #[test]

@@ -48,18 +48,43 @@ fn serve_with(
 ) -> Response {
     let started = host.clock.now_ms();
     let request_id = request_id(host, &req);
+    let ts = crate::ports::rfc3339_ms(started);
+    crate::log::within_request(&request_id, ts, || {
+        serve_request(host, req, cors, handler, started, &request_id)
+    })
+}
+
+fn serve_request(
+    host: &Host,
+    req: Request,
+    cors: Option<OriginCheck>,
+    handler: impl FnOnce(&Host, &Request) -> ApiResult,
+    started: i64,
+    request_id: &str,
+) -> Response {
     let is_head = req.method() == Method::HEAD;
     let allowed = cors.map_or(Ok(None), |check| check(host, &req));
     let (origin, mut response) = match allowed {
         Err(e) => (None, e.into_response()),
         Ok(Some(origin)) if is_preflight(&req) => (Some(origin), preflight()),
-        Ok(origin) => (origin, handler(host, &req).unwrap_or_else(|e| e.into_response())),
+        Ok(origin) => {
+            (origin, handler(host, &req).or_else(|e| options(&req, e)).unwrap_or_else(|e| e.into_response()))
+        }
     };
+    if req.headers().contains_key(header::AUTHORIZATION) {
+        // An answer made for one bearer is that bearer's: a browser or private cache may keep
+        // it, but must ask again before reusing it. Handlers that say more (no-store, ETags)
+        // keep what they said.
+        response
+            .headers_mut()
+            .entry(header::CACHE_CONTROL)
+            .or_insert(HeaderValue::from_static("private, no-cache"));
+    }
     if is_head {
         response.body_mut().clear();
     }
     let headers = response.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&request_id) {
+    if let Ok(v) = HeaderValue::from_str(request_id) {
         headers.insert(REQUEST_ID, v);
     }
     // Every answer says exactly what it is (JSON, problem+json, CSV, the UI's files): a browser
@@ -75,9 +100,26 @@ fn serve_with(
     if let Some(origin) = origin {
         apply_cors(headers, &origin);
     }
-    let line = log_line(&req, response.status().as_u16(), started, host.clock.now_ms(), &request_id);
-    crate::log::emit(line);
+    let line = log_line(&req, response.status().as_u16(), started, host.clock.now_ms(), request_id);
+    crate::log::emit_as_is(line);
     response
+}
+
+/// `OPTIONS` on a path that exists (one that is not a CORS preflight from an allowed origin,
+/// answered before the handler): `204` with the methods the path allows, where the router
+/// found no `OPTIONS` handler (RFC 9110 §9.3.7). Any other error stays an error.
+fn options(req: &Request, error: ApiError) -> ApiResult {
+    match error {
+        ApiError::MethodNotAllowed { allow } if req.method() == Method::OPTIONS => {
+            let mut response = http::Response::new(Vec::new());
+            *response.status_mut() = http::StatusCode::NO_CONTENT;
+            if let Ok(v) = HeaderValue::from_str(&crate::problem::allow_value(&allow)) {
+                response.headers_mut().insert(header::ALLOW, v);
+            }
+            Ok(response)
+        }
+        other => Err(other),
+    }
 }
 
 /// The caller's request id when it is short and plain, so it can be logged safely; else a new one.

@@ -328,7 +328,7 @@ fn unknown_paths_and_methods_follow_the_contract() {
     problem(&r, 405);
     let mut allow: Vec<&str> = r.headers()["allow"].to_str().unwrap().split(", ").collect();
     allow.sort();
-    assert_eq!(allow, ["GET", "HEAD", "POST"]);
+    assert_eq!(allow, ["GET", "HEAD", "OPTIONS", "POST"]);
     let r = app.call(handler, request("POST", "/api/generator/preview").body(Vec::new()).unwrap());
-    assert_eq!(r.headers()["allow"], "GET, HEAD");
+    assert_eq!(r.headers()["allow"], "GET, HEAD, OPTIONS");
 }

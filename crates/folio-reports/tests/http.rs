@@ -189,7 +189,7 @@ fn unknown_reports_are_404_and_other_methods_405() {
             request("POST", path).header("authorization", "Bearer admin").body(Vec::new()).unwrap(),
         );
         assert_problem(&r, 405);
-        assert_eq!(r.headers()["allow"], "GET, HEAD");
+        assert_eq!(r.headers()["allow"], "GET, HEAD, OPTIONS");
     }
 }
 

@@ -333,11 +333,16 @@ fn api_paths_answer_cross_origin_requests_as_the_api_does() {
 
 #[test]
 fn other_methods_are_405_with_allow() {
-    for method in ["POST", "PUT", "PATCH", "DELETE", "OPTIONS"] {
+    for method in ["POST", "PUT", "PATCH", "DELETE"] {
         let r = call(fixture(), method, "/index.html", &[]);
         assert_eq!(r.status(), 405, "{method}");
-        assert_eq!(header(&r, "allow"), Some("GET, HEAD"));
+        assert_eq!(header(&r, "allow"), Some("GET, HEAD, OPTIONS"));
     }
+    // OPTIONS asks what the resource allows (RFC 9110 §9.3.7): answered, not refused.
+    let r = call(fixture(), "OPTIONS", "/index.html", &[]);
+    assert_eq!(r.status(), 204);
+    assert_eq!(header(&r, "allow"), Some("GET, HEAD, OPTIONS"));
+    assert!(r.body().is_empty());
 }
 
 #[test]

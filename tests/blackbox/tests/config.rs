@@ -34,6 +34,9 @@ fn assert_names(
     assert!(!lines.is_empty(), "no log line for request {id} in {component}'s log");
     let said: Vec<_> = lines.iter().filter(|l| l["event"] == "configuration_invalid").collect();
     assert_eq!(said.len(), 1, "logged once for the request: {lines:?}");
+    // The event line names its request and when it came, as the request line does.
+    assert_eq!(said[0]["request_id"], id, "{lines:?}");
+    assert!(said[0]["ts"].as_str().is_some_and(|ts| ts.ends_with('Z')), "{lines:?}");
     assert!(said[0]["variables"].to_string().contains(variable), "{lines:?}");
     if let Some(secret) = secret {
         assert!(!r.text().contains(secret), "the answer leaks the secret");

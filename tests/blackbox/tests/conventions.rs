@@ -48,6 +48,54 @@ fn wrong_method_is_405_with_allow() {
     assert!(allow.contains("GET"), "{allow}");
 }
 
+/// `OPTIONS` asks what a resource allows (RFC 9110 §9.3.7): every component answers it with
+/// `204` and `Allow`, with or without a token, and lists it in every `405`'s `Allow`.
+#[test]
+fn options_is_answered_with_allow_everywhere() {
+    for (path, allow) in [
+        ("/api/health", "GET, HEAD, OPTIONS"),
+        ("/api/auth/token", "POST, OPTIONS"),
+        ("/api/books", "GET, POST, HEAD, OPTIONS"),
+        ("/api/books/anything", "GET, PUT, PATCH, DELETE, HEAD, OPTIONS"),
+        ("/api/generator/runs", "POST, GET, HEAD, OPTIONS"),
+        ("/api/reports/summary", "GET, HEAD, OPTIONS"),
+        ("/", "GET, HEAD, OPTIONS"),
+    ] {
+        let r = app().call("OPTIONS", path, &[], b"");
+        assert_eq!(r.status, 204, "{path}: {}", r.text());
+        assert_eq!(r.header("allow"), Some(allow), "{path}");
+        assert!(r.body.is_empty(), "{path}");
+    }
+    assert_eq!(app().call("OPTIONS", "/api/nothing", &[], b"").status, 404, "an unknown path stays unknown");
+    let r = app().call("DELETE", "/api/health", &[], b"");
+    assert_eq!(r.header("allow"), Some("GET, HEAD, OPTIONS"));
+}
+
+/// An answer made for a bearer is that bearer's: every authenticated answer says so
+/// (`private`), and a `304` carries what its `200` did (RFC 9110 §15.4.5).
+#[test]
+fn authenticated_answers_are_private_everywhere() {
+    let token = app().login(&folio_blackbox::unique_email("private")).access;
+    for path in ["/api/generator/runs", "/api/generator/preview?count=1", "/api/reports", "/api/books"] {
+        let r = app().with_token("GET", path, &token);
+        assert_eq!(r.status, 200, "{path}");
+        let cache = r.header("cache-control").unwrap_or_default().to_string();
+        assert!(cache.contains("private") || cache.contains("no-store"), "{path}: {cache:?}");
+    }
+    let created = app().json("POST", "/api/books", Some(&token), &folio_blackbox::book_body("Private"));
+    let id = created.json()["id"].as_str().unwrap().to_string();
+    let first = app().with_token("GET", &format!("/api/books/{id}"), &token);
+    let etag = first.header("etag").unwrap().to_string();
+    let again = app().call(
+        "GET",
+        &format!("/api/books/{id}"),
+        &[("authorization", &format!("Bearer {token}")), ("if-none-match", &etag)],
+        b"",
+    );
+    assert_eq!(again.status, 304);
+    assert_eq!(again.header("cache-control"), first.header("cache-control"));
+}
+
 #[test]
 fn the_ui_is_served_for_non_api_paths() {
     for path in ["/", "/books", "/some/client/route"] {
