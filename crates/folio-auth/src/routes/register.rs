@@ -44,7 +44,8 @@ pub fn register(host: &Host, req: &Request) -> ApiResult<Response> {
         // The one thing everyone who sees the address can guess.
         errors.push(FieldError::new("password", "must not be the e-mail address"));
     }
-    let name = body.name.as_deref().map(str::trim).filter(|n| !n.is_empty());
+    // A name of zero-width characters is no name: dropped like an empty one.
+    let name = body.name.as_deref().map(str::trim).filter(|n| folio_core::text::has_visible(n));
     if name.is_some_and(|n| {
         n.chars().count() > MAX_NAME_CHARS || n.chars().any(folio_core::text::is_hidden_control)
     }) {

@@ -13,6 +13,9 @@ fn one_line(raw: &str, min: usize, max: usize) -> Result<String, String> {
     if text.chars().any(folio_core::text::is_hidden_control) {
         return Err("must not contain control characters (bidirectional overrides included)".to_string());
     }
+    if min > 0 && !folio_core::text::has_visible(text) {
+        return Err("must contain a visible character (not only zero-width or other invisible ones)".to_string());
+    }
     Ok(text.to_string())
 }
 
@@ -147,6 +150,8 @@ mod tests {
     fn text_bounds_count_characters_not_bytes() {
         assert!(Title::parse("").is_err());
         assert!(Title::parse("   ").is_err(), "only whitespace is empty");
+        assert!(Title::parse("\u{200B}\u{FEFF}").is_err(), "only zero-width characters is empty too");
+        assert!(Title::parse("\u{200B}Dune").is_ok());
         assert_eq!(Title::parse("  Dune ").unwrap().as_str(), "Dune");
         assert!(Title::parse(&"é".repeat(300)).is_ok(), "300 two-byte characters fit");
         assert!(Title::parse(&"a".repeat(301)).is_err());
