@@ -30,11 +30,13 @@ pub const MAX_PAYLOAD: usize = 64 * 1024;
 pub const CACHE: SlotCache =
     SlotCache { prefix: KEY_PREFIX, slots: SLOTS, format: "folio-list/1", max_payload: MAX_PAYLOAD };
 
-/// What identifies the page `query` asks for.
+/// What identifies the page `query` asks for: the filters written out in full (their canonical
+/// form), not the cursors' 64-bit fingerprint of them, which an attacker could collide offline
+/// (about 2^32 hashes) to have one query's cached page served for another's.
 pub fn identity(query: &ListQuery) -> String {
     format!(
         "{}\n{}\n{}\n{}\n{}",
-        query.fingerprint(),
+        query.filters.canonical(),
         query.sort.name(),
         query.limit,
         query.cursor.as_deref().unwrap_or(""),

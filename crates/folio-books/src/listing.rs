@@ -97,7 +97,7 @@ pub struct Filters {
 
 impl Filters {
     /// A canonical description, fingerprinted into cursors.
-    fn canonical(&self) -> String {
+    pub(crate) fn canonical(&self) -> String {
         serde_json::json!([self.search, self.author, self.genre, self.language, self.year_min, self.year_max])
             .to_string()
     }
@@ -396,5 +396,13 @@ mod tests {
         let a = ListQuery::parse(&q(&[("genre", "Poetry")])).unwrap();
         let b = ListQuery::parse(&q(&[("genre", "Drama")])).unwrap();
         assert_ne!(a.fingerprint(), b.fingerprint());
+    }
+
+    #[test]
+    fn a_cached_page_is_named_by_its_filters_in_full_not_by_their_fingerprint() {
+        let a = ListQuery::parse(&q(&[("genre", "Poetry"), ("author", "Ann Lee")])).unwrap();
+        let identity = crate::list_cache::identity(&a);
+        assert!(identity.contains("Poetry") && identity.contains("Ann Lee"), "{identity}");
+        assert!(!identity.contains(&a.fingerprint()), "{identity}");
     }
 }
