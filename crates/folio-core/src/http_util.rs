@@ -62,6 +62,11 @@ pub fn json_body_of<T: DeserializeOwned>(
     check_body_size(req)?;
     match content_type(req) {
         Some(ct) if accepted.contains(&ct.as_str()) => {}
+        // Nothing was sent, so no media type was wrong: the body is missing, and a 415 telling
+        // the client to change its Content-Type would send it looking in the wrong place.
+        None if req.body().is_empty() => {
+            return Err(ApiError::BadRequest(format!("this request needs a body: {expected}")))
+        }
         _ => return Err(ApiError::UnsupportedMediaType { expected }),
     }
     // Every request body of the contract is an object; serde would otherwise read a struct

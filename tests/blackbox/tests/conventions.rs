@@ -71,6 +71,28 @@ fn options_is_answered_with_allow_everywhere() {
     assert_eq!(r.header("allow"), Some("GET, HEAD, OPTIONS"));
 }
 
+/// A request that needs a body and sent none (and so no Content-Type) is told the body is
+/// missing (`400`), not that its media type is wrong (`415`): there was none.
+#[test]
+fn a_missing_body_is_400_not_415() {
+    let token = app().login(&folio_blackbox::unique_email("no-body")).access;
+    for (method, path) in
+        [("POST", "/api/books"), ("DELETE", "/api/auth/me"), ("POST", "/api/generator/runs")]
+    {
+        let r = app().with_token(method, path, &token);
+        let body = r.problem(400);
+        assert!(body["detail"].as_str().unwrap().contains("needs a body"), "{path}: {body}");
+    }
+    // A body with the wrong media type is still 415.
+    let r = app().call(
+        "POST",
+        "/api/books",
+        &[("authorization", &format!("Bearer {token}")), ("content-type", "text/plain")],
+        b"{}",
+    );
+    r.problem(415);
+}
+
 /// An answer made for a bearer is that bearer's: every authenticated answer says so
 /// (`private`), and a `304` carries what its `200` did (RFC 9110 §15.4.5).
 #[test]

@@ -14,7 +14,9 @@ fn one_line(raw: &str, min: usize, max: usize) -> Result<String, String> {
         return Err("must not contain control characters (bidirectional overrides included)".to_string());
     }
     if min > 0 && !folio_core::text::has_visible(text) {
-        return Err("must contain a visible character (not only zero-width or other invisible ones)".to_string());
+        return Err(
+            "must contain a visible character (not only zero-width or other invisible ones)".to_string()
+        );
     }
     Ok(text.to_string())
 }
