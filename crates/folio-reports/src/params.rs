@@ -236,8 +236,9 @@ fn format_param(query: &Query) -> ApiResult<Option<Format>> {
 /// a quality at least that of an explicit `application/json`; JSON otherwise (wildcards and
 /// unknown types included: JSON is the default representation).
 pub fn negotiate(req: &Request) -> Format {
-    let mut csv_q: f32 = 0.0;
-    let mut json_q: f32 = 0.0;
+    // The q of each range that can name each format, by specificity: the most specific range
+    // that matches a format decides its q (RFC 9110 §12.5.1), so `text/csv;q=0, */*` refuses CSV.
+    let (mut csv, mut text_any, mut json, mut application_any, mut any) = (None, None, None, None, None);
     for value in req.headers().get_all(http::header::ACCEPT) {
         let Ok(text) = value.to_str() else { continue };
         for range in text.split(',') {
@@ -247,14 +248,23 @@ pub fn negotiate(req: &Request) -> Format {
                 .filter_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.trim().parse::<f32>().ok()))
                 .next()
                 .unwrap_or(1.0);
-            match media.as_str() {
-                "text/csv" => csv_q = csv_q.max(q),
-                "application/json" => json_q = json_q.max(q),
-                _ => {}
-            }
+            let slot = match media.as_str() {
+                "text/csv" => &mut csv,
+                "text/*" => &mut text_any,
+                "application/json" => &mut json,
+                "application/*" => &mut application_any,
+                "*/*" => &mut any,
+                _ => continue,
+            };
+            *slot = Some(slot.map_or(q, |old: f32| old.max(q)));
         }
     }
-    if csv_q > 0.0 && csv_q >= json_q {
+    // CSV only when the client named it (`text/csv` or `text/*`), at least as gladly as JSON;
+    // `*/*` alone, or nothing, is the JSON default.
+    let asked_for_csv = csv.or(text_any);
+    let csv_q = asked_for_csv.or(any).unwrap_or(0.0);
+    let json_q = json.or(application_any).or(any).unwrap_or(0.0);
+    if asked_for_csv.is_some() && csv_q > 0.0 && csv_q >= json_q {
         Format::Csv
     } else {
         Format::Json
@@ -276,6 +286,11 @@ mod tests {
         assert_eq!(accept("application/json, text/csv;q=0.5"), Format::Json);
         assert_eq!(accept("text/csv;q=0"), Format::Json);
         assert_eq!(accept("*/*"), Format::Json);
+        assert_eq!(accept("text/*"), Format::Csv, "text/* can only mean CSV here");
+        assert_eq!(accept("text/*;q=0.5, application/json"), Format::Json);
+        assert_eq!(accept("text/csv;q=0, */*"), Format::Json, "the most specific range decides");
+        assert_eq!(accept("text/csv;q=0, text/*"), Format::Json);
+        assert_eq!(accept("application/*;q=0.2, text/*;q=0.8"), Format::Csv);
         assert_eq!(accept("text/html"), Format::Json);
         assert_eq!(negotiate(&http::Request::builder().body(Vec::new()).unwrap()), Format::Json);
     }
