@@ -162,6 +162,9 @@ fn malformed_requests_get_oauth_errors() {
     let big = format!("grant_type=password&username={}", "a".repeat(70 * 1024));
     let r = call(&app, form("/api/auth/token", &big));
     assert_eq!((r.status().as_u16(), oauth_error(&r).as_str()), (413, "invalid_request"));
+    // No body at all: the parameters are missing (400 invalid_request), not a wrong media type.
+    let r = call(&app, request("POST", "/api/auth/token").body(Vec::new()).unwrap());
+    assert_eq!((r.status().as_u16(), oauth_error(&r).as_str()), (400, "invalid_request"));
     // A wrong method too: the router's 405, with its Allow header and the OAuth member.
     let r = call(&app, request("GET", "/api/auth/token").body(Vec::new()).unwrap());
     assert_eq!((r.status().as_u16(), oauth_error(&r).as_str()), (405, "invalid_request"));

@@ -56,6 +56,14 @@ fn params(req: &Request) -> ApiResult<Params> {
                 }
             }
         }
+        // No body and so no media type: the parameters are missing (RFC 6749 §5.2), as for every
+        // other body route (`http_util::json_body_of`), not a wrong Content-Type.
+        None if req.body().is_empty() => {
+            return Err(invalid_request(
+                "this request needs a body: grant_type and its parameters, as \
+                 application/x-www-form-urlencoded or application/json",
+            ))
+        }
         _ => {
             return Err(ApiError::UnsupportedMediaType {
                 expected: "application/x-www-form-urlencoded or application/json",
