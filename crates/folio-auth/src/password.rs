@@ -38,8 +38,10 @@ fn argon2() -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
-/// Checks the password policy; the message is fit for a 422.
+/// Checks the password policy on the password as it will be hashed ([`prepared`]: ten
+/// characters typed as twenty decomposed code points are ten); the message is fit for a 422.
 pub fn check_policy(password: &str) -> Result<(), String> {
+    let password = prepared(password);
     let chars = password.chars().count();
     if chars < MIN_CHARS {
         return Err(format!("must be at least {MIN_CHARS} characters long"));
@@ -50,6 +52,10 @@ pub fn check_policy(password: &str) -> Result<(), String> {
     // Ten spaces pass a length rule and are the first thing a guesser tries after "password".
     if password.chars().all(char::is_whitespace) {
         return Err("must not be only spaces".into());
+    }
+    // RFC 8265's OpaqueString disallows them; nobody can type them again reliably.
+    if password.chars().any(char::is_control) {
+        return Err("must not contain control characters".into());
     }
     Ok(())
 }
@@ -73,6 +79,12 @@ pub fn prepared(password: &str) -> Cow<'_, str> {
         return Cow::Borrowed(password);
     }
     Cow::Owned(password.nfc().map(|c| if other_space(c) { ' ' } else { c }).collect())
+}
+
+/// True when two typed passwords are one password once prepared (a "new" password that only
+/// spells the current one differently is not new).
+pub fn same_password(a: &str, b: &str) -> bool {
+    prepared(a) == prepared(b)
 }
 
 /// True when `password` matches `stored`. A stored value that is not a valid hash never matches.
@@ -163,5 +175,9 @@ mod tests {
         assert!(check_policy(&"x".repeat(MAX_CHARS + 1)).is_err());
         assert_eq!(check_policy(&" ".repeat(12)), Err("must not be only spaces".into()));
         assert!(check_policy(" correct horse ").is_ok(), "spaces inside a passphrase are fine");
+        let decomposed_six = "e\u{301}".repeat(6);
+        assert!(check_policy(&decomposed_six).is_err(), "six characters, however they were typed");
+        assert!(check_policy("password\u{7}123").is_err());
+        assert!(same_password("caf\u{e9} secret pass", "cafe\u{301} secret pass"));
     }
 }

@@ -139,6 +139,9 @@ fn every_problem_is_named_at_once_and_nothing_is_stored() {
         ["profile.address"]
     );
     assert_eq!(fields(&patch_me(&app, &t.access, &json!({"name": "x".repeat(201)}))), ["name"]);
+    // Zero-width characters and fillers are no more a name than spaces are.
+    let invisible = json!({"name": "\u{200B}\u{3164}", "profile": {"first_name": "\u{FEFF}"}});
+    assert_eq!(fields(&patch_me(&app, &t.access, &invisible)), ["name", "profile.first_name"]);
 }
 
 #[test]
@@ -200,6 +203,12 @@ fn a_new_password_follows_the_rules() {
     let same = change_password(&app, &t.access, PASSWORD, PASSWORD);
     assert_eq!(fields(&same), ["new_password"]);
     assert!(body_json(&same)["errors"][0]["message"].as_str().unwrap().contains("differ"));
+    // The same password spelt with a combining accent is still the same password.
+    let composed = "caf\u{e9} secret pass";
+    assert_eq!(change_password(&app, &t.access, PASSWORD, composed).status(), 204);
+    let respelt = change_password(&app, &t.access, composed, "cafe\u{301} secret pass");
+    assert_eq!(fields(&respelt), ["new_password"]);
+    assert_eq!(change_password(&app, &t.access, composed, PASSWORD).status(), 204);
     let unknown = call(
         &app,
         bearer_json(

@@ -120,7 +120,7 @@ pub fn change_password(host: &Host, req: &Request) -> ApiResult<Response> {
     if let Err(m) = password::check_policy(&body.new_password) {
         errors.push(FieldError::new("new_password", m));
     }
-    if body.new_password == body.current_password {
+    if password::same_password(&body.new_password, &body.current_password) {
         errors.push(FieldError::new("new_password", "must differ from the current password"));
     }
     if !errors.is_empty() {
