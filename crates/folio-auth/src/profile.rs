@@ -180,12 +180,17 @@ fn text(value: Option<&Value>, path: &str, max: usize, errors: &mut Vec<FieldErr
     check(value, path, |s| one_line(s, max), errors)
 }
 
-/// Trimmed, 1 to `max` characters, none of them a control character.
+/// Trimmed, 1 to `max` characters, none of them a control character, and at least one that
+/// shows: a name of zero-width characters is as empty as one of spaces.
 pub fn one_line(raw: &str, max: usize) -> Result<String, String> {
     let text = raw.trim();
     let chars = text.chars().count();
-    if chars == 0 || chars > max || text.chars().any(folio_core::text::is_hidden_control) {
-        return Err(format!("must be 1 to {max} characters on one line (null removes it)"));
+    if chars == 0
+        || chars > max
+        || text.chars().any(folio_core::text::is_hidden_control)
+        || !folio_core::text::has_visible(text)
+    {
+        return Err(format!("must be 1 to {max} visible characters on one line (null removes it)"));
     }
     Ok(text.to_string())
 }

@@ -21,6 +21,7 @@ pub mod settings;
 pub mod slot_cache;
 pub mod sql;
 pub mod text;
+mod text_invisible;
 pub mod unique_members;
 
 pub use ports::{BadVariable, Clock, Config, ConfigError, Host, Kv, KvError, Random};

@@ -10,30 +10,24 @@ pub fn is_hidden_control(c: char) -> bool {
         || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
 }
 
-/// True for a character that shows nothing on its own: white space, and the invisible format
-/// characters (zero-width space and joiners, the word joiner and invisible operators, the byte
-/// order mark, the soft hyphen, Hangul fillers, variation selectors, tag characters), besides
-/// the hidden controls above. Allowed inside a text, they are not enough to make one.
+/// True for a character that shows nothing on its own: white space and separators, controls,
+/// format characters (zero-width space and joiners, the byte order mark, invisible operators,
+/// tag characters), combining marks (nothing without a base), the Hangul fillers and the
+/// braille blank. The table is generated from the Unicode Character Database
+/// (`tools/unicode/invisible_table.py`), not listed by hand. Allowed inside a text, these are not
+/// enough to make one.
 pub fn is_invisible(c: char) -> bool {
-    c.is_whitespace()
-        || is_hidden_control(c)
-        || matches!(
-            c,
-            '\u{00AD}'
-                | '\u{034F}'
-                | '\u{115F}'
-                | '\u{1160}'
-                | '\u{17B4}'
-                | '\u{17B5}'
-                | '\u{180B}'..='\u{180F}'
-                | '\u{200B}'..='\u{200D}'
-                | '\u{2060}'..='\u{2064}'
-                | '\u{3164}'
-                | '\u{FE00}'..='\u{FE0F}'
-                | '\u{FEFF}'
-                | '\u{FFA0}'
-                | '\u{E0000}'..='\u{E0FFF}'
-        )
+    crate::text_invisible::INVISIBLE
+        .binary_search_by(|&(low, high)| {
+            if high < c {
+                std::cmp::Ordering::Less
+            } else if low > c {
+                std::cmp::Ordering::Greater
+            } else {
+                std::cmp::Ordering::Equal
+            }
+        })
+        .is_ok()
 }
 
 /// True when `text` has at least one character that shows: a title of zero-width spaces is
@@ -47,11 +41,36 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_generated_table_is_sorted_and_disjoint() {
+        let table = crate::text_invisible::INVISIBLE;
+        assert!(table.iter().all(|(low, high)| low <= high));
+        assert!(table.windows(2).all(|w| w[0].1 < w[1].0));
+    }
+
+    #[test]
     fn a_text_of_invisible_characters_has_nothing_visible() {
-        for blank in ["", " ", "\u{200B}", "\u{200B}\u{200D}\u{FEFF}", "\u{3164}\u{00AD}", "\u{E0041}"] {
+        for blank in [
+            "",
+            " ",
+            "\u{200B}",
+            "\u{200B}\u{200D}\u{FEFF}",
+            "\u{3164}\u{00AD}",
+            "\u{E0041}",
+            "\u{2800}",
+            "\u{206A}\u{206F}",
+            "\u{1D173}",
+            "\u{1BCA0}",
+            "\u{0600}",
+            "\u{13430}",
+            "\u{FFF9}\u{FFFB}",
+            "\u{301}",
+            "\u{180E}",
+        ] {
             assert!(!has_visible(blank), "{blank:?}");
         }
-        for shown in ["a", "\u{200B}a", "ک\u{200C}ه", "日本", "\u{1F600}"] {
+        for shown in
+            ["a", "\u{200B}a", "ک\u{200C}ه", "日本", "\u{1F600}", "e\u{301}", "क्ष", "ไทย", "\u{10FFFD}"]
+        {
             assert!(has_visible(shown), "{shown:?}");
         }
     }
