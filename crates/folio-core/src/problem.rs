@@ -164,10 +164,7 @@ impl ApiError {
             ApiError::TooManyRequests { detail, .. } => detail.clone(),
             ApiError::InsufficientScope { scope } => format!("this request needs the scope {scope}"),
             ApiError::WrongPassword => "the current password is wrong".to_string(),
-            ApiError::MethodNotAllowed { allow } => format!(
-                "this resource supports {}",
-                allow.iter().map(Method::as_str).collect::<Vec<_>>().join(", ")
-            ),
+            ApiError::MethodNotAllowed { allow } => format!("this resource supports {}", allow_value(allow)),
             ApiError::PayloadTooLarge { limit } => {
                 format!("the request body is larger than {} KiB", limit / 1024)
             }

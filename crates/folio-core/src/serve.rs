@@ -15,11 +15,12 @@ pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// The component that answered, set by the Spin adapter (`folio-spin`) on every response.
 pub const COMPONENT: HeaderName = HeaderName::from_static("x-folio-component");
 
+/// The API's methods, for a preflight to a path no route knows.
+const CORS_ALLOW_METHODS: &str = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
 const CORS_ALLOW_HEADERS: &str = "authorization, content-type, if-match, if-none-match, x-request-id";
 // `content-disposition`: a cross-origin CSV download (reports) reads its file name from it.
 const CORS_EXPOSE_HEADERS: &str =
     "etag, location, www-authenticate, retry-after, allow, x-request-id, content-disposition";
-const CORS_ALLOW_METHODS: &str = "GET, HEAD, POST, PUT, PATCH, DELETE";
 
 /// Runs `handler` for `req` and applies the conventions every route shares.
 pub fn serve(host: &Host, req: Request, handler: impl FnOnce(&Host, &Request) -> ApiResult) -> Response {
@@ -66,7 +67,9 @@ fn serve_request(
     let allowed = cors.map_or(Ok(None), |check| check(host, &req));
     let (origin, mut response) = match allowed {
         Err(e) => (None, e.into_response()),
-        Ok(Some(origin)) if is_preflight(&req) => (Some(origin), preflight()),
+        // A preflight goes through the router too (every handler routes before anything else,
+        // and no route serves OPTIONS), so a known path's answer names its own methods.
+        Ok(Some(origin)) if is_preflight(&req) => (Some(origin), preflight(handler(host, &req))),
         Ok(origin) => {
             (origin, handler(host, &req).or_else(|e| options(&req, e)).unwrap_or_else(|e| e.into_response()))
         }
@@ -150,10 +153,24 @@ fn is_preflight(req: &Request) -> bool {
     req.method() == Method::OPTIONS && req.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD)
 }
 
-fn preflight() -> Response {
+/// The answer to a CORS preflight from an allowed origin, from what the router said of the path:
+/// for a known path its methods (`Allow`, and the same list as `Access-Control-Allow-Methods`);
+/// for any other, the methods of the API, so that the request itself is sent and its `404`
+/// problem is readable by the page (a failed preflight would show it only a network error).
+fn preflight(routed: ApiResult) -> Response {
     let mut r = http::Response::builder().status(204).body(Vec::new()).expect("valid response");
     let h = r.headers_mut();
-    h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static(CORS_ALLOW_METHODS));
+    match routed {
+        Err(ApiError::MethodNotAllowed { allow }) => {
+            if let Ok(v) = HeaderValue::from_str(&crate::problem::allow_value(&allow)) {
+                h.insert(header::ALLOW, v.clone());
+                h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, v);
+            }
+        }
+        _ => {
+            h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static(CORS_ALLOW_METHODS));
+        }
+    }
     h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static(CORS_ALLOW_HEADERS));
     h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
     r

@@ -49,11 +49,16 @@ fn respond(catalog: Catalog, req: &Request) -> ApiResult {
     if raw == "/api" || raw.starts_with("/api/") {
         return Err(ApiError::NotFound(format!("no API resource at {raw}")));
     }
-    if req.method() != Method::GET && req.method() != Method::HEAD {
-        return Err(ApiError::MethodNotAllowed { allow: vec![Method::GET, Method::HEAD] });
+    let only_read = || ApiError::MethodNotAllowed { allow: vec![Method::GET, Method::HEAD] };
+    if ![Method::GET, Method::HEAD, Method::OPTIONS].contains(req.method()) {
+        return Err(only_read());
     }
     let path = paths::clean(raw).ok_or_else(|| ApiError::NotFound("no such file".into()))?;
     let asset = find(catalog, &path).ok_or_else(|| ApiError::NotFound(format!("no file at {path}")))?;
+    if req.method() == Method::OPTIONS {
+        // `serve` answers it with `Allow`, for a file that exists: a missing one is a 404 as for GET.
+        return Err(only_read());
+    }
     Ok(file_response(req, asset))
 }
 

@@ -179,6 +179,33 @@ fn a_stray_api_path_answers_an_allowed_origin_with_cors_like_every_api_answer() 
     );
     assert_eq!(preflight.status, 204);
     assert!(preflight.header("access-control-allow-methods").is_some());
+    // A known path's preflight names that path's methods, as its Allow does.
+    for (path, methods) in [
+        ("/api/books", "GET, POST, HEAD, OPTIONS"),
+        ("/api/reports/summary", "GET, HEAD, OPTIONS"),
+        ("/api/auth/token", "POST, OPTIONS"),
+    ] {
+        let r = instance.app.call(
+            "OPTIONS",
+            path,
+            &[("origin", "https://app.example.com"), ("access-control-request-method", "POST")],
+            b"",
+        );
+        assert_eq!(r.status, 204, "{path}");
+        assert_eq!(r.header("allow"), Some(methods), "{path}");
+        assert_eq!(r.header("access-control-allow-methods"), Some(methods), "{path}");
+        assert_eq!(r.header("access-control-allow-origin"), Some("https://app.example.com"), "{path}");
+    }
+    // A disallowed origin's preflight is a plain OPTIONS: Allow, no CORS.
+    let r = instance.app.call(
+        "OPTIONS",
+        "/api/books",
+        &[("origin", "https://evil.example"), ("access-control-request-method", "POST")],
+        b"",
+    );
+    assert_eq!((r.status, r.header("access-control-allow-origin")), (204, None));
+    // A UI file that does not exist is a 404 for OPTIONS as for GET.
+    assert_eq!(instance.app.call("OPTIONS", "/assets/nope.js", &[], b"").status, 404);
     // The UI's own pages stay same-origin.
     assert_eq!(instance.app.call("GET", "/", &origin, b"").header("access-control-allow-origin"), None);
 }
