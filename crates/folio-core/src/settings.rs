@@ -57,7 +57,17 @@ pub const MAX_CLAIM_CHARS: usize = 256;
 /// elsewhere is configured with.
 pub fn claim_text(host: &Host, name: &str, default: &str) -> Result<String, ConfigError> {
     let value = host.var_or(name, default)?;
-    let uri_ok = !value.contains(':') || Url::parse(&value).is_ok();
+    // An http(s) issuer is also where clients look the app up (RFC 8414 §2, OIDC Discovery):
+    // no query or fragment, and no user name or password, which would be published in every
+    // token's `iss` and in the discovery document.
+    let uri_ok = !value.contains(':')
+        || Url::parse(&value).is_ok_and(|url| {
+            !matches!(url.scheme(), "http" | "https")
+                || (url.username().is_empty()
+                    && url.password().is_none()
+                    && url.query().is_none()
+                    && url.fragment().is_none())
+        });
     if value.chars().count() > MAX_CLAIM_CHARS
         || value.chars().any(char::is_control)
         || value.trim() != value
@@ -67,7 +77,8 @@ pub fn claim_text(host: &Host, name: &str, default: &str) -> Result<String, Conf
             name,
             format!(
                 "a name or URI of at most {MAX_CLAIM_CHARS} characters without control characters \
-                 or surrounding spaces (a value with a colon must be a URI, e.g. https://auth.example.com)"
+                 or surrounding spaces (a value with a colon must be a URI, e.g. https://auth.example.com, \
+                 and an http(s) one without user name, query or fragment)"
             ),
         ));
     }

@@ -204,13 +204,25 @@ fn integer_variables_are_bounded_plain_decimals_with_a_default() {
 
 #[test]
 fn claim_variables_are_names_or_uris() {
-    for ok in ["folio", "My App", "https://auth.example.com", "urn:example:folio"] {
+    for ok in
+        ["folio", "My App", "https://auth.example.com", "https://auth.example.com/realm", "urn:example:folio"]
+    {
         let app = TestApp::new().with_var("token_issuer", ok);
         assert_eq!(app.with_host(|h| settings::claim_text(h, "token_issuer", "folio")).as_deref(), Ok(ok));
     }
     let app = TestApp::new().with_var("token_issuer", "");
     assert_eq!(app.with_host(|h| settings::claim_text(h, "token_issuer", "folio")).as_deref(), Ok("folio"));
-    for bad in [" folio", "folio\u{7}", "https://auth.example.com:99999", "https://", &"x".repeat(257)] {
+    for bad in [
+        " folio",
+        "folio\u{7}",
+        "https://auth.example.com:99999",
+        "https://",
+        &"x".repeat(257),
+        // Published in every token and in discovery: no credentials, no query, no fragment.
+        "https://user:pw@auth.example.com",
+        "https://auth.example.com?x=1",
+        "https://auth.example.com#f",
+    ] {
         let app = TestApp::new().with_var("token_issuer", bad);
         match app.with_host(|h| settings::claim_text(h, "token_issuer", "folio")) {
             Err(ConfigError::Invalid(list)) => assert_eq!(list[0].name, "token_issuer"),

@@ -28,6 +28,11 @@ pub fn jwks(host: &Host, _req: &Request) -> ApiResult<Response> {
 /// path), and only an `http` or `https` one.
 fn origin(req: &Request) -> Option<Url> {
     let header_text = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+    // Spin builds its full URL from the Host header: a Host with a user name in it (`a@b`) would
+    // come back as the host `b`, so such a Host gives relative links, whichever header is read.
+    if header_text("host").is_some_and(|h| h.contains('@')) {
+        return None;
+    }
     let from_host = || {
         // A host and port and nothing else (RFC 9110 §7.2): not `evil.example/x`, not `a@b`.
         let host =
