@@ -102,9 +102,10 @@ pub fn decide(
 /// Checks a run of `count` books by `account` against `limits`; call it under the write lock.
 pub fn check(host: &Host, limits: &Limits, count: i64, account: &str) -> Result<(), ApiError> {
     let stored = count_books(host.sql)?;
-    let now_secs = host.clock.now_ms().div_euclid(1000);
+    let now_ms = host.clock.now_ms();
+    let now_secs = now_ms.div_euclid(1000);
     let recent = match limits.books_per_hour {
-        Some(_) => recent_runs(host.sql, account, now_secs)?,
+        Some(_) => recent_runs(host.sql, account, now_ms)?,
         None => Vec::new(),
     };
     decide(limits, stored, &recent, count, now_secs)
@@ -117,8 +118,10 @@ fn count_books(sql: &dyn Sql) -> Result<i64, ApiError> {
 
 /// The account's runs of the last hour, oldest first. `created_at` is RFC 3339 UTC text of one
 /// fixed shape (`host.now_rfc3339`), so it compares as text and SQLite's `unixepoch` reads it.
-fn recent_runs(sql: &dyn Sql, account: &str, now_secs: i64) -> Result<Vec<RecentRun>, ApiError> {
-    let since = folio_core::ports::rfc3339_secs(now_secs - WINDOW_SECS);
+fn recent_runs(sql: &dyn Sql, account: &str, now_ms: i64) -> Result<Vec<RecentRun>, ApiError> {
+    // The same text shape as `created_at` (milliseconds), so the comparison is exact at the edge.
+    let since = folio_core::ports::rfc3339_ms(now_ms - WINDOW_SECS * 1000);
+    let now_secs = now_ms.div_euclid(1000);
     let rows = sql.execute(
         "SELECT CAST(strftime('%s', created_at) AS INTEGER) AS at_secs, inserted FROM generator_runs \
          WHERE created_by = ? AND created_at > ? ORDER BY created_at",

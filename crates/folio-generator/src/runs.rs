@@ -43,11 +43,13 @@ pub fn preview(sql: &dyn Sql, seed: u64, count: usize) -> Result<Vec<GeneratedBo
 pub fn run(host: &Host, limits: &Limits, seed: u64, count: usize, created_by: &str) -> Result<Run, ApiError> {
     let started_ms = host.clock.now_ms();
     tune_connection(host.sql);
-    let created_at = host.now_rfc3339();
     let id = host.new_id();
     let mut phases = Phases::default();
     let run = transaction(host.sql, || -> Result<Run, ApiError> {
-        // Under the write lock: two runs racing cannot both fit in the room one of them leaves.
+        // Under the write lock: two runs racing cannot both fit in the room one of them leaves,
+        // and the run is dated when it got the lock, not when it asked for it (the hourly budget
+        // counts runs by this time).
+        let created_at = host.now_rfc3339();
         quota::check(host, limits, count as i64, created_by)?;
         let inserted = insert_all(host, seed, count, &created_at, created_by, &mut phases)?;
         let elapsed_ms = ms_since(host, started_ms);

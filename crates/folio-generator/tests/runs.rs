@@ -332,3 +332,21 @@ fn unknown_paths_and_methods_follow_the_contract() {
     let r = app.call(handler, request("POST", "/api/generator/preview").body(Vec::new()).unwrap());
     assert_eq!(r.headers()["allow"], "GET, HEAD, OPTIONS");
 }
+
+/// The hourly budget over SQL, with the clock moved by hand: a run counts for one hour from the
+/// moment it got the write lock, to the millisecond, and not a second less.
+#[test]
+fn the_hourly_budget_counts_runs_for_one_hour() {
+    let app = TestApp::new().with_var("generator_books_per_hour", "10");
+    assert_eq!(app.call(handler, post_run(r#"{"count": 10}"#, "editor")).status(), 201);
+    app.clock.advance_secs(3599);
+    let refused = app.call(handler, post_run(r#"{"count": 1}"#, "editor"));
+    problem(&refused, 429);
+    assert_eq!(refused.headers()["retry-after"], "1");
+    // Another account has its own budget; an administrator has none.
+    assert_eq!(app.call(handler, post_run(r#"{"count": 10}"#, "admin")).status(), 201);
+    app.clock.advance_secs(1);
+    assert_eq!(app.call(handler, post_run(r#"{"count": 10}"#, "editor")).status(), 201, "an hour later");
+    let over = app.call(handler, post_run(r#"{"count": 11}"#, "editor"));
+    assert_eq!(problem(&over, 422)["errors"][0]["field"], "count");
+}
