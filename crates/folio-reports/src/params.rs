@@ -195,12 +195,24 @@ fn keep<T>(errors: &mut Vec<FieldError>, result: ApiResult<Option<T>>) -> Option
     })
 }
 
-/// A free-text filter: matched exactly, 1 to `max` characters.
+/// A free-text filter, read as the book list reads it (one rule per parameter across the API):
+/// trimmed as the catalogue stores the field, blank meaning no filter (a form's empty field), at
+/// most `max` characters and no control characters (bidirectional ones included); then matched
+/// exactly.
 fn text(query: &Query, name: &str, max: usize) -> ApiResult<Option<String>> {
     let Some(value) = query.str(name)? else { return Ok(None) };
-    let length = value.chars().count();
-    if length == 0 || length > max {
+    let value = value.trim();
+    if value.is_empty() {
+        return Ok(None);
+    }
+    if value.chars().count() > max {
         return Err(ApiError::validation(name, format!("must be 1 to {max} characters")));
+    }
+    if value.chars().any(folio_core::text::is_hidden_control) {
+        return Err(ApiError::validation(
+            name,
+            "must not contain control characters (bidirectional overrides included)",
+        ));
     }
     Ok(Some(value.to_string()))
 }
