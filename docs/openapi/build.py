@@ -304,8 +304,10 @@ schemas = {
 
 parameters = {
     "id": {"name": "id", "in": "path", "required": True, "schema": string},
-    "genre": {"name": "genre", "in": "query", "schema": {"type": "string", "minLength": 1, "maxLength": 50}},
-    "author": {"name": "author", "in": "query", "schema": {"type": "string", "minLength": 1, "maxLength": 200}},
+    "genre": {"name": "genre", "in": "query", "schema": {"type": "string", "maxLength": 50},
+              "description": "Exact genre; trimmed, blank is no filter, control characters refused (422)"},
+    "author": {"name": "author", "in": "query", "schema": {"type": "string", "maxLength": 200},
+               "description": "Exact author; trimmed, blank is no filter, control characters refused (422)"},
     "language": {"name": "language", "in": "query", "schema": {"type": "string", "pattern": "^[a-z]{2}$"}},
     "year_min": {"name": "year_min", "in": "query", "schema": {"type": "integer"}},
     "year_max": {"name": "year_max", "in": "query", "schema": {"type": "integer"}},
