@@ -27,10 +27,13 @@ impl KvError {
     /// never started), prefixed `Reconnecting failed: ` when a reconnection gave up, and
     /// `broken pipe` for a connection whose socket has closed. Every OS-level socket error
     /// carries `(os error N)`.
+    /// Spin's local store is SQLite: a full or failing disk is reported in SQLite's words,
+    /// and is the same for the client (`crate::sql::is_storage_failure`).
     pub fn is_unavailable(&self) -> bool {
         matches!(self, KvError::Other(m) if m.contains("(os error ")
             || m.starts_with("Reconnecting failed")
-            || m.eq_ignore_ascii_case("broken pipe"))
+            || m.eq_ignore_ascii_case("broken pipe")
+            || crate::sql::is_storage_failure(m))
     }
 }
 

@@ -98,14 +98,26 @@ impl SqlError {
     /// answers with an error status into `Io("Hrana: `api error: <body>`")`. An SQL error on
     /// libSQL is a Hrana `stream error` instead, and stays an internal error (`500`), as do
     /// the errors of Spin's local SQLite other than a lock ([`SqlError::is_busy`]).
+    ///
+    /// A full disk is the same for the client (`SQLITE_FULL`: "database or disk is full", from
+    /// Spin's local SQLite; `SQLITE_IOERR`: "disk I/O error"): nothing is wrong with the request,
+    /// the write changed nothing, and it may succeed once an operator has made room. Seen on a
+    /// test machine whose disk filled: every route answered `500` until then.
     pub fn is_unavailable(&self) -> bool {
-        matches!(self, SqlError::Io(m) if m.contains("Hrana: `http error") || m.contains("Hrana: `api error"))
+        matches!(self, SqlError::Io(m) if m.contains("Hrana: `http error")
+            || m.contains("Hrana: `api error")
+            || is_storage_failure(m))
     }
 
     /// True when SQLite reported that a table does not exist.
     pub fn is_missing_table(&self) -> bool {
         matches!(self, SqlError::Io(m) if m.contains("no such table"))
     }
+}
+
+/// SQLite's words for a disk that is full or failing (its own and its key-value store's).
+pub(crate) fn is_storage_failure(message: &str) -> bool {
+    message.contains("database or disk is full") || message.contains("disk I/O error")
 }
 
 /// The result of a statement: column names and rows.
@@ -287,6 +299,8 @@ mod tests {
             "Hrana: `http error: `error trying to connect: tcp connect error: Connection refused (os error 111)``",
             "Hrana: `http error: `error trying to connect: dns error: failed to lookup address information: Name or service not known``",
             "Hrana: `api error: `down for maintenance``",
+            "database or disk is full",
+            "disk I/O error",
         ] {
             let e = SqlError::Io(m.into());
             assert!(e.is_unavailable(), "{m}");
