@@ -11,7 +11,7 @@ thread_local! {
 
 /// What ties an event line to its request: the `X-Request-Id` the answer carries, and the
 /// request's `ts` (when it began), the two members every request line has.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 struct RequestContext {
     request_id: String,
     ts: String,
@@ -20,8 +20,8 @@ struct RequestContext {
 /// Runs `f` as the serving of one request: every line [`emit`] writes meanwhile that does not
 /// say so itself gets the request's `request_id` and `ts`, so an operator can find the request
 /// of a `store_unavailable` cause or a `sign_in_failed` event, and when it happened.
-pub fn within_request<T>(request_id: &str, ts: String, f: impl FnOnce() -> T) -> T {
-    let context = RequestContext { request_id: request_id.to_string(), ts };
+pub fn within_request<T>(request_id: &str, ts: &str, f: impl FnOnce() -> T) -> T {
+    let context = RequestContext { request_id: request_id.to_string(), ts: ts.to_string() };
     let outer = REQUEST.with(|r| r.borrow_mut().replace(context));
     let result = f();
     REQUEST.with(|r| *r.borrow_mut() = outer);
@@ -34,19 +34,22 @@ pub fn within_request<T>(request_id: &str, ts: String, f: impl FnOnce() -> T) ->
 /// on the project's former test host (docs/benchmarks.md has the effect on throughput).
 /// Inside [`within_request`], an object without `request_id` or `ts` gets the request's.
 pub fn emit(line: impl serde::Serialize) {
-    let context = REQUEST.with(|r| r.borrow().clone());
     // Logging must never fail a request: a closed stderr loses the line, nothing else.
-    let _ = match context {
-        None => write_line(&mut std::io::stderr().lock(), &line),
-        Some(context) => match serde_json::to_value(&line) {
+    let _ = REQUEST.with(|r| {
+        // Outside a request (the benchmarks' floors) the line is written as it is, unconverted.
+        let context = r.borrow();
+        let Some(context) = context.as_ref() else {
+            return write_line(&mut std::io::stderr().lock(), &line);
+        };
+        match serde_json::to_value(&line) {
             Ok(serde_json::Value::Object(mut members)) => {
-                members.entry("request_id").or_insert_with(|| context.request_id.into());
-                members.entry("ts").or_insert_with(|| context.ts.into());
+                members.entry("request_id").or_insert_with(|| context.request_id.as_str().into());
+                members.entry("ts").or_insert_with(|| context.ts.as_str().into());
                 write_line(&mut std::io::stderr().lock(), &members)
             }
             _ => write_line(&mut std::io::stderr().lock(), &line),
-        },
-    };
+        }
+    });
 }
 
 /// Writes a line that already names its request (the request line itself), as it is.
@@ -117,7 +120,7 @@ mod tests {
     fn event_lines_within_a_request_name_it() {
         let (_, lines) = capture(|| {
             emit(serde_json::json!({"event": "outside"}));
-            within_request("rid-1", "2026-12-07T01:00:00.000Z".into(), || {
+            within_request("rid-1", "2026-12-07T01:00:00.000Z", || {
                 emit(serde_json::json!({"event": "inside"}));
                 emit(serde_json::json!({"event": "own", "request_id": "mine", "ts": "then"}));
             });

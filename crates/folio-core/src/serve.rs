@@ -6,6 +6,8 @@
 //! (method, route, path, status, duration, request id — never a query string, header value or
 //! body, which is where tokens and passwords travel). Every response says `nosniff`.
 
+use std::borrow::Cow;
+
 use http::{header, HeaderName, HeaderValue, Method};
 
 use crate::{cors::AllowedOrigins, ApiError, ApiResult, Host, Request, Response};
@@ -49,9 +51,10 @@ fn serve_with(
 ) -> Response {
     let started = host.clock.now_ms();
     let request_id = request_id(host, &req);
+    // Formatted once: the request line and the event lines of this request carry the same `ts`.
     let ts = crate::ports::rfc3339_ms(started);
-    crate::log::within_request(&request_id, ts, || {
-        serve_request(host, req, cors, handler, started, &request_id)
+    crate::log::within_request(&request_id, &ts, || {
+        serve_request(host, req, cors, handler, (started, &ts), &request_id)
     })
 }
 
@@ -60,7 +63,7 @@ fn serve_request(
     req: Request,
     cors: Option<OriginCheck>,
     handler: impl FnOnce(&Host, &Request) -> ApiResult,
-    started: i64,
+    (started, ts): (i64, &str),
     request_id: &str,
 ) -> Response {
     let is_head = req.method() == Method::HEAD;
@@ -103,26 +106,29 @@ fn serve_request(
     if let Some(origin) = origin {
         apply_cors(headers, &origin);
     }
-    let line = log_line(&req, response.status().as_u16(), started, host.clock.now_ms(), request_id);
-    crate::log::emit_as_is(line);
+    let (status, finished) = (response.status().as_u16(), host.clock.now_ms());
+    crate::log::emit_as_is(request_line(&req, status, (started, finished), request_id, Cow::Borrowed(ts)));
     response
 }
 
-/// `OPTIONS` on a path that exists (one that is not a CORS preflight from an allowed origin,
-/// answered before the handler): `204` with the methods the path allows, where the router
-/// found no `OPTIONS` handler (RFC 9110 §9.3.7). Any other error stays an error.
+/// `OPTIONS` on a path that exists (one that is not a CORS preflight from an allowed origin:
+/// [`preflight`]): `204` with the methods the path allows, where the router found no `OPTIONS`
+/// handler (RFC 9110 §9.3.7). Any other error stays an error.
 fn options(req: &Request, error: ApiError) -> ApiResult {
     match error {
-        ApiError::MethodNotAllowed { allow } if req.method() == Method::OPTIONS => {
-            let mut response = http::Response::new(Vec::new());
-            *response.status_mut() = http::StatusCode::NO_CONTENT;
-            if let Ok(v) = HeaderValue::from_str(&crate::problem::allow_value(&allow)) {
-                response.headers_mut().insert(header::ALLOW, v);
-            }
-            Ok(response)
-        }
+        ApiError::MethodNotAllowed { allow } if req.method() == Method::OPTIONS => Ok(allowing(&allow).0),
         other => Err(other),
     }
+}
+
+/// An empty `204` whose `Allow` lists `allow` (and `OPTIONS`); also that header's value.
+fn allowing(allow: &[Method]) -> (Response, Option<HeaderValue>) {
+    let mut response = http::Response::builder().status(204).body(Vec::new()).expect("valid response");
+    let value = HeaderValue::from_str(&crate::problem::allow_value(allow)).ok();
+    if let Some(v) = &value {
+        response.headers_mut().insert(header::ALLOW, v.clone());
+    }
+    (response, value)
 }
 
 /// The caller's request id when it is short and plain, so it can be logged safely; else a new one.
@@ -158,18 +164,16 @@ fn is_preflight(req: &Request) -> bool {
 /// for any other, the methods of the API, so that the request itself is sent and its `404`
 /// problem is readable by the page (a failed preflight would show it only a network error).
 fn preflight(routed: ApiResult) -> Response {
-    let mut r = http::Response::builder().status(204).body(Vec::new()).expect("valid response");
+    let (mut r, methods) = match routed {
+        Err(ApiError::MethodNotAllowed { allow }) => allowing(&allow),
+        _ => (
+            http::Response::builder().status(204).body(Vec::new()).expect("valid response"),
+            Some(HeaderValue::from_static(CORS_ALLOW_METHODS)),
+        ),
+    };
     let h = r.headers_mut();
-    match routed {
-        Err(ApiError::MethodNotAllowed { allow }) => {
-            if let Ok(v) = HeaderValue::from_str(&crate::problem::allow_value(&allow)) {
-                h.insert(header::ALLOW, v.clone());
-                h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, v);
-            }
-        }
-        _ => {
-            h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static(CORS_ALLOW_METHODS));
-        }
+    if let Some(methods) = methods {
+        h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, methods);
     }
     h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static(CORS_ALLOW_HEADERS));
     h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
@@ -196,7 +200,7 @@ pub struct RequestLine<'a> {
     request_id: &'a str,
     route: &'a str,
     status: u16,
-    ts: String,
+    ts: Cow<'a, str>,
 }
 
 /// The request's log line.
@@ -206,6 +210,17 @@ pub fn log_line<'a>(
     started: i64,
     finished: i64,
     request_id: &'a str,
+) -> RequestLine<'a> {
+    request_line(req, status, (started, finished), request_id, Cow::Owned(crate::ports::rfc3339_ms(started)))
+}
+
+/// [`log_line`] with its `ts` given (`serve` has it formatted already, for the event lines too).
+fn request_line<'a>(
+    req: &'a Request,
+    status: u16,
+    (started, finished): (i64, i64),
+    request_id: &'a str,
+    ts: Cow<'a, str>,
 ) -> RequestLine<'a> {
     // Spin names the matched trigger route; natively there is none and the path stands in.
     let route = req
@@ -222,6 +237,6 @@ pub fn log_line<'a>(
         request_id,
         route,
         status,
-        ts: crate::ports::rfc3339_ms(started),
+        ts,
     }
 }
