@@ -152,12 +152,6 @@ pub struct ListQuery {
     pub count: bool,
 }
 
-/// A filter parameter's text, or `None` when absent or blank (an empty search box filters
-/// nothing).
-fn text_param(query: &Query, name: &str) -> ApiResult<Option<String>> {
-    Ok(query.str(name)?.map(str::trim).filter(|s| !s.is_empty()).map(str::to_string))
-}
-
 impl ListQuery {
     /// Parses the query string; every bad parameter is reported at once as `422`.
     pub fn parse(query: &Query) -> ApiResult<ListQuery> {
@@ -177,29 +171,29 @@ impl ListQuery {
         let mut count = false;
 
         keep((|| {
-            if let Some(q) = text_param(query, "q")? {
-                filters.search = Some(fts_expression(&q).map_err(|m| ApiError::validation("q", m))?);
+            if let Some(q) = query.filled("q")? {
+                filters.search = Some(fts_expression(q).map_err(|m| ApiError::validation("q", m))?);
             }
             Ok(())
         })());
         keep((|| {
-            if let Some(a) = text_param(query, "author")? {
+            if let Some(a) = query.filled("author")? {
                 filters.author =
-                    Some(Author::parse(&a).map_err(|m| ApiError::validation("author", m))?.as_str().into());
+                    Some(Author::parse(a).map_err(|m| ApiError::validation("author", m))?.as_str().into());
             }
             Ok(())
         })());
         keep((|| {
-            if let Some(g) = text_param(query, "genre")? {
+            if let Some(g) = query.filled("genre")? {
                 filters.genre =
-                    Some(Genre::parse(&g).map_err(|m| ApiError::validation("genre", m))?.as_str().into());
+                    Some(Genre::parse(g).map_err(|m| ApiError::validation("genre", m))?.as_str().into());
             }
             Ok(())
         })());
         keep((|| {
-            if let Some(l) = text_param(query, "language")? {
+            if let Some(l) = query.filled("language")? {
                 filters.language = Some(
-                    Language::parse(&l).map_err(|m| ApiError::validation("language", m))?.as_str().into(),
+                    Language::parse(l).map_err(|m| ApiError::validation("language", m))?.as_str().into(),
                 );
             }
             Ok(())

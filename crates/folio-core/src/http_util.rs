@@ -282,6 +282,11 @@ impl Query {
         Ok(first)
     }
 
+    /// A text parameter trimmed, `None` when absent or blank (a form's empty field is no filter).
+    pub fn filled(&self, name: &str) -> ApiResult<Option<&str>> {
+        Ok(self.str(name)?.map(str::trim).filter(|s| !s.is_empty()))
+    }
+
     /// An integer within `min..=max` (see [`decimal`]), or `None` when absent.
     pub fn int(&self, name: &str, min: i64, max: i64) -> ApiResult<Option<i64>> {
         let Some(raw) = self.str(name)? else { return Ok(None) };

@@ -200,11 +200,7 @@ fn keep<T>(errors: &mut Vec<FieldError>, result: ApiResult<Option<T>>) -> Option
 /// most `max` characters and no control characters (bidirectional ones included); then matched
 /// exactly.
 fn text(query: &Query, name: &str, max: usize) -> ApiResult<Option<String>> {
-    let Some(value) = query.str(name)? else { return Ok(None) };
-    let value = value.trim();
-    if value.is_empty() {
-        return Ok(None);
-    }
+    let Some(value) = query.filled(name)? else { return Ok(None) };
     if value.chars().count() > max {
         return Err(ApiError::validation(name, format!("must be 1 to {max} characters")));
     }
