@@ -77,10 +77,11 @@ pub fn decide(
             ),
         ));
     }
-    let mut used: i64 = recent.iter().map(|r| r.inserted).sum();
-    if used + count <= budget {
+    let generated: i64 = recent.iter().map(|r| r.inserted).sum();
+    if generated + count <= budget {
         return Ok(());
     }
+    let mut used = generated;
     // The run fits once enough of the oldest runs have left the window.
     let mut frees_at = now_secs + WINDOW_SECS;
     for run in recent {
@@ -93,8 +94,7 @@ pub fn decide(
     Err(ApiError::TooManyRequests {
         retry_after_secs: (frees_at - now_secs).max(1) as u64,
         detail: format!(
-            "this account has generated {} books in the last hour and generator_books_per_hour is {budget}",
-            recent.iter().map(|r| r.inserted).sum::<i64>()
+            "this account has generated {generated} books in the last hour and generator_books_per_hour is {budget}"
         ),
     })
 }
