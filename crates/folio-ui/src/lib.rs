@@ -35,8 +35,7 @@ pub fn handle(host: &Host, req: Request) -> Response {
 
 /// Serves one request from `catalog`.
 pub fn handle_with(catalog: Catalog, host: &Host, req: Request) -> Response {
-    let raw = req.uri().path();
-    if raw == "/api" || raw.starts_with("/api/") {
+    if is_api_path(req.uri().path()) {
         // An API path no API component claims: answered as the API components answer, CORS
         // included, so a browser on an allowed origin can read the 404 (and its preflight).
         return headers::secure(serve(host, req, |_, req| respond(catalog, req)));
@@ -44,9 +43,14 @@ pub fn handle_with(catalog: Catalog, host: &Host, req: Request) -> Response {
     headers::secure(serve_same_origin(host, req, |_, req| respond(catalog, req)))
 }
 
+/// `/api` and what lies under it: the API's, never a file or the app's page.
+fn is_api_path(raw: &str) -> bool {
+    raw == "/api" || raw.starts_with("/api/")
+}
+
 fn respond(catalog: Catalog, req: &Request) -> ApiResult {
     let raw = req.uri().path();
-    if raw == "/api" || raw.starts_with("/api/") {
+    if is_api_path(raw) {
         return Err(ApiError::NotFound(format!("no API resource at {raw}")));
     }
     let only_read = || ApiError::MethodNotAllowed { allow: vec![Method::GET, Method::HEAD] };
