@@ -31,8 +31,26 @@ pub fn content_type(req: &Request) -> Option<String> {
     (!essence.is_empty() && !foreign_charset).then_some(essence)
 }
 
-/// Rejects bodies over [`MAX_BODY_BYTES`], by declared length first and by actual length.
-pub fn check_body_size(req: &Request) -> ApiResult<()> {
+/// Rejects bodies over [`MAX_BODY_BYTES`], by declared length first and by actual length; then
+/// bodies sent with a content coding (`415`, RFC 7694 §3): read as they are, a gzip body would
+/// be "not valid JSON", and a plain one labelled gzip would be read as if it were not labelled.
+pub fn check_body_framing(req: &Request) -> ApiResult<()> {
+    check_size(req)?;
+    let coded = req
+        .headers()
+        .get_all(header::CONTENT_ENCODING)
+        .iter()
+        .flat_map(|v| {
+            v.to_str().map(|v| v.split(',').map(str::trim).collect::<Vec<_>>()).unwrap_or(vec!["?"])
+        })
+        .any(|coding| !coding.is_empty() && !coding.eq_ignore_ascii_case("identity"));
+    if coded {
+        return Err(ApiError::UnsupportedContentCoding);
+    }
+    Ok(())
+}
+
+fn check_size(req: &Request) -> ApiResult<()> {
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -59,7 +77,7 @@ pub fn json_body_of<T: DeserializeOwned>(
     accepted: &[&str],
     expected: &'static str,
 ) -> ApiResult<T> {
-    check_body_size(req)?;
+    check_body_framing(req)?;
     match content_type(req) {
         Some(ct) if accepted.contains(&ct.as_str()) => {}
         // Nothing was sent, so no media type was wrong: the body is missing, and a 415 telling
@@ -341,12 +359,13 @@ pub fn strong_etag(opaque: &str) -> String {
 }
 
 /// The entity tags listed in a conditional header (every copy of it), trimmed; `None` when it is
-/// absent or blank. `*` matches anything.
+/// absent, an empty list when it is sent blank (a condition that no tag meets). `*` matches
+/// anything.
 pub fn listed_tags(headers: &HeaderMap, name: header::HeaderName) -> Option<Vec<String>> {
-    let raw = headers.get_all(name).iter().filter_map(|v| v.to_str().ok()).collect::<Vec<_>>().join(",");
-    if raw.trim().is_empty() {
+    if !headers.contains_key(&name) {
         return None;
     }
+    let raw = headers.get_all(name).iter().filter_map(|v| v.to_str().ok()).collect::<Vec<_>>().join(",");
     Some(raw.split(',').map(|t| t.trim().to_string()).filter(|t| !t.is_empty()).collect())
 }
 
@@ -358,7 +377,7 @@ pub fn if_none_match(req: &Request, etag: &str) -> bool {
 }
 
 /// `If-Match` (strong comparison, RFC 9110 §13.1.1): `Ok(())` when absent or matching,
-/// `412` otherwise. Weak tags never match.
+/// `412` otherwise (a blank one included). Weak tags never match.
 pub fn check_if_match(req: &Request, etag: Option<&str>) -> ApiResult<()> {
     let Some(tags) = listed_tags(req.headers(), header::IF_MATCH) else { return Ok(()) };
     let matches = match etag {
@@ -595,6 +614,28 @@ mod tests {
     }
 
     #[test]
+    fn a_coded_body_is_415_naming_the_coding_accepted() {
+        let with = |coding: &str| {
+            http::Request::builder().header(header::CONTENT_ENCODING, coding).body(b"{}".to_vec()).unwrap()
+        };
+        for coding in ["gzip", "br", "identity, gzip", "GZIP"] {
+            let e = check_body_framing(&with(coding)).unwrap_err();
+            assert_eq!(e.status(), 415, "{coding}");
+            let r = e.into_response();
+            assert_eq!(r.headers()[header::ACCEPT_ENCODING], "identity");
+        }
+        for coding in ["identity", "Identity", ""] {
+            assert!(check_body_framing(&with(coding)).is_ok(), "{coding}");
+        }
+        // Size is judged first: an oversized coded body is 413.
+        let big = http::Request::builder()
+            .header(header::CONTENT_ENCODING, "gzip")
+            .body(vec![b' '; MAX_BODY_BYTES + 1])
+            .unwrap();
+        assert_eq!(check_body_framing(&big).unwrap_err().status(), 413);
+    }
+
+    #[test]
     fn conditional_headers() {
         let etag = strong_etag("v2");
         let req =
@@ -609,5 +650,11 @@ mod tests {
         let none = http::Request::builder().body(vec![]).unwrap();
         assert!(check_if_match(&none, Some(&etag)).is_ok());
         assert!(!if_none_match(&none, &etag));
+        // Sent blank: a condition no tag meets, not no condition.
+        let blank = http::Request::builder().header(header::IF_MATCH, "").body(vec![]).unwrap();
+        assert_eq!(listed_tags(blank.headers(), header::IF_MATCH), Some(vec![]));
+        assert!(check_if_match(&blank, Some(&etag)).is_err());
+        let blank = http::Request::builder().header(header::IF_NONE_MATCH, " ").body(vec![]).unwrap();
+        assert!(!if_none_match(&blank, &etag));
     }
 }

@@ -7,6 +7,7 @@
 
 pub mod catalog;
 pub mod cors;
+pub mod fields;
 pub mod guard;
 pub mod health;
 pub mod http_util;

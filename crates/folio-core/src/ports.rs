@@ -131,12 +131,16 @@ impl ConfigError {
         ConfigError::Invalid(vec![BadVariable { name: name.to_string(), expected: expected.into() }])
     }
 
-    /// Two errors as one: every bad variable of both, unless one is a host failure, which wins
-    /// (then it is not the operator's values that are wrong).
+    /// Two errors as one: every bad variable of both, each named once, unless one is a host
+    /// failure, which wins (then it is not the operator's values that are wrong).
     pub fn and(self, other: ConfigError) -> ConfigError {
         match (self, other) {
             (ConfigError::Invalid(mut a), ConfigError::Invalid(b)) => {
-                a.extend(b);
+                for bad in b {
+                    if !a.iter().any(|known| known.name == bad.name) {
+                        a.push(bad);
+                    }
+                }
                 ConfigError::Invalid(a)
             }
             (ConfigError::Invalid(_), host) | (host, _) => host,
@@ -271,6 +275,19 @@ pub fn base32_lower(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn combined_configuration_errors_name_each_variable_once() {
+        let names = |e: ConfigError| match e {
+            ConfigError::Invalid(list) => list.into_iter().map(|b| b.name).collect::<Vec<_>>(),
+            other => panic!("{other:?}"),
+        };
+        let both = ConfigError::invalid("a", "x").and(ConfigError::invalid("b", "y"));
+        assert_eq!(names(both.clone()), ["a", "b"]);
+        assert_eq!(names(both.and(ConfigError::invalid("a", "x"))), ["a", "b"]);
+        let host = ConfigError::Provider("down".into());
+        assert_eq!(ConfigError::invalid("a", "x").and(host.clone()), host);
+    }
 
     #[test]
     fn formats_rfc3339_in_utc() {

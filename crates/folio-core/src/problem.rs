@@ -65,6 +65,10 @@ pub enum ApiError {
     PayloadTooLarge { limit: usize },
     #[error("unsupported media type")]
     UnsupportedMediaType { expected: &'static str },
+    /// A body sent with a content coding (`Content-Encoding: gzip`): no route takes one
+    /// (RFC 7694 §3: `415` with `Accept-Encoding`).
+    #[error("unsupported content coding")]
+    UnsupportedContentCoding,
     #[error("validation failed")]
     Validation(Vec<FieldError>),
     #[error("too many requests")]
@@ -118,7 +122,9 @@ impl ApiError {
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::UnsupportedMediaType { .. } | ApiError::UnsupportedContentCoding => {
+                StatusCode::UNSUPPORTED_MEDIA_TYPE
+            }
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::OAuth { status, .. } => *status,
@@ -142,7 +148,9 @@ impl ApiError {
             ApiError::Conflict(_) => "/docs/problems#conflict",
             ApiError::PreconditionFailed(_) => "/docs/problems#precondition-failed",
             ApiError::PayloadTooLarge { .. } => "/docs/problems#payload-too-large",
-            ApiError::UnsupportedMediaType { .. } => "/docs/problems#unsupported-media-type",
+            ApiError::UnsupportedMediaType { .. } | ApiError::UnsupportedContentCoding => {
+                "/docs/problems#unsupported-media-type"
+            }
             ApiError::Validation(_) => "/docs/problems#validation",
             ApiError::TooManyRequests { .. } => "/docs/problems#too-many-requests",
             ApiError::OAuth { .. } => "/docs/problems#oauth",
@@ -170,6 +178,9 @@ impl ApiError {
             }
             ApiError::UnsupportedMediaType { expected } => {
                 format!("the request body must be sent as {expected}")
+            }
+            ApiError::UnsupportedContentCoding => {
+                "the request body must be sent uncompressed, with no Content-Encoding".into()
             }
             ApiError::Validation(errors) => match errors.as_slice() {
                 [one] => format!("{}: {}", one.field, one.message),
@@ -276,6 +287,9 @@ impl ApiError {
             }
             ApiError::Unavailable(_) | ApiError::StoreUnavailable { .. } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(UNAVAILABLE_RETRY_AFTER_SECS));
+            }
+            ApiError::UnsupportedContentCoding => {
+                headers.insert(header::ACCEPT_ENCODING, HeaderValue::from_static("identity"));
             }
             // RFC 5789 §3.1: a 415 to a PATCH names the patch formats the resource accepts.
             ApiError::UnsupportedMediaType { expected }

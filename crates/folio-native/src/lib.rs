@@ -269,6 +269,36 @@ impl Sql for Interleaved<'_> {
     }
 }
 
+/// Fails every statement that contains `marker` as SQLite fails one that waited out its busy
+/// timeout behind another connection's lock: for tests that a write answered `503` changed
+/// nothing, whichever of its statements found the lock held.
+pub struct BusyOn<'a> {
+    inner: &'a dyn Sql,
+    marker: &'static str,
+    refused: Cell<u32>,
+}
+
+impl<'a> BusyOn<'a> {
+    pub fn new(inner: &'a dyn Sql, marker: &'static str) -> Self {
+        Self { inner, marker, refused: Cell::new(0) }
+    }
+
+    /// How many statements were refused.
+    pub fn refused(&self) -> u32 {
+        self.refused.get()
+    }
+}
+
+impl Sql for BusyOn<'_> {
+    fn execute(&self, statement: &str, params: &[Value]) -> Result<Rows, SqlError> {
+        if statement.contains(self.marker) {
+            self.refused.set(self.refused.get() + 1);
+            return Err(SqlError::Io("database is locked".into()));
+        }
+        self.inner.execute(statement, params)
+    }
+}
+
 /// Counts the statements a handler runs, for tests that pin that a route needs none.
 pub struct CountingSql<'a> {
     inner: &'a dyn Sql,
