@@ -226,20 +226,17 @@ pub fn set_password(
 }
 
 /// Deletes an account, unless it is the last enabled admin (`409`: the app would have no one to
-/// manage it). The books it created stay: they belong to the catalogue.
+/// manage it). The books it created stay: they belong to the catalogue. Run it inside a write
+/// transaction ([`sql::transaction`]), with whatever must commit with it (ending the sessions).
 pub fn delete(sql: &dyn Sql, id: &str) -> ApiResult<()> {
-    sql::transaction(sql, || {
-        let account =
-            find_by_id(sql, id)?.ok_or_else(|| ApiError::NotFound("no account with this id".into()))?;
-        if account.role == Role::Admin && !account.disabled && enabled_admins(sql)? <= 1 {
-            return Err(ApiError::Conflict(
-                "this is the last enabled admin account: make another account admin before deleting it"
-                    .into(),
-            ));
-        }
-        sql.execute("DELETE FROM accounts WHERE id = ?", &[Value::from(id)])?;
-        Ok(())
-    })
+    let account = find_by_id(sql, id)?.ok_or_else(|| ApiError::NotFound("no account with this id".into()))?;
+    if account.role == Role::Admin && !account.disabled && enabled_admins(sql)? <= 1 {
+        return Err(ApiError::Conflict(
+            "this is the last enabled admin account: make another account admin before deleting it".into(),
+        ));
+    }
+    sql.execute("DELETE FROM accounts WHERE id = ?", &[Value::from(id)])?;
+    Ok(())
 }
 
 fn enabled_admins(sql: &dyn Sql) -> ApiResult<i64> {
@@ -248,7 +245,9 @@ fn enabled_admins(sql: &dyn Sql) -> ApiResult<i64> {
 }
 
 /// Applies an admin's change. Refuses (`409`) a change that would leave no enabled admin, so
-/// the app cannot lock its administrators out. Runs in one write transaction.
+/// the app cannot lock its administrators out. Run it inside a write transaction
+/// ([`sql::transaction`]): the count of admins and the change are one decision, and what the
+/// change calls for (ending the sessions) commits with it.
 pub fn update(
     sql: &dyn Sql,
     id: &str,
@@ -256,38 +255,26 @@ pub fn update(
     disabled: Option<bool>,
     now: &str,
 ) -> ApiResult<(Account, Account)> {
-    sql::transaction(sql, || {
-        let before =
-            find_by_id(sql, id)?.ok_or_else(|| ApiError::NotFound("no account with this id".into()))?;
-        let after_role = role.unwrap_or(before.role);
-        let after_disabled = disabled.unwrap_or(before.disabled);
-        let was_active_admin = before.role == Role::Admin && !before.disabled;
-        let stays_active_admin = after_role == Role::Admin && !after_disabled;
-        if was_active_admin && !stays_active_admin && enabled_admins(sql)? <= 1 {
-            return Err(ApiError::Conflict(
-                "this is the last enabled admin account; make another admin first".into(),
-            ));
-        }
-        if after_role == before.role && after_disabled == before.disabled {
-            return Ok((before.clone(), before));
-        }
-        sql.execute(
-            "UPDATE accounts SET role = ?, disabled = ?, updated_at = ? WHERE id = ?",
-            &[
-                Value::from(after_role.as_str()),
-                Value::from(after_disabled),
-                Value::from(now),
-                Value::from(id),
-            ],
-        )?;
-        let after = Account {
-            role: after_role,
-            disabled: after_disabled,
-            updated_at: now.to_string(),
-            ..before.clone()
-        };
-        Ok((before, after))
-    })
+    let before = find_by_id(sql, id)?.ok_or_else(|| ApiError::NotFound("no account with this id".into()))?;
+    let after_role = role.unwrap_or(before.role);
+    let after_disabled = disabled.unwrap_or(before.disabled);
+    let was_active_admin = before.role == Role::Admin && !before.disabled;
+    let stays_active_admin = after_role == Role::Admin && !after_disabled;
+    if was_active_admin && !stays_active_admin && enabled_admins(sql)? <= 1 {
+        return Err(ApiError::Conflict(
+            "this is the last enabled admin account; make another admin first".into(),
+        ));
+    }
+    if after_role == before.role && after_disabled == before.disabled {
+        return Ok((before.clone(), before));
+    }
+    sql.execute(
+        "UPDATE accounts SET role = ?, disabled = ?, updated_at = ? WHERE id = ?",
+        &[Value::from(after_role.as_str()), Value::from(after_disabled), Value::from(now), Value::from(id)],
+    )?;
+    let after =
+        Account { role: after_role, disabled: after_disabled, updated_at: now.to_string(), ..before.clone() };
+    Ok((before, after))
 }
 
 #[cfg(test)]

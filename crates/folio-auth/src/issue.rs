@@ -148,7 +148,9 @@ pub fn start_session(
         last_used_at_ms: now_ms,
         expires_at: now + settings.refresh_ttl_secs,
     };
-    sessions::register(host.sql, &registered)?;
+    // The sessions this sign-in pushes over the cap, or finds expired, end before it is
+    // answered.
+    sessions::register_and_trim(host.sql, &registered, now)?.end(host)?;
     let exp = (now + settings.access_ttl_secs).min(registered.expires_at);
     let grant = Grant { account, session_id: &session_id, scope: &scope, now, exp };
     let access_token = mint_access(host, settings, &key, &grant);
@@ -166,7 +168,6 @@ pub fn start_session(
         sessions::revoke(host, &account.id, &session_id)?;
         return Err(invalid_grant("the account changed while signing in; sign in again"));
     }
-    sessions::trim(host, &account.id, now)?;
     Ok(Issued { access_token, expires_in: exp - now, refresh_token, scope, session_id })
 }
 

@@ -20,7 +20,7 @@
 use std::cell::Cell;
 use std::time::{Duration, Instant};
 
-use folio_core::{ApiError, ApiResult, Host, Value};
+use folio_core::{ApiError, ApiResult, Host, Sql, Value};
 use sha2::{Digest, Sha256};
 
 pub const MAX_FAILURES: u32 = 5;
@@ -29,6 +29,10 @@ pub const WINDOW_SECS: i64 = 15 * 60;
 pub const SLOT_WAIT: Duration = Duration::from_secs(5);
 /// How often a waiting attempt looks again: about one Argon2 check.
 const SLOT_POLL: Duration = Duration::from_millis(40);
+/// Slots older than this are counted as given back (migrations/0012): a live attempt holds its
+/// slot for one password check and a give-back write, seconds at most; one whose give-back
+/// could not be written must not keep the slot for the rest of the window.
+pub const SLOT_STALE_SECS: i64 = 30;
 
 fn key(email_normalized: &str) -> String {
     hex::encode(&Sha256::digest(email_normalized.as_bytes())[..8])
@@ -102,10 +106,18 @@ pub fn reserve_within<'h>(
     host.sql.execute("DELETE FROM login_attempts WHERE since <= ?", &[Value::from(ended)])?;
     loop {
         let now = host.clock.now_secs();
+        // `pending` counts only while the latest reservation is recent ([`SLOT_STALE_SECS`]).
         let taken = host.sql.execute(
-            "INSERT INTO login_attempts (k, failures, pending, since) VALUES (?1, 0, 1, ?2) \
-             ON CONFLICT (k) DO UPDATE SET pending = pending + 1 WHERE failures + pending < ?3 RETURNING k",
-            &[Value::from(k.as_str()), Value::from(now), Value::from(i64::from(MAX_FAILURES))],
+            "INSERT INTO login_attempts (k, failures, pending, since, pending_at) VALUES (?1, 0, 1, ?2, ?2) \
+             ON CONFLICT (k) DO UPDATE \
+               SET pending = (CASE WHEN pending_at > ?2 - ?4 THEN pending ELSE 0 END) + 1, pending_at = ?2 \
+             WHERE failures + (CASE WHEN pending_at > ?2 - ?4 THEN pending ELSE 0 END) < ?3 RETURNING k",
+            &[
+                Value::from(k.as_str()),
+                Value::from(now),
+                Value::from(i64::from(MAX_FAILURES)),
+                Value::from(SLOT_STALE_SECS),
+            ],
         )?;
         if !taken.is_empty() {
             return Ok(Attempt { host, key: k, open: Cell::new(true) });
@@ -132,8 +144,8 @@ pub fn reserve_within<'h>(
 }
 
 /// Forgets the attempts of an address: an administrator set a new password.
-pub fn clear(host: &Host, email_normalized: &str) -> ApiResult<()> {
-    host.sql.execute("DELETE FROM login_attempts WHERE k = ?", &[Value::from(key(email_normalized))])?;
+pub fn clear(sql: &dyn Sql, email_normalized: &str) -> ApiResult<()> {
+    sql.execute("DELETE FROM login_attempts WHERE k = ?", &[Value::from(key(email_normalized))])?;
     Ok(())
 }
 
@@ -230,6 +242,32 @@ mod tests {
             .collect();
         let checked = outcomes.iter().filter(|c| **c).count();
         (checked, n - checked)
+    }
+
+    /// Slots whose give-back could not be written (the lock held past the busy budget) are
+    /// not kept for the rest of the window: the right password works again half a minute on.
+    #[test]
+    fn slots_never_given_back_are_counted_as_given_back_after_half_a_minute() {
+        let app = TestApp::new();
+        app.with_host(|h| {
+            folio_core::migrate::ensure(h.sql).unwrap();
+            for _ in 0..MAX_FAILURES {
+                std::mem::forget(reserve(h, "a@example.com").unwrap());
+            }
+            assert_eq!(refused(reserve_within(h, "a@example.com", Duration::ZERO)), Some(1));
+        });
+        app.clock.advance_secs(SLOT_STALE_SECS - 1);
+        app.with_host(|h| assert_eq!(refused(reserve_within(h, "a@example.com", Duration::ZERO)), Some(1)));
+        app.clock.advance_secs(1);
+        app.with_host(|h| {
+            reserve(h, "a@example.com").unwrap().succeeded().unwrap();
+            // Failures are not slots: they still count for the whole window.
+            for _ in 0..MAX_FAILURES {
+                reserve(h, "b@example.com").unwrap().failed().unwrap();
+            }
+        });
+        app.clock.advance_secs(SLOT_STALE_SECS);
+        app.with_host(|h| assert!(refused(reserve(h, "b@example.com")).is_some()));
     }
 
     #[test]

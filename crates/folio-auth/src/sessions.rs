@@ -91,7 +91,7 @@ impl Registered {
 }
 
 /// Registers a new session.
-pub fn register(sql: &dyn Sql, s: &Registered) -> ApiResult<()> {
+fn register(sql: &dyn Sql, s: &Registered) -> ApiResult<()> {
     sql.execute(
         &format!("INSERT INTO auth_sessions ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
         &[
@@ -132,7 +132,7 @@ pub fn live(host: &Host, account_id: &str, now: i64) -> ApiResult<Vec<Registered
             "DELETE FROM auth_sessions WHERE account_id = ? AND expires_at <= ? RETURNING id",
             &[Value::from(account_id), Value::from(now)],
         )?;
-        end_records(host, gone.iter().map(|r| (account_id.to_string(), r.string("id"))))?;
+        Ended::of(&gone, Some(account_id)).end(host)?;
     }
     Ok(live)
 }
@@ -194,44 +194,77 @@ pub fn revoke(host: &Host, account_id: &str, session_id: &str) -> ApiResult<()> 
     Ok(())
 }
 
+/// Sessions taken out of the registry whose records are still to be deleted: the second half
+/// of ending them, for after the transaction that removed the rows has committed ([`Ended::end`]).
+#[must_use = "the sessions' records must be deleted once the registry's change has committed"]
+#[derive(Debug, Default)]
+pub struct Ended(Vec<(String, String)>);
+
+impl Ended {
+    fn of(rows: &folio_core::Rows, account_id: Option<&str>) -> Self {
+        Ended(
+            rows.iter()
+                .map(|r| (account_id.map_or_else(|| r.string("account_id"), str::to_string), r.string("id")))
+                .collect(),
+        )
+    }
+
+    /// Deletes the records, so every token of these sessions is refused everywhere; how many.
+    pub fn end(self, host: &Host) -> ApiResult<usize> {
+        for (account_id, session_id) in &self.0 {
+            session::delete(host.kv, account_id, session_id)?;
+        }
+        Ok(self.0.len())
+    }
+
+    fn and(mut self, other: Ended) -> Ended {
+        self.0.extend(other.0);
+        self
+    }
+}
+
 /// Ends every session of an account but `keep` (disabled, role or password changed, deleted):
 /// reads this account's rows only. A session registered after this sweep began is caught by its
 /// own sign-in, which checks the account again after writing its record (`issue`).
 pub fn revoke_all(host: &Host, account_id: &str, keep: Option<&str>) -> ApiResult<usize> {
-    let rows = host.sql.execute(
+    unregister_all(host.sql, account_id, keep)?.end(host)
+}
+
+/// The registry half of [`revoke_all`], for a change of the account that must end its sessions:
+/// run it in the same transaction as that change ([`folio_core::sql::transaction`]), so that
+/// both commit or neither does, then [`Ended::end`] the result. Two separate writes could not
+/// promise that: another writer holding the lock past the busy budget between them would leave
+/// the change made, answered `503`, and the sessions alive.
+pub fn unregister_all(sql: &dyn Sql, account_id: &str, keep: Option<&str>) -> ApiResult<Ended> {
+    let rows = sql.execute(
         "DELETE FROM auth_sessions WHERE account_id = ? AND id IS NOT ? RETURNING id",
         &[Value::from(account_id), Value::from(keep)],
     )?;
-    end_records(host, rows.iter().map(|r| (account_id.to_string(), r.string("id"))))?;
-    Ok(rows.len())
+    Ok(Ended::of(&rows, Some(account_id)))
 }
 
-/// Keeps the stores bounded, at sign-in: ends the account's sessions beyond the newest
-/// [`MAX_SESSIONS_PER_ACCOUNT`], and up to [`SWEEP_PER_SIGN_IN`] expired sessions of anyone
-/// (the key-value store has no expiry of its own).
-pub fn trim(host: &Host, account_id: &str, now: i64) -> ApiResult<()> {
-    let over_cap = host.sql.execute(
-        "DELETE FROM auth_sessions WHERE id IN (
-             SELECT id FROM auth_sessions WHERE account_id = ?
-             ORDER BY created_at_ms DESC, rowid DESC LIMIT -1 OFFSET ?)
-         RETURNING id, account_id",
-        &[Value::from(account_id), Value::from(MAX_SESSIONS_PER_ACCOUNT as i64)],
-    )?;
-    let expired = host.sql.execute(
-        "DELETE FROM auth_sessions WHERE id IN (
-             SELECT id FROM auth_sessions WHERE expires_at <= ? LIMIT ?)
-         RETURNING id, account_id",
-        &[Value::from(now), Value::from(SWEEP_PER_SIGN_IN)],
-    )?;
-    let ended = over_cap.iter().chain(expired.iter()).map(|r| (r.string("account_id"), r.string("id")));
-    end_records(host, ended)
-}
-
-fn end_records(host: &Host, ended: impl Iterator<Item = (String, String)>) -> ApiResult<()> {
-    for (account_id, session_id) in ended {
-        session::delete(host.kv, &account_id, &session_id)?;
-    }
-    Ok(())
+/// Registers a new session and keeps the stores bounded, in one transaction: ends the
+/// account's sessions beyond the newest [`MAX_SESSIONS_PER_ACCOUNT`] (the new one counted), and
+/// up to [`SWEEP_PER_SIGN_IN`] expired sessions of anyone (the key-value store has no expiry of
+/// its own). One transaction, so a sign-in that answers `503` has registered nothing.
+pub fn register_and_trim(sql: &dyn Sql, s: &Registered, now: i64) -> ApiResult<Ended> {
+    folio_core::sql::transaction(sql, || {
+        register(sql, s)?;
+        let over_cap = sql.execute(
+            "DELETE FROM auth_sessions WHERE id IN (
+                 SELECT id FROM auth_sessions WHERE account_id = ?
+                 ORDER BY created_at_ms DESC, rowid DESC LIMIT -1 OFFSET ?)
+             RETURNING id",
+            &[Value::from(&s.account_id), Value::from(MAX_SESSIONS_PER_ACCOUNT as i64)],
+        )?;
+        let expired = sql.execute(
+            "DELETE FROM auth_sessions WHERE id IN (
+                 SELECT id FROM auth_sessions WHERE expires_at <= ? LIMIT ?)
+             RETURNING id, account_id",
+            &[Value::from(now), Value::from(SWEEP_PER_SIGN_IN)],
+        )?;
+        Ok(Ended::of(&over_cap, Some(&s.account_id)).and(Ended::of(&expired, None)))
+    })
 }
 
 #[cfg(test)]

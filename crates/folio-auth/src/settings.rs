@@ -87,11 +87,14 @@ fn parse_admin_emails(text: &str) -> Result<Vec<String>, ConfigError> {
 /// Every variable of the app, validated: what `GET /api/health` reports. The `auth` component is
 /// granted all of them for this, the other components' included.
 pub fn check_all(host: &Host) -> Result<(), ConfigError> {
-    let key = AuthSettings::from_host(host).and_then(|s| match s.signing_key {
+    // The key is checked on its own, not through its group: a bad lifetime beside it must not
+    // hide it (the operator would fix one, redeploy, and only then learn of the other).
+    let key = host.config.get(SIGNING_KEY).and_then(|key| match key.filter(|k| !k.is_empty()) {
         Some(text) => keys::parse_configured(&text).map(drop),
         None => Ok(()),
     });
     let errors = [
+        AuthSettings::from_host(host).err(),
         key.err(),
         SignupPolicy::from_host(host).err(),
         AllowedOrigins::from_host(host).err(),

@@ -205,6 +205,17 @@ fn health_names_every_bad_variable_at_once() {
     assert!(config.contains("allow_signup must be true, false, yes, no, 1 or 0"), "{config}");
 }
 
+/// A bad key beside a bad lifetime of its own group: both named, each once, in one answer.
+#[test]
+fn health_names_a_bad_signing_key_beside_a_bad_lifetime() {
+    let app = TestApp::new().with_var("access_token_ttl_seconds", "5").with_var("signing_key", "not-a-key");
+    let body =
+        assert_names(&app, get("/api/health"), "access_token_ttl_seconds", "60 to 86400", Some("not-a-key"));
+    let names: Vec<&str> =
+        body["variables"].as_array().unwrap().iter().map(|v| v["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["access_token_ttl_seconds", "signing_key"]);
+}
+
 #[test]
 fn the_generator_limits_are_checked_by_health() {
     for (variable, bad) in [("generator_max_books", "-1"), ("generator_books_per_hour", "many")] {

@@ -143,6 +143,33 @@ fn weak_password_and_bad_email_are_422_naming_the_field() {
     assert_eq!(register(&app, "a@example.com", PASSWORD).status(), 201);
 }
 
+/// Every problem of a sign-up in one answer (API.md, "Conventions"), unknown members last.
+#[test]
+fn every_problem_of_a_sign_up_is_named_at_once() {
+    let app = TestApp::new();
+    let r = call(
+        &app,
+        json_request("POST", "/api/auth/register", r#"{"email":"x","password":"y","name":5,"foo":1}"#),
+    );
+    assert_eq!(r.status(), 422);
+    let body = body_json(&r);
+    let fields: Vec<&str> =
+        body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["email", "password", "name", "foo"], "{body}");
+    assert_eq!(body["detail"], "4 fields are invalid");
+    let r = call(&app, json_request("POST", "/api/auth/register", r#"{"name":"Ann"}"#));
+    let fields: Vec<String> = body_json(&r)["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| format!("{}: {}", e["field"], e["message"]))
+        .collect();
+    assert_eq!(fields, [r#""email": "is required""#, r#""password": "is required""#]);
+    // Nothing was created by either.
+    assert_eq!(register(&app, "x@example.com", PASSWORD).status(), 201);
+    assert_eq!(body_json(&register(&app, "y@example.com", PASSWORD))["role"], "editor");
+}
+
 #[test]
 fn body_rules_apply() {
     let app = TestApp::new();
@@ -170,6 +197,16 @@ fn signup_disabled_is_403_for_every_address_admin_emails_included() {
         let r = register(&app, email, PASSWORD);
         assert_eq!(r.status(), 403, "{email}");
         assert_eq!(r.headers()["content-type"], "application/problem+json");
+    }
+    // Closed has no body to judge: whatever is sent, the answer is the same 403.
+    for (content_type, body) in
+        [("application/json", r#"{"email":"x"}"#), ("text/plain", "x"), ("application/json", "{")]
+    {
+        let req = request("POST", "/api/auth/register")
+            .header("content-type", content_type)
+            .body(body.into())
+            .unwrap();
+        assert_eq!(call(&app, req).status(), 403, "{content_type} {body}");
     }
     // Open, the listed address is an administrator.
     let app = TestApp::new().with_var("admin_emails", "root@example.com");

@@ -128,9 +128,10 @@ fn a_refresh_that_publishes_after_a_disable_swept_the_account_is_taken_back() {
     assert_eq!(traces(&app, &ann.account_id), (0, 0), "no record outlives its row");
 }
 
-/// A sign-in with an administrator's disable at `marker` of it: before the session's row is
-/// written (the sweep misses it), or just after (the sweep deletes the row before the record is
-/// written). Either way the sign-in is refused and leaves nothing behind.
+/// A sign-in with an administrator's disable before the transaction that writes the session's
+/// row (the sweep misses it), or just after its commit (the sweep deletes the row before the
+/// record is written). Either way the sign-in is refused and leaves nothing behind. (The row is
+/// written under the write lock with the trimming of old sessions: nothing interleaves inside.)
 fn sign_in_interleaved_with_disable(after: bool) {
     let app = TestApp::new();
     let admin = sign_up_and_in(&app, "admin@example.com");
@@ -138,9 +139,9 @@ fn sign_in_interleaved_with_disable(after: bool) {
     let sql = app.sql();
     let hook = || disable(&app, &admin, &ann.account_id);
     let hooked = if after {
-        Interleaved::after(&sql, "INSERT INTO auth_sessions", hook)
+        Interleaved::after(&sql, "COMMIT", hook)
     } else {
-        Interleaved::before(&sql, "INSERT INTO auth_sessions", hook)
+        Interleaved::before(&sql, "BEGIN IMMEDIATE", hook)
     };
     let r = call_through(&app, &hooked, app.kv.as_ref(), password_grant_req("ann@example.com"));
     assert!(hooked.fired());
@@ -164,7 +165,7 @@ fn a_sign_in_racing_a_new_password_is_refused() {
     let app = TestApp::new();
     let ann = sign_up_and_in(&app, "ann@example.com");
     let sql = app.sql();
-    let hooked = Interleaved::before(&sql, "INSERT INTO auth_sessions", || {
+    let hooked = Interleaved::before(&sql, "BEGIN IMMEDIATE", || {
         // Another device changes the password between this sign-in's check and its session.
         app.sql()
             .execute(
@@ -228,12 +229,4 @@ fn status_counts_live_sessions_without_listing_the_store() {
     assert_eq!(r.status(), 200);
     assert_eq!(body_json(&r)["live_sessions"], 2);
     assert_eq!(trips.listings(), 0);
-}
-
-fn password_grant_req(email: &str) -> Request {
-    folio_native::json_request(
-        "POST",
-        "/api/auth/token",
-        &json!({"grant_type": "password", "username": email, "password": PASSWORD}).to_string(),
-    )
 }

@@ -258,6 +258,8 @@ fn logout_revokes_the_session_everywhere() {
     let other_session = sign_in(&app, "ed@example.com");
     let r = call(&app, bearer("POST", "/api/auth/logout", &t.access));
     assert_eq!(r.status(), 204);
+    // Every answer of the token service is no-store, its 204s too.
+    assert_eq!(r.headers()["cache-control"], "no-store");
     assert_refused(&app, &t.access, "a token of a logged-out session");
     assert_eq!(refresh_grant(&app, &t.refresh).status(), 400);
     assert_eq!(call(&app, bearer("POST", "/api/auth/logout", &t.access)).status(), 401);

@@ -62,6 +62,9 @@ fn listing_validates_its_query_and_needs_admin() {
     let admin = sign_up_and_in(&app, "admin@example.com");
     // "x\ny" and a cursor with a third line are no position in the list.
     let forged = ["eAp5", "MjAyNi0xMi0wNlQyMjoxNjo0NS42NzZaCmFiYwpleHRyYQ"];
+    // A blank cursor is the first page, as on the book list.
+    let first = body_json(&list(&app, &admin.access, ""));
+    assert_eq!(body_json(&list(&app, &admin.access, "?cursor=")), first);
     for q in ["?limit=0", "?limit=101", "?limit=x", "?cursor=@@@", "?cursor=bm90LWEtY3Vyc29y", "?sort=email"]
         .into_iter()
         .map(String::from)
@@ -125,6 +128,16 @@ fn patch_errors() {
     assert_eq!(r.status(), 422);
     let r = call(&app, bearer_json("PATCH", &path, &admin.access, &json!({"email": "x@example.com"})));
     assert_eq!(r.status(), 422);
+    // Every problem at once, unknown members last.
+    let r =
+        call(&app, bearer_json("PATCH", &path, &admin.access, &json!({"role": 1, "disabled": 2, "foo": 3})));
+    let fields: Vec<String> = body_json(&r)["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!((r.status().as_u16(), fields), (422, vec!["role".into(), "disabled".into(), "foo".into()]));
     let r =
         call(&app, bearer_json("PATCH", "/api/auth/users/nope", &admin.access, &json!({"role": "reader"})));
     assert_eq!(r.status(), 404);

@@ -7,12 +7,12 @@
 //! address, like a failed sign-in; while that address is locked out these answer `429` too.
 
 use folio_core::{
+    fields::Fields,
     http_util::{self, merge_patch, MERGE_PATCH_JSON},
     migrate, sql, ApiError, ApiResult, FieldError, Host, Request, Response,
 };
 use folio_tokens::Verified;
 use http::StatusCode;
-use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use super::{caller, no_store};
@@ -104,51 +104,44 @@ fn read_document(document: &Value) -> ApiResult<(Option<String>, Profile)> {
     }
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PasswordChange {
-    current_password: String,
-    new_password: String,
-}
-
 /// `POST /api/auth/password`: a new password for the caller's own account. Every other session
 /// of the account ends at once; the caller's own stays signed in.
 pub fn change_password(host: &Host, req: &Request) -> ApiResult<Response> {
     let verified = caller(host, req)?;
-    let body: PasswordChange = http_util::json_body(req)?;
-    let mut errors = Vec::new();
-    if let Err(m) = password::check_policy(&body.new_password) {
-        errors.push(FieldError::new("new_password", m));
+    let raw: Value = http_util::json_body(req)?;
+    let mut fields = Fields::of(&raw, &["current_password", "new_password"])?;
+    let (current, new) = (fields.string("current_password"), fields.string("new_password"));
+    if let Some(new) = new {
+        if let Err(m) = password::check_policy(new) {
+            fields.fail::<()>("new_password", m);
+        }
+        if current.is_some_and(|current| password::same_password(new, current)) {
+            fields.fail::<()>("new_password", "must differ from the current password");
+        }
     }
-    if password::same_password(&body.new_password, &body.current_password) {
-        errors.push(FieldError::new("new_password", "must differ from the current password"));
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
+    let (current, new) = fields.finish(|| (current.unwrap_or_default(), new.unwrap_or_default()))?;
     migrate::ensure(host.sql)?;
     let account = own_account(host, &verified)?;
-    confirm_password(host, &account, &body.current_password)?;
-    let hash = password::hash(host.random, &body.new_password)?;
-    if !accounts::set_password(
-        host.sql,
-        &account.id,
-        &hash,
-        Some(&account.password_hash),
-        &host.now_rfc3339(),
-    )? {
-        return Err(ApiError::Conflict("the password was changed meanwhile; sign in again".into()));
-    }
-    let ended = sessions::revoke_all(host, &account.id, Some(&verified.claims.sid))?;
+    confirm_password(host, &account, current)?;
+    let hash = password::hash(host.random, new)?;
+    // The new password and the end of every other session: one transaction, so a `503` has
+    // done neither (the client may retry with the same current password).
+    let ended = sql::transaction(host.sql, || {
+        if !accounts::set_password(
+            host.sql,
+            &account.id,
+            &hash,
+            Some(&account.password_hash),
+            &host.now_rfc3339(),
+        )? {
+            return Err(ApiError::Conflict("the password was changed meanwhile; sign in again".into()));
+        }
+        sessions::unregister_all(host.sql, &account.id, Some(&verified.claims.sid))
+    })?;
+    let ended = ended.end(host)?;
     folio_core::log::emit(json!({"level": "info", "event": "password_changed", "account": account.id,
         "session": verified.claims.sid, "sessions_ended": ended}));
-    Ok(http_util::no_content())
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Leave {
-    password: String,
+    Ok(super::no_store(http_util::no_content()))
 }
 
 /// `DELETE /api/auth/me`: deletes the caller's account and ends all its sessions. Its e-mail
@@ -156,16 +149,24 @@ struct Leave {
 /// admin cannot leave (`409`).
 pub fn delete(host: &Host, req: &Request) -> ApiResult<Response> {
     let verified = caller(host, req)?;
-    let body: Leave = http_util::json_body(req)?;
+    let raw: Value = http_util::json_body(req)?;
+    let mut fields = Fields::of(&raw, &["password"])?;
+    let given = fields.string("password");
+    let given = fields.finish(|| given.unwrap_or_default())?;
     migrate::ensure(host.sql)?;
     let account = own_account(host, &verified)?;
-    confirm_password(host, &account, &body.password)?;
-    accounts::delete(host.sql, &account.id)?;
-    let ended = sessions::revoke_all(host, &account.id, None)?;
+    confirm_password(host, &account, given)?;
+    // The account and its sessions' registry go in one transaction, so a `503` has deleted
+    // nothing (the tokens of a deleted account must not live on).
+    let ended = sql::transaction(host.sql, || {
+        accounts::delete(host.sql, &account.id)?;
+        sessions::unregister_all(host.sql, &account.id, None)
+    })?;
+    let ended = ended.end(host)?;
     folio_core::log::emit(
         json!({"level": "info", "event": "account_deleted", "account": account.id, "sessions_ended": ended}),
     );
-    Ok(http_util::no_content())
+    Ok(super::no_store(http_util::no_content()))
 }
 
 /// Checks a password asked for again, under the sign-in throttle of the account's address.

@@ -9,27 +9,22 @@
 //! whether a stolen or guessed token works, or whose it is. Any failure is `{"active": false}`
 //! (RFC 7662 §2.2), never a hint at which check failed.
 
-use folio_core::{guard::scopes, http_util, migrate, ApiError, ApiResult, Host, Request, Response};
+use folio_core::{
+    fields::Fields, guard::scopes, http_util, migrate, ApiError, ApiResult, Host, Request, Response,
+};
 use folio_tokens::{claims, settings::LEEWAY_SECS};
 use http::StatusCode;
 use jwt_simple::prelude::*;
-use serde::Deserialize;
 use serde_json::json;
 
 use crate::{keys, settings::AuthSettings};
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct IntrospectBody {
-    token: String,
-    #[serde(default)]
-    #[allow(dead_code)] // accepted per RFC 7662 §2.1; only access tokens are introspected
-    token_type_hint: Option<String>,
-}
+/// The two media types a token to introspect may come in (RFC 7662 §2.1 names the form).
+const JSON_OR_FORM: &str = "application/json or application/x-www-form-urlencoded";
 
 fn token_of(req: &Request) -> ApiResult<String> {
     if http_util::content_type(req).as_deref() == Some(http_util::FORM) {
-        http_util::check_body_size(req)?;
+        http_util::check_body_framing(req)?;
         // Two tokens in one request ask two questions: refused (`Query::str`), rather than
         // answering for the first.
         let form = http_util::Query::from_pairs(form_urlencoded::parse(req.body()).into_owned().collect());
@@ -38,7 +33,13 @@ fn token_of(req: &Request) -> ApiResult<String> {
             .map(str::to_string)
             .ok_or_else(|| ApiError::validation("token", "is required"));
     }
-    Ok(http_util::json_body::<IntrospectBody>(req)?.token)
+    let raw: serde_json::Value = http_util::json_body_of(req, &[http_util::JSON], JSON_OR_FORM)?;
+    // `token_type_hint` is accepted (RFC 7662 §2.1) and not needed: only access tokens are
+    // introspected.
+    let mut fields = Fields::of(&raw, &["token", "token_type_hint"])?;
+    let token = fields.string("token");
+    let _ = fields.optional_string("token_type_hint");
+    fields.finish(|| token.unwrap_or_default().to_string())
 }
 
 pub fn introspect(host: &Host, req: &Request) -> ApiResult<Response> {

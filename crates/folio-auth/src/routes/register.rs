@@ -1,8 +1,7 @@
 //! `POST /api/auth/register`.
 
-use folio_core::{http_util, migrate, ApiError, ApiResult, FieldError, Host, Request, Response};
+use folio_core::{fields::Fields, http_util, migrate, ApiError, ApiResult, Host, Request, Response};
 use http::StatusCode;
-use serde::Deserialize;
 
 use crate::{
     accounts::{self, NewAccount},
@@ -11,58 +10,54 @@ use crate::{
     settings::SignupPolicy,
 };
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RegisterBody {
-    email: String,
-    password: String,
-    #[serde(default)]
-    name: Option<String>,
-}
-
 pub const MAX_NAME_CHARS: usize = 200;
 
 pub fn register(host: &Host, req: &Request) -> ApiResult<Response> {
     let settings = SignupPolicy::from_host(host)?;
-    let body: RegisterBody = http_util::json_body(req)?;
-    let normalized = accounts::normalize_email(&body.email);
-    // Closed means closed, for every address (API.md): e-mail addresses are not verified, so an
-    // exception for `admin_emails` would hand the administrator role to whoever registers a
-    // listed address first. An operator opens sign-up, registers the admin, then closes it.
+    // Closed means closed, for every address and every body (API.md): e-mail addresses are not
+    // verified, so an exception for `admin_emails` would hand the administrator role to whoever
+    // registers a listed address first, and a closed route has no body to judge. An operator
+    // opens sign-up, registers the admin, then closes it.
     if !settings.allow_signup {
         return Err(ApiError::Forbidden("sign-up is disabled on this server".into()));
     }
-    let mut errors = Vec::new();
-    // The address as typed and as it is keyed (NFKC can turn a full-width `＠` into a second `@`
-    // or one character into several): both must be an address.
-    if let Err(m) = accounts::check_email(&body.email).and_then(|()| accounts::check_email(&normalized)) {
-        errors.push(FieldError::new("email", m));
+    let raw: serde_json::Value = http_util::json_body(req)?;
+    let mut fields = Fields::of(&raw, &["email", "password", "name"])?;
+    let (email, password, name) =
+        (fields.string("email"), fields.string("password"), fields.optional_string("name"));
+    if let Some(email) = email {
+        // The address as typed and as it is keyed (NFKC can turn a full-width `＠` into a second
+        // `@` or one character into several): both must be an address.
+        if let Err(m) = accounts::check_email(email)
+            .and_then(|()| accounts::check_email(&accounts::normalize_email(email)))
+        {
+            fields.fail::<()>("email", m);
+        }
     }
-    if let Err(m) = password::check_policy(&body.password) {
-        errors.push(FieldError::new("password", m));
-    } else if body.password.trim().to_lowercase() == body.email.trim().to_lowercase() {
-        // The one thing everyone who sees the address can guess.
-        errors.push(FieldError::new("password", "must not be the e-mail address"));
+    if let Some(password) = password {
+        if let Err(m) = password::check_policy(password) {
+            fields.fail::<()>("password", m);
+        } else if email.is_some_and(|e| password.trim().to_lowercase() == e.trim().to_lowercase()) {
+            // The one thing everyone who sees the address can guess.
+            fields.fail::<()>("password", "must not be the e-mail address");
+        }
     }
     // A name of zero-width characters is no name: dropped like an empty one.
-    let name = body.name.as_deref().map(str::trim).filter(|n| folio_core::text::has_visible(n));
+    let name = name.map(str::trim).filter(|n| folio_core::text::has_visible(n));
     if name.is_some_and(|n| {
         n.chars().count() > MAX_NAME_CHARS || n.chars().any(folio_core::text::is_hidden_control)
     }) {
-        errors
-            .push(FieldError::new("name", format!("must be at most {MAX_NAME_CHARS} characters, none of them a control character (bidirectional controls included)")));
+        fields.fail::<()>("name", format!("must be at most {MAX_NAME_CHARS} characters, none of them a control character (bidirectional controls included)"));
     }
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
+    let (email, password) = fields.finish(|| (email.unwrap_or_default(), password.unwrap_or_default()))?;
+    let normalized = accounts::normalize_email(email);
     migrate::ensure(host.sql)?;
     // Cheap early answer for a taken address; the UNIQUE index still decides under races.
-    if accounts::find_by_email(host.sql, &body.email)?.is_some() {
+    if accounts::find_by_email(host.sql, email)?.is_some() {
         return Err(ApiError::Conflict("an account with this e-mail address already exists".into()));
     }
-    let password_hash = password::hash(host.random, &body.password)?;
-    let new =
-        NewAccount { id: host.new_id(), email: &body.email, name, password_hash, now: host.now_rfc3339() };
+    let password_hash = password::hash(host.random, password)?;
+    let new = NewAccount { id: host.new_id(), email, name, password_hash, now: host.now_rfc3339() };
     let account = accounts::create(host.sql, new, |others_exist| {
         if settings.is_admin_email(&normalized) || (settings.admin_emails.is_empty() && !others_exist) {
             Role::Admin

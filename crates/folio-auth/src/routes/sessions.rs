@@ -16,7 +16,7 @@ pub fn logout(host: &Host, req: &Request) -> ApiResult<Response> {
     folio_core::log::emit(
         json!({"level": "info", "event": "signed_out", "account": verified.claims.sub, "session": verified.claims.sid}),
     );
-    Ok(http_util::no_content())
+    Ok(super::no_store(http_util::no_content()))
 }
 
 pub fn list(host: &Host, req: &Request) -> ApiResult<Response> {
@@ -47,7 +47,7 @@ pub fn delete(host: &Host, req: &Request, params: &Params) -> ApiResult<Response
     match sessions::find(host.sql, &verified.claims.sub, id)? {
         Some(s) if s.is_live(now) => {
             sessions::revoke(host, &verified.claims.sub, id)?;
-            Ok(http_util::no_content())
+            Ok(super::no_store(http_util::no_content()))
         }
         _ => Err(ApiError::NotFound("you have no session with this id".into())),
     }

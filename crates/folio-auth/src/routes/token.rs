@@ -26,7 +26,7 @@ fn invalid_request(description: &str) -> ApiError {
 
 /// The request's parameters from a form or a JSON object of strings.
 fn params(req: &Request) -> ApiResult<Params> {
-    http_util::check_body_size(req)?;
+    http_util::check_body_framing(req)?;
     let mut out = Params::new();
     match http_util::content_type(req).as_deref() {
         Some(http_util::FORM) => {

@@ -3,10 +3,10 @@
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use folio_core::{
-    guard::scopes, http_util, migrate, router::Params, ApiError, ApiResult, Host, Request, Response,
+    fields::Fields, guard::scopes, http_util, migrate, router::Params, sql, ApiError, ApiResult, Host,
+    Request, Response,
 };
 use http::StatusCode;
-use serde::Deserialize;
 use serde_json::json;
 
 use crate::{accounts, limiter, password, role::Role, sessions};
@@ -41,7 +41,7 @@ pub fn list(host: &Host, req: &Request) -> ApiResult<Response> {
     let query = http_util::Query::from_request(req);
     query.only(&["limit", "cursor"])?;
     let limit = query.int("limit", 1, MAX_LIMIT)?.unwrap_or(DEFAULT_LIMIT) as usize;
-    let after = query.str("cursor")?.map(decode_cursor).transpose()?;
+    let after = query.filled("cursor")?.map(decode_cursor).transpose()?;
     migrate::ensure(host.sql)?;
     let mut page =
         accounts::page(host.sql, after.as_ref().map(|(c, i)| (c.as_str(), i.as_str())), limit + 1)?;
@@ -55,47 +55,39 @@ pub fn list(host: &Host, req: &Request) -> ApiResult<Response> {
     Ok(super::no_store(http_util::json(StatusCode::OK, &json!({"items": items, "next_cursor": next_cursor}))))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct UserPatch {
-    /// Absent: unchanged. `null` is not "unchanged" (a merge patch's null removes, and neither
-    /// member can be removed): `Some(None)`, refused.
-    #[serde(default, deserialize_with = "present")]
-    role: Option<Option<String>>,
-    #[serde(default, deserialize_with = "present")]
-    disabled: Option<Option<bool>>,
-}
-
-/// A member that is present, `null` included (`Some(None)`), told apart from an absent one.
-fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
-}
-
 pub fn patch(host: &Host, req: &Request, params: &Params) -> ApiResult<Response> {
     let admin = folio_tokens::authorize(host, req, scopes::ADMIN_USERS)?;
-    let body: UserPatch =
+    let raw: serde_json::Value =
         http_util::json_body_of(req, &[http_util::JSON, http_util::MERGE_PATCH_JSON], http_util::JSON)?;
-    let role = body
-        .role
-        .map(|r| {
-            r.as_deref()
-                .and_then(Role::parse)
-                .ok_or_else(|| ApiError::validation("role", "must be reader, editor or admin"))
-        })
-        .transpose()?;
-    let disabled = body
-        .disabled
-        .map(|d| d.ok_or_else(|| ApiError::validation("disabled", "must be true or false")))
-        .transpose()?;
+    // Absent: unchanged. `null` is not "unchanged" (a merge patch's null removes, and neither
+    // member can be removed): refused like any other value that is not one.
+    let mut fields = Fields::of(&raw, &["role", "disabled"])?;
+    let role = fields.present("role").and_then(|r| {
+        r.as_str().and_then(Role::parse).or_else(|| fields.fail("role", "must be reader, editor or admin"))
+    });
+    let disabled = fields
+        .present("disabled")
+        .and_then(|d| d.as_bool().or_else(|| fields.fail("disabled", "must be true or false")));
+    let (role, disabled) = fields.finish(|| (role, disabled))?;
     let id = params.get("id").unwrap_or_default();
     migrate::ensure(host.sql)?;
-    let (before, after) = accounts::update(host.sql, id, role, disabled, &host.now_rfc3339())?;
     // A disabled account's tokens must stop working now, and a changed role must not keep the
-    // old role's scopes in tokens already issued: end every session of the account.
-    if (after.disabled && !before.disabled) || after.role != before.role {
-        let ended = sessions::revoke_all(host, &after.id, None)?;
+    // old role's scopes in tokens already issued: the change and the end of the account's
+    // sessions commit together, or neither does (a `503` here has changed nothing). A disabled
+    // account's sessions are swept even when it was disabled already: cheap, and nothing of
+    // such an account may live.
+    let now = host.now_rfc3339();
+    let (before, after, ended) = sql::transaction(host.sql, || {
+        let (before, after) = accounts::update(host.sql, id, role, disabled, &now)?;
+        let ended = if after.disabled || after.role != before.role {
+            sessions::unregister_all(host.sql, &after.id, None)?
+        } else {
+            sessions::Ended::default()
+        };
+        Ok::<_, ApiError>((before, after, ended))
+    })?;
+    let ended = ended.end(host)?;
+    if after != before || ended > 0 {
         folio_core::log::emit(
             json!({"level": "info", "event": "account_changed", "account": after.id, "by": admin.subject,
                    "role": after.role.as_str(), "disabled": after.disabled, "sessions_ended": ended}),
@@ -104,30 +96,35 @@ pub fn patch(host: &Host, req: &Request, params: &Params) -> ApiResult<Response>
     Ok(super::no_store(http_util::json(StatusCode::OK, &after.to_json())))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PasswordReset {
-    new_password: String,
-}
-
 /// `POST /api/auth/users/{id}/password`: an administrator sets another account's password (the
 /// person forgot theirs, or it leaked). Every session of that account ends, and its sign-in
 /// throttle is lifted, so the new password works at once.
 pub fn reset_password(host: &Host, req: &Request, params: &Params) -> ApiResult<Response> {
     let admin = folio_tokens::authorize(host, req, scopes::ADMIN_USERS)?;
-    let body: PasswordReset = http_util::json_body(req)?;
-    password::check_policy(&body.new_password).map_err(|m| ApiError::validation("new_password", m))?;
+    let raw: serde_json::Value = http_util::json_body(req)?;
+    let mut fields = Fields::of(&raw, &["new_password"])?;
+    let new = fields.string("new_password");
+    if let Some(Err(m)) = new.map(password::check_policy) {
+        fields.fail::<()>("new_password", m);
+    }
+    let new = fields.finish(|| new.unwrap_or_default())?;
     let id = params.get("id").unwrap_or_default();
     migrate::ensure(host.sql)?;
     let account = accounts::find_by_id(host.sql, id)?
         .ok_or_else(|| ApiError::NotFound("no account with this id".into()))?;
-    let hash = password::hash(host.random, &body.new_password)?;
-    if !accounts::set_password(host.sql, &account.id, &hash, None, &host.now_rfc3339())? {
-        return Err(ApiError::NotFound("no account with this id".into()));
-    }
-    let ended = sessions::revoke_all(host, &account.id, None)?;
-    limiter::clear(host, &accounts::normalize_email(&account.email))?;
+    let hash = password::hash(host.random, new)?;
+    // The new password, the end of the account's sessions and the lifting of its sign-in
+    // throttle: one transaction, so a `503` has done none of them.
+    let ended = sql::transaction(host.sql, || {
+        if !accounts::set_password(host.sql, &account.id, &hash, None, &host.now_rfc3339())? {
+            return Err(ApiError::NotFound("no account with this id".into()));
+        }
+        let ended = sessions::unregister_all(host.sql, &account.id, None)?;
+        limiter::clear(host.sql, &accounts::normalize_email(&account.email))?;
+        Ok(ended)
+    })?;
+    let ended = ended.end(host)?;
     folio_core::log::emit(json!({"level": "info", "event": "password_reset", "account": account.id,
         "by": admin.subject, "sessions_ended": ended}));
-    Ok(http_util::no_content())
+    Ok(super::no_store(http_util::no_content()))
 }

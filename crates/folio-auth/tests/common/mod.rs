@@ -23,13 +23,19 @@ pub fn register(app: &TestApp, email: &str, password: &str) -> Response {
 }
 
 pub fn password_grant(app: &TestApp, username: &str, password: &str) -> Response {
-    call(
-        app,
-        json_request(
-            "POST",
-            "/api/auth/token",
-            &json!({"grant_type": "password", "username": username, "password": password}).to_string(),
-        ),
+    call(app, password_grant_with(username, password))
+}
+
+/// A password grant for `username` with [`PASSWORD`].
+pub fn password_grant_req(username: &str) -> Request {
+    password_grant_with(username, PASSWORD)
+}
+
+fn password_grant_with(username: &str, password: &str) -> Request {
+    json_request(
+        "POST",
+        "/api/auth/token",
+        &json!({"grant_type": "password", "username": username, "password": password}).to_string(),
     )
 }
 
