@@ -19,15 +19,16 @@ pub mod runs;
 pub mod vocab;
 
 use folio_core::{
+    fields::Fields,
     guard::{self, scopes, Authenticator},
     http_util::{self, Query},
     migrate,
     router::Router,
     serve::serve,
-    ApiError, ApiResult, Host, Request, Response,
+    ApiResult, Host, Request, Response,
 };
 use http::StatusCode;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 pub use book::GeneratedBook;
 pub use rng::MAX_SEED;
@@ -102,40 +103,18 @@ struct RunList {
 }
 
 /// The body of `POST /api/generator/runs`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RunRequest {
-    count: i64,
-    #[serde(default)]
-    seed: Option<u64>,
-}
-
 fn create_run(auth: &dyn Authenticator, host: &Host, req: &Request) -> ApiResult {
     let principal = guard::authorize(auth, host, req, scopes::GENERATE_BOOKS)?;
-    // serde reads structs from JSON arrays too (`[5]` would be `{"count": 5}`): only an object
-    // has the contract's shape.
     let raw: serde_json::Value = http_util::json_body(req)?;
-    if !raw.is_object() {
-        return Err(ApiError::validation("body", "must be a JSON object"));
-    }
-    let body: RunRequest = http_util::parse_json(req.body())?;
-    let mut errors = Vec::new();
-    if !(1..=MAX_RUN_COUNT).contains(&body.count) {
-        errors.push(folio_core::FieldError::new(
-            "count",
-            format!("must be an integer from 1 to {MAX_RUN_COUNT}"),
-        ));
-    }
-    if body.seed.is_some_and(|s| s > MAX_SEED) {
-        errors.push(folio_core::FieldError::new("seed", format!("must be an integer from 0 to {MAX_SEED}")));
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
+    let mut fields = Fields::of(&raw, &["count", "seed"])?;
+    let count = fields.integer("count", 1, MAX_RUN_COUNT);
+    // A seed beyond 2^53 - 1 would not survive a JavaScript client's round trip.
+    let seed = fields.optional_integer("seed", 0, MAX_SEED as i64);
+    let (count, seed) = fields.finish(|| (count.unwrap_or(1), seed.map(|s| s as u64)))?;
     let limits = quota::Limits::from_host(host, &principal.role)?;
-    let seed = seed_or_random(host, body.seed);
+    let seed = seed_or_random(host, seed);
     migrate::ensure(host.sql)?;
-    let run = runs::run(host, &limits, seed, body.count as usize, &principal.subject)?;
+    let run = runs::run(host, &limits, seed, count as usize, &principal.subject)?;
     Ok(http_util::json(StatusCode::CREATED, &run))
 }
 

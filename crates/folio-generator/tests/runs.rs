@@ -288,6 +288,11 @@ fn bad_run_bodies_get_clear_client_errors() {
     assert_eq!(field(r#"{"count": 1, "seed": 9007199254740992}"#), "seed");
     assert_eq!(field(r#"{"count": 1, "seed": 1e300}"#), "seed");
     assert_eq!(field(r#"{"count": 1, "size": 3}"#), "size");
+    // Every problem at once, unknown members last.
+    let p = problem(&app.call(handler, post_run(r#"{"size": 3, "count": "x", "seed": -1}"#, "editor")), 422);
+    let fields: Vec<&str> =
+        p["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["count", "seed", "size"], "{p}");
     for not_an_object in ["[1]", "[1, 2]", "5", "null", r#""count""#] {
         let p = problem(&app.call(handler, post_run(not_an_object, "editor")), 422);
         assert_eq!(p["errors"][0]["field"], "body", "{not_an_object}");
