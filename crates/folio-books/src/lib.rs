@@ -107,8 +107,12 @@ pub fn etag(book: &Book) -> String {
 /// `If-None-Match` with weak comparison (a listed version is refused; `*` refuses every existing
 /// book, so the write is `412`, or `404` when there is none).
 fn expectation(req: &Request) -> Expect {
-    let listed = |name| http_util::listed_tags(req.headers(), name).filter(|tags| !tags.is_empty());
-    let (if_match, if_none_match) = (listed(header::IF_MATCH), listed(header::IF_NONE_MATCH));
+    // An `If-Match` that lists nothing (`If-Match:` with an empty value) is a condition that no
+    // version meets, not "no condition": a client that meant to send a tag and sent none must
+    // not overwrite what it never read. An empty `If-None-Match` excludes nothing.
+    let if_match = http_util::listed_tags(req.headers(), header::IF_MATCH);
+    let if_none_match =
+        http_util::listed_tags(req.headers(), header::IF_NONE_MATCH).filter(|tags| !tags.is_empty());
     if if_none_match.as_ref().is_some_and(|tags| tags.iter().any(|t| t == "*")) {
         return Expect::OneOf(Vec::new());
     }
@@ -292,9 +296,19 @@ fn replace(call: &Call) -> ApiResult {
     let body: Value = http_util::json_body(call.req)?;
     let new = NewBook::from_json(&body, call.max_year())?;
     ensure_schema(call.host)?;
+    let expect = expectation(call.req);
+    // The same content again is no change: answered with the book as it is, nothing written
+    // (its version and entity tag stay, and so do the reports'), once its preconditions hold.
+    let current = store::get(call.host.sql, call.id())?.ok_or_else(not_found)?;
+    if !expect.allows(current.version) {
+        return Err(precondition_failed(call.req));
+    }
+    if current.holds(&new) {
+        return Ok(book_response(StatusCode::OK, &current));
+    }
     let now = call.host.now_rfc3339();
     let written = catalog::write(call.host, Written::is_done, || {
-        store::replace(call.host.sql, call.id(), &new, &now, &expectation(call.req))
+        store::replace(call.host.sql, call.id(), &new, &now, &expect)
     })?;
     match written {
         Written::Done(book) => Ok(book_response(StatusCode::OK, &book)),
@@ -321,6 +335,10 @@ fn patch(call: &Call) -> ApiResult {
         let mut merged = current.editable_json();
         merge_patch(&mut merged, &patch);
         let new = NewBook::from_json(&merged, call.max_year())?;
+        // A patch that changes nothing (`{}`, or values the book has) writes nothing.
+        if current.holds(&new) {
+            return Ok(book_response(StatusCode::OK, &current));
+        }
         let now = call.host.now_rfc3339();
         // Write only over the version the patch was applied to.
         let only_this = Expect::OneOf(vec![current.version]);

@@ -8,7 +8,6 @@
 use folio_core::{http_util::Query, ApiError, ApiResult, FieldError, Value};
 
 use crate::cursor::{fingerprint, Position, SortValue};
-use crate::model::{Author, Genre, Language};
 
 pub const DEFAULT_LIMIT: i64 = 20;
 pub const MAX_LIMIT: i64 = 100;
@@ -176,38 +175,11 @@ impl ListQuery {
             }
             Ok(())
         })());
-        keep((|| {
-            if let Some(a) = query.filled("author")? {
-                filters.author =
-                    Some(Author::parse(a).map_err(|m| ApiError::validation("author", m))?.as_str().into());
-            }
-            Ok(())
-        })());
-        keep((|| {
-            if let Some(g) = query.filled("genre")? {
-                filters.genre =
-                    Some(Genre::parse(g).map_err(|m| ApiError::validation("genre", m))?.as_str().into());
-            }
-            Ok(())
-        })());
-        keep((|| {
-            if let Some(l) = query.filled("language")? {
-                filters.language = Some(
-                    Language::parse(l).map_err(|m| ApiError::validation("language", m))?.as_str().into(),
-                );
-            }
-            Ok(())
-        })());
-        // Years outside the storable range simply match nothing on their side; the bounds only
-        // keep the numbers sane.
-        keep((|| {
-            filters.year_min = query.int("year_min", 0, 9999)?;
-            Ok(())
-        })());
-        keep((|| {
-            filters.year_max = query.int("year_max", 0, 9999)?;
-            Ok(())
-        })());
+        keep(filter::author(query).map(|a| filters.author = a));
+        keep(filter::genre(query).map(|g| filters.genre = g));
+        keep(filter::language(query).map(|l| filters.language = l));
+        keep(filter::year(query, "year_min").map(|y| filters.year_min = y));
+        keep(filter::year(query, "year_max").map(|y| filters.year_max = y));
         keep((|| {
             if let Some(raw) = query.str("sort")? {
                 sort = Sort::parse(raw.trim()).ok_or_else(|| {
@@ -333,6 +305,45 @@ pub fn fts_expression(q: &str) -> Result<String, String> {
     // A word holds only letters and digits, so it holds no quote; doubling quotes anyway keeps
     // the quoting correct should the split ever change.
     Ok(words.iter().map(|w| format!("\"{}\"", w.replace('"', "\"\""))).collect::<Vec<_>>().join(" "))
+}
+
+/// The catalogue filters that the book list and every report take (API.md: `author`, `genre`,
+/// `language`, `year_min`, `year_max`), read one way for both, so that one parameter means one
+/// thing, with one `422`, across the API: a text filter trimmed as the catalogue stores the
+/// field, blank meaning no filter (a form's empty field), held to the field's own rules; the
+/// language an ISO 639-1 code in any case; a year from 0 to 9999, since a year outside the
+/// storable range simply matches nothing on its side (the bounds only keep the numbers sane).
+pub mod filter {
+    use folio_core::{http_util::Query, ApiError, ApiResult};
+
+    use crate::model::{Author, Genre, Language};
+
+    /// The years a filter may name.
+    pub const YEARS: (i64, i64) = (0, 9999);
+
+    pub fn author(query: &Query) -> ApiResult<Option<String>> {
+        text(query, "author", |a| Author::parse(a).map(|a| a.as_str().to_string()))
+    }
+
+    pub fn genre(query: &Query) -> ApiResult<Option<String>> {
+        text(query, "genre", |g| Genre::parse(g).map(|g| g.as_str().to_string()))
+    }
+
+    pub fn language(query: &Query) -> ApiResult<Option<String>> {
+        text(query, "language", |l| Language::parse(l).map(|l| l.as_str().to_string()))
+    }
+
+    pub fn year(query: &Query, name: &str) -> ApiResult<Option<i64>> {
+        query.int(name, YEARS.0, YEARS.1)
+    }
+
+    fn text(
+        query: &Query,
+        name: &str,
+        parse: impl FnOnce(&str) -> Result<String, String>,
+    ) -> ApiResult<Option<String>> {
+        query.filled(name)?.map(|v| parse(v).map_err(|m| ApiError::validation(name, m))).transpose()
+    }
 }
 
 #[cfg(test)]

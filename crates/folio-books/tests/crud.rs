@@ -122,6 +122,43 @@ fn put_replaces_everything_and_bumps_version_and_etag() {
     assert_eq!(body(&r)["version"], 3);
 }
 
+/// A write that changes nothing writes nothing (API.md, Reports: the tag "changes exactly when
+/// the books change"): `{}`, a patch of values the book has, or the same content again keep the
+/// book's version, `updated_at` and entity tag, and the catalogue's data version that the
+/// reports' tags follow. Preconditions are still checked first.
+#[test]
+fn writes_that_change_nothing_keep_the_version_and_every_tag() {
+    let app = TestApp::new();
+    let created = create(&app, &book(1));
+    let uri = format!("/api/books/{}", created["id"].as_str().unwrap());
+    let before = data_version(&app);
+    app.clock.advance_secs(5);
+    let same_values = json!({"pages": created["pages"], "isbn": created["isbn"], "language": "EN"});
+    for patch in [json!({}), same_values] {
+        let r = merge_patch(&app, &uri, "editor", &patch, Some("\"v1\""));
+        assert_eq!((r.status().as_u16(), r.headers()["etag"].to_str().unwrap()), (200, "\"v1\""), "{patch}");
+        assert_eq!(body(&r), created, "{patch}");
+    }
+    let r = json_to(&app, "PUT", &uri, "editor", &book(1));
+    assert_eq!((r.status().as_u16(), body(&r)), (200, created.clone()));
+    assert_eq!(data_version(&app), before, "the reports' tags stay");
+    // A stale or unmatched precondition is 412 even when the content is the same.
+    for stale in ["\"v0\"", "W/\"v1\""] {
+        let r = merge_patch(&app, &uri, "editor", &json!({}), Some(stale));
+        assert_eq!(r.status(), 412, "{stale}");
+        let put = req("PUT", &uri, "editor")
+            .header("content-type", "application/json")
+            .header("if-match", stale)
+            .body(serde_json::to_vec(&book(1)).unwrap())
+            .unwrap();
+        assert_eq!(send(&app, put).status(), 412, "{stale}");
+    }
+    // A real change still counts.
+    let r = merge_patch(&app, &uri, "editor", &json!({"pages": 7}), Some("\"v1\""));
+    assert_eq!(r.headers()["etag"], "\"v2\"");
+    assert_ne!(data_version(&app), before);
+}
+
 #[test]
 fn patch_merges_and_null_clears_description() {
     let app = TestApp::new();
@@ -232,8 +269,8 @@ fn stale_if_match_is_412_and_changes_nothing_on_every_write() {
     assert_eq!(merge_patch(&app, &uri, "editor", &json!({"pages": 9}), Some(stale)).status(), 412);
     let del = send(&app, req("DELETE", &uri, "editor").header("if-match", stale).body(vec![]).unwrap());
     assert_eq!(del.status(), 412);
-    // Weak tags never match for writes, nor do tags that are not ours.
-    for tag in ["W/\"v2\"", "\"2\"", "\"garbage"] {
+    // Weak tags never match for writes, nor do tags that are not ours, nor a blank If-Match.
+    for tag in ["W/\"v2\"", "\"2\"", "\"garbage", "", " , "] {
         let r = send(&app, req("DELETE", &uri, "editor").header("if-match", tag).body(vec![]).unwrap());
         assert_eq!(r.status(), 412, "{tag}");
     }

@@ -57,7 +57,7 @@ pub fn handle_with(auth: &dyn Authenticator, host: &Host, req: Request) -> Respo
         // can join the batch read; a parsing error is answered after the check, as always.
         let report = match endpoint {
             Endpoint::List => None,
-            Endpoint::Report(report) => Some((report, params::parse(host, req, report))),
+            Endpoint::Report(report) => Some((report, params::parse(req, report))),
         };
         if let Some((_, parsed)) = &report {
             read_ahead(auth, host, req, parsed.as_ref().ok());

@@ -3,13 +3,11 @@
 //! Normalised means: defaults applied and values in one canonical spelling, so that two requests
 //! asking for the same report share one cache entry and one entity tag.
 
-use folio_core::{http_util::Query, ApiError, ApiResult, FieldError, Host, Request, Value};
+use folio_books::listing::filter;
+use folio_core::{http_util::Query, ApiError, ApiResult, FieldError, Request, Value};
 use serde::Serialize;
 
 use crate::catalogue::Report;
-
-/// The earliest publication year the catalogue accepts (API.md: 1450 to next year).
-pub const MIN_YEAR: i64 = 1450;
 
 /// Filters every report takes. `None` means "no restriction".
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -133,7 +131,7 @@ pub const DEFAULT_PRICE_BUCKETS: i64 = 10;
 
 /// Parses and validates a report request's query string; every problem found becomes one
 /// entry of a single `422`.
-pub fn parse(host: &Host, req: &Request, report: Report) -> ApiResult<(ReportParams, Format)> {
+pub fn parse(req: &Request, report: Report) -> ApiResult<(ReportParams, Format)> {
     let query = Query::from_request(req);
     let mut known: Vec<&str> = FILTERS.to_vec();
     known.push("format");
@@ -142,16 +140,13 @@ pub fn parse(host: &Host, req: &Request, report: Report) -> ApiResult<(ReportPar
     // An unknown parameter is one more entry of the same `422`, not a reason to hide the others.
     keep(&mut errors, query.only(&known).map(|()| None::<()>));
 
-    let next_year = folio_core::ports::rfc3339_secs(host.clock.now_secs())[..4]
-        .parse::<i64>()
-        .map(|y| y + 1)
-        .unwrap_or(9999);
+    // The filters read as the book list reads them (`folio_books::listing::filter`).
     let filters = Filters {
-        genre: keep(&mut errors, text(&query, "genre", 50)),
-        author: keep(&mut errors, text(&query, "author", 200)),
-        language: keep(&mut errors, language(&query)),
-        year_min: keep(&mut errors, query.int("year_min", MIN_YEAR, next_year)),
-        year_max: keep(&mut errors, query.int("year_max", MIN_YEAR, next_year)),
+        genre: keep(&mut errors, filter::genre(&query)),
+        author: keep(&mut errors, filter::author(&query)),
+        language: keep(&mut errors, filter::language(&query)),
+        year_min: keep(&mut errors, filter::year(&query, "year_min")),
+        year_max: keep(&mut errors, filter::year(&query, "year_max")),
     };
     let limit = match report {
         Report::Authors => {
@@ -193,33 +188,6 @@ fn keep<T>(errors: &mut Vec<FieldError>, result: ApiResult<Option<T>>) -> Option
         }
         None
     })
-}
-
-/// A free-text filter, read as the book list reads it (one rule per parameter across the API):
-/// trimmed as the catalogue stores the field, blank meaning no filter (a form's empty field), at
-/// most `max` characters and no control characters (bidirectional ones included); then matched
-/// exactly.
-fn text(query: &Query, name: &str, max: usize) -> ApiResult<Option<String>> {
-    let Some(value) = query.filled(name)? else { return Ok(None) };
-    if value.chars().count() > max {
-        return Err(ApiError::validation(name, format!("must be 1 to {max} characters")));
-    }
-    if value.chars().any(folio_core::text::is_hidden_control) {
-        return Err(ApiError::validation(
-            name,
-            "must not contain control characters (bidirectional overrides included)",
-        ));
-    }
-    Ok(Some(value.to_string()))
-}
-
-/// An ISO 639-1 code: two letters, compared in lower case as the catalogue stores them.
-fn language(query: &Query) -> ApiResult<Option<String>> {
-    let Some(value) = query.str("language")? else { return Ok(None) };
-    if value.len() != 2 || !value.chars().all(|c| c.is_ascii_alphabetic()) {
-        return Err(ApiError::validation("language", "must be an ISO 639-1 code (two letters)"));
-    }
-    Ok(Some(value.to_ascii_lowercase()))
 }
 
 fn year_bucket(query: &Query) -> ApiResult<Option<YearBucket>> {

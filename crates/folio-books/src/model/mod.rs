@@ -225,6 +225,12 @@ impl Book {
         }
     }
 
+    /// Whether this book already holds `new`'s content: a write of it would change nothing, so
+    /// none is made (the version, `updated_at`, the entity tag and the reports' tags stay).
+    pub fn holds(&self, new: &NewBook) -> bool {
+        new.to_json() == self.editable_json()
+    }
+
     /// The editable fields as JSON, for applying a merge patch.
     pub fn editable_json(&self) -> Value {
         serde_json::json!({
