@@ -302,15 +302,24 @@ schemas = {
     },
 }
 
+# What the catalogue's text filters refuse (folio_core::text::is_hidden_control): C0 and C1
+# controls and the bidirectional controls.
+NO_CONTROLS = "^[^\\u0000-\\u001F\\u007F-\\u009F\\u061C\\u200E\\u200F\\u202A-\\u202E\\u2066-\\u2069]*$"
+# The years a filter may name, on the book list and every report (folio_books::listing::filter).
+FILTER_YEAR = {"type": "integer", "minimum": 0, "maximum": 9999}
+
 parameters = {
     "id": {"name": "id", "in": "path", "required": True, "schema": string},
-    "genre": {"name": "genre", "in": "query", "schema": {"type": "string", "maxLength": 50},
-              "description": "Exact genre; trimmed, blank is no filter, control characters refused (422)"},
-    "author": {"name": "author", "in": "query", "schema": {"type": "string", "maxLength": 200},
-               "description": "Exact author; trimmed, blank is no filter, control characters refused (422)"},
-    "language": {"name": "language", "in": "query", "schema": {"type": "string", "pattern": "^[a-z]{2}$"}},
-    "year_min": {"name": "year_min", "in": "query", "schema": {"type": "integer"}},
-    "year_max": {"name": "year_max", "in": "query", "schema": {"type": "integer"}},
+    "genre": {"name": "genre", "in": "query", "schema": {"type": "string", "maxLength": 50, "pattern": NO_CONTROLS},
+              "description": "Exact genre, case included; trimmed, blank is no filter, control characters refused (422)"},
+    "author": {"name": "author", "in": "query", "schema": {"type": "string", "maxLength": 200, "pattern": NO_CONTROLS},
+               "description": "Exact author, case included; trimmed, blank is no filter, control characters refused (422)"},
+    "language": {"name": "language", "in": "query", "schema": {"type": "string", "pattern": "^[A-Za-z]{2}$"},
+                 "description": "ISO 639-1 code, in any case (an unassigned pair of letters is 422)"},
+    "year_min": {"name": "year_min", "in": "query", "schema": FILTER_YEAR,
+                 "description": "Earliest publication year; a year no book can have matches nothing"},
+    "year_max": {"name": "year_max", "in": "query", "schema": FILTER_YEAR,
+                 "description": "Latest publication year, not before year_min"},
     "format": {"name": "format", "in": "query", "schema": {"enum": ["json", "csv"]}},
     "IfMatch": {"name": "If-Match", "in": "header", "schema": string, "description": "ETag from a read; a stale one gets 412"},
     "IfNoneMatch": {"name": "If-None-Match", "in": "header", "schema": string},
@@ -406,7 +415,8 @@ paths = {
                                   params=[{"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}},
                                           {"name": "cursor", "in": "query", "schema": string}])},
     "/api/auth/users/{id}": {"patch": op("updateUser", "Change an account's role or disable it (admin)", "auth",
-                                         {"200": ok("The account", ref("Account")), "404": resp("NotFound")}, scope="admin:users",
+                                         {"200": ok("The account", ref("Account")), "404": resp("NotFound"),
+                                          "409": problem("The change would leave no enabled admin")}, scope="admin:users",
                                          params=id_param,
                                          body={"required": True, "content": {
                                              "application/json": {"schema": ref("AccountPatch")},
