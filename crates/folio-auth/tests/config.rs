@@ -175,6 +175,15 @@ fn token_issuer_and_audience_that_cannot_be_claims() {
     assert!(body["detail"].as_str().unwrap().contains("token_audience must be"), "both named at once");
     assert_health_names(&app, "token_audience", "surrounding spaces");
     assert_names(&app, get("/.well-known/openid-configuration"), "token_issuer", "URI", None);
+    // A value with a colon is held to RFC 3986's characters: a URL parser alone takes `a:b c`.
+    for bad in ["a:b c", "urn:ex ample", "https://auth.example.com/a b", "urn:a\"b", "urn:a<b>"] {
+        let app = TestApp::new().with_var("token_audience", bad);
+        assert_health_names(&app, "token_audience", "URI");
+    }
+    for good in ["urn:example:books", "https://auth.example.com/", "folio api"] {
+        let app = TestApp::new().with_var("token_audience", good);
+        assert_eq!(call(&app, get("/api/health")).status(), 200, "{good}");
+    }
 }
 
 #[test]

@@ -60,14 +60,16 @@ pub fn claim_text(host: &Host, name: &str, default: &str) -> Result<String, Conf
     // An http(s) issuer is also where clients look the app up (RFC 8414 §2, OIDC Discovery):
     // no query or fragment, and no user name or password, which would be published in every
     // token's `iss` and in the discovery document.
+    // RFC 3986 characters only (a WHATWG parse alone lets `a:b c` through as an opaque path).
     let uri_ok = !value.contains(':')
-        || Url::parse(&value).is_ok_and(|url| {
-            !matches!(url.scheme(), "http" | "https")
-                || (url.username().is_empty()
-                    && url.password().is_none()
-                    && url.query().is_none()
-                    && url.fragment().is_none())
-        });
+        || value.chars().all(|c| c.is_ascii_graphic() && !"\"<>\\^`{|}".contains(c))
+            && Url::parse(&value).is_ok_and(|url| {
+                !matches!(url.scheme(), "http" | "https")
+                    || (url.username().is_empty()
+                        && url.password().is_none()
+                        && url.query().is_none()
+                        && url.fragment().is_none())
+            });
     if value.chars().count() > MAX_CLAIM_CHARS
         || value.chars().any(char::is_control)
         || value.trim() != value
