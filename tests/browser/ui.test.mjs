@@ -205,6 +205,15 @@ describe('a user, start to finish', () => {
     await page.getByLabel('Price').fill('15.00');
     await page.getByRole('button', { name: 'Save changes' }).click();
     await page.locator('.form-message .state.success').waitFor();
+    // The heading, the tab's title and the version follow the saved book.
+    await page.getByLabel('Title').fill(`${bookTitle} (edited)`);
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByRole('heading', { name: `${bookTitle} (edited)` }).waitFor();
+    assert.equal(await page.title(), `${bookTitle} (edited) · Folio`);
+    assert.match(await page.locator('main .meta').innerText(), /^Version 3 /);
+    await page.getByLabel('Title').fill(bookTitle);
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByRole('heading', { name: bookTitle, exact: true }).waitFor();
     await page.reload();
     await page.getByRole('heading', { name: bookTitle }).waitFor();
     assert.equal(await page.getByLabel('Price').inputValue(), '15.00');
@@ -283,6 +292,23 @@ describe('a user, start to finish', () => {
     await page.getByRole('button', { name: 'Next →' }).click();
     await page.getByText(/ · page 2$/).waitFor();
     assert.notEqual(await page.locator('main tbody tr td a').first().innerText(), firstTitle);
+    await page.getByRole('button', { name: '← Previous' }).click();
+    await page.getByText(/ · page 1$/).waitFor();
+    assert.equal(await page.locator('main tbody tr td a').first().innerText(), firstTitle);
+    // The page number and "Previous" belong to the page shown, through Back, Forward and a
+    // reload (the trail rides in the history entry).
+    await page.getByRole('button', { name: 'Next →' }).click();
+    await page.getByText(/ · page 2$/).waitFor();
+    await page.getByRole('button', { name: 'Next →' }).click();
+    await page.getByText(/ · page 3$/).waitFor();
+    await page.goBack();
+    await page.getByText(/ · page 2$/).waitFor();
+    await page.goForward();
+    await page.getByText(/ · page 3$/).waitFor();
+    await page.reload();
+    await page.getByText(/ · page 3$/).waitFor();
+    await page.getByRole('button', { name: '← Previous' }).click();
+    await page.getByText(/ · page 2$/).waitFor();
     await page.getByRole('button', { name: '← Previous' }).click();
     await page.getByText(/ · page 1$/).waitFor();
     assert.equal(await page.locator('main tbody tr td a').first().innerText(), firstTitle);
@@ -526,5 +552,32 @@ describe('API docs', () => {
     await shot('docs');
     // The missing document is an API 404, which is allowed; nothing else may fail.
     assertClean();
+  });
+
+  test('a signed-in tab that shows /docs leaves no token to copy, and the app resumes on Back', async () => {
+    const p = await context.newPage();
+    watch(p);
+    await p.goto(`${BASE_URL}/signin`);
+    await p.getByLabel('E-mail').fill(user.email);
+    await p.getByLabel('Password').fill(user.password);
+    await p.getByRole('button', { name: 'Sign in' }).click();
+    await p.waitForURL(/\/books$/);
+    await p.getByRole('link', { name: 'API docs' }).click();
+    await p.waitForURL(/\/docs$/);
+    assert.deepEqual(await p.evaluate(() => ({ ...sessionStorage })), {}, 'a duplicated tab would copy it');
+    await p.goBack();
+    await p.getByRole('heading', { name: 'Catalogue' }).waitFor();
+    assert.deepEqual(await p.evaluate(() => ({ ...sessionStorage })), {});
+    await p.getByRole('link', { name: 'Account' }).waitFor();
+    // A next= that a URL parser reads as another origin goes to the catalogue instead.
+    await p.getByRole('button', { name: 'Sign out' }).first().click();
+    await p.waitForURL(/\/signin$/);
+    await p.goto(`${BASE_URL}/signin?next=${encodeURIComponent('/\\evil.example')}`);
+    await p.getByLabel('E-mail').fill(user.email);
+    await p.getByLabel('Password').fill(user.password);
+    await p.getByRole('button', { name: 'Sign in' }).click();
+    await p.waitForURL(/\/books$/);
+    assertClean();
+    await p.close();
   });
 });

@@ -51,8 +51,13 @@ export function state(kind, text) {
 /** An error from the API (or the network) in plain words, with field errors listed. */
 export function errorBox(error, intro) {
   const box = h('div', { class: 'state error', role: 'alert' });
-  box.append(h('p', {}, intro ? `${intro}: ${error.message}` : error.message));
   const fields = error.fieldErrors || [];
+  // With field errors the API's detail repeats the first in its own field names
+  // ("new_password: ..."): the box says how many, in words, and lists them by their labels.
+  const summary = fields.length
+    ? (fields.length === 1 ? 'one field needs a change' : `${fields.length} fields need a change`)
+    : error.message;
+  box.append(h('p', {}, intro ? `${intro}: ${summary}` : summary.charAt(0).toUpperCase() + summary.slice(1)));
   if (fields.length) {
     box.append(h('ul', {}, fields.map((f) => h('li', {}, `${labelOf(f.field)}: ${f.message}`))));
   }

@@ -35,9 +35,11 @@ const main = document.getElementById('main');
 let cleanup = null;
 let renderId = 0;
 
-export function navigate(to, { replace: replaceState = false } = {}) {
-  if (replaceState) history.replaceState({}, '', to);
-  else history.pushState({}, '', to);
+// `state` rides in the history entry: it comes back with Back, Forward and a reload (the
+// catalogue keeps its trail of earlier pages there).
+export function navigate(to, { replace: replaceState = false, state: entry = {} } = {}) {
+  if (replaceState) history.replaceState(entry, '', to);
+  else history.pushState(entry, '', to);
   render();
 }
 

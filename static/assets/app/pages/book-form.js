@@ -99,6 +99,16 @@ export async function render(main, ctx) {
         on: { click: (event) => remove(book, event.currentTarget, () => navigate('/books', { replace: true }), etag) },
       }, 'Delete') : null));
 
+  const heading = h('h1', {}, creating ? 'New book' : book.title);
+  const meta = book ? h('p', { class: 'meta' }) : null;
+  // The heading, the tab's title and the version line follow the book as saved or loaded.
+  function showBook() {
+    if (!book) return;
+    heading.textContent = book.title;
+    meta.textContent = `Version ${book.version ?? '—'} · updated ${new Date(book.updated_at).toLocaleString()}`;
+    if (isCurrent()) document.title = `${book.title} · Folio`;
+  }
+
   async function save(overwriteEtag) {
     const body = readForm(c);
     if (creating) {
@@ -114,6 +124,7 @@ export async function render(main, ctx) {
     book = result.data;
     etag = result.etag || etag;
     fill(c, book);
+    showBook();
     conflict.hidden = true;
     replace(message, h('p', { class: 'state success', role: 'status' }, 'Saved.'));
     toast(`Saved “${book.title}”.`);
@@ -146,6 +157,7 @@ export async function render(main, ctx) {
       book = theirs;
       etag = theirEtag;
       fill(c, theirs);
+      showBook();
       conflict.hidden = true;
       replace(message, h('p', { class: 'state', role: 'status' }, 'Loaded the latest version. Your changes were discarded.'));
     });
@@ -191,8 +203,9 @@ export async function render(main, ctx) {
 
   replace(main,
     h('p', { class: 'breadcrumb' }, h('a', { href: '/books' }, '← Catalogue')),
-    h('h1', {}, creating ? 'New book' : book.title),
-    book ? h('p', { class: 'meta' }, `Version ${book.version ?? '—'} · updated ${new Date(book.updated_at).toLocaleString()}`) : null,
+    heading,
+    meta,
     editable ? null : state('empty', 'Your account can read this book but not change it.'),
     form);
+  showBook();
 }

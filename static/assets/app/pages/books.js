@@ -16,16 +16,20 @@ const SORTS = [
 ];
 const FILTERS = ['q', 'author', 'genre', 'language', 'year_min', 'year_max', 'sort', 'limit'];
 
-// Cursors of the pages before this one, for "Previous": keyset cursors only go forward.
-let trail = [];
-let trailKey = '';
+// The cursors of the pages before this one, for "Previous" and the page number (keyset
+// cursors only go forward): kept in the history entry of each page, so that Back, Forward and a
+// reload show the number and the way back that belong to that page. `null` when this page's
+// place is not known (a shared link to a later page): then there is no number, and "Previous"
+// goes to the first page.
+function trailOf(filterKey, cursor) {
+  const saved = history.state;
+  if (saved && saved.trailKey === filterKey && Array.isArray(saved.trail)) return saved.trail;
+  return cursor ? null : [];
+}
 
 export async function render(main, { query, navigate, isCurrent }) {
   const filterKey = FILTERS.map((k) => `${k}=${query.get(k) || ''}`).join('&');
-  if (filterKey !== trailKey) {
-    trail = [];
-    trailKey = filterKey;
-  }
+  const trail = trailOf(filterKey, query.get('cursor'));
   const input = (name, attrs = {}) => h('input', { name, value: query.get(name) || '', ...attrs });
   const sort = h('select', { name: 'sort' }, SORTS.map(([value, label]) =>
     h('option', { value, selected: (query.get('sort') || '-created_at') === value }, label)));
@@ -89,22 +93,23 @@ export async function render(main, { query, navigate, isCurrent }) {
     else next.delete('cursor');
     return `/books${next.toString() ? `?${next}` : ''}`;
   };
-  const pageNumber = trail.length + 1;
+  const pageNumber = trail ? trail.length + 1 : null;
   const prev = h('button', {
     type: 'button',
     class: 'secondary',
     disabled: !query.get('cursor'),
-    on: { click: () => navigate(withCursor(trail.pop() || null)) },
-  }, '← Previous');
+    on: {
+      click: () => navigate(withCursor(trail && trail.length ? trail[trail.length - 1] : null),
+        { state: { trailKey: filterKey, trail: trail ? trail.slice(0, -1) : [] } }),
+    },
+  }, trail ? '← Previous' : '← First page');
   const next = h('button', {
     type: 'button',
     class: 'secondary',
     disabled: !page.next_cursor,
     on: {
-      click: () => {
-        trail.push(query.get('cursor') || '');
-        navigate(withCursor(page.next_cursor));
-      },
+      click: () => navigate(withCursor(page.next_cursor),
+        { state: { trailKey: filterKey, trail: trail ? [...trail, query.get('cursor') || ''] : null } }),
     },
   }, 'Next →');
 
@@ -121,14 +126,15 @@ export async function render(main, { query, navigate, isCurrent }) {
         type: 'button',
         class: 'link-button danger',
         'aria-label': `Delete ${book.title}`,
-        on: { click: (event) => remove(book, event.currentTarget, () => navigate(location.pathname + location.search, { replace: true })) },
+        on: { click: (event) => remove(book, event.currentTarget, () => navigate(location.pathname + location.search, { replace: true, state: history.state || {} })) },
       }, 'Delete') : null)));
 
   const total = typeof page.total === 'number' ? page.total : null;
   replace(results,
-    h('p', { class: 'summary' }, total === null
-      ? `Page ${pageNumber}`
-      : `${total.toLocaleString()} book${total === 1 ? '' : 's'} · page ${pageNumber}`),
+    h('p', { class: 'summary' }, [
+      total === null ? null : `${total.toLocaleString()} book${total === 1 ? '' : 's'}`,
+      pageNumber === null ? null : `page ${pageNumber}`,
+    ].filter(Boolean).join(' · ') || 'A later page'),
     h('div', { class: 'table-wrap' },
       h('table', {},
         h('caption', { class: 'visually-hidden' }, 'Books'),

@@ -1,6 +1,22 @@
 import { signIn } from '../api.js';
 import { busy, errorBox, field, h, replace } from '../dom.js';
 
+/**
+ * Where to go after signing in: `next` when it is a page of this origin, else the catalogue. Read
+ * as the browser reads a URL, so `/\\host` and `//host` (another origin) and `javascript:` are
+ * refused, not only what a prefix test catches.
+ */
+export function nextPage(next) {
+  if (!next || !next.startsWith('/')) return '/books';
+  try {
+    const url = new URL(next, location.origin);
+    if (url.origin === location.origin) return url.pathname + url.search + url.hash;
+  } catch {
+    // Not a URL: the catalogue.
+  }
+  return '/books';
+}
+
 export async function render(main, ctx) {
   const { query, navigate } = ctx;
   ctx.focus = false;
@@ -26,8 +42,7 @@ export async function render(main, ctx) {
     await busy(submit, async () => {
       try {
         await signIn(email.value.trim(), password.value);
-        const next = query.get('next');
-        navigate(next && next.startsWith('/') && !next.startsWith('//') ? next : '/books', { replace: true });
+        navigate(nextPage(query.get('next')), { replace: true });
       } catch (error) {
         // The token endpoint answers OAuth errors; "invalid_grant" means wrong e-mail or password.
         if (error.problem && error.problem.error === 'invalid_grant') {
