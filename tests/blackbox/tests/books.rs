@@ -192,3 +192,38 @@ fn the_first_cursor_is_handed_out_while_another_writer_holds_the_lock() {
     );
     db.execute_batch("ROLLBACK").unwrap();
 }
+
+/// A write that changes nothing writes nothing: the book's tag and the reports' stay. A blank
+/// `If-Match` is a condition no version meets.
+#[test]
+fn writes_that_change_nothing_keep_every_tag_and_a_blank_if_match_matches_nothing() {
+    let token = editor();
+    let created = app().json("POST", "/api/books", Some(&token), &folio_blackbox::book_body("Unchanged"));
+    let book = created.json();
+    let path = format!("/api/books/{}", book["id"].as_str().unwrap());
+    let report = || app().with_token("GET", "/api/reports/summary", &token).header("etag").unwrap().to_string();
+    let report_before = report();
+    let patch = |body: &str, if_match: &str| {
+        app().call(
+            "PATCH",
+            &path,
+            &[
+                ("authorization", &format!("Bearer {token}")),
+                ("content-type", "application/merge-patch+json"),
+                ("if-match", if_match),
+            ],
+            body.as_bytes(),
+        )
+    };
+    for body in ["{}".to_string(), format!(r#"{{"pages": {}}}"#, book["pages"])] {
+        let r = patch(&body, "\"v1\"");
+        assert_eq!((r.status, r.header("etag")), (200, Some("\"v1\"")), "{body}");
+        assert_eq!(r.json(), book, "{body}");
+    }
+    assert_eq!(report(), report_before, "the reports' tag stays");
+    let r = patch(r#"{"pages": 3}"#, "");
+    r.problem(412);
+    let r = patch(r#"{"pages": 3}"#, "\"v1\"");
+    assert_eq!(r.header("etag"), Some("\"v2\""));
+    assert_ne!(report(), report_before);
+}

@@ -93,6 +93,38 @@ fn a_missing_body_is_400_not_415() {
     r.problem(415);
 }
 
+/// A compressed body is `415` naming the coding accepted (RFC 7694), not read as if it were
+/// plain; every bad member of a body is named in one `422`.
+#[test]
+fn coded_bodies_are_415_and_every_bad_member_is_named() {
+    let token = app().login(&folio_blackbox::unique_email("coding")).access;
+    let body = serde_json::to_vec(&folio_blackbox::book_body("Coded")).unwrap();
+    let r = app().call(
+        "POST",
+        "/api/books",
+        &[
+            ("authorization", &format!("Bearer {token}")),
+            ("content-type", "application/json"),
+            ("content-encoding", "gzip"),
+        ],
+        &body,
+    );
+    r.problem(415);
+    assert_eq!(r.header("accept-encoding"), Some("identity"));
+    let r = app().json(
+        "POST",
+        "/api/auth/register",
+        None,
+        &serde_json::json!({"email": "x", "password": "y", "name": 5, "foo": 1}),
+    );
+    let problem = r.problem(422);
+    let fields: Vec<&str> =
+        problem["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["email", "password", "name", "foo"], "{problem}");
+    let r = app().json("POST", "/api/generator/runs", Some(&token), &serde_json::json!({"count": "x", "seed": -1}));
+    assert_eq!(r.problem(422)["errors"].as_array().unwrap().len(), 2);
+}
+
 /// An answer made for a bearer is that bearer's: every authenticated answer says so
 /// (`private`), and a `304` carries what its `200` did (RFC 9110 §15.4.5).
 #[test]

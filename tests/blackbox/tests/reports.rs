@@ -46,3 +46,21 @@ fn csv_cells_that_a_spreadsheet_would_run_are_prefixed_with_a_quote() {
     let genre = format!("'={stamp}");
     assert!(records(&genres).iter().any(|row| row[0] == genre), "{genres}");
 }
+
+/// The reports read the catalogue filters as the book list does: one parameter, one meaning,
+/// one `422`.
+#[test]
+fn report_filters_mean_what_they_mean_on_the_book_list() {
+    let app = app();
+    let reader = app.user_with_role("reader").access;
+    for query in ["language=zz", "year_min=-1", "year_max=10000", "genre=%00"] {
+        let list = app.with_token("GET", &format!("/api/books?{query}"), &reader);
+        let report = app.with_token("GET", &format!("/api/reports/summary?{query}"), &reader);
+        let field = |r: &folio_blackbox::Resp| r.problem(422)["errors"][0]["field"].clone();
+        assert_eq!(field(&list), field(&report), "{query}");
+    }
+    for query in ["year_min=1000&year_max=1400", "language=EN", "genre=%20"] {
+        assert_eq!(app.with_token("GET", &format!("/api/books?{query}"), &reader).status, 200, "{query}");
+        assert_eq!(app.with_token("GET", &format!("/api/reports/summary?{query}"), &reader).status, 200, "{query}");
+    }
+}
