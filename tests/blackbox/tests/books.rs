@@ -201,7 +201,8 @@ fn writes_that_change_nothing_keep_every_tag_and_a_blank_if_match_matches_nothin
     let created = app().json("POST", "/api/books", Some(&token), &folio_blackbox::book_body("Unchanged"));
     let book = created.json();
     let path = format!("/api/books/{}", book["id"].as_str().unwrap());
-    let report = || app().with_token("GET", "/api/reports/summary", &token).header("etag").unwrap().to_string();
+    let report =
+        || app().with_token("GET", "/api/reports/summary", &token).header("etag").unwrap().to_string();
     let report_before = report();
     let patch = |body: &str, if_match: &str| {
         app().call(

@@ -121,7 +121,12 @@ fn coded_bodies_are_415_and_every_bad_member_is_named() {
     let fields: Vec<&str> =
         problem["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
     assert_eq!(fields, ["email", "password", "name", "foo"], "{problem}");
-    let r = app().json("POST", "/api/generator/runs", Some(&token), &serde_json::json!({"count": "x", "seed": -1}));
+    let r = app().json(
+        "POST",
+        "/api/generator/runs",
+        Some(&token),
+        &serde_json::json!({"count": "x", "seed": -1}),
+    );
     assert_eq!(r.problem(422)["errors"].as_array().unwrap().len(), 2);
 }
 

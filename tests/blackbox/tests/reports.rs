@@ -61,6 +61,10 @@ fn report_filters_mean_what_they_mean_on_the_book_list() {
     }
     for query in ["year_min=1000&year_max=1400", "language=EN", "genre=%20"] {
         assert_eq!(app.with_token("GET", &format!("/api/books?{query}"), &reader).status, 200, "{query}");
-        assert_eq!(app.with_token("GET", &format!("/api/reports/summary?{query}"), &reader).status, 200, "{query}");
+        assert_eq!(
+            app.with_token("GET", &format!("/api/reports/summary?{query}"), &reader).status,
+            200,
+            "{query}"
+        );
     }
 }
