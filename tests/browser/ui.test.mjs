@@ -286,6 +286,9 @@ describe('a user, start to finish', () => {
     await page.getByRole('link', { name: 'Catalogue' }).click();
     await page.locator('main table tbody tr').first().waitFor();
     await shot('catalogue-filled');
+    // The genre filter suggests the catalogue's genres as stored (matching is exact).
+    await page.waitForFunction(() => document.querySelectorAll('#genre-suggestions option').length > 0);
+    assert.equal(await page.getByLabel('Genre').getAttribute('list'), 'genre-suggestions');
     // Keyset pagination: 60+ books at 20 a page; forward and back again.
     await page.getByText(/ · page 1$/).waitFor();
     const firstTitle = await page.locator('main tbody tr td a').first().innerText();

@@ -21,6 +21,26 @@ const FILTERS = ['q', 'author', 'genre', 'language', 'year_min', 'year_max', 'so
 // reload show the number and the way back that belong to that page. `null` when this page's
 // place is not known (a shared link to a later page): then there is no number, and "Previous"
 // goes to the first page.
+// The catalogue's genres, offered as the genre filter's suggestions (the catalogue and the
+// reports): genre and author match exactly, case included, so a value as stored saves a search
+// that finds nothing. Read from the genres report (cached by the API), kept for the page's life
+// once the catalogue has any; without the report's scope, no list.
+let genreNames = null;
+export function genreSuggestions(input) {
+  const list = h('datalist', { id: `${input.name}-suggestions` });
+  input.setAttribute('list', list.id);
+  if (can('read:reports')) {
+    const names = genreNames || request('GET', '/api/reports/genres')
+      .then((r) => (r.data.items || []).map((g) => g.genre))
+      .catch(() => []);
+    names.then((found) => {
+      genreNames = found.length ? names : null;
+      list.replaceChildren(...found.map((name) => h('option', { value: name })));
+    });
+  }
+  return list;
+}
+
 function trailOf(filterKey, cursor) {
   const saved = history.state;
   if (saved && saved.trailKey === filterKey && Array.isArray(saved.trail)) return saved.trail;
@@ -31,14 +51,16 @@ export async function render(main, { query, navigate, isCurrent }) {
   const filterKey = FILTERS.map((k) => `${k}=${query.get(k) || ''}`).join('&');
   const trail = trailOf(filterKey, query.get('cursor'));
   const input = (name, attrs = {}) => h('input', { name, value: query.get(name) || '', ...attrs });
+  const genre = input('genre', { placeholder: 'Exact, e.g. Fantasy' });
+  const genreList = genreSuggestions(genre);
   const sort = h('select', { name: 'sort' }, SORTS.map(([value, label]) =>
     h('option', { value, selected: (query.get('sort') || '-created_at') === value }, label)));
   const limit = h('select', { name: 'limit' }, ['10', '20', '50', '100'].map((n) =>
     h('option', { value: n, selected: (query.get('limit') || '20') === n }, n)));
   const form = h('form', { class: 'filters', role: 'search' },
     field('Search', input('q', { type: 'search', placeholder: 'Words in title, author, description' })),
-    field('Author', input('author')),
-    field('Genre', input('genre')),
+    field('Author', input('author', { placeholder: 'Exact, as written' })),
+    field('Genre', genre),
     field('Language', input('language', { maxlength: 2, size: 3, placeholder: 'en' })),
     field('From year', input('year_min', { type: 'number', min: 1450, max: 3000 })),
     field('To year', input('year_max', { type: 'number', min: 1450, max: 3000 })),
@@ -47,6 +69,7 @@ export async function render(main, { query, navigate, isCurrent }) {
     h('div', { class: 'actions' },
       h('button', { type: 'submit' }, 'Search'),
       h('button', { type: 'reset', class: 'secondary' }, 'Clear')));
+  form.append(genreList);
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     const params = new URLSearchParams();

@@ -4,6 +4,7 @@
 import { request } from '../api.js';
 import { barChart } from '../charts.js';
 import { busy, errorBox, field, formatNumber, formatPrice, h, replace, state, toast } from '../dom.js';
+import { genreSuggestions } from './books.js';
 
 const FILTERS = ['genre', 'author', 'language', 'year_min', 'year_max'];
 
@@ -19,15 +20,17 @@ export async function render(main, { query, navigate, isCurrent, onLeave }) {
   for (const key of FILTERS) if (query.get(key)) filters[key] = query.get(key);
 
   const input = (name, attrs = {}) => h('input', { name, value: query.get(name) || '', ...attrs });
+  const genre = input('genre', { placeholder: 'Exact, e.g. Fantasy' });
   const form = h('form', { class: 'filters', role: 'search' },
-    field('Genre', input('genre')),
-    field('Author', input('author')),
+    field('Genre', genre),
+    field('Author', input('author', { placeholder: 'Exact, as written' })),
     field('Language', input('language', { maxlength: 2, size: 3 })),
     field('From year', input('year_min', { type: 'number', min: 1450, max: 3000 })),
     field('To year', input('year_max', { type: 'number', min: 1450, max: 3000 })),
     h('div', { class: 'actions' },
       h('button', { type: 'submit' }, 'Apply filters'),
       h('button', { type: 'reset', class: 'secondary' }, 'Clear')));
+  form.append(genreSuggestions(genre));
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     const params = new URLSearchParams();
