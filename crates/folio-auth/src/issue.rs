@@ -122,10 +122,11 @@ fn parse_refresh_token(token: &str) -> Option<(&str, &str)> {
 
 /// Starts a session for a signed-in account and issues its first tokens.
 ///
-/// The session is registered (SQLite), then its record written (key-value store), then the
-/// account is read again: a change that ends the account's sessions (disabling, a new role or
-/// password, deletion) may have swept the registry between the password check and the
-/// registration, and must not leave this one behind.
+/// One transaction ([`sessions::start`]) registers the session, trims old ones, reads the
+/// account again and writes the session's record: a change that ends the account's sessions
+/// (disabling, a new role or password, deletion) may have committed between the password check
+/// and this transaction, and then the sign-in is refused and leaves nothing behind; under the
+/// write lock no such change can commit after the check.
 pub fn start_session(
     host: &Host,
     settings: &AuthSettings,
@@ -148,9 +149,6 @@ pub fn start_session(
         last_used_at_ms: now_ms,
         expires_at: now + settings.refresh_ttl_secs,
     };
-    // The sessions this sign-in pushes over the cap, or finds expired, end before it is
-    // answered.
-    sessions::register_and_trim(host.sql, &registered, now)?.end(host)?;
     let exp = (now + settings.access_ttl_secs).min(registered.expires_at);
     let grant = Grant { account, session_id: &session_id, scope: &scope, now, exp };
     let access_token = mint_access(host, settings, &key, &grant);
@@ -161,20 +159,19 @@ pub fn start_session(
         access: Vec::new(),
     };
     record.vouch(&access_token, exp, now);
-    let still = sessions::publish(host, &record)?
-        && crate::accounts::find_by_id(host.sql, &account.id)?
-            .is_some_and(|now| now.same_credentials(account));
-    if !still {
-        sessions::revoke(host, &account.id, &session_id)?;
-        return Err(invalid_grant("the account changed while signing in; sign in again"));
-    }
+    sessions::start(host, &registered, &record, now, || {
+        match crate::accounts::find_by_id(host.sql, &account.id)? {
+            Some(current) if current.same_credentials(account) => Ok(()),
+            _ => Err(invalid_grant("the account changed while signing in; sign in again")),
+        }
+    })?;
     Ok(Issued { access_token, expires_in: exp - now, refresh_token, scope, session_id })
 }
 
 /// The refresh-token grant: rotates the refresh token and issues a new access token with the
 /// account's current role. A spent refresh token revokes the whole session (RFC 6819 §5.2.2.3),
 /// and so does a presentation that loses the race against another presentation of the same
-/// token: the rotation is one compare-and-swap in SQLite ([`sessions::rotate`]), so of any
+/// token: the rotation is one compare-and-swap in SQLite ([`sessions::rotate_and_publish`]), so of any
 /// number of concurrent presentations exactly one is answered, and when a replay races the real
 /// client the session ends for both.
 ///
@@ -224,7 +221,31 @@ pub fn refresh(
     let refresh_token = new_refresh_token(host, account_id, session_id);
     let expires_at = now + settings.refresh_ttl_secs;
     let new_hash = digest::fingerprint(refresh_token.as_bytes());
-    if !sessions::rotate(host.sql, &registered, &new_hash, host.clock.now_ms(), expires_at)? {
+    let exp = (now + settings.access_ttl_secs).min(expires_at);
+    let grant = Grant { account: &account, session_id, scope: &scope, now, exp };
+    let access_token = mint_access(host, settings, &key, &grant);
+    // The rotation and the record that vouches for the new access token: one transaction, so
+    // a failure of either store leaves the presented refresh token current (the client may
+    // retry it) instead of spent with nothing handed out.
+    let rotated = sessions::rotate_and_publish(
+        host,
+        &registered,
+        &new_hash,
+        host.clock.now_ms(),
+        expires_at,
+        |stored| {
+            let mut record = stored.unwrap_or_else(|| Session {
+                id: session_id.to_string(),
+                account_id: account_id.to_string(),
+                expires_at,
+                access: Vec::new(),
+            });
+            record.expires_at = expires_at;
+            record.vouch(&access_token, exp, now);
+            record
+        },
+    )?;
+    if !rotated {
         if sessions::find(host.sql, account_id, session_id)?.is_none() {
             return Err(invalid_grant(REFUSED)); // ended meanwhile (signed out, say)
         }
@@ -232,20 +253,6 @@ pub fn refresh(
         // one of the two is a replay.
         return Err(reused(host, account_id, session_id, "raced"));
     }
-    let exp = (now + settings.access_ttl_secs).min(expires_at);
-    let grant = Grant { account: &account, session_id, scope: &scope, now, exp };
-    let access_token = mint_access(host, settings, &key, &grant);
-    let mut record = session::load(host.kv, account_id, session_id)?.unwrap_or_else(|| Session {
-        id: session_id.to_string(),
-        account_id: account_id.to_string(),
-        expires_at,
-        access: Vec::new(),
-    });
-    record.expires_at = expires_at;
-    record.vouch(&access_token, exp, now);
-    // This presentation won the rotation and is answered; if a replay ended the session
-    // meanwhile, the record is taken back and the tokens are refused like every other of it.
-    sessions::publish(host, &record)?;
     Ok(Issued {
         access_token,
         expires_in: exp - now,

@@ -7,10 +7,15 @@
 //! `UPDATE` rotates a refresh token atomically, on Spin's local database and on libSQL alike,
 //! and an index finds an account's sessions without listing the key-value store.
 //!
-//! The order of writes is what keeps the two stores in step without a transaction across them:
-//! a session **ends** by deleting its row, then its record; a session **is written** (sign-in,
-//! refresh) by writing its record, then checking that its row is still there, deleting the record
-//! if it is not. Whichever order the two interleave in, a record never outlives its row.
+//! **The two stores change together.** A record is written or deleted only inside the SQLite
+//! write transaction that registers, rotates or deletes its row (and, for a change of the
+//! account, changes the account), before that transaction commits. So a failure of either store
+//! rolls the registry and the account back: an answer that is an error has changed nothing a
+//! client relies on, and its retry does it all. Holding the write lock, no other request changes
+//! the row in between. What a failure between the record's write and the commit can leave is
+//! harmless: a record deleted while its row stays (the session's access tokens are refused; its
+//! refresh token still works and writes a new record), or a record written for tokens that were
+//! never handed out.
 
 use folio_core::{ApiResult, Host, Row, Sql, Value};
 use folio_tokens::{digest, session};
@@ -132,7 +137,9 @@ pub fn live(host: &Host, account_id: &str, now: i64) -> ApiResult<Vec<Registered
             "DELETE FROM auth_sessions WHERE account_id = ? AND expires_at <= ? RETURNING id",
             &[Value::from(account_id), Value::from(now)],
         )?;
-        Ended::of(&gone, Some(account_id)).end(host)?;
+        for row in gone.iter() {
+            session::delete(host.kv, account_id, &row.string("id"))?;
+        }
     }
     Ok(live)
 }
@@ -149,7 +156,7 @@ pub fn count_live(sql: &dyn Sql, now: i64) -> ApiResult<i64> {
 /// `current.refresh_hash` (another presentation of the same token rotated it first, or the
 /// session ended): SQLite runs the statement under its write lock, so of any number of
 /// concurrent rotations of one token exactly one finds the old value and wins.
-pub fn rotate(
+fn rotate(
     sql: &dyn Sql,
     current: &Registered,
     new_hash: &str,
@@ -172,98 +179,97 @@ pub fn rotate(
     Ok(rows.len() == 1)
 }
 
-/// Writes a session's record after its row was written or rotated, or takes it back when the
-/// session ended meanwhile (its row is gone): the second half of the write order above. `true`
-/// when the session is still registered.
-pub fn publish(host: &Host, record: &session::Session) -> ApiResult<bool> {
-    session::save(host.kv, record)?;
-    if find(host.sql, &record.account_id, &record.id)?.is_some() {
-        return Ok(true);
-    }
-    session::delete(host.kv, &record.account_id, &record.id)?;
-    Ok(false)
-}
-
-/// Ends one session: its row, then its record, so every token of it is refused everywhere.
-pub fn revoke(host: &Host, account_id: &str, session_id: &str) -> ApiResult<()> {
-    host.sql.execute(
-        "DELETE FROM auth_sessions WHERE id = ? AND account_id = ?",
-        &[Value::from(session_id), Value::from(account_id)],
-    )?;
-    session::delete(host.kv, account_id, session_id)?;
-    Ok(())
-}
-
-/// Sessions taken out of the registry whose records are still to be deleted: the second half
-/// of ending them, for after the transaction that removed the rows has committed ([`Ended::end`]).
-#[must_use = "the sessions' records must be deleted once the registry's change has committed"]
-#[derive(Debug, Default)]
-pub struct Ended(Vec<(String, String)>);
-
-impl Ended {
-    fn of(rows: &folio_core::Rows, account_id: Option<&str>) -> Self {
-        Ended(
-            rows.iter()
-                .map(|r| (account_id.map_or_else(|| r.string("account_id"), str::to_string), r.string("id")))
-                .collect(),
-        )
-    }
-
-    /// Deletes the records, so every token of these sessions is refused everywhere; how many.
-    pub fn end(self, host: &Host) -> ApiResult<usize> {
-        for (account_id, session_id) in &self.0 {
-            session::delete(host.kv, account_id, session_id)?;
+/// Rotates the session's refresh token (a compare-and-swap: `false` when another presentation
+/// rotated it first or the session ended, and nothing is written) and writes the session's
+/// record, built by `record` from the stored one (`None` when there is none), in one transaction.
+pub fn rotate_and_publish(
+    host: &Host,
+    current: &Registered,
+    new_hash: &str,
+    now_ms: i64,
+    expires_at: i64,
+    record: impl FnOnce(Option<session::Session>) -> session::Session,
+) -> ApiResult<bool> {
+    folio_core::sql::transaction(host.sql, || {
+        if !rotate(host.sql, current, new_hash, now_ms, expires_at)? {
+            return Ok(false);
         }
-        Ok(self.0.len())
-    }
-
-    fn and(mut self, other: Ended) -> Ended {
-        self.0.extend(other.0);
-        self
-    }
+        let stored = session::load(host.kv, &current.account_id, &current.id)?;
+        session::save(host.kv, &record(stored))?;
+        Ok(true)
+    })
 }
 
-/// Ends every session of an account but `keep` (disabled, role or password changed, deleted):
-/// reads this account's rows only. A session registered after this sweep began is caught by its
-/// own sign-in, which checks the account again after writing its record (`issue`).
+/// Ends one session: its row and its record, in one transaction, so every token of it is
+/// refused everywhere (or, on failure, nothing changed and the client may retry).
+pub fn revoke(host: &Host, account_id: &str, session_id: &str) -> ApiResult<()> {
+    folio_core::sql::transaction(host.sql, || {
+        host.sql.execute(
+            "DELETE FROM auth_sessions WHERE id = ? AND account_id = ?",
+            &[Value::from(session_id), Value::from(account_id)],
+        )?;
+        session::delete(host.kv, account_id, session_id)?;
+        Ok(())
+    })
+}
+
+/// Ends every session of an account but `keep` (disabled, role or password changed, deleted)
+/// in a transaction of its own; how many.
 pub fn revoke_all(host: &Host, account_id: &str, keep: Option<&str>) -> ApiResult<usize> {
-    unregister_all(host.sql, account_id, keep)?.end(host)
+    folio_core::sql::transaction(host.sql, || end_all(host, account_id, keep))
 }
 
-/// The registry half of [`revoke_all`], for a change of the account that must end its sessions:
-/// run it in the same transaction as that change ([`folio_core::sql::transaction`]), so that
-/// both commit or neither does, then [`Ended::end`] the result. Two separate writes could not
-/// promise that: another writer holding the lock past the busy budget between them would leave
-/// the change made, answered `503`, and the sessions alive.
-pub fn unregister_all(sql: &dyn Sql, account_id: &str, keep: Option<&str>) -> ApiResult<Ended> {
-    let rows = sql.execute(
+/// Ends every session of an account but `keep`, rows then records, inside the caller's write
+/// transaction: the one that makes the change calling for it (a new password, disabling, a new
+/// role, deleting), so that the change and the end of the sessions commit together or not at
+/// all. Two separate writes could not promise that: a `503` between them (the database locked
+/// past the busy budget, the key-value store failing) left the change made and the sessions
+/// alive. Reads this account's rows only.
+pub fn end_all(host: &Host, account_id: &str, keep: Option<&str>) -> ApiResult<usize> {
+    let rows = host.sql.execute(
         "DELETE FROM auth_sessions WHERE account_id = ? AND id IS NOT ? RETURNING id",
         &[Value::from(account_id), Value::from(keep)],
     )?;
-    Ok(Ended::of(&rows, Some(account_id)))
+    for row in rows.iter() {
+        session::delete(host.kv, account_id, &row.string("id"))?;
+    }
+    Ok(rows.len())
 }
 
-/// Registers a new session and keeps the stores bounded, in one transaction: ends the
-/// account's sessions beyond the newest [`MAX_SESSIONS_PER_ACCOUNT`] (the new one counted), and
-/// up to [`SWEEP_PER_SIGN_IN`] expired sessions of anyone (the key-value store has no expiry of
-/// its own). One transaction, so a sign-in that answers `503` has registered nothing.
-pub fn register_and_trim(sql: &dyn Sql, s: &Registered, now: i64) -> ApiResult<Ended> {
-    folio_core::sql::transaction(sql, || {
-        register(sql, s)?;
-        let over_cap = sql.execute(
+/// Starts a session in one transaction: registers its row; ends the account's sessions beyond
+/// the newest [`MAX_SESSIONS_PER_ACCOUNT`] (the new one counted) and up to [`SWEEP_PER_SIGN_IN`]
+/// expired sessions of anyone (the key-value store has no expiry of its own); runs `still`
+/// (the sign-in's last check of the account, under the write lock, so no change of the account
+/// can slip in after it); then writes the session's record. A sign-in that fails anywhere has
+/// registered nothing.
+pub fn start(
+    host: &Host,
+    s: &Registered,
+    record: &session::Session,
+    now: i64,
+    still: impl FnOnce() -> ApiResult<()>,
+) -> ApiResult<()> {
+    folio_core::sql::transaction(host.sql, || {
+        register(host.sql, s)?;
+        let over_cap = host.sql.execute(
             "DELETE FROM auth_sessions WHERE id IN (
                  SELECT id FROM auth_sessions WHERE account_id = ?
                  ORDER BY created_at_ms DESC, rowid DESC LIMIT -1 OFFSET ?)
-             RETURNING id",
+             RETURNING id, account_id",
             &[Value::from(&s.account_id), Value::from(MAX_SESSIONS_PER_ACCOUNT as i64)],
         )?;
-        let expired = sql.execute(
+        let expired = host.sql.execute(
             "DELETE FROM auth_sessions WHERE id IN (
                  SELECT id FROM auth_sessions WHERE expires_at <= ? LIMIT ?)
              RETURNING id, account_id",
             &[Value::from(now), Value::from(SWEEP_PER_SIGN_IN)],
         )?;
-        Ok(Ended::of(&over_cap, Some(&s.account_id)).and(Ended::of(&expired, None)))
+        for row in over_cap.iter().chain(expired.iter()) {
+            session::delete(host.kv, &row.string("account_id"), &row.string("id"))?;
+        }
+        still()?;
+        session::save(host.kv, record)?;
+        Ok(())
     })
 }
 

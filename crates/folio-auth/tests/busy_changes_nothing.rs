@@ -1,15 +1,17 @@
 //! A change of an account that must end its sessions (a new password, disabling, a new role,
-//! deleting) and a sign-in are each one transaction with their sessions' registry: when a
-//! statement of it finds the database locked past the busy budget, the answer is `503` and
-//! nothing was changed. Before, the change committed first and the sessions were ended by a
-//! second write: a `503` there left the password changed, the account disabled or deleted, and
-//! every session alive (the race audit of 2026-12-07 held the lock between the two on real Spin).
+//! deleting), a sign-in, a refresh, a logout: each is one SQLite transaction with its sessions'
+//! rows and, before the commit, their records in the key-value store. When a statement finds the
+//! database locked past the busy budget, or the key-value store fails, the answer is `503` and
+//! nothing a client relies on was changed; the retry does it all. Before, the change committed
+//! first and the sessions were ended by later writes: a `503` there left the password changed,
+//! the account disabled or deleted, and every session alive (the race audits of 2026-12-07 held
+//! the database's and then the key-value store's lock between the writes on real Spin).
 
 mod common;
 
 use common::*;
 use folio_core::{Kv, Request, Response, Sql};
-use folio_native::{body_json, BusyOn, TestApp};
+use folio_native::{body_json, BusyOn, KvWritesFail, TestApp};
 use serde_json::json;
 
 const NEW_PASSWORD: &str = "a brand new passphrase";
@@ -20,6 +22,16 @@ fn busy_on(app: &TestApp, marker: &'static str, req: Request) -> Response {
     let busy = BusyOn::new(&sql, marker);
     let r = app.with_host_over(&busy, app.kv.as_ref(), |host| folio_auth::handle(host, req));
     assert!(busy.refused() > 0, "no statement contained {marker:?}");
+    assert_eq!(r.status(), 503, "{}", String::from_utf8_lossy(r.body()));
+    assert_eq!(r.headers()["retry-after"], "2");
+    r
+}
+
+/// Sends `req` with every key-value write failing as an unreachable Redis would.
+fn kv_down(app: &TestApp, req: Request) -> Response {
+    let sql = app.sql();
+    let kv = KvWritesFail { inner: app.kv.as_ref() };
+    let r = app.with_host_over(&sql, &kv, |host| folio_auth::handle(host, req));
     assert_eq!(r.status(), 503, "{}", String::from_utf8_lossy(r.body()));
     assert_eq!(r.headers()["retry-after"], "2");
     r
@@ -71,6 +83,7 @@ fn disabling_or_demoting_answered_503_changed_nothing_and_the_retry_ends_the_ses
     for change in [json!({"role": "reader"}), json!({"disabled": true})] {
         let ed = sign_in(&app, "ed@example.com");
         busy_on(&app, ENDING_SESSIONS, bearer_json("PATCH", &path, &admin.access, &change));
+        kv_down(&app, bearer_json("PATCH", &path, &admin.access, &change));
         let account = body_json(&call(&app, bearer("GET", "/api/auth/users", &admin.access)))["items"]
             .as_array()
             .unwrap()
@@ -105,6 +118,7 @@ fn leaving_answered_503_deleted_nothing() {
     let ann = sign_up_and_in(&app, "ann@example.com");
     let leave = || bearer_json("DELETE", "/api/auth/me", &ann.access, &json!({"password": PASSWORD}));
     busy_on(&app, ENDING_SESSIONS, leave());
+    kv_down(&app, leave());
     assert_eq!(me_status(&app, &ann.access).0, 200, "the account and its session are still there");
     assert_eq!(call(&app, leave()).status(), 204);
     assert_eq!(me_status(&app, &ann.access).0, 401);
@@ -118,12 +132,23 @@ fn an_administrators_password_reset_answered_503_changed_nothing() {
     let ann = sign_up_and_in(&app, "ann@example.com");
     let path = format!("/api/auth/users/{}/password", ann.account_id);
     let reset = || bearer_json("POST", &path, &admin.access, &json!({"new_password": NEW_PASSWORD}));
-    // Whichever of its statements found the lock: ending the sessions, or lifting the throttle.
-    for marker in [ENDING_SESSIONS, "DELETE FROM login_attempts WHERE k"] {
-        busy_on(&app, marker, reset());
-        assert_eq!(me_status(&app, &ann.access).0, 200, "{marker}");
-        assert_eq!(password_grant(&app, "ann@example.com", NEW_PASSWORD).status(), 400, "{marker}");
-    }
+    busy_on(&app, ENDING_SESSIONS, reset());
+    kv_down(&app, reset());
+    assert_eq!(me_status(&app, &ann.access).0, 200);
+    // The throttle is lifted after the records are deleted: a lock found there rolls the
+    // password and the registry back. The records deleted before it stay deleted (the session's
+    // access token is refused), which only sends the session through a refresh, as it still
+    // exists.
+    busy_on(&app, "DELETE FROM login_attempts WHERE k", reset());
+    assert_eq!(
+        password_grant(&app, "ann@example.com", NEW_PASSWORD).status(),
+        400,
+        "the password is the old one"
+    );
+    assert_eq!(sessions_of(&app, &ann.account_id), 1, "the session is still registered");
+    let refreshed = refresh_grant(&app, &ann.refresh);
+    assert_eq!(refreshed.status(), 200, "and the session goes on through its refresh token");
+    let ann = tokens_of(&app, &refreshed);
     assert_eq!(call(&app, reset()).status(), 204);
     assert_eq!(me_status(&app, &ann.access).0, 401);
     assert_eq!(password_grant(&app, "ann@example.com", NEW_PASSWORD).status(), 200);
@@ -140,4 +165,39 @@ fn a_sign_in_answered_503_left_no_session_behind() {
     let listed = body_json(&call(&app, bearer("GET", "/api/auth/sessions", &ann.access)));
     assert_eq!(listed["items"].as_array().unwrap().len() as i64, before);
     assert_eq!(app.kv.keys().unwrap().iter().filter(|k| k.contains(&ann.account_id)).count() as i64, before);
+}
+
+#[test]
+fn a_sign_in_or_a_refresh_with_the_key_value_store_down_changed_nothing() {
+    let app = TestApp::new();
+    let ann = sign_up_and_in(&app, "ann@example.com");
+    let before = sessions_of(&app, &ann.account_id);
+    kv_down(&app, password_grant_req("ann@example.com"));
+    assert_eq!(sessions_of(&app, &ann.account_id), before, "no session without its record");
+    // The refresh token is not spent by a refresh that could not write the new record: the
+    // client's retry works (and is not taken for a replay that ends the session).
+    kv_down(&app, refresh_req(&ann.refresh));
+    let r = refresh_grant(&app, &ann.refresh);
+    assert_eq!(r.status(), 200, "{}", String::from_utf8_lossy(r.body()));
+    let renewed = tokens_of(&app, &r);
+    assert_eq!(me_status(&app, &renewed.access).0, 200);
+    // A logout or a session's deletion that could not delete the record deleted nothing: the
+    // retry finds the session and ends it.
+    kv_down(&app, bearer("POST", "/api/auth/logout", &renewed.access));
+    assert_eq!(me_status(&app, &renewed.access).0, 200);
+    let other = sign_in(&app, "ann@example.com");
+    let path = format!("/api/auth/sessions/{}", claims_of(&other.access)["sid"].as_str().unwrap());
+    kv_down(&app, bearer("DELETE", &path, &renewed.access));
+    assert_eq!(call(&app, bearer("DELETE", &path, &renewed.access)).status(), 204);
+    assert_eq!(me_status(&app, &other.access).0, 401);
+    assert_eq!(call(&app, bearer("POST", "/api/auth/logout", &renewed.access)).status(), 204);
+    assert_eq!(me_status(&app, &renewed.access).0, 401);
+}
+
+fn refresh_req(token: &str) -> Request {
+    folio_native::json_request(
+        "POST",
+        "/api/auth/token",
+        &json!({"grant_type": "refresh_token", "refresh_token": token}).to_string(),
+    )
 }

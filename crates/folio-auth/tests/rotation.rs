@@ -88,12 +88,13 @@ fn parallel_presentations_of_one_refresh_token_give_exactly_one_success_and_end_
 #[test]
 fn a_replay_that_reads_the_token_before_the_client_rotates_it_ends_the_session() {
     // The interleaving that answered 200 twice: both presentations read the token as current,
-    // then both rotated. Here the second runs whole between the first's read and its swap.
+    // then both rotated. Here the second runs whole between the first's read and the
+    // transaction of its swap.
     let app = TestApp::new();
     let t = sign_up_and_in(&app, "ann@example.com");
     let sql = app.sql();
     let second = std::cell::RefCell::new(None);
-    let hooked = Interleaved::before(&sql, "UPDATE auth_sessions SET refresh_hash", || {
+    let hooked = Interleaved::before(&sql, "BEGIN IMMEDIATE", || {
         *second.borrow_mut() = Some(call(&app, refresh_req(&t.refresh)));
     });
     let first = call_through(&app, &hooked, app.kv.as_ref(), refresh_req(&t.refresh));
@@ -115,12 +116,10 @@ fn a_refresh_that_publishes_after_a_disable_swept_the_account_is_taken_back() {
     let app = TestApp::new();
     let admin = sign_up_and_in(&app, "admin@example.com");
     let ann = sign_up_and_in(&app, "ann@example.com");
-    // The refresh has rotated its token; before it writes the session's record, an administrator
-    // disables the account and ends its sessions (row and record).
+    // The refresh has rotated its token and written its record (one transaction); just after its
+    // commit, an administrator disables the account and ends its sessions (row and record).
     let sql = app.sql();
-    let hooked = Interleaved::after(&sql, "UPDATE auth_sessions SET refresh_hash", || {
-        disable(&app, &admin, &ann.account_id)
-    });
+    let hooked = Interleaved::after(&sql, "COMMIT", || disable(&app, &admin, &ann.account_id));
     let r = call_through(&app, &hooked, app.kv.as_ref(), refresh_req(&ann.refresh));
     assert!(hooked.fired());
     assert_eq!(r.status(), 200, "it won the rotation, before the disable");
@@ -128,10 +127,11 @@ fn a_refresh_that_publishes_after_a_disable_swept_the_account_is_taken_back() {
     assert_eq!(traces(&app, &ann.account_id), (0, 0), "no record outlives its row");
 }
 
-/// A sign-in with an administrator's disable before the transaction that writes the session's
-/// row (the sweep misses it), or just after its commit (the sweep deletes the row before the
-/// record is written). Either way the sign-in is refused and leaves nothing behind. (The row is
-/// written under the write lock with the trimming of old sessions: nothing interleaves inside.)
+/// A sign-in with an administrator's disable before the transaction that registers the session
+/// (the sign-in reads the account again inside it and is refused), or just after its commit
+/// (the sign-in was answered; the disable ends its session, row and record, like any other).
+/// Either way nothing of the session is left, and no token of it works. Inside the
+/// transaction nothing interleaves: it holds the write lock.
 fn sign_in_interleaved_with_disable(after: bool) {
     let app = TestApp::new();
     let admin = sign_up_and_in(&app, "admin@example.com");
@@ -145,8 +145,13 @@ fn sign_in_interleaved_with_disable(after: bool) {
     };
     let r = call_through(&app, &hooked, app.kv.as_ref(), password_grant_req("ann@example.com"));
     assert!(hooked.fired());
-    assert_eq!(r.status(), 400, "{}", String::from_utf8_lossy(r.body()));
-    assert_eq!(body_json(&r)["error"], "invalid_grant");
+    if after {
+        assert_eq!(r.status(), 200, "{}", String::from_utf8_lossy(r.body()));
+        assert_eq!(me_status(&app, body_json(&r)["access_token"].as_str().unwrap()).0, 401);
+    } else {
+        assert_eq!(r.status(), 400, "{}", String::from_utf8_lossy(r.body()));
+        assert_eq!(body_json(&r)["error"], "invalid_grant");
+    }
     assert_eq!(traces(&app, &ann.account_id), (0, 0));
 }
 
@@ -156,7 +161,7 @@ fn a_sign_in_that_registers_after_a_disable_swept_the_account_is_refused() {
 }
 
 #[test]
-fn a_sign_in_whose_record_lands_after_the_sweep_deleted_its_row_is_taken_back() {
+fn a_sign_in_answered_just_before_a_disable_is_ended_by_it() {
     sign_in_interleaved_with_disable(true);
 }
 

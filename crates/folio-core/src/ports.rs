@@ -28,12 +28,15 @@ impl KvError {
     /// `broken pipe` for a connection whose socket has closed. Every OS-level socket error
     /// carries `(os error N)`.
     /// Spin's local store is SQLite: a full or failing disk is reported in SQLite's words,
-    /// and is the same for the client (`crate::sql::is_storage_failure`).
+    /// and is the same for the client (`crate::sql::is_storage_failure`); so is its file locked
+    /// by another connection past the busy timeout (`crate::sql::is_busy_message`): the store
+    /// cannot serve the request now, and may in a moment.
     pub fn is_unavailable(&self) -> bool {
         matches!(self, KvError::Other(m) if m.contains("(os error ")
             || m.starts_with("Reconnecting failed")
             || m.eq_ignore_ascii_case("broken pipe")
-            || crate::sql::is_storage_failure(m))
+            || crate::sql::is_storage_failure(m)
+            || crate::sql::is_busy_message(m))
     }
 }
 

@@ -439,7 +439,12 @@ mod tests {
     #[test]
     fn an_unreachable_store_is_a_503_with_retry_after_that_names_the_store_but_not_the_cause() {
         let refused = "Hrana: `http error: `error trying to connect: tcp connect error: Connection refused (os error 111)``";
-        let cases: [(ApiError, &str); 4] = [
+        // Spin's local key-value store (SQLite) with its file locked past the busy timeout, as
+        // Spin 4.0.2 words it.
+        let kv_locked =
+            "SqliteFailure(Error { code: DatabaseBusy, extended_code: 5 }, Some(\"database is locked\"))";
+        let cases: [(ApiError, &str); 5] = [
+            (KvError::Other(kv_locked.into()).into(), "key-value store"),
             (SqlError::Io(refused.into()).into(), "database"),
             (crate::migrate::MigrationError::Sql(SqlError::Io(refused.into())).into(), "database"),
             (KvError::Other("Connection refused (os error 111)".into()).into(), "key-value store"),
@@ -457,7 +462,7 @@ mod tests {
             assert_eq!(b["type"], "/docs/problems#unavailable");
             assert_eq!(b["detail"], format!("the {store} cannot be reached right now; retry shortly"));
             let text = b.to_string();
-            for secret in ["Hrana", "refused", "os error", "tcp"] {
+            for secret in ["Hrana", "refused", "os error", "tcp", "Sqlite", "locked"] {
                 assert!(!text.contains(secret), "the cause stays in the log: {text}");
             }
         }

@@ -83,10 +83,7 @@ impl SqlError {
     /// connection held the database for longer than the busy timeout (a long write such as a
     /// large generator run). Nothing is wrong with the request; it may be retried.
     pub fn is_busy(&self) -> bool {
-        matches!(self, SqlError::Io(m) if m.contains("database is locked")
-            || m.contains("database table is locked")
-            || m.contains("database schema is locked")
-            || m.contains("SQLITE_BUSY"))
+        matches!(self, SqlError::Io(m) if is_busy_message(m))
     }
 
     /// True when the database could not be reached at all, as opposed to a statement that
@@ -116,6 +113,17 @@ impl SqlError {
 }
 
 /// SQLite's words for a disk that is full or failing (its own and its key-value store's).
+/// SQLite's words for a lock held by another connection past the busy timeout: from the
+/// database, and from Spin's local key-value store, which is SQLite too
+/// (`SqliteFailure(Error { code: DatabaseBusy, .. }, Some("database is locked"))`).
+pub(crate) fn is_busy_message(m: &str) -> bool {
+    m.contains("database is locked")
+        || m.contains("database table is locked")
+        || m.contains("database schema is locked")
+        || m.contains("SQLITE_BUSY")
+        || m.contains("DatabaseBusy")
+}
+
 pub(crate) fn is_storage_failure(message: &str) -> bool {
     message.contains("database or disk is full") || message.contains("disk I/O error")
 }

@@ -146,6 +146,33 @@ impl Kv for BrokenKv {
     }
 }
 
+/// A key-value store whose writes fail (reads pass through), as Redis that went away in the
+/// middle of a request would: for tests that a change answered `503` changed nothing.
+pub struct KvWritesFail<'a> {
+    pub inner: &'a dyn Kv,
+}
+
+impl Kv for KvWritesFail<'_> {
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, KvError> {
+        self.inner.get(key)
+    }
+    fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Vec<u8>>>, KvError> {
+        self.inner.get_many(keys)
+    }
+    fn set(&self, _: &str, _: &[u8]) -> Result<(), KvError> {
+        Err(KvError::Other("Connection refused (os error 111)".into()))
+    }
+    fn delete(&self, _: &str) -> Result<(), KvError> {
+        Err(KvError::Other("Connection refused (os error 111)".into()))
+    }
+    fn exists(&self, key: &str) -> Result<bool, KvError> {
+        self.inner.exists(key)
+    }
+    fn keys(&self) -> Result<Vec<String>, KvError> {
+        self.inner.keys()
+    }
+}
+
 /// A database that cannot be opened, for testing error paths.
 pub struct BrokenSql;
 

@@ -136,9 +136,8 @@ pub fn change_password(host: &Host, req: &Request) -> ApiResult<Response> {
         )? {
             return Err(ApiError::Conflict("the password was changed meanwhile; sign in again".into()));
         }
-        sessions::unregister_all(host.sql, &account.id, Some(&verified.claims.sid))
+        sessions::end_all(host, &account.id, Some(&verified.claims.sid))
     })?;
-    let ended = ended.end(host)?;
     folio_core::log::emit(json!({"level": "info", "event": "password_changed", "account": account.id,
         "session": verified.claims.sid, "sessions_ended": ended}));
     Ok(super::no_store(http_util::no_content()))
@@ -160,9 +159,8 @@ pub fn delete(host: &Host, req: &Request) -> ApiResult<Response> {
     // nothing (the tokens of a deleted account must not live on).
     let ended = sql::transaction(host.sql, || {
         accounts::delete(host.sql, &account.id)?;
-        sessions::unregister_all(host.sql, &account.id, None)
+        sessions::end_all(host, &account.id, None)
     })?;
-    let ended = ended.end(host)?;
     folio_core::log::emit(
         json!({"level": "info", "event": "account_deleted", "account": account.id, "sessions_ended": ended}),
     );

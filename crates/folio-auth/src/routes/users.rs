@@ -80,13 +80,12 @@ pub fn patch(host: &Host, req: &Request, params: &Params) -> ApiResult<Response>
     let (before, after, ended) = sql::transaction(host.sql, || {
         let (before, after) = accounts::update(host.sql, id, role, disabled, &now)?;
         let ended = if after.disabled || after.role != before.role {
-            sessions::unregister_all(host.sql, &after.id, None)?
+            sessions::end_all(host, &after.id, None)?
         } else {
-            sessions::Ended::default()
+            0
         };
         Ok::<_, ApiError>((before, after, ended))
     })?;
-    let ended = ended.end(host)?;
     if after != before || ended > 0 {
         folio_core::log::emit(
             json!({"level": "info", "event": "account_changed", "account": after.id, "by": admin.subject,
@@ -119,11 +118,10 @@ pub fn reset_password(host: &Host, req: &Request, params: &Params) -> ApiResult<
         if !accounts::set_password(host.sql, &account.id, &hash, None, &host.now_rfc3339())? {
             return Err(ApiError::NotFound("no account with this id".into()));
         }
-        let ended = sessions::unregister_all(host.sql, &account.id, None)?;
+        let ended = sessions::end_all(host, &account.id, None)?;
         limiter::clear(host.sql, &accounts::normalize_email(&account.email))?;
         Ok(ended)
     })?;
-    let ended = ended.end(host)?;
     folio_core::log::emit(json!({"level": "info", "event": "password_reset", "account": account.id,
         "by": admin.subject, "sessions_ended": ended}));
     Ok(super::no_store(http_util::no_content()))
