@@ -29,6 +29,7 @@ import yaml
 from conftest import (
     ADMIN_EMAIL,
     MANIFEST,
+    PASSWORD,
     ROOT,
     Redis,
     Resp,
@@ -36,6 +37,7 @@ from conftest import (
     book_body,
     free_port,
     require_components,
+    resp_command,
     shared_runtime_config,
     wait_until,
 )
@@ -225,5 +227,27 @@ def test_redis_killed_mid_run_then_back_the_app_recovers_without_restart(redis, 
         r = timed(app, "GET", f"/api/books/{book['id']}", token=token)
         assert r.status == 200 and r.json() == book, r.text
         assert timed(app, "GET", "/api/health").status == 200
+    finally:
+        app.stop()
+
+
+def test_redis_that_answers_but_cannot_serve_is_a_quick_503(redis, tmp_path):
+    """A Redis that is up but refuses writes (full, with `noeviction`: `OOM command not allowed
+    ...`) is the key-value store unavailable: `503` with `Retry-After`, at once, never a `500`
+    (it was, on sign-in, in the operator audit of 2026-12-07), and the app answers again as soon
+    as Redis has room."""
+    kv = redis()
+    config = shared_runtime_config(tmp_path / "rc.toml", kv.url, tmp_path / "folio.db")
+    app = Spin("A", str(MANIFEST), tmp_path / "app", config)
+    try:
+        app.client.login(ADMIN_EMAIL)
+        assert resp_command(kv.port, "CONFIG", "SET", "maxmemory-policy", "noeviction").startswith(b"+OK")
+        assert resp_command(kv.port, "CONFIG", "SET", "maxmemory", "1").startswith(b"+OK")
+        grant = {"grant_type": "password", "username": ADMIN_EMAIL, "password": PASSWORD}
+        r = timed(app, "POST", "/api/auth/token", body=grant)
+        assert_unavailable(r, "sign-in with Redis full", "key-value store", ["OOM", "maxmemory", str(kv.port)])
+        assert "store_unavailable" in app.logs()
+        assert resp_command(kv.port, "CONFIG", "SET", "maxmemory", "0").startswith(b"+OK")
+        assert timed(app, "POST", "/api/auth/token", body=grant).status == 200
     finally:
         app.stop()

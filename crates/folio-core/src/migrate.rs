@@ -3,7 +3,14 @@
 //!
 //! Every request calls [`ensure`]. On a migrated database that is a single indexed read
 //! (`SELECT MAX(version)`), because each WASIp2 request runs in a fresh instance with no memory of
-//! the last. The slow path takes SQLite's write lock (`BEGIN IMMEDIATE`) and re-reads what is
+//! the last.
+//!
+//! **A migration keeps the release before it working** (expand, then contract a release later:
+//! add tables, columns with defaults and indexes; drop or rename only what no released build
+//! reads any more). So a build that finds every one of its migrations applied and newer ones
+//! besides (a later build on the same database: a rolling update's old pods, or a rollback)
+//! serves as usual ([`Outcome::Newer`]) instead of refusing: refusing answered `500` on every
+//! route that reads SQL until the old pods were gone, and left a rollback with no working pod. The slow path takes SQLite's write lock (`BEGIN IMMEDIATE`) and re-reads what is
 //! applied under it, so two requests racing on a fresh database apply each migration once: the
 //! loser waits for the lock, then finds nothing left to do.
 
@@ -38,6 +45,9 @@ pub enum Outcome {
     Current,
     /// These versions were applied now.
     Applied(Vec<u32>),
+    /// Every migration of this build is applied, and newer ones too (up to `found`): a later
+    /// build shares the database. Served as current (see the module's rule).
+    Newer { found: u32 },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -46,8 +56,6 @@ pub enum MigrationError {
     Sql(#[from] SqlError),
     #[error("migration {version} was applied with different contents; migrations must never be edited")]
     Edited { version: u32 },
-    #[error("the database has schema version {found}, newer than this build's {expected}")]
-    NewerSchema { found: u32, expected: u32 },
 }
 
 impl From<MigrationError> for crate::ApiError {
@@ -67,10 +75,12 @@ impl From<MigrationError> for crate::ApiError {
 pub fn ensure(sql: &dyn Sql) -> Result<Outcome, MigrationError> {
     let latest = latest_version();
     match applied_summary(sql) {
-        Ok((_, max)) if max > latest => {
-            return Err(MigrationError::NewerSchema { found: max, expected: latest })
+        Ok(applied) if applied.ours == MIGRATIONS.len() && applied.max == latest => {
+            return Ok(Outcome::Current)
         }
-        Ok((count, max)) if max == latest && count == MIGRATIONS.len() => return Ok(Outcome::Current),
+        Ok(applied) if applied.ours == MIGRATIONS.len() && applied.max > latest => {
+            return Ok(Outcome::Newer { found: applied.max })
+        }
         Ok(_) => {}
         Err(e) if e.is_missing_table() => {}
         Err(e) => return Err(e.into()),
@@ -78,17 +88,29 @@ pub fn ensure(sql: &dyn Sql) -> Result<Outcome, MigrationError> {
     migrate(sql, MIGRATIONS)
 }
 
-/// How many migrations are applied and the highest version: one indexed read.
-fn applied_summary(sql: &dyn Sql) -> Result<(usize, u32), SqlError> {
-    let rows =
-        sql.execute("SELECT COUNT(*) AS n, COALESCE(MAX(version), 0) AS v FROM schema_migrations", &[])?;
+/// What the schema table holds, in one indexed read.
+struct Applied {
+    /// Applied migrations numbered up to this build's latest: this build's own.
+    ours: usize,
+    /// The highest applied version.
+    max: u32,
+}
+
+fn applied_summary(sql: &dyn Sql) -> Result<Applied, SqlError> {
+    let rows = sql.execute(
+        "SELECT COALESCE(SUM(version <= ?), 0) AS ours, COALESCE(MAX(version), 0) AS v FROM schema_migrations",
+        &[Value::from(latest_version())],
+    )?;
     let row = rows.first();
-    Ok((row.and_then(|r| r.i64("n")).unwrap_or(0) as usize, row.and_then(|r| r.i64("v")).unwrap_or(0) as u32))
+    Ok(Applied {
+        ours: row.and_then(|r| r.i64("ours")).unwrap_or(0) as usize,
+        max: row.and_then(|r| r.i64("v")).unwrap_or(0) as u32,
+    })
 }
 
 /// The highest applied version; errors with "no such table" on a fresh database.
 pub fn current_version(sql: &dyn Sql) -> Result<u32, SqlError> {
-    applied_summary(sql).map(|(_, v)| v)
+    applied_summary(sql).map(|a| a.max)
 }
 
 fn checksum(sql: &str) -> String {
@@ -103,7 +125,15 @@ pub fn migrate(sql: &dyn Sql, migrations: &[Migration]) -> Result<Outcome, Migra
     let result = apply_missing(sql, migrations);
     match result {
         Ok(outcome) => match sql.execute("COMMIT", &[]) {
-            Ok(_) => Ok(outcome),
+            Ok(_) => {
+                // The one trace an operator has of when, and by which request, the schema
+                // changed (the line carries the request's id).
+                if let Outcome::Applied(versions) = &outcome {
+                    crate::log::emit(serde_json::json!({"level": "info", "event": "schema_migrated",
+                        "versions": versions, "schema_version": versions.last()}));
+                }
+                Ok(outcome)
+            }
             Err(e) => {
                 let _ = sql.execute("ROLLBACK", &[]);
                 Err(e.into())

@@ -31,8 +31,23 @@ impl KvError {
     /// and is the same for the client (`crate::sql::is_storage_failure`); so is its file locked
     /// by another connection past the busy timeout (`crate::sql::is_busy_message`): the store
     /// cannot serve the request now, and may in a moment.
+    /// Redis that answers but cannot serve (full with `noeviction`, a read-only replica, still
+    /// loading, its primary down, unable to persist) says so with an error code first: `OOM
+    /// command not allowed when used memory > 'maxmemory'.` as Spin 4.0.2 passes it on.
     pub fn is_unavailable(&self) -> bool {
-        matches!(self, KvError::Other(m) if m.contains("(os error ")
+        const REDIS_CANNOT_SERVE: [&str; 9] = [
+            "OOM",
+            "READONLY",
+            "LOADING",
+            "MASTERDOWN",
+            "BUSY",
+            "TRYAGAIN",
+            "CLUSTERDOWN",
+            "NOREPLICAS",
+            "MISCONF",
+        ];
+        matches!(self, KvError::Other(m) if REDIS_CANNOT_SERVE.contains(&m.split([' ', ':']).next().unwrap_or(""))
+            || m.contains("(os error ")
             || m.starts_with("Reconnecting failed")
             || m.eq_ignore_ascii_case("broken pipe")
             || crate::sql::is_storage_failure(m)

@@ -443,8 +443,19 @@ mod tests {
         // Spin 4.0.2 words it.
         let kv_locked =
             "SqliteFailure(Error { code: DatabaseBusy, extended_code: 5 }, Some(\"database is locked\"))";
-        let cases: [(ApiError, &str); 5] = [
+        let cases: [(ApiError, &str); 8] = [
             (KvError::Other(kv_locked.into()).into(), "key-value store"),
+            // Redis full with noeviction, as Spin 4.0.2 passed it on in the operator audit.
+            (
+                KvError::Other("OOM command not allowed when used memory > 'maxmemory'.".into()).into(),
+                "key-value store",
+            ),
+            (
+                KvError::Other("READONLY You can't write against a read only replica.".into()).into(),
+                "key-value store",
+            ),
+            // A state directory mounted read-only.
+            (SqlError::Io("unable to open database file".into()).into(), "database"),
             (SqlError::Io(refused.into()).into(), "database"),
             (crate::migrate::MigrationError::Sql(SqlError::Io(refused.into())).into(), "database"),
             (KvError::Other("Connection refused (os error 111)".into()).into(), "key-value store"),
@@ -462,7 +473,8 @@ mod tests {
             assert_eq!(b["type"], "/docs/problems#unavailable");
             assert_eq!(b["detail"], format!("the {store} cannot be reached right now; retry shortly"));
             let text = b.to_string();
-            for secret in ["Hrana", "refused", "os error", "tcp", "Sqlite", "locked"] {
+            for secret in ["Hrana", "refused", "os error", "tcp", "Sqlite", "locked", "maxmemory", "replica"]
+            {
                 assert!(!text.contains(secret), "the cause stays in the log: {text}");
             }
         }

@@ -112,7 +112,6 @@ impl SqlError {
     }
 }
 
-/// SQLite's words for a disk that is full or failing (its own and its key-value store's).
 /// SQLite's words for a lock held by another connection past the busy timeout: from the
 /// database, and from Spin's local key-value store, which is SQLite too
 /// (`SqliteFailure(Error { code: DatabaseBusy, .. }, Some("database is locked"))`).
@@ -124,8 +123,15 @@ pub(crate) fn is_busy_message(m: &str) -> bool {
         || m.contains("DatabaseBusy")
 }
 
+/// SQLite's words for storage that cannot be used (its own and its key-value store's): a disk
+/// that is full or failing, a database file that cannot be opened, or one on a read-only
+/// mount. Nothing is wrong with the request; the operator must make room or mount the state
+/// directory writable (README, "Deployment").
 pub(crate) fn is_storage_failure(message: &str) -> bool {
-    message.contains("database or disk is full") || message.contains("disk I/O error")
+    message.contains("database or disk is full")
+        || message.contains("disk I/O error")
+        || message.contains("unable to open database file")
+        || message.contains("attempt to write a readonly database")
 }
 
 /// The result of a statement: column names and rows.

@@ -147,3 +147,26 @@ fn a_lower_numbered_migration_missing_under_a_higher_one_is_applied() {
     assert_eq!(migrate::ensure(&sql).unwrap(), Outcome::Applied(vec![3]));
     assert_eq!(migrate::ensure(&sql).unwrap(), Outcome::Current);
 }
+
+/// A later build shares the database (a rolling update's old pods, or a rollback): this build
+/// finds its migrations applied and a newer one besides, and serves as usual, leaving the newer
+/// schema alone. Refusing it answered `500` on every route that reads SQL.
+#[test]
+fn a_schema_newer_than_the_build_is_served_not_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let sql = NativeSql::open(&dir.path().join("db.sqlite")).unwrap();
+    migrate::ensure(&sql).unwrap();
+    let next = migrate::latest_version() + 1;
+    sql.execute("ALTER TABLE books ADD COLUMN subtitle TEXT NOT NULL DEFAULT ''", &[]).unwrap();
+    sql.execute(
+        "INSERT INTO schema_migrations (version, name, checksum) VALUES (?, 'later_build', 'x')",
+        &[next.into()],
+    )
+    .unwrap();
+    assert_eq!(migrate::ensure(&sql).unwrap(), Outcome::Newer { found: next });
+    assert_eq!(migrate::current_version(&sql).unwrap(), next);
+    // Nothing of it was touched: the later build's row is still there, once.
+    let rows =
+        sql.execute("SELECT COUNT(*) AS n FROM schema_migrations WHERE version = ?", &[next.into()]).unwrap();
+    assert_eq!(rows.first().unwrap().i64("n"), Some(1));
+}
