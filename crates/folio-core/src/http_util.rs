@@ -31,6 +31,9 @@ pub fn content_type(req: &Request) -> Option<String> {
     (!essence.is_empty() && !foreign_charset).then_some(essence)
 }
 
+/// The most unknown query parameters a `422` names one by one.
+pub const MAX_NAMED_UNKNOWN: usize = 20;
+
 /// Rejects bodies over [`MAX_BODY_BYTES`], by declared length first and by actual length; then
 /// bodies sent with a content coding (`415`, RFC 7694 §3): read as they are, a gzip body would
 /// be "not valid JSON", and a plain one labelled gzip would be read as if it were not labelled.
@@ -274,13 +277,20 @@ impl Query {
     }
 
     /// Refuses parameters not in `known`, so typos do not silently do nothing.
+    /// `422` naming each parameter not in `known`: the first [`MAX_NAMED_UNKNOWN`], then how
+    /// many more (an answer to a query of thousands must not list them all back).
     pub fn only(&self, known: &[&str]) -> ApiResult<()> {
-        let errors: Vec<FieldError> = self
-            .pairs
+        let unknown: Vec<&str> =
+            self.pairs.iter().map(|(k, _)| k.as_str()).filter(|k| !known.contains(k)).collect();
+        let mut errors: Vec<FieldError> = unknown
             .iter()
-            .filter(|(k, _)| !known.contains(&k.as_str()))
-            .map(|(k, _)| FieldError::new(k.clone(), "unknown query parameter"))
+            .take(MAX_NAMED_UNKNOWN)
+            .map(|k| FieldError::new(crate::text::at_most_chars(k, 100), "unknown query parameter"))
             .collect();
+        if unknown.len() > MAX_NAMED_UNKNOWN {
+            let more = unknown.len() - MAX_NAMED_UNKNOWN;
+            errors.push(FieldError::new("query", format!("and {more} more unknown parameters")));
+        }
         if errors.is_empty() {
             Ok(())
         } else {
@@ -611,6 +621,16 @@ mod tests {
         assert!(q.only(&["limit"]).is_err());
         let twice = Query::from_pairs(vec![("a".into(), "1".into()), ("a".into(), "2".into())]);
         assert!(twice.str("a").is_err());
+        // Thousands of unknown parameters: the first twenty named, then how many more.
+        let many = Query::from_pairs((0..3000).map(|i| (format!("p{i}"), String::new())).collect());
+        match many.only(&[]) {
+            Err(ApiError::Validation(errors)) => {
+                assert_eq!(errors.len(), MAX_NAMED_UNKNOWN + 1);
+                assert_eq!(errors[0].field, "p0");
+                assert_eq!(errors[MAX_NAMED_UNKNOWN].message, "and 2980 more unknown parameters");
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

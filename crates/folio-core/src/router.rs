@@ -55,10 +55,12 @@ impl<H: Copy> Router<H> {
 
     /// Finds the handler for a request, or the `404`/`405` error the contract asks for.
     pub fn find(&self, method: &Method, path: &str) -> Result<(H, Params), ApiError> {
-        let matched = self
-            .inner
-            .at(path)
-            .map_err(|_| ApiError::NotFound(format!("no resource at {}", truncate(path, 200))))?;
+        let matched = self.inner.at(path).map_err(|_| {
+            ApiError::NotFound(format!(
+                "no resource at {}",
+                crate::text::at_most_chars(path, crate::text::ECHOED_PATH_CHARS)
+            ))
+        })?;
         let handlers = &self.entries[*matched.value];
         let lookup = if method == Method::HEAD { &Method::GET } else { method };
         let params = Params(matched.params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect());
@@ -89,13 +91,6 @@ fn allowed<H>(handlers: &[(Method, H)]) -> Vec<Method> {
         allow.push(Method::HEAD);
     }
     allow
-}
-
-fn truncate(s: &str, max: usize) -> &str {
-    match s.char_indices().nth(max) {
-        Some((i, _)) => &s[..i],
-        None => s,
-    }
 }
 
 #[cfg(test)]

@@ -233,7 +233,8 @@ fn request_line<'a>(
         event: "request",
         level: if status >= 500 { "error" } else { "info" },
         method: req.method().as_str(),
-        path: req.uri().path(),
+        // A path of tens of kilobytes (Spin takes them) must not make every line that size.
+        path: crate::text::at_most_chars(req.uri().path(), crate::text::LOGGED_PATH_CHARS),
         request_id,
         route,
         status,

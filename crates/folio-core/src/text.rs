@@ -36,9 +36,30 @@ pub fn has_visible(text: &str) -> bool {
     text.chars().any(|c| !is_invisible(c))
 }
 
+/// How much of a request's path an answer repeats (a `404`'s detail).
+pub const ECHOED_PATH_CHARS: usize = 200;
+/// How much of it a log line keeps.
+pub const LOGGED_PATH_CHARS: usize = 2048;
+
+/// At most `max` characters of `s` (on a character boundary): what an answer or a log line
+/// repeats of something a client sent, so that a 64 KiB path is not echoed back or logged whole.
+pub fn at_most_chars(s: &str, max: usize) -> &str {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn at_most_chars_cuts_on_a_character_boundary() {
+        assert_eq!(at_most_chars("abc", 5), "abc");
+        assert_eq!(at_most_chars("ééé", 2), "éé");
+        assert_eq!(at_most_chars("", 0), "");
+    }
 
     #[test]
     fn the_generated_table_is_sorted_and_disjoint() {

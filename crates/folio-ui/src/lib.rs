@@ -51,7 +51,8 @@ fn is_api_path(raw: &str) -> bool {
 fn respond(catalog: Catalog, req: &Request) -> ApiResult {
     let raw = req.uri().path();
     if is_api_path(raw) {
-        return Err(ApiError::NotFound(format!("no API resource at {raw}")));
+        let echoed = folio_core::text::at_most_chars(raw, folio_core::text::ECHOED_PATH_CHARS);
+        return Err(ApiError::NotFound(format!("no API resource at {echoed}")));
     }
     let only_read = || ApiError::MethodNotAllowed { allow: vec![Method::GET, Method::HEAD] };
     if ![Method::GET, Method::HEAD, Method::OPTIONS].contains(req.method()) {

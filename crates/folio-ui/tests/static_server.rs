@@ -295,6 +295,11 @@ fn api_paths_stay_404_problem_json_for_every_method() {
     }
     let body: serde_json::Value = serde_json::from_slice(get("/api/nothing").body()).unwrap();
     assert_eq!(body["status"], 404);
+    // A long path is not echoed back whole.
+    let long = format!("/api/{}", "x".repeat(60_000));
+    let body: serde_json::Value = serde_json::from_slice(get(&long).body()).unwrap();
+    let detail = body["detail"].as_str().unwrap();
+    assert!(detail.len() < 300 && detail.starts_with("no API resource at /api/xxx"), "{}", detail.len());
     // Not an API path: merely starts with the letters.
     assert_eq!(get("/apiary").status(), 200);
 }

@@ -20,9 +20,9 @@ fn encode_cursor(created_at: &str, id: &str) -> String {
 
 /// A cursor names the last account of a page (creation time and id); any such position is a
 /// place to continue from, so one an administrator makes up only moves their own listing. What
-/// is not one is refused.
+/// is not one is refused with `400`, as the book list refuses a cursor it did not make.
 fn decode_cursor(cursor: &str) -> ApiResult<(String, String)> {
-    let bad = || ApiError::validation("cursor", "must be a next_cursor this list returned");
+    let bad = || ApiError::BadRequest("the cursor is not valid; start again without one".into());
     let raw = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
     let text = String::from_utf8(raw).map_err(|_| bad())?;
     let (created_at, id) = text.split_once('\n').ok_or_else(bad)?;
