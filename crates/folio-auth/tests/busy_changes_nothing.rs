@@ -159,12 +159,25 @@ fn a_sign_in_answered_503_left_no_session_behind() {
     let app = TestApp::new();
     let ann = sign_up_and_in(&app, "ann@example.com");
     let before = sessions_of(&app, &ann.account_id);
-    // The sweep of expired sessions that every sign-in makes, in its transaction.
-    busy_on(&app, "DELETE FROM auth_sessions WHERE id IN", password_grant_req("ann@example.com"));
+    // The registration found the lock held: nothing of the session is left, its record included.
+    busy_on(&app, "INSERT INTO auth_sessions", password_grant_req("ann@example.com"));
     assert_eq!(sessions_of(&app, &ann.account_id), before);
     let listed = body_json(&call(&app, bearer("GET", "/api/auth/sessions", &ann.access)));
     assert_eq!(listed["items"].as_array().unwrap().len() as i64, before);
     assert_eq!(app.kv.keys().unwrap().iter().filter(|k| k.contains(&ann.account_id)).count() as i64, before);
+    // The trimming after it is housekeeping: when it finds the lock held, the sign-in is still
+    // answered, its session works, and the next sign-in trims.
+    let sql = app.sql();
+    let busy = BusyOn::new(&sql, "DELETE FROM auth_sessions WHERE id IN");
+    let (r, logged) = folio_core::log::capture(|| {
+        app.with_host_over(&busy, app.kv.as_ref(), |host| {
+            folio_auth::handle(host, password_grant_req("ann@example.com"))
+        })
+    });
+    assert_eq!((r.status().as_u16(), busy.refused()), (200, 1));
+    assert!(logged.iter().any(|l| l["event"] == "sessions_not_trimmed"), "{logged:?}");
+    assert_eq!(me_status(&app, body_json(&r)["access_token"].as_str().unwrap()).0, 200);
+    assert_eq!(sessions_of(&app, &ann.account_id), before + 1);
 }
 
 #[test]
