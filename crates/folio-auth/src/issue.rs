@@ -122,11 +122,11 @@ fn parse_refresh_token(token: &str) -> Option<(&str, &str)> {
 
 /// Starts a session for a signed-in account and issues its first tokens.
 ///
-/// One transaction ([`sessions::start`]) registers the session, trims old ones, reads the
-/// account again and writes the session's record: a change that ends the account's sessions
-/// (disabling, a new role or password, deletion) may have committed between the password check
-/// and this transaction, and then the sign-in is refused and leaves nothing behind; under the
-/// write lock no such change can commit after the check.
+/// [`sessions::start`] writes the session's record, then in one transaction registers the
+/// session and reads the account again: a change that ends the account's sessions (disabling, a
+/// new role or password, deletion) may have committed between the password check and this
+/// transaction, and then the sign-in is refused and leaves nothing behind; under the write lock
+/// no such change can commit after the check.
 pub fn start_session(
     host: &Host,
     settings: &AuthSettings,

@@ -13,12 +13,12 @@
 //! transaction that registers its row, and deleted again if that fails ([`start`]). So a failure
 //! of either store rolls the registry and the account back: an answer that is an error has
 //! changed nothing a client relies on, and its retry does it all. Holding the write lock, no
-//! other request changes the row in between. What a failure between the record's write and the commit can leave is
-//! harmless: a record deleted while its row stays (the session's access tokens are refused; its
-//! refresh token still works and writes a new record), or a record written for tokens that were
-//! never handed out.
+//! other request changes the row in between. What a failure between a record's write and the
+//! commit can leave is harmless: a record deleted while its row stays (the session's access
+//! tokens are refused; its refresh token still works and writes a new record), or a record
+//! written for tokens that were never handed out.
 
-use folio_core::{ApiResult, Host, Row, Sql, Value};
+use folio_core::{ApiResult, Host, Row, Rows, Sql, Value};
 use folio_tokens::{digest, session};
 
 /// Live sessions per account; signing in once more ends the oldest. Generous, because scripts
@@ -138,9 +138,7 @@ pub fn live(host: &Host, account_id: &str, now: i64) -> ApiResult<Vec<Registered
             "DELETE FROM auth_sessions WHERE account_id = ? AND expires_at <= ? RETURNING id",
             &[Value::from(account_id), Value::from(now)],
         )?;
-        for row in gone.iter() {
-            session::delete(host.kv, account_id, &row.string("id"))?;
-        }
+        end_records(host, &gone, Some(account_id))?;
     }
     Ok(live)
 }
@@ -214,12 +212,6 @@ pub fn revoke(host: &Host, account_id: &str, session_id: &str) -> ApiResult<()> 
     })
 }
 
-/// Ends every session of an account but `keep` (disabled, role or password changed, deleted)
-/// in a transaction of its own; how many.
-pub fn revoke_all(host: &Host, account_id: &str, keep: Option<&str>) -> ApiResult<usize> {
-    folio_core::sql::transaction(host.sql, || end_all(host, account_id, keep))
-}
-
 /// Ends every session of an account but `keep`, rows then records, inside the caller's write
 /// transaction: the one that makes the change calling for it (a new password, disabling, a new
 /// role, deleting), so that the change and the end of the sessions commit together or not at
@@ -231,9 +223,7 @@ pub fn end_all(host: &Host, account_id: &str, keep: Option<&str>) -> ApiResult<u
         "DELETE FROM auth_sessions WHERE account_id = ? AND id IS NOT ? RETURNING id",
         &[Value::from(account_id), Value::from(keep)],
     )?;
-    for row in rows.iter() {
-        session::delete(host.kv, account_id, &row.string("id"))?;
-    }
+    end_records(host, &rows, Some(account_id))?;
     Ok(rows.len())
 }
 
@@ -292,8 +282,15 @@ fn trim(host: &Host, account_id: &str, now: i64) -> ApiResult<()> {
             Value::from(SWEEP_PER_SIGN_IN),
         ],
     )?;
-    for row in ended.iter() {
-        session::delete(host.kv, &row.string("account_id"), &row.string("id"))?;
+    end_records(host, &ended, None)
+}
+
+/// Deletes the records of the sessions whose rows a `DELETE ... RETURNING id` gave back: of
+/// `account_id`'s sessions, or, when the rows are anyone's, of the `account_id` each row names.
+fn end_records(host: &Host, rows: &Rows, account_id: Option<&str>) -> ApiResult<()> {
+    for row in rows.iter() {
+        let owner = account_id.map_or_else(|| row.string("account_id"), str::to_string);
+        session::delete(host.kv, &owner, &row.string("id"))?;
     }
     Ok(())
 }

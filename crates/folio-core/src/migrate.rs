@@ -10,7 +10,9 @@
 //! reads any more). So a build that finds every one of its migrations applied and newer ones
 //! besides (a later build on the same database: a rolling update's old pods, or a rollback)
 //! serves as usual ([`Outcome::Newer`]) instead of refusing: refusing answered `500` on every
-//! route that reads SQL until the old pods were gone, and left a rollback with no working pod. The slow path takes SQLite's write lock (`BEGIN IMMEDIATE`) and re-reads what is
+//! route that reads SQL until the old pods were gone, and left a rollback with no working pod.
+//!
+//! The slow path takes SQLite's write lock (`BEGIN IMMEDIATE`) and re-reads what is
 //! applied under it, so two requests racing on a fresh database apply each migration once: the
 //! loser waits for the lock, then finds nothing left to do.
 

@@ -140,7 +140,7 @@ pub fn change_password(host: &Host, req: &Request) -> ApiResult<Response> {
     })?;
     folio_core::log::emit(json!({"level": "info", "event": "password_changed", "account": account.id,
         "session": verified.claims.sid, "sessions_ended": ended}));
-    Ok(super::no_store(http_util::no_content()))
+    Ok(no_store(http_util::no_content()))
 }
 
 /// `DELETE /api/auth/me`: deletes the caller's account and ends all its sessions. Its e-mail
@@ -164,7 +164,7 @@ pub fn delete(host: &Host, req: &Request) -> ApiResult<Response> {
     folio_core::log::emit(
         json!({"level": "info", "event": "account_deleted", "account": account.id, "sessions_ended": ended}),
     );
-    Ok(super::no_store(http_util::no_content()))
+    Ok(no_store(http_util::no_content()))
 }
 
 /// Checks a password asked for again, under the sign-in throttle of the account's address.
