@@ -129,6 +129,12 @@ fn json_error(e: &serde_json::Error, path: &str) -> ApiError {
             });
             ApiError::Validation(vec![FieldError::new(field, plain_message(&message))])
         }
+        // RFC 8259 §6 lets a parser limit the range of numbers, so `1e400` is valid JSON that
+        // this parser cannot hold: a value out of range, named like any other bad value.
+        Category::Syntax if e.to_string().starts_with("number out of range") => {
+            let field = if path == "." || path.is_empty() { "body" } else { path };
+            ApiError::validation(field, "is out of range")
+        }
         Category::Syntax | Category::Eof | Category::Io => {
             ApiError::BadRequest(format!("the body is not valid JSON: {}", strip_position(&e.to_string())))
         }
@@ -577,6 +583,21 @@ mod tests {
             ApiError::Validation(errors) => (errors[0].field.clone(), errors[0].message.clone()),
             other => panic!("expected validation, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_number_too_large_to_hold_is_a_bad_value_of_its_member() {
+        assert_eq!(message_of(br#"{"title":"a","pages":1e400}"#), ("pages".into(), "is out of range".into()));
+        let e = json_body::<serde_json::Value>(&request(Some(JSON), br#"{"a":{"b":-1e999}}"#)).unwrap_err();
+        match e {
+            ApiError::Validation(errors) => assert_eq!(errors[0].field, "a.b"),
+            other => panic!("expected validation, got {other:?}"),
+        }
+        // Still a syntax error when the number itself is malformed.
+        assert!(matches!(
+            json_body::<serde_json::Value>(&request(Some(JSON), br#"{"a":1e}"#)).unwrap_err(),
+            ApiError::BadRequest(_)
+        ));
     }
 
     #[test]

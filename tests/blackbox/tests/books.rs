@@ -127,6 +127,19 @@ fn validation_and_duplicates() {
     let p = r.problem(422);
     assert_eq!(p["errors"][0]["field"], "price_cents", "{p}");
     assert_eq!(p["errors"][0]["message"], "given more than once", "{p}");
+
+    // A number too large for any numeric type is valid JSON (RFC 8259 lets a parser limit the
+    // range): a value out of range of its field, not a malformed body.
+    let huge = book_body("Huge").to_string().replacen(r#""pages":345"#, r#""pages":1e400"#, 1);
+    assert!(huge.contains("1e400"));
+    let r = app().call(
+        "POST",
+        "/api/books",
+        &[("content-type", "application/json"), ("authorization", &auth)],
+        huge.as_bytes(),
+    );
+    let p = r.problem(422);
+    assert_eq!(p["errors"][0]["field"], "pages", "{p}");
 }
 
 #[test]
