@@ -36,9 +36,11 @@ impl std::fmt::Debug for SigningKey {
 }
 
 impl SigningKey {
-    fn from_seed(seed: [u8; 32]) -> Self {
-        let key_pair = KeyPair::from_seed(Seed::new(seed));
-        Self { kid: thumbprint(&key_pair.pk[..]), key_pair }
+    /// The key pair of `seed`; `None` for the one seed Ed25519 refuses, all zeros (a
+    /// configured value is refused before this; a stored row with it has been tampered with).
+    fn from_seed(seed: [u8; 32]) -> Option<Self> {
+        let key_pair = KeyPair::try_from_seed(Seed::new(seed)).ok()?;
+        Some(Self { kid: thumbprint(&key_pair.pk[..]), key_pair })
     }
 
     pub fn public_key(&self) -> [u8; 32] {
@@ -100,13 +102,34 @@ pub fn parse_configured(text: &str) -> Result<[u8; 32], ConfigError> {
 }
 
 fn seed_from(text: &str) -> Result<[u8; 32], &'static str> {
+    let seed = encoded_seed(text)?;
+    // Ed25519 libraries refuse it (ed25519-compact panics on it): a placeholder, not a key.
+    if seed == [0u8; 32] {
+        return Err("an all-zero seed, which is no key");
+    }
+    Ok(seed)
+}
+
+/// The DER of an Ed25519 PKCS#8 v1 private key (RFC 8410 §7) before its 32-byte seed.
+const PKCS8_ED25519_PREFIX: [u8; 16] =
+    [0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20];
+
+fn encoded_seed(text: &str) -> Result<[u8; 32], &'static str> {
     let text = text.trim();
     if text.is_empty() {
         return Err("only white space");
     }
     if text.starts_with("-----BEGIN") {
-        let pair = jwt_simple::prelude::Ed25519KeyPair::from_pem(text)
-            .map_err(|_| "not an Ed25519 PKCS#8 PEM key")?;
+        let pair = jwt_simple::prelude::Ed25519KeyPair::from_pem(text).map_err(|_| {
+            // The PEM reader refuses an all-zero seed like any broken key: name it as such.
+            let body: String = text.lines().filter(|l| !l.starts_with("-----")).collect::<String>();
+            match STANDARD.decode(body.split_whitespace().collect::<String>()) {
+                Ok(der) if der.len() == 48 && der[..16] == PKCS8_ED25519_PREFIX && der[16..] == [0u8; 32] => {
+                    "an all-zero seed, which is no key"
+                }
+                _ => "not an Ed25519 PKCS#8 PEM key",
+            }
+        })?;
         let bytes = pair.to_bytes();
         return bytes[..32].try_into().map_err(|_| "not an Ed25519 key");
     }
@@ -117,6 +140,7 @@ fn seed_from(text: &str) -> Result<[u8; 32], &'static str> {
         .ok_or("neither PEM nor base64")?;
     match raw.len() {
         32 => Ok(raw.try_into().expect("32 bytes")),
+        64 if raw[..32] == [0u8; 32] => Ok([0u8; 32]),
         64 => {
             let pair = KeyPair::from_slice(&raw).map_err(|_| "not an Ed25519 key pair")?;
             pair.validate().map_err(|_| "a key pair whose public half does not match its seed")?;
@@ -170,11 +194,12 @@ fn load_rows(sql: &dyn Sql) -> ApiResult<Vec<KeyRow>> {
     Ok(rows.iter().map(KeyRow::from_row).collect())
 }
 
-fn seed_of(row: &KeyRow) -> ApiResult<[u8; 32]> {
+fn stored_key(row: &KeyRow) -> ApiResult<SigningKey> {
     row.private_seed
         .as_deref()
         .and_then(|s| URL_SAFE_NO_PAD.decode(s).ok())
         .and_then(|b| <[u8; 32]>::try_from(b).ok())
+        .and_then(SigningKey::from_seed)
         .ok_or_else(|| ApiError::Internal("generated signing key row without a usable seed".into()))
 }
 
@@ -184,7 +209,9 @@ pub fn active(host: &Host, settings: &AuthSettings) -> ApiResult<SigningKey> {
     let mut rows = load_rows(host.sql)?;
     let key = match &settings.signing_key {
         Some(text) => {
-            let key = SigningKey::from_seed(parse_configured(text)?);
+            let key = SigningKey::from_seed(parse_configured(text)?).ok_or_else(|| {
+                ApiError::Internal("a configured seed passed its check but makes no key".into())
+            })?;
             match rows.iter().find(|r| r.kid == key.kid) {
                 None => {
                     host.sql.execute(
@@ -204,7 +231,7 @@ pub fn active(host: &Host, settings: &AuthSettings) -> ApiResult<SigningKey> {
         }
         None => match rows.iter().find(|r| r.generated_slot) {
             Some(row) => {
-                let key = SigningKey::from_seed(seed_of(row)?);
+                let key = stored_key(row)?;
                 if row.retired_at.is_some() {
                     unretire(host.sql, &key.kid)?;
                 }
@@ -218,7 +245,7 @@ pub fn active(host: &Host, settings: &AuthSettings) -> ApiResult<SigningKey> {
                     .iter()
                     .find(|r| r.generated_slot)
                     .ok_or_else(|| ApiError::Internal("generated signing key vanished".into()))?;
-                let key = SigningKey::from_seed(seed_of(winner)?);
+                let key = stored_key(winner)?;
                 if winner.kid == candidate.kid {
                     folio_core::log::emit(
                         json!({"level": "info", "event": "signing_key_generated", "kid": key.kid}),
@@ -243,7 +270,8 @@ pub fn active(host: &Host, settings: &AuthSettings) -> ApiResult<SigningKey> {
 fn generate(host: &Host, now: i64, insert: &str) -> ApiResult<SigningKey> {
     let mut seed = [0u8; 32];
     host.random.fill(&mut seed);
-    let key = SigningKey::from_seed(seed);
+    let key = SigningKey::from_seed(seed)
+        .ok_or_else(|| ApiError::Internal("the Random port gave an all-zero seed".into()))?;
     host.sql.execute(
         &format!(
             "{insert} INTO auth_signing_keys (kid, public_key, private_seed, generated_slot, source, created_at)
@@ -343,7 +371,7 @@ mod tests {
         // RFC 8410 §10.3's example private key (the format `openssl genpkey -algorithm ed25519`
         // writes) and its public key from §10.1.
         let pem = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEINTuctv5E1hK1bbY8fdp+K06/nwoy/HU++CXqI9EdVhC\n-----END PRIVATE KEY-----\n";
-        let key = SigningKey::from_seed(parse_configured(pem).unwrap());
+        let key = SigningKey::from_seed(parse_configured(pem).unwrap()).unwrap();
         assert_eq!(URL_SAFE_NO_PAD.encode(key.public_key()), "Gb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE");
     }
 
@@ -359,11 +387,26 @@ mod tests {
         assert_eq!(parse_configured(&STANDARD.encode(&both)).unwrap(), seed);
         let pem = jwt_simple::prelude::Ed25519KeyPair::from_bytes(&both).unwrap().to_pem();
         assert_eq!(parse_configured(&pem).unwrap(), seed);
-        assert_eq!(*SigningKey::from_seed(seed).key_pair.pk, x[..]);
+        assert_eq!(*SigningKey::from_seed(seed).unwrap().key_pair.pk, x[..]);
         let mismatched = [d, vec![0u8; 32]].concat();
         assert!(parse_configured(&STANDARD.encode(mismatched)).is_err());
         assert!(parse_configured("not a key").is_err());
         assert!(parse_configured(&STANDARD.encode([1u8; 16])).is_err());
         assert!(parse_configured("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----").is_err());
+    }
+
+    #[test]
+    fn an_all_zero_seed_is_refused_in_every_form_by_name() {
+        let zero = [0u8; 32];
+        let pem = format!(
+            "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+            STANDARD.encode([&PKCS8_ED25519_PREFIX[..], &zero[..]].concat())
+        );
+        let forms = [STANDARD.encode(zero), URL_SAFE_NO_PAD.encode(zero), STANDARD.encode([0u8; 64]), pem];
+        for form in forms {
+            let e = parse_configured(&form).unwrap_err();
+            assert!(format!("{e:?}").contains("all-zero seed"), "{form}: {e:?}");
+        }
+        assert!(SigningKey::from_seed(zero).is_none());
     }
 }

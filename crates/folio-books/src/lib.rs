@@ -130,9 +130,16 @@ fn expectation(req: &Request) -> Expect {
     }
 }
 
-/// The version a strong tag of ours names (`"v3"` is 3).
+/// The version a strong tag of ours names (`"v3"` is 3). Tags compare character by character
+/// (RFC 9110 §8.8.3.2): `"v03"` and `"v+3"` are other tags, not version 3.
 fn version_of(tag: &str) -> Option<i64> {
-    tag.strip_prefix("\"v")?.strip_suffix('"')?.parse::<i64>().ok()
+    let digits = tag.strip_prefix("\"v")?.strip_suffix('"')?;
+    let canonical = digits.bytes().all(|b| b.is_ascii_digit()) && !digits.starts_with('0');
+    if canonical {
+        digits.parse::<i64>().ok()
+    } else {
+        None
+    }
 }
 
 fn book_response(status: StatusCode, book: &Book) -> Response {

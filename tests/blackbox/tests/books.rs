@@ -72,6 +72,26 @@ fn create_get_update_delete_with_etags() {
         assert_eq!(again.header("etag"), patch.header("etag"));
     }
 
+    // Tags compare character by character: the same number written another way is another tag.
+    let current = patch.header("etag").unwrap().to_string();
+    let version = current.trim_matches('"').trim_start_matches('v').to_string();
+    for lookalike in [format!("\"v+{version}\""), format!("\"v0{version}\""), format!("\"V{version}\"")] {
+        let del = app().call(
+            "DELETE",
+            &format!("/api/books/{id}"),
+            &[("authorization", &auth), ("if-match", &lookalike)],
+            b"",
+        );
+        assert_eq!(del.status, 412, "{lookalike}");
+        let read = app().call(
+            "GET",
+            &format!("/api/books/{id}"),
+            &[("authorization", &auth), ("if-none-match", &lookalike)],
+            b"",
+        );
+        assert_eq!(read.status, 200, "{lookalike}");
+    }
+
     let del = app().call(
         "DELETE",
         &format!("/api/books/{id}"),

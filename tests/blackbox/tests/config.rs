@@ -137,6 +137,19 @@ fn malformed_signing_key_is_named_without_its_value() {
     assert_eq!(instance.app.get("/.well-known/openid-configuration").status, 200, "names no key");
 }
 
+/// A placeholder of zeros decodes to a seed Ed25519 refuses: named before any route uses it (it
+/// once passed health and then made every sign-in a trap's empty 500).
+#[test]
+fn an_all_zero_signing_key_is_named_not_a_crash() {
+    let instance = start("signing_key", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=");
+    health_names(&instance, "signing_key", "all-zero seed");
+    let email = unique_email("zero-key");
+    assert_eq!(register(&instance, &email).status, 201);
+    assert_names(&instance, &password_grant(&instance, &email), "auth", "signing_key", "all-zero seed", None);
+    let jwks = instance.app.get("/.well-known/jwks.json");
+    assert_names(&instance, &jwks, "auth", "signing_key", "all-zero seed", None);
+}
+
 /// A Secret templated to a lone new line is named, not taken for "unset" (which would sign with
 /// a generated key while the operator believes theirs is in use).
 #[test]
