@@ -138,7 +138,7 @@ fn a_broken_configured_key_is_a_503_naming_the_variable_not_a_leak() {
 fn an_issuer_url_is_the_public_base_of_the_discovery_documents_links() {
     // Behind a TLS proxy Spin sees http and whatever Host the client sent: the operator's
     // issuer URL says where the app really is (RFC 8414 §2), so the links follow it.
-    let app = TestApp::new().with_var("token_issuer", "https://books.example/realm");
+    let app = TestApp::new().with_var("token_issuer", "https://books.example");
     let r = call(
         &app,
         request("GET", "/.well-known/openid-configuration")
@@ -149,7 +149,7 @@ fn an_issuer_url_is_the_public_base_of_the_discovery_documents_links() {
     );
     assert_eq!(r.status(), 200);
     let d = body_json(&r);
-    assert_eq!(d["issuer"], "https://books.example/realm");
+    assert_eq!(d["issuer"], "https://books.example");
     assert_eq!(d["jwks_uri"], "https://books.example/.well-known/jwks.json");
     assert_eq!(d["token_endpoint"], "https://books.example/api/auth/token");
     assert_eq!(d["introspection_endpoint"], "https://books.example/api/auth/introspect");

@@ -37,14 +37,13 @@ impl AllowedOrigins {
         if entries.is_empty() {
             return Some(AllowedOrigins::None);
         }
-        let mut listed = Vec::with_capacity(entries.len());
-        for entry in &entries {
-            if *entry == "*" {
-                continue;
-            }
-            listed.push(origin_of(entry)?);
+        // `*` beside origins is refused, not read as `*`: whoever listed origins meant to limit
+        // them, and one stray `*` would quietly open CORS to every site.
+        if entries == ["*"] {
+            return Some(AllowedOrigins::Any);
         }
-        Some(if entries.contains(&"*") { AllowedOrigins::Any } else { AllowedOrigins::Listed(listed) })
+        let listed = entries.iter().map(|entry| origin_of(entry)).collect::<Option<Vec<_>>>()?;
+        Some(AllowedOrigins::Listed(listed))
     }
 
     /// The variable as this component is granted it (undefined or empty: no CORS).
@@ -92,7 +91,9 @@ mod tests {
         assert_eq!(AllowedOrigins::parse(""), Some(AllowedOrigins::None));
         assert_eq!(AllowedOrigins::parse(" , "), Some(AllowedOrigins::None));
         assert_eq!(AllowedOrigins::parse("*"), Some(AllowedOrigins::Any));
-        assert_eq!(AllowedOrigins::parse("https://a.example, *"), Some(AllowedOrigins::Any));
+        assert_eq!(AllowedOrigins::parse(" * "), Some(AllowedOrigins::Any));
+        assert_eq!(AllowedOrigins::parse("https://a.example, *"), None, "* beside origins");
+        assert_eq!(AllowedOrigins::parse("*, *"), None);
         let listed = AllowedOrigins::parse(" https://App.Example.com , http://localhost:5173").unwrap();
         assert_eq!(
             listed,

@@ -70,26 +70,82 @@ pub fn claim_text(host: &Host, name: &str, default: &str) -> Result<String, Conf
                         && url.query().is_none()
                         && url.fragment().is_none())
             });
+    // One value: `a,b` would be one claim that no verifier configured with `a` accepts, while
+    // whoever wrote it meant two (the app issues tokens for one audience).
     if value.chars().count() > MAX_CLAIM_CHARS
         || value.chars().any(char::is_control)
         || value.trim() != value
+        || value.contains(',')
         || !uri_ok
     {
         return Err(ConfigError::invalid(
             name,
             format!(
-                "a name or URI of at most {MAX_CLAIM_CHARS} characters without control characters \
-                 or surrounding spaces (a value with a colon must be a URI, e.g. https://auth.example.com, \
-                 and an http(s) one without user name, query or fragment)"
+                "one name or URI (no comma) of at most {MAX_CLAIM_CHARS} characters without control \
+                 characters or surrounding spaces (a value with a colon must be a URI, e.g. \
+                 https://auth.example.com, and an http(s) one without user name, query or fragment)"
             ),
         ));
     }
     Ok(value)
 }
 
+/// `token_issuer`: a [`claim_text`], and when it is an http(s) URL, the app's own origin as
+/// written canonically. Verifiers compare `iss` with the issuer they discovered character by
+/// character (OIDC Discovery §4.3, RFC 8414 §3.3), and discovery documents live at the
+/// issuer's `/.well-known/openid-configuration`, which the app serves at its root only: so no
+/// path, lower case, no default port.
+pub fn issuer_text(host: &Host, name: &str, default: &str) -> Result<String, ConfigError> {
+    canonical_issuer(name, claim_text(host, name, default)?)
+}
+
+fn canonical_issuer(name: &str, value: String) -> Result<String, ConfigError> {
+    let Ok(url) = Url::parse(&value) else { return Ok(value) };
+    if !matches!(url.scheme(), "http" | "https") {
+        return Ok(value);
+    }
+    let canonical = url.as_str();
+    if url.path() == "/" && (canonical == value || canonical.strip_suffix('/') == Some(value.as_str())) {
+        return Ok(value);
+    }
+    Err(ConfigError::invalid(
+        name,
+        format!(
+            "an http(s) issuer written as its origin, the way verifiers will compare it: lower case, \
+             no default port, no path (here {})",
+            canonical.trim_end_matches('/')
+        ),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn issuer(value: &str) -> Result<String, ConfigError> {
+        canonical_issuer("token_issuer", value.to_string())
+    }
+
+    #[test]
+    fn an_http_issuer_is_its_canonical_origin() {
+        for good in [
+            "folio",
+            "urn:example:folio",
+            "https://books.example.com",
+            "https://books.example.com/",
+            "http://127.0.0.1:3000",
+        ] {
+            assert_eq!(issuer(good).as_deref(), Ok(good), "{good}");
+        }
+        for bad in [
+            "HTTPS://Books.Example.COM",
+            "https://books.example.com:443",
+            "https://books.example.com/auth",
+            "https://books.example.com//",
+        ] {
+            assert!(issuer(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn both_names_every_bad_variable() {

@@ -222,11 +222,20 @@ fn claim_variables_are_names_or_uris() {
         "https://user:pw@auth.example.com",
         "https://auth.example.com?x=1",
         "https://auth.example.com#f",
+        // One value: a list would be one claim nobody's verifier expects.
+        "folio-api,other",
     ] {
         let app = TestApp::new().with_var("token_issuer", bad);
         match app.with_host(|h| settings::claim_text(h, "token_issuer", "folio")) {
             Err(ConfigError::Invalid(list)) => assert_eq!(list[0].name, "token_issuer"),
             other => panic!("{bad:?}: {other:?}"),
         }
+    }
+    // An http(s) issuer is the origin verifiers discover and compare: canonical, no path.
+    for bad in ["https://auth.example.com/realm", "HTTPS://Auth.example.com", "https://auth.example.com:443"]
+    {
+        let app = TestApp::new().with_var("token_issuer", bad);
+        assert!(app.with_host(|h| settings::issuer_text(h, "token_issuer", "folio")).is_err(), "{bad}");
+        assert!(app.with_host(|h| settings::claim_text(h, "token_issuer", "folio")).is_ok(), "{bad}");
     }
 }

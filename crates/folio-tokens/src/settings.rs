@@ -24,7 +24,7 @@ impl TokenSettings {
     /// Both variables; when either is bad, the error names every bad one.
     pub fn from_host(host: &Host) -> Result<Self, ConfigError> {
         let (issuer, audience) = settings::both(
-            settings::claim_text(host, ISSUER_VARIABLE, DEFAULT_ISSUER),
+            settings::issuer_text(host, ISSUER_VARIABLE, DEFAULT_ISSUER),
             settings::claim_text(host, AUDIENCE_VARIABLE, DEFAULT_AUDIENCE),
         )?;
         Ok(Self { issuer, audience })

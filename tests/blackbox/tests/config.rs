@@ -211,6 +211,18 @@ fn a_wildcard_subdomain_origin_is_refused() {
     assert_names(&instance, &cross, "books", "cors_allowed_origins", expected, None);
 }
 
+/// `*` among listed origins: the operator meant a list, so it is refused rather than read as
+/// "every site may call the API".
+#[test]
+fn a_wildcard_beside_origins_is_refused_not_read_as_any() {
+    let instance = start("cors_allowed_origins", "*,https://app.example.com");
+    let expected = "* alone";
+    health_names(&instance, "cors_allowed_origins", expected);
+    let cross = instance.app.call("GET", "/api/books", &[("origin", "https://evil.example")], b"");
+    assert_names(&instance, &cross, "books", "cors_allowed_origins", expected, None);
+    assert_eq!(cross.header("access-control-allow-origin"), None);
+}
+
 #[test]
 fn book_read_cache_fill_out_of_range() {
     let instance = start("book_read_cache_fill_one_in", "-1");
