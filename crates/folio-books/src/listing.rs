@@ -292,6 +292,8 @@ fn where_clause(terms: &[&str]) -> String {
 /// `unicode61` tokenizer splits them (letters and digits); all words must occur (implicit AND),
 /// each as a whole word, case- and accent-insensitively.
 pub fn fts_expression(q: &str) -> Result<String, String> {
+    // Composed first: a combining accent is no letter, so `e` + U+0301 would split a word in two.
+    let q = &crate::model::composed(q);
     if q.chars().count() > MAX_Q_CHARS {
         return Err(format!("must be at most {MAX_Q_CHARS} characters"));
     }

@@ -1,11 +1,20 @@
 //! The scalar fields of a book, each a type that can only hold a valid value.
 
 use serde::Serialize;
+use unicode_normalization::UnicodeNormalization;
 
-/// Checks a one-line text: trimmed, `min..=max` characters (Unicode scalar values), and no
-/// control characters, which have no place in a title or a name and break CSV and terminals.
+/// Unicode's composed form (NFC): "José" typed with `é` and typed with `e` and a combining
+/// accent are one string to the filters, the reports' groups and uniqueness, as they are to a
+/// reader. Canonical equivalence only (not NFKC): `ﬁ` and `²` stay as written.
+pub fn composed(text: &str) -> String {
+    text.nfc().collect()
+}
+
+/// Checks a one-line text: trimmed, `min..=max` characters (Unicode scalar values, counted in
+/// NFC), and no control characters, which have no place in a title or a name and break CSV and
+/// terminals.
 fn one_line(raw: &str, min: usize, max: usize) -> Result<String, String> {
-    let text = raw.trim();
+    let text = &composed(raw.trim());
     let chars = text.chars().count();
     if chars < min || chars > max {
         return Err(format!("must be {min} to {max} characters"));
@@ -67,6 +76,7 @@ impl Description {
     pub const MAX_CHARS: usize = 10_000;
 
     pub fn parse(raw: &str) -> Result<Self, String> {
+        let raw = &composed(raw);
         if raw.chars().count() > Self::MAX_CHARS {
             return Err(format!("must be at most {} characters", Self::MAX_CHARS));
         }
@@ -147,6 +157,15 @@ bounded_int!(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_is_kept_composed() {
+        let decomposed = "Jose\u{301} Saramago";
+        assert_eq!(Author::parse(decomposed).unwrap().as_str(), "Jos\u{e9} Saramago");
+        assert_eq!(Author::parse(decomposed), Author::parse("Jos\u{e9} Saramago"));
+        assert_eq!(Description::parse("cafe\u{301}").unwrap().as_str(), "caf\u{e9}");
+        assert_eq!(Title::parse("\u{fb01}").unwrap().as_str(), "\u{fb01}", "compatibility forms stay");
+    }
 
     #[test]
     fn text_bounds_count_characters_not_bytes() {

@@ -14,7 +14,7 @@ use folio_core::{ApiError, FieldError, Row};
 use serde::Serialize;
 use serde_json::Value;
 
-pub use fields::{Author, Description, Genre, Pages, PriceCents, PublishedYear, Title};
+pub use fields::{composed, Author, Description, Genre, Pages, PriceCents, PublishedYear, Title};
 pub use isbn::{Isbn13, IsbnError};
 pub use language::{Language, ISO_639_1};
 
