@@ -76,8 +76,29 @@ const COLUMNS: &str = "id, email, name, password_hash, role, disabled, created_a
 /// lower-casing, which can leave a string unnormalised.
 pub fn normalize_email(email: &str) -> String {
     use unicode_normalization::UnicodeNormalization;
-    let folded = email.trim().nfkc().collect::<String>().to_lowercase();
+    // Lower-casing writes a word-final capital sigma as `ς` and an inner one as `σ`, so `ΣΑΣ`
+    // and `σασ` would differ; case folding makes both `σ`.
+    let folded = email.trim().nfkc().collect::<String>().to_lowercase().replace('ς', "σ");
     folded.nfkc().collect()
+}
+
+/// Characters that show nothing and change nothing in an address, so that one inserted makes a
+/// second account that looks like the first: soft hyphen, zero-width space, word joiner and
+/// the invisible operators, the byte order mark, the combining grapheme joiner, the Mongolian
+/// vowel separator, interlinear annotation marks and tag characters. (The zero-width joiner and
+/// non-joiner are left: some scripts spell words with them.)
+fn is_invisible_in_address(c: char) -> bool {
+    matches!(
+        c,
+        '\u{AD}'
+            | '\u{34F}'
+            | '\u{180E}'
+            | '\u{200B}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{FEFF}'
+            | '\u{FFF9}'..='\u{FFFB}'
+            | '\u{E0000}'..='\u{E007F}'
+    )
 }
 
 /// A pragmatic address check: one `@`, a local part and a dotted domain, no spaces or control
@@ -88,8 +109,12 @@ pub fn check_email(email: &str) -> Result<(), &'static str> {
         return Err("must be at most 254 characters");
     }
     let Some((local, domain)) = email.split_once('@') else { return Err("must be an e-mail address") };
-    let bad_char =
-        |c: char| c.is_whitespace() || folio_core::text::is_hidden_control(c) || "<>()[]\\,;:\"@".contains(c);
+    let bad_char = |c: char| {
+        c.is_whitespace()
+            || folio_core::text::is_hidden_control(c)
+            || is_invisible_in_address(c)
+            || "<>()[]\\,;:\"@".contains(c)
+    };
     let labels_ok = domain.split('.').count() >= 2
         && domain.split('.').all(|l| !l.is_empty() && !l.starts_with('-') && !l.ends_with('-'));
     if local.is_empty()
@@ -308,5 +333,13 @@ mod tests {
         assert_eq!(normalize_email("jöhn@exämple.com"), normalize_email("jo\u{308}hn@exa\u{308}mple.com"));
         assert_eq!(normalize_email("\u{212A}ate@example.com"), "kate@example.com");
         assert_eq!(normalize_email("ｋａｔｅ@example.com"), "kate@example.com");
+        // Case-insensitive for Greek too: a final capital sigma lower-cases to ς.
+        assert_eq!(normalize_email("ΣΑΣ@example.com"), normalize_email("σασ@example.com"));
+        // Nothing invisible that would make a look-alike second account.
+        for hidden in ['\u{200B}', '\u{2060}', '\u{FEFF}', '\u{AD}', '\u{E0041}'] {
+            assert!(check_email(&format!("ce{hidden}o@example.com")).is_err(), "{hidden:?}");
+            assert!(check_email(&format!("ceo@example.com{hidden}")).is_err(), "{hidden:?}");
+        }
+        assert!(check_email("रा\u{200D}जू@example.in").is_ok(), "joiners spell words in some scripts");
     }
 }
