@@ -93,8 +93,11 @@ account_fields = {"id": string, "email": {"type": "string", "format": "email"}, 
                   "created_at": time, "updated_at": time}
 account_required = list(account_fields)
 # The checks of GET /api/health, in its 200 and in its 503 problem.
-health_checks = {"type": "object", "additionalProperties": False, "required": ["sqlite", "kv", "config"],
+health_checks = {"type": "object", "additionalProperties": False, "required": ["sqlite", "kv", "stores", "config"],
                  "properties": {"sqlite": {"enum": ["ok", "error"]}, "kv": {"enum": ["ok", "error"]},
+                                "stores": {"enum": ["ok", "error", "unchecked"],
+                                           "description": "whether the key-value store holds this database's state "
+                                                          "(error: another database's; unchecked: a store failed)"},
                                 "config": {"type": "string", "description": "ok, or each bad variable and what it must be"}}}
 
 filters = [param(p) for p in ("genre", "author", "language", "year_min", "year_max")]
@@ -349,13 +352,15 @@ responses = {
                          "headers": {"WWW-Authenticate": {"schema": string}}},
     "Unavailable": {**problem("A store is failing, or a variable is misconfigured: checks names the failing "
                               "checks, checks.config and variables[] each bad variable and what it must be; "
-                              "Retry-After when a store failed"),
+                              "checks.stores is error when the key-value store holds another database's state "
+                              "(type misconfigured); Retry-After when a store failed"),
                     "headers": {"Retry-After": {"schema": integer}}},
     "Busy": {**problem("The database stayed locked by another write (e.g. a large generator run) past the "
                        "busy timeout, or a store (the database, the key-value store) could not be reached; "
                        "nothing was changed, retry after Retry-After seconds. Or "
                        "(type /docs/problems#misconfigured, no Retry-After) a variable this route reads "
-                       "has a value the app refuses: variables[] names each and what it must be"),
+                       "has a value the app refuses: variables[] names each and what it must be (empty when the "
+                       "key-value store holds another database's sessions: sign-up, sign-in and refresh)"),
              "headers": {"Retry-After": {"schema": integer}}},
 }
 

@@ -4,7 +4,8 @@
 //! a probe value unique to this request is written, read back, compared and deleted, so a store
 //! that accepts writes but loses them fails the check. Configuration: the caller validates every
 //! variable of the app and hands over the bad ones; `checks.config` names each with what it
-//! must be (never its value: one is a secret).
+//! must be (never its value: one is a secret). Stores: the key-value store names this database
+//! ([`crate::pairing`]; `unchecked` while either store fails).
 
 use http::StatusCode;
 use serde_json::json;
@@ -20,7 +21,9 @@ const PROBE_KEY_PREFIX: &str = "health:probe:";
 pub fn health(host: &Host, config: Result<(), ConfigError>) -> Response {
     let sqlite = check_sqlite(host);
     let kv = check_kv(host);
+    let stores = (sqlite.is_ok() && kv.is_ok()).then(|| check_pairing(host));
     let label = |r: &Result<(), String>| if r.is_ok() { "ok" } else { "error" };
+    let stores_label = stores.as_ref().map_or("unchecked", label);
     let bad: &[BadVariable] = match &config {
         Err(ConfigError::Invalid(bad)) => bad,
         _ => &[],
@@ -32,8 +35,10 @@ pub fn health(host: &Host, config: Result<(), ConfigError>) -> Response {
         }
         Err(_) => "error".to_string(),
     };
-    let checks = json!({"sqlite": label(&sqlite), "kv": label(&kv), "config": config_label});
-    if sqlite.is_ok() && kv.is_ok() && config.is_ok() {
+    let checks =
+        json!({"sqlite": label(&sqlite), "kv": label(&kv), "stores": stores_label, "config": config_label});
+    let stores_paired = stores.as_ref().is_none_or(Result::is_ok);
+    if sqlite.is_ok() && kv.is_ok() && stores_paired && config.is_ok() {
         let mut r =
             http_util::json(StatusCode::OK, &json!({"status": "ok", "checks": checks, "version": VERSION}));
         r.headers_mut().insert(http::header::CACHE_CONTROL, http::HeaderValue::from_static("no-store"));
@@ -41,10 +46,16 @@ pub fn health(host: &Host, config: Result<(), ConfigError>) -> Response {
     }
     let config_failure = config.as_ref().err().map(ToString::to_string);
     let mut failing = Vec::new();
-    for (name, result) in [("sqlite", sqlite.err()), ("kv", kv.err()), ("config", config_failure)] {
+    let stores_failure = stores.and_then(Result::err);
+    let foreign = stores_failure.is_some();
+    for (name, result) in
+        [("sqlite", sqlite.err()), ("kv", kv.err()), ("stores", stores_failure), ("config", config_failure)]
+    {
         let Some(cause) = result else { continue };
         failing.push(name);
-        if name == "config" && !bad.is_empty() {
+        if name == "stores" {
+            // check_pairing logged it (`stores_not_paired`).
+        } else if name == "config" && !bad.is_empty() {
             // Once per request, as every route that meets a bad variable logs it.
             problem::log_misconfigured(bad);
         } else {
@@ -58,9 +69,13 @@ pub fn health(host: &Host, config: Result<(), ConfigError>) -> Response {
     if !bad.is_empty() {
         detail = format!("{detail}; {}", problem::misconfigured_detail(bad));
     }
-    // Only the configuration failing: the operator's problem type, as every route answers it
-    // (waiting does not help); a store failing, alone or with it: the retryable one.
-    let only_config = failing.iter().all(|name| *name == "config");
+    if foreign {
+        detail = format!("{detail}; {}", crate::pairing::FOREIGN_DETAIL);
+    }
+    // Only the configuration (or the stores' pairing, an operator's choice too) failing: the
+    // operator's problem type, as every route answers it (waiting does not help); a store
+    // failing, alone or with it: the retryable one.
+    let only_config = failing.iter().all(|name| matches!(*name, "config" | "stores"));
     let problem_type =
         if only_config { "/docs/problems#misconfigured" } else { "/docs/problems#unavailable" };
     let mut body = json!({
@@ -71,7 +86,7 @@ pub fn health(host: &Host, config: Result<(), ConfigError>) -> Response {
         "checks": checks,
         "version": VERSION,
     });
-    if !bad.is_empty() {
+    if !bad.is_empty() || foreign {
         body["variables"] = json!(bad);
     }
     let mut r = http::Response::builder()
@@ -94,10 +109,19 @@ pub fn health(host: &Host, config: Result<(), ConfigError>) -> Response {
 fn check_sqlite(host: &Host) -> Result<(), String> {
     migrate::ensure(host.sql).map_err(|e| e.to_string())?;
     let version = migrate::current_version(host.sql).map_err(|e| e.to_string())?;
-    if version != migrate::latest_version() {
+    // Newer is served (a rollback, a rolling update's old pods: migrate's rule), so ready.
+    if version < migrate::latest_version() {
         return Err(format!("schema version {version}, expected {}", migrate::latest_version()));
     }
     Ok(())
+}
+
+/// The stores' pairing; a failure to read either store is that store's check's to report.
+fn check_pairing(host: &Host) -> Result<(), String> {
+    match crate::pairing::check(host) {
+        Ok(crate::pairing::Pairing::Foreign) => Err("the key-value store names another database".into()),
+        _ => Ok(()),
+    }
 }
 
 fn check_kv(host: &Host) -> Result<(), String> {

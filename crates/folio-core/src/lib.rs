@@ -13,6 +13,7 @@ pub mod health;
 pub mod http_util;
 pub mod log;
 pub mod migrate;
+pub mod pairing;
 pub mod ports;
 pub mod problem;
 pub mod read_ahead;

@@ -89,6 +89,10 @@ pub enum ApiError {
     /// what it must be, never its value. Not worth a quick retry, so no `Retry-After`.
     #[error("misconfigured")]
     Misconfigured(Vec<BadVariable>),
+    /// The key-value store names another database ([`crate::pairing`]): `503` `misconfigured`
+    /// with no variable to name, and no `Retry-After`.
+    #[error("the key-value store belongs to another database")]
+    StoresNotPaired,
     /// A failure of ours or of the host. The message is logged, never sent.
     #[error("internal error: {0}")]
     Internal(String),
@@ -128,9 +132,10 @@ impl ApiError {
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::OAuth { status, .. } => *status,
-            ApiError::Unavailable(_) | ApiError::StoreUnavailable { .. } | ApiError::Misconfigured(_) => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            ApiError::Unavailable(_)
+            | ApiError::StoreUnavailable { .. }
+            | ApiError::Misconfigured(_)
+            | ApiError::StoresNotPaired => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -155,7 +160,7 @@ impl ApiError {
             ApiError::TooManyRequests { .. } => "/docs/problems#too-many-requests",
             ApiError::OAuth { .. } => "/docs/problems#oauth",
             ApiError::Unavailable(_) | ApiError::StoreUnavailable { .. } => "/docs/problems#unavailable",
-            ApiError::Misconfigured(_) => "/docs/problems#misconfigured",
+            ApiError::Misconfigured(_) | ApiError::StoresNotPaired => "/docs/problems#misconfigured",
             ApiError::Internal(_) => "/docs/problems#internal",
         }
     }
@@ -188,6 +193,7 @@ impl ApiError {
             },
             ApiError::OAuth { description, .. } => description.clone(),
             ApiError::Misconfigured(bad) => misconfigured_detail(bad),
+            ApiError::StoresNotPaired => crate::pairing::FOREIGN_DETAIL.to_string(),
             ApiError::StoreUnavailable { store, .. } => {
                 format!("the {store} cannot be reached right now; retry shortly")
             }
@@ -206,7 +212,8 @@ impl ApiError {
             ApiError::TooManyRequests { .. }
             | ApiError::Unavailable(_)
             | ApiError::StoreUnavailable { .. }
-            | ApiError::Misconfigured(_) => "temporarily_unavailable",
+            | ApiError::Misconfigured(_)
+            | ApiError::StoresNotPaired => "temporarily_unavailable",
             ApiError::Internal(_) => "server_error",
             _ => "invalid_request",
         }
@@ -247,6 +254,7 @@ impl ApiError {
         match &self {
             ApiError::Validation(errors) => body["errors"] = serde_json::json!(errors),
             ApiError::Misconfigured(bad) => body["variables"] = serde_json::json!(bad),
+            ApiError::StoresNotPaired => body["variables"] = serde_json::json!([]),
             _ => {}
         }
         if oauth_members || matches!(self, ApiError::OAuth { .. }) {

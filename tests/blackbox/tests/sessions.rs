@@ -111,3 +111,28 @@ fn on_redis_ending_sessions_never_lists_the_keys() {
         assert_eq!(executed, 0, "{listing} executed in {stats}");
     }
 }
+
+/// Two deployments pointed at one Redis database: the second's readiness probe names it and its
+/// sign-up and sign-in refuse, instead of trusting the first's sessions (an administrator's
+/// included) and serving its cached books. The first, whose store it is, carries on.
+#[test]
+fn a_second_deployment_on_the_same_redis_is_named_not_trusted() {
+    let redis = Redis::start();
+    let first = Instance::start(redis.launch());
+    let tokens = first.app.login(&unique_email("pair"));
+    let second = Instance::start(redis.launch());
+    let health = second.app.get("/api/health");
+    let p = health.problem(503);
+    assert_eq!(p["type"], "/docs/problems#misconfigured", "{p}");
+    assert_eq!(p["checks"]["stores"], "error", "{p}");
+    assert!(p["detail"].as_str().unwrap().contains("another database"), "{p}");
+    let sign_up = second.app.json(
+        "POST",
+        "/api/auth/register",
+        None,
+        &json!({"email": unique_email("pair2"), "password": "correct horse battery"}),
+    );
+    sign_up.problem(503);
+    assert_eq!(first.app.get("/api/health").status, 200);
+    assert_eq!(first.app.with_token("GET", "/api/auth/me", &tokens.access).status, 200);
+}

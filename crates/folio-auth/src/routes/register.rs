@@ -1,6 +1,6 @@
 //! `POST /api/auth/register`.
 
-use folio_core::{fields::Fields, http_util, migrate, ApiError, ApiResult, Host, Request, Response};
+use folio_core::{fields::Fields, http_util, migrate, pairing, ApiError, ApiResult, Host, Request, Response};
 use http::StatusCode;
 
 use crate::{
@@ -52,6 +52,7 @@ pub fn register(host: &Host, req: &Request) -> ApiResult<Response> {
     let (email, password) = fields.finish(|| (email.unwrap_or_default(), password.unwrap_or_default()))?;
     let normalized = accounts::normalize_email(email);
     migrate::ensure(host.sql)?;
+    pairing::require(host)?;
     // Cheap early answer for a taken address; the UNIQUE index still decides under races.
     if accounts::find_by_email(host.sql, email)?.is_some() {
         return Err(ApiError::Conflict("an account with this e-mail address already exists".into()));

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use folio_core::{http_util, migrate, ApiError, ApiResult, Host, Request, Response};
+use folio_core::{http_util, migrate, pairing, ApiError, ApiResult, Host, Request, Response};
 use http::StatusCode;
 
 use crate::{
@@ -90,6 +90,8 @@ fn grant(host: &Host, req: &Request) -> ApiResult<Response> {
     let params = params(req)?;
     let settings = AuthSettings::from_host(host)?;
     migrate::ensure(host.sql)?;
+    // Sessions go into the key-value store: not into one that holds another database's.
+    pairing::require(host)?;
     let issued = match required(&params, "grant_type")? {
         "password" => password_grant(host, &settings, &params)?,
         "refresh_token" => issue::refresh(
