@@ -34,7 +34,10 @@ const SLOT_POLL: Duration = Duration::from_millis(40);
 /// could not be written must not keep the slot for the rest of the window.
 pub const SLOT_STALE_SECS: i64 = 30;
 
-fn key(email_normalized: &str) -> String {
+/// The address's key in the table, and in the sign-in event lines (`address_key`): the first 8
+/// bytes of the SHA-256 of the normalised address, enough to follow attempts on one address in
+/// the log without writing the address there.
+pub fn key(email_normalized: &str) -> String {
     hex::encode(&Sha256::digest(email_normalized.as_bytes())[..8])
 }
 
@@ -130,6 +133,10 @@ pub fn reserve_within<'h>(
             .map_or((0, now), |r| (r.i64("failures").unwrap_or(0), r.i64("since").unwrap_or(now)));
         let locked = failures >= i64::from(MAX_FAILURES);
         if locked || started.elapsed() + SLOT_POLL > wait {
+            // The operator's trace of a lockout (or a crowd on one address): the address's key,
+            // never the address.
+            folio_core::log::emit(serde_json::json!({"level": "warn", "event": "sign_in_throttled",
+                "address_key": k, "reason": if locked { "locked_out" } else { "slots_busy" }, "failures": failures}));
             return Err(ApiError::TooManyRequests {
                 retry_after_secs: if locked { (since + WINDOW_SECS - now).max(1) as u64 } else { 1 },
                 detail: if locked {

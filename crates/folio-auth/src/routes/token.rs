@@ -130,14 +130,23 @@ fn password_grant(host: &Host, settings: &AuthSettings, params: &Params) -> ApiR
     };
     let account = match account {
         Some(a) if matches => a,
-        _ => {
+        other => {
             attempt.failed()?;
-            folio_core::log::emit(serde_json::json!({"level": "info", "event": "sign_in_failed"}));
+            // The client hears one answer for both; the operator's log tells them apart, to see
+            // a guessed password on one account from a list of addresses tried.
+            let (reason, account) = match &other {
+                Some(a) => ("wrong_password", Some(a.id.as_str())),
+                None => ("unknown_address", None),
+            };
+            folio_core::log::emit(serde_json::json!({"level": "info", "event": "sign_in_failed",
+                "reason": reason, "account": account, "address_key": limiter::key(&normalized)}));
             return Err(oauth(StatusCode::BAD_REQUEST, "invalid_grant", WRONG));
         }
     };
     attempt.succeeded()?;
     if account.disabled {
+        folio_core::log::emit(serde_json::json!({"level": "info", "event": "sign_in_failed",
+            "reason": "disabled", "account": account.id, "address_key": limiter::key(&normalized)}));
         return Err(oauth(StatusCode::BAD_REQUEST, "invalid_grant", "this account is disabled"));
     }
     let issued = issue::start_session(host, settings, &account, params.get("scope").map(String::as_str))?;
