@@ -227,6 +227,17 @@ pub fn active(host: &Host, settings: &AuthSettings) -> ApiResult<SigningKey> {
                 Some(r) if r.retired_at.is_some() => unretire(host.sql, &key.kid)?,
                 Some(_) => {}
             }
+            // A generated key the configured one replaces loses its seed and its slot, as a
+            // rotation does: an operator who sets a key (say, after the database leaked) must not
+            // see the old one sign again when the variable is emptied later. Its public key
+            // stays published as long as its tokens live (retired below).
+            if rows.iter().any(|r| r.generated_slot || r.private_seed.is_some()) {
+                host.sql.execute(
+                    "UPDATE auth_signing_keys SET private_seed = NULL, generated_slot = NULL
+                     WHERE private_seed IS NOT NULL OR generated_slot IS NOT NULL",
+                    &[],
+                )?;
+            }
             key
         }
         None => match rows.iter().find(|r| r.generated_slot) {

@@ -112,10 +112,23 @@ fn rotation_keeps_the_old_public_key_until_its_tokens_expire() {
     verify_with_jwks(&set, &after.access).unwrap();
     assert_eq!(me_status(&app, &before.access).0, 200);
     assert_eq!(introspect(&app, &before.access)["active"], true);
+    // The generated key's seed is gone at once: the variable emptied again makes a new key, it
+    // does not revive the old one (which may have leaked with the database).
+    let seeds = app
+        .sql()
+        .execute("SELECT COUNT(*) AS n FROM auth_signing_keys WHERE private_seed IS NOT NULL", &[])
+        .unwrap();
+    assert_eq!(seeds.first().unwrap().i64("n"), Some(0));
+    app.config.set("signing_key", "");
+    let again = sign_in(&app, "ann@example.com");
+    let again_kid = header_of(&again.access)["kid"].as_str().unwrap().to_string();
+    assert!(again_kid != old_kid && again_kid != new_kid, "a fresh generated key");
+    app.config.set("signing_key", &STANDARD.encode([3u8; 32]));
+    assert_eq!(header_of(&sign_in(&app, "ann@example.com").access)["kid"], new_kid.as_str());
     // Once every token of the old key has expired, its public key leaves the JWKS, and the
     // generated seed is deleted with its row.
     app.clock.advance_secs(900 + folio_tokens::settings::LEEWAY_SECS);
-    assert_eq!(kids(&app), vec![new_kid]);
+    assert_eq!(kids(&app), vec![new_kid], "the generated keys' tokens have all expired");
     let rows = app
         .sql()
         .execute("SELECT COUNT(*) AS n FROM auth_signing_keys WHERE private_seed IS NOT NULL", &[])
