@@ -98,6 +98,16 @@ pub enum ApiError {
     Internal(String),
 }
 
+/// The status's reason phrase as RFC 9110 §15 names it: the `http` crate still has RFC 7231's
+/// "Payload Too Large" and "Unprocessable Entity".
+pub fn reason_phrase(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::PAYLOAD_TOO_LARGE => "Content Too Large",
+        StatusCode::UNPROCESSABLE_ENTITY => "Unprocessable Content",
+        other => other.canonical_reason().unwrap_or("Error"),
+    }
+}
+
 /// What a `503` asks the client to wait: the locks it reports last seconds, not minutes.
 pub const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 2;
 
@@ -247,7 +257,7 @@ impl ApiError {
         let status = self.status();
         let mut body = serde_json::json!({
             "type": self.type_uri(),
-            "title": status.canonical_reason().unwrap_or("Error"),
+            "title": reason_phrase(status),
             "status": status.as_u16(),
             "detail": self.detail(),
         });
@@ -393,7 +403,7 @@ mod tests {
         let b = body(&r);
         assert_eq!(b["status"], 422);
         assert_eq!(b["errors"][0]["field"], "isbn");
-        assert_eq!(b["title"], "Unprocessable Entity");
+        assert_eq!(b["title"], "Unprocessable Content", "RFC 9110's name");
     }
 
     #[test]
