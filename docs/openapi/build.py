@@ -326,6 +326,10 @@ parameters = {
     "format": {"name": "format", "in": "query", "schema": {"enum": ["json", "csv"]}},
     "IfMatch": {"name": "If-Match", "in": "header", "schema": string, "description": "ETag from a read; a stale one gets 412"},
     "IfNoneMatch": {"name": "If-None-Match", "in": "header", "schema": string},
+    "IfMatchUntagged": {"name": "If-Match", "in": "header", "schema": string,
+                        "description": "This resource sends no ETag: only * holds; any entity tag gets 412"},
+    "IfNoneMatchUntagged": {"name": "If-None-Match", "in": "header", "schema": string,
+                            "description": "* gets 412 (the resource exists)"},
 }
 
 
@@ -342,6 +346,8 @@ responses = {
     "NotFound": problem("No such resource"),
     "Conflict": problem("Conflicts with the current state (e.g. a duplicate)"),
     "PreconditionFailed": problem("If-Match did not match: nothing was changed"),
+    "UntaggedPrecondition": problem("If-Match named an entity tag (this resource has none) or If-None-Match was *: "
+                                    "nothing was changed"),
     "PayloadTooLarge": problem("The body is over 64 KiB"),
     "UnsupportedMediaType": problem("The body's Content-Type is not accepted here"),
     "ValidationFailed": problem("The body or a parameter has the wrong shape or a value out of range; errors[] names each field"),
@@ -365,6 +371,7 @@ responses = {
 }
 
 id_param = [param("id")]
+untagged = [param("IfMatchUntagged"), param("IfNoneMatchUntagged")]
 paths = {
     "/api/health": {"get": op("health", "Health of SQLite and the key-value store", "operations",
                               {"200": ok("Both stores work", ref("Health")), "503": resp("Unavailable")})},
@@ -385,18 +392,20 @@ paths = {
     "/api/auth/me": {
         "get": op("me", "The caller's account (with its profile) and token claims", "auth", {"200": ok("Me", ref("Me"))}, scope=""),
         "patch": op("updateMe", "Change one's name and profile (RFC 7396 merge patch)", "auth",
-                    {"200": ok("The account with its profile", ref("OwnAccount"))}, scope="",
+                    {"200": ok("The account with its profile", ref("OwnAccount")), "412": resp("UntaggedPrecondition")},
+                    scope="", params=untagged,
                     body=json_body(ref("AccountMergePatch"), media="application/merge-patch+json")),
         "delete": op("deleteMe", "Delete one's own account, with its password", "auth",
                      {"204": {"description": "Deleted: every session ended; the e-mail may register again; books stay"},
                       "401": resp("PasswordRequired"), "409": problem("The last enabled admin cannot leave"),
-                      "429": resp("TooManyRequests")},
-                     scope="", body=json_body(ref("Leave"))),
+                      "412": resp("UntaggedPrecondition"), "429": resp("TooManyRequests")},
+                     scope="", params=untagged, body=json_body(ref("Leave"))),
     },
     "/api/auth/password": {"post": op("changePassword", "Change one's password", "auth",
                                       {"204": {"description": "Changed: every other session of the account ended; this one stays"},
-                                       "401": resp("PasswordRequired"), "409": resp("Conflict"), "429": resp("TooManyRequests")},
-                                      scope="", body=json_body(ref("PasswordChange")))},
+                                       "401": resp("PasswordRequired"), "409": resp("Conflict"),
+                                       "412": resp("UntaggedPrecondition"), "429": resp("TooManyRequests")},
+                                      scope="", params=untagged, body=json_body(ref("PasswordChange")))},
     "/api/auth/keys/rotate": {"post": op("rotateSigningKey", "A new signing key (admin)", "auth",
                                          {"200": ok("The new key's id; tokens of older keys stay valid until they expire, "
                                                     "and the JWKS keeps their keys until then", ref("RotatedKey")),
@@ -422,15 +431,17 @@ paths = {
                                           {"name": "cursor", "in": "query", "schema": string}])},
     "/api/auth/users/{id}": {"patch": op("updateUser", "Change an account's role or disable it (admin)", "auth",
                                          {"200": ok("The account", ref("Account")), "404": resp("NotFound"),
-                                          "409": problem("The change would leave no enabled admin")}, scope="admin:users",
-                                         params=id_param,
+                                          "409": problem("The change would leave no enabled admin"),
+                                          "412": resp("UntaggedPrecondition")}, scope="admin:users",
+                                         params=id_param + untagged,
                                          body={"required": True, "content": {
                                              "application/json": {"schema": ref("AccountPatch")},
                                              "application/merge-patch+json": {"schema": ref("AccountPatch")}}})},
     "/api/auth/users/{id}/password": {"post": op("resetPassword", "Set an account's password (admin)", "auth",
                                                  {"204": {"description": "Set: every session of that account ended"},
-                                                  "404": resp("NotFound")},
-                                                 scope="admin:users", params=id_param, body=json_body(ref("PasswordReset")))},
+                                                  "404": resp("NotFound"), "412": resp("UntaggedPrecondition")},
+                                                 scope="admin:users", params=id_param + untagged,
+                                                 body=json_body(ref("PasswordReset")))},
     "/.well-known/jwks.json": {"get": op("jwks", "Public signing keys", "auth", {"200": ok("JWK set", ref("Jwks"))})},
     "/.well-known/openid-configuration": {"get": op("discovery", "OpenID discovery document", "auth",
                                                     {"200": ok("Discovery", ref("OpenIdConfiguration"))})},

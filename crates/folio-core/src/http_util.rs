@@ -409,6 +409,28 @@ pub fn check_if_match(req: &Request, etag: Option<&str>) -> ApiResult<()> {
     }
 }
 
+/// Preconditions on a resource that exists and sends no entity tag (an account, a profile):
+/// no tag a client lists can be one of its tags, so `If-Match` holds only for `*`, and
+/// `If-None-Match: *` fails because the resource exists (RFC 9110 §13.1.1-2). `412` then,
+/// before anything is written: a client that sends `If-Match` expects its write refused
+/// rather than made over a change it never saw. Call it once the resource is known to exist
+/// (preconditions give way to a `404`, §13.2.1).
+pub fn check_untagged(req: &Request) -> ApiResult<()> {
+    let has_star = |name| listed_tags(req.headers(), name).map(|tags| tags.iter().any(|t| t == "*"));
+    if has_star(header::IF_MATCH) == Some(false) {
+        return Err(ApiError::PreconditionFailed(
+            "If-Match names an entity tag, and this resource has none (it sends no ETag): nothing was changed"
+                .into(),
+        ));
+    }
+    if has_star(header::IF_NONE_MATCH) == Some(true) {
+        return Err(ApiError::PreconditionFailed(
+            "If-None-Match: * and the resource exists: nothing was changed".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// `304 Not Modified` carrying the entity tag.
 pub fn not_modified(etag: &str) -> Response {
     with_header(

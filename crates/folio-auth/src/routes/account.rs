@@ -53,6 +53,7 @@ pub fn patch(host: &Host, req: &Request) -> ApiResult<Response> {
     // Read, merge and write under the write lock, so two patches never lose each other's fields.
     let account = sql::transaction(host.sql, || {
         let current = own_account(host, &verified)?;
+        http_util::check_untagged(req)?;
         let mut document = Map::new();
         if let Some(name) = &current.name {
             document.insert("name".into(), json!(name));
@@ -122,6 +123,7 @@ pub fn change_password(host: &Host, req: &Request) -> ApiResult<Response> {
     let (current, new) = fields.finish(|| (current.unwrap_or_default(), new.unwrap_or_default()))?;
     migrate::ensure(host.sql)?;
     let account = own_account(host, &verified)?;
+    http_util::check_untagged(req)?;
     confirm_password(host, &account, current)?;
     let hash = password::hash(host.random, new)?;
     // The new password and the end of every other session: one transaction, so a `503` has
@@ -154,6 +156,7 @@ pub fn delete(host: &Host, req: &Request) -> ApiResult<Response> {
     let given = fields.finish(|| given.unwrap_or_default())?;
     migrate::ensure(host.sql)?;
     let account = own_account(host, &verified)?;
+    http_util::check_untagged(req)?;
     confirm_password(host, &account, given)?;
     // The account and its sessions' registry go in one transaction, so a `503` has deleted
     // nothing (the tokens of a deleted account must not live on).

@@ -78,6 +78,11 @@ pub fn patch(host: &Host, req: &Request, params: &Params) -> ApiResult<Response>
     // such an account may live.
     let now = host.now_rfc3339();
     let (before, after, ended) = sql::transaction(host.sql, || {
+        let conditional = req.headers().contains_key(http::header::IF_MATCH)
+            || req.headers().contains_key(http::header::IF_NONE_MATCH);
+        if conditional && accounts::find_by_id(host.sql, id)?.is_some() {
+            http_util::check_untagged(req)?;
+        }
         let (before, after) = accounts::update(host.sql, id, role, disabled, &now)?;
         let ended = if after.disabled || after.role != before.role {
             sessions::end_all(host, &after.id, None)?
@@ -111,6 +116,7 @@ pub fn reset_password(host: &Host, req: &Request, params: &Params) -> ApiResult<
     migrate::ensure(host.sql)?;
     let account = accounts::find_by_id(host.sql, id)?
         .ok_or_else(|| ApiError::NotFound("no account with this id".into()))?;
+    http_util::check_untagged(req)?;
     let hash = password::hash(host.random, new)?;
     // The new password, the end of the account's sessions and the lifting of its sign-in
     // throttle: one transaction, so a `503` has done none of them.
