@@ -337,6 +337,19 @@ fn a_client_sent_spin_header_cannot_steer_the_discovery_documents_urls() {
     assert!(spoofed.get("registration_endpoint").is_none(), "sign-up is not RFC 7591 client registration");
 }
 
+/// `Host: a@b` reaches the component as the URL `http://a@b/...` (Spin 4.0.2 builds it from the
+/// Host): a user name there must not make `b` the discovery document's origin.
+#[test]
+fn a_host_with_a_user_name_gives_no_origin_to_the_discovery_document() {
+    let d = app().call("GET", "/.well-known/openid-configuration", &[("host", "attacker@evil.example")], b"");
+    assert_eq!(d.status, 200, "{}", d.text());
+    let d = d.json();
+    for member in ["jwks_uri", "token_endpoint", "introspection_endpoint"] {
+        let url = d[member].as_str().unwrap();
+        assert!(!url.contains("evil.example"), "{member}: {url}");
+    }
+}
+
 #[test]
 fn repeated_failed_logins_are_throttled() {
     let t = app().login(&unique_email("throttle"));

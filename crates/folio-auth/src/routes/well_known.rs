@@ -40,7 +40,9 @@ fn origin(req: &Request) -> Option<Url> {
         Url::parse(&format!("http://{host}")).ok()
     };
     let url = header_text("spin-full-url").and_then(|full| Url::parse(full).ok()).or_else(from_host)?;
-    if !matches!(url.scheme(), "http" | "https") {
+    // Spin 4.0.2 hands the guest no `Host` header, only this URL, which it builds from the Host
+    // the client sent: `Host: a@b` arrives as `http://a@b/...`, a user name and the host `b`.
+    if !matches!(url.scheme(), "http" | "https") || !url.username().is_empty() || url.password().is_some() {
         return None;
     }
     Url::parse(&url.origin().ascii_serialization()).ok()
