@@ -524,7 +524,7 @@ def smoke(app: Client) -> SmokeResult:
     r = app.get("/api/health")
     assert r.status == 200, r.text
     health = r.json()
-    assert health["status"] == "ok" and health["checks"] == {"sqlite": "ok", "kv": "ok", "config": "ok"}, health
+    assert health["status"] == "ok" and health["checks"] == {"sqlite": "ok", "kv": "ok", "stores": "ok", "config": "ok"}, health
 
     email = unique_email("smoke")
     r = app.register(email)

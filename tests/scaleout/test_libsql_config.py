@@ -62,7 +62,7 @@ def test_spin_accepts_the_libsql_config_and_fails_only_on_the_unreachable_server
 
         r = app.get("/api/health")
         assert r.status == 503, r.text
-        assert r.json()["checks"] == {"sqlite": "error", "kv": "ok", "config": "ok"}, r.text
+        assert r.json()["checks"] == {"sqlite": "error", "kv": "ok", "stores": "unchecked", "config": "ok"}, r.text
         # The store-free UI is served; the key-value store (Redis) answers.
         assert app.get("/").status == 200
         # The only failure is the refused connection to the libSQL server.

@@ -161,7 +161,7 @@ def test_libsql_unreachable_every_route_that_needs_sql_is_a_quick_503(redis, tmp
         r = timed(app, "GET", "/api/health")
         assert r.status == 503 and r.header("retry-after") == "2", r.text
         assert r.header("content-type") == "application/problem+json"
-        assert r.json()["checks"] == {"sqlite": "error", "kv": "ok", "config": "ok"}, r.text
+        assert r.json()["checks"] == {"sqlite": "error", "kv": "ok", "stores": "unchecked", "config": "ok"}, r.text
         assert r.json()["detail"] == "failing checks: sqlite", r.text
         assert_store_free_routes_answer(app)
         # Routes that need no SQL are not refused: the list of reports is static.
