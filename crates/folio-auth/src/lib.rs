@@ -6,6 +6,7 @@
 
 pub mod accounts;
 pub mod countries;
+pub mod hashing_slots;
 pub mod issue;
 pub mod keys;
 pub mod limiter;

@@ -18,7 +18,7 @@ use serde_json::{json, Map, Value};
 use super::{caller, no_store};
 use crate::{
     accounts::{self, Account},
-    limiter, password,
+    hashing_slots, limiter, password,
     profile::{self, Profile},
     routes::register::MAX_NAME_CHARS,
     sessions,
@@ -125,7 +125,7 @@ pub fn change_password(host: &Host, req: &Request) -> ApiResult<Response> {
     let account = own_account(host, &verified)?;
     http_util::check_untagged(req)?;
     confirm_password(host, &account, current)?;
-    let hash = password::hash(host.random, new)?;
+    let hash = hashing_slots::with_slot(host, || password::hash(host.random, new))??;
     // The new password and the end of every other session: one transaction, so a `503` has
     // done neither (the client may retry with the same current password).
     let ended = sql::transaction(host.sql, || {
@@ -174,7 +174,7 @@ pub fn delete(host: &Host, req: &Request) -> ApiResult<Response> {
 fn confirm_password(host: &Host, account: &Account, given: &str) -> ApiResult<()> {
     let address = accounts::normalize_email(&account.email);
     let attempt = limiter::reserve(host, &address)?;
-    if password::verify(&account.password_hash, given) {
+    if hashing_slots::with_slot(host, || password::verify(&account.password_hash, given))? {
         return attempt.succeeded();
     }
     attempt.failed()?;

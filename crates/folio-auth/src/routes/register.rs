@@ -5,7 +5,7 @@ use http::StatusCode;
 
 use crate::{
     accounts::{self, NewAccount},
-    password,
+    hashing_slots, password,
     role::Role,
     settings::SignupPolicy,
 };
@@ -57,7 +57,7 @@ pub fn register(host: &Host, req: &Request) -> ApiResult<Response> {
     if accounts::find_by_email(host.sql, email)?.is_some() {
         return Err(ApiError::Conflict("an account with this e-mail address already exists".into()));
     }
-    let password_hash = password::hash(host.random, password)?;
+    let password_hash = hashing_slots::with_slot(host, || password::hash(host.random, password))??;
     let new = NewAccount { id: host.new_id(), email, name, password_hash, now: host.now_rfc3339() };
     let account = accounts::create(host.sql, new, |others_exist| {
         if settings.is_admin_email(&normalized) || (settings.admin_emails.is_empty() && !others_exist) {

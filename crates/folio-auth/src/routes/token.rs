@@ -12,7 +12,7 @@ use folio_core::{http_util, migrate, pairing, ApiError, ApiResult, Host, Request
 use http::StatusCode;
 
 use crate::{
-    accounts,
+    accounts, hashing_slots,
     issue::{self, oauth},
     limiter, password,
     settings::AuthSettings,
@@ -121,13 +121,13 @@ fn password_grant(host: &Host, settings: &AuthSettings, params: &Params) -> ApiR
     // A slot before the password is checked, so parallel guesses cannot all slip in (limiter).
     let attempt = limiter::reserve(host, &normalized)?;
     let account = accounts::find_by_email(host.sql, username)?;
-    let matches = match &account {
+    let matches = hashing_slots::with_slot(host, || match &account {
         Some(a) => password::verify(&a.password_hash, password),
         None => {
             password::verify_dummy(password);
             false
         }
-    };
+    })?;
     let account = match account {
         Some(a) if matches => a,
         other => {

@@ -9,7 +9,7 @@ use folio_core::{
 use http::StatusCode;
 use serde_json::json;
 
-use crate::{accounts, limiter, password, role::Role, sessions};
+use crate::{accounts, hashing_slots, limiter, password, role::Role, sessions};
 
 pub const DEFAULT_LIMIT: i64 = 20;
 pub const MAX_LIMIT: i64 = 100;
@@ -117,7 +117,7 @@ pub fn reset_password(host: &Host, req: &Request, params: &Params) -> ApiResult<
     let account = accounts::find_by_id(host.sql, id)?
         .ok_or_else(|| ApiError::NotFound("no account with this id".into()))?;
     http_util::check_untagged(req)?;
-    let hash = password::hash(host.random, new)?;
+    let hash = hashing_slots::with_slot(host, || password::hash(host.random, new))??;
     // The new password, the end of the account's sessions and the lifting of its sign-in
     // throttle: one transaction, so a `503` has done none of them.
     let ended = sql::transaction(host.sql, || {
