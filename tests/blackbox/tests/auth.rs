@@ -429,3 +429,29 @@ fn sign_ins_sent_at_once_with_the_right_password_all_succeed() {
     });
     assert_eq!(statuses, vec![200; 10]);
 }
+
+#[test]
+fn a_crowd_of_different_accounts_signing_in_at_once_is_served_in_turn() {
+    // At most four password hashes run at once in the deployment (docs/auth.md): twenty
+    // sign-ins of twenty accounts sent together wait their turn and all get tokens.
+    let accounts: Vec<String> =
+        (0..20).map(|i| app().login(&unique_email(&format!("crowd{i}"))).email).collect();
+    let statuses: Vec<u16> = std::thread::scope(|s| {
+        let sign_ins: Vec<_> = accounts
+            .iter()
+            .map(|email| {
+                s.spawn(move || {
+                    let body = format!(
+                        "grant_type=password&username={}&password={}",
+                        folio_blackbox::urlencode(email),
+                        PASSWORD
+                    );
+                    let form = [("content-type", "application/x-www-form-urlencoded")];
+                    app().call("POST", "/api/auth/token", &form, body.as_bytes()).status
+                })
+            })
+            .collect();
+        sign_ins.into_iter().map(|g| g.join().unwrap()).collect()
+    });
+    assert_eq!(statuses, vec![200; 20]);
+}
