@@ -249,7 +249,7 @@ schemas = {
     "SessionList": {"type": "object", "additionalProperties": False, "required": ["items"], "properties": {"items": {"type": "array", "items": ref("Session")}}},
     "AccountList": {"type": "object", "additionalProperties": False, "required": ["items", "next_cursor"],
                     "properties": {"items": {"type": "array", "items": ref("Account")}, "next_cursor": {"type": ["string", "null"]}}},
-    "AccountPatch": {"type": "object", "additionalProperties": False, "minProperties": 1,
+    "AccountPatch": {"type": "object", "additionalProperties": False,
                      "properties": {"role": {"enum": ["reader", "editor", "admin"]}, "disabled": {"type": "boolean"}}},
     "Jwks": {"type": "object", "additionalProperties": False, "required": ["keys"], "properties": {"keys": {"type": "array", "items": {"type": "object"}}}},
     "OpenIdConfiguration": {"type": "object", "required": ["issuer", "jwks_uri", "token_endpoint"],
@@ -384,7 +384,12 @@ paths = {
                                        "409": resp("Conflict")}, body=json_body(ref("Register")))},
     "/api/auth/token": {"post": op(
         "token", "OAuth 2.0 token endpoint: password and refresh_token grants", "auth",
-        {"200": ok("Tokens", ref("TokenResponse")), "400": problem("invalid_request, invalid_grant, unsupported_grant_type"),
+        {"200": ok("Tokens", ref("TokenResponse")),
+         "400": {"description": "invalid_request, invalid_grant, unsupported_grant_type: problem details with the "
+                                "RFC 6749 members error and error_description; sent as application/json (RFC 6749 "
+                                "§5.2) to a client whose Accept names application/json and not problem+json",
+                 "content": {"application/problem+json": {"schema": ref("Problem")},
+                             "application/json": {"schema": ref("Problem")}}},
          "429": resp("TooManyRequests")},
         body={"required": True, "content": {"application/x-www-form-urlencoded": {"schema": ref("TokenRequest")},
                                               "application/json": {"schema": ref("TokenRequest")}}})},
@@ -480,7 +485,7 @@ paths = {
     "/api/generator/preview": {"get": op(
         "previewBooks", "Generated books, not stored", "generator",
         {"200": ok("Preview", ref("GeneratorPreview")), "422": resp("ValidationFailed")}, scope="read:books",
-        params=[{"name": "count", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}},
+        params=[{"name": "count", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 10}},
                 {"name": "seed", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 9007199254740991}}])},
     "/api/generator/runs": {
         "get": op("listRuns", "Generator runs, newest first", "generator", {"200": ok("Runs", ref("GeneratorRunList"))},

@@ -431,6 +431,35 @@ pub fn check_untagged(req: &Request) -> ApiResult<()> {
     Ok(())
 }
 
+/// The quality the request's `Accept` gives exactly `media` (no wildcards), when it lists it.
+pub fn accept_quality(req: &Request, media: &str) -> Option<f32> {
+    let mut found: Option<f32> = None;
+    for value in req.headers().get_all(header::ACCEPT) {
+        let Ok(text) = value.to_str() else { continue };
+        for range in text.split(',') {
+            let mut parts = range.split(';');
+            if !parts.next().unwrap_or("").trim().eq_ignore_ascii_case(media) {
+                continue;
+            }
+            let q = parts
+                .filter_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.trim().parse::<f32>().ok()))
+                .next()
+                .unwrap_or(1.0);
+            found = Some(found.map_or(q, |old| old.max(q)));
+        }
+    }
+    found
+}
+
+/// True when a client asked for `application/json` by name and not for problem details at least
+/// as gladly: an OAuth 2.0 client library (oauth4webapi sends `Accept: application/json`), which
+/// reads a token endpoint's error as RFC 6749 §5.2 defines it, `application/json`, and refuses
+/// another type. Every other client gets `application/problem+json` (the same body).
+pub fn wants_plain_json(req: &Request) -> bool {
+    let json = accept_quality(req, JSON).unwrap_or(0.0);
+    json > 0.0 && accept_quality(req, crate::problem::PROBLEM_JSON).is_none_or(|problem| problem < json)
+}
+
 /// `304 Not Modified` carrying the entity tag.
 pub fn not_modified(etag: &str) -> Response {
     with_header(
@@ -605,6 +634,24 @@ mod tests {
             ApiError::Validation(errors) => (errors[0].field.clone(), errors[0].message.clone()),
             other => panic!("expected validation, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn plain_json_errors_only_for_clients_that_ask_for_json_by_name() {
+        let with = |accept: Option<&str>| {
+            let mut b = http::Request::builder();
+            if let Some(a) = accept {
+                b = b.header("accept", a);
+            }
+            wants_plain_json(&b.body(Vec::new()).unwrap())
+        };
+        assert!(with(Some("application/json")));
+        assert!(with(Some("application/json;q=0.9, text/plain;q=0.1")));
+        assert!(!with(None));
+        assert!(!with(Some("*/*")));
+        assert!(!with(Some("application/problem+json, application/json")));
+        assert!(!with(Some("application/json;q=0")));
+        assert!(with(Some("application/problem+json;q=0.5, application/json")));
     }
 
     #[test]

@@ -22,7 +22,8 @@ const CORS_ALLOW_METHODS: &str = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
 const CORS_ALLOW_HEADERS: &str = "authorization, content-type, if-match, if-none-match, x-request-id";
 // `content-disposition`: a cross-origin CSV download (reports) reads its file name from it.
 const CORS_EXPOSE_HEADERS: &str =
-    "etag, location, www-authenticate, retry-after, allow, x-request-id, content-disposition";
+    "etag, location, www-authenticate, retry-after, allow, x-request-id, content-disposition, accept-patch, \
+     accept-encoding, x-folio-component";
 
 /// Runs `handler` for `req` and applies the conventions every route shares.
 pub fn serve(host: &Host, req: Request, handler: impl FnOnce(&Host, &Request) -> ApiResult) -> Response {

@@ -455,3 +455,29 @@ fn a_crowd_of_different_accounts_signing_in_at_once_is_served_in_turn() {
     });
     assert_eq!(statuses, vec![200; 20]);
 }
+
+/// RFC 6749 §5.2 errors are `application/json`: an OAuth library that asks for that type (as
+/// oauth4webapi does) gets it and reads `error`; other clients get the same body as problem
+/// details, as every other route answers.
+#[test]
+fn token_errors_are_plain_json_for_a_client_that_asks_for_json() {
+    let form = "grant_type=refresh_token&refresh_token=garbage";
+    let oauth_client = app().call(
+        "POST",
+        "/api/auth/token",
+        &[("content-type", "application/x-www-form-urlencoded"), ("accept", "application/json")],
+        form.as_bytes(),
+    );
+    assert_eq!(oauth_client.status, 400);
+    assert_eq!(oauth_client.header("content-type"), Some("application/json"));
+    assert_eq!(oauth_client.json()["error"], "invalid_grant");
+    assert_eq!(oauth_client.header("cache-control"), Some("no-store"));
+    let other = app().call(
+        "POST",
+        "/api/auth/token",
+        &[("content-type", "application/x-www-form-urlencoded")],
+        form.as_bytes(),
+    );
+    let p = other.problem(400);
+    assert_eq!(p["error"], "invalid_grant");
+}

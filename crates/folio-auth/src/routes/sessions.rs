@@ -1,7 +1,7 @@
 //! The caller's own sessions: `POST /api/auth/logout`, `GET /api/auth/sessions`,
 //! `DELETE /api/auth/sessions/{id}`.
 
-use folio_core::{http_util, migrate, ports::rfc3339_ms, ports::rfc3339_secs, router::Params};
+use folio_core::{http_util, migrate, ports::rfc3339_ms, router::Params};
 use folio_core::{ApiError, ApiResult, Host, Request, Response};
 use http::StatusCode;
 use serde_json::json;
@@ -30,7 +30,8 @@ pub fn list(host: &Host, req: &Request) -> ApiResult<Response> {
                 "id": s.id,
                 "created_at": rfc3339_ms(s.created_at_ms),
                 "last_used_at": rfc3339_ms(s.last_used_at_ms),
-                "expires_at": rfc3339_secs(s.expires_at),
+                // Milliseconds like every other time of the API (the expiry is kept in seconds).
+                "expires_at": rfc3339_ms(s.expires_at * 1000),
                 "current": s.id == verified.claims.sid,
             })
         })
