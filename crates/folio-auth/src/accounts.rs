@@ -131,16 +131,76 @@ pub fn check_email(email: &str) -> Result<(), &'static str> {
     Ok(())
 }
 
-/// The account of an address as a person typed it. Also found under the key it had before
-/// addresses were NFKC-normalised (trimmed and lower-cased only), so that an account registered
-/// then with decomposed characters still signs in; for ASCII the two keys are one.
+/// The account of an address as a person typed it, by its key ([`normalize_email`]). Callers
+/// run [`rekey_addresses`] first, so that every stored key follows the current rule.
 pub fn find_by_email(sql: &dyn Sql, address: &str) -> ApiResult<Option<Account>> {
-    let (key, legacy) = (normalize_email(address), address.trim().to_lowercase());
     let rows = sql.execute(
-        &format!("SELECT {COLUMNS} FROM accounts WHERE email_normalized IN (?, ?) ORDER BY email_normalized = ? DESC"),
-        &[Value::from(key.as_str()), Value::from(legacy), Value::from(key.as_str())],
+        &format!("SELECT {COLUMNS} FROM accounts WHERE email_normalized = ?"),
+        &[Value::from(normalize_email(address))],
     )?;
     rows.first().map(Account::from_row).transpose()
+}
+
+/// The name under which [`rekey_addresses`] records that it ran (migrations/0015).
+const REKEY_FIX: &str = "email-keys-nfkc-sigma";
+
+/// Recomputes every account's e-mail key by the current [`normalize_email`], once per database.
+///
+/// The rule changed twice (NFKC on 2026-12-06, the final sigma on 2026-12-07). A key stored by an
+/// older rule left its account findable only under that key, and a newcomer could register the
+/// same address spelled the current way (its key differed, so the `UNIQUE` index let it in) and
+/// then receive the original's sign-ins, or its place in `admin_emails`. So every key is made
+/// current, under the write lock. Where two accounts now share a key, the older keeps it and the
+/// newer gets a key no address can have (it holds a space): its owner signs in again only once
+/// an administrator has sorted it out, which beats handing either account to the other.
+pub fn rekey_addresses(sql: &dyn Sql) -> ApiResult<()> {
+    let done = |sql: &dyn Sql| -> ApiResult<bool> {
+        Ok(!sql.execute("SELECT 1 FROM data_fixes WHERE name = ?", &[Value::from(REKEY_FIX)])?.is_empty())
+    };
+    if done(sql)? {
+        return Ok(());
+    }
+    sql::transaction(sql, || {
+        if done(sql)? {
+            return Ok(());
+        }
+        let rows =
+            sql.execute("SELECT id, email, email_normalized FROM accounts ORDER BY created_at, id", &[])?;
+        let mut taken = std::collections::HashSet::new();
+        let mut changes = Vec::new();
+        for row in rows.iter() {
+            let (id, email, stored) = (row.string("id"), row.string("email"), row.string("email_normalized"));
+            let mut key = normalize_email(&email);
+            if !taken.insert(key.clone()) {
+                key = format!("{key} (a later account with the address of {id})");
+            }
+            if key != stored {
+                changes.push((id, key));
+            }
+        }
+        // Two passes, so that no intermediate state breaks the UNIQUE index.
+        for (id, _) in &changes {
+            sql.execute(
+                "UPDATE accounts SET email_normalized = 'rekeying ' || id WHERE id = ?",
+                &[Value::from(id.as_str())],
+            )?;
+        }
+        for (id, key) in &changes {
+            sql.execute(
+                "UPDATE accounts SET email_normalized = ? WHERE id = ?",
+                &[Value::from(key.as_str()), Value::from(id.as_str())],
+            )?;
+        }
+        sql.execute(
+            "INSERT INTO data_fixes (name, applied_at) VALUES (?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+            &[Value::from(REKEY_FIX)],
+        )?;
+        if !changes.is_empty() {
+            folio_core::log::emit(serde_json::json!({"level": "info", "event": "email_keys_recomputed",
+                "accounts": changes.len()}));
+        }
+        Ok::<_, ApiError>(())
+    })
 }
 
 pub fn find_by_id(sql: &dyn Sql, id: &str) -> ApiResult<Option<Account>> {

@@ -53,6 +53,7 @@ pub fn register(host: &Host, req: &Request) -> ApiResult<Response> {
     let normalized = accounts::normalize_email(email);
     migrate::ensure(host.sql)?;
     pairing::require(host)?;
+    accounts::rekey_addresses(host.sql)?;
     // Cheap early answer for a taken address; the UNIQUE index still decides under races.
     if accounts::find_by_email(host.sql, email)?.is_some() {
         return Err(ApiError::Conflict("an account with this e-mail address already exists".into()));

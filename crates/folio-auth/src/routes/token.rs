@@ -129,6 +129,7 @@ fn password_grant(host: &Host, settings: &AuthSettings, params: &Params) -> ApiR
     let normalized = accounts::normalize_email(username);
     // A slot before the password is checked, so parallel guesses cannot all slip in (limiter).
     let attempt = limiter::reserve(host, &normalized)?;
+    accounts::rekey_addresses(host.sql)?;
     let account = accounts::find_by_email(host.sql, username)?;
     let matches = hashing_slots::with_slot(host, || match &account {
         Some(a) => password::verify(&a.password_hash, password),
