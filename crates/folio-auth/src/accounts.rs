@@ -83,21 +83,32 @@ pub fn normalize_email(email: &str) -> String {
 }
 
 /// Characters that show nothing and change nothing in an address, so that one inserted makes a
-/// second account that looks like the first: soft hyphen, zero-width space, word joiner and
-/// the invisible operators, the byte order mark, the combining grapheme joiner, the Mongolian
-/// vowel separator, interlinear annotation marks and tag characters. (The zero-width joiner and
-/// non-joiner are left: some scripts spell words with them.)
+/// second account that looks like the first: Unicode's default-ignorable code points (soft
+/// hyphen, combining grapheme joiner, Khmer inherent vowels, Mongolian variation selectors and
+/// vowel separator, zero-width space, word joiner, invisible operators, deprecated format
+/// characters, variation selectors, the byte order mark, musical-symbol format controls, tag
+/// characters), the Hangul fillers, the braille blank, interlinear annotation marks and the
+/// object replacement character. The zero-width joiner and non-joiner stay: some scripts spell
+/// words with them.
 fn is_invisible_in_address(c: char) -> bool {
     matches!(
         c,
         '\u{AD}'
             | '\u{34F}'
-            | '\u{180E}'
+            | '\u{115F}'..='\u{1160}'
+            | '\u{17B4}'..='\u{17B5}'
+            | '\u{180B}'..='\u{180F}'
             | '\u{200B}'
-            | '\u{2060}'..='\u{2064}'
+            | '\u{2060}'..='\u{206F}'
+            | '\u{2800}'
+            | '\u{3164}'
+            | '\u{FE00}'..='\u{FE0F}'
             | '\u{FEFF}'
-            | '\u{FFF9}'..='\u{FFFB}'
-            | '\u{E0000}'..='\u{E007F}'
+            | '\u{FFA0}'
+            | '\u{FFF0}'..='\u{FFFC}'
+            | '\u{1BCA0}'..='\u{1BCA3}'
+            | '\u{1D173}'..='\u{1D17A}'
+            | '\u{E0000}'..='\u{E0FFF}'
     )
 }
 
@@ -396,7 +407,25 @@ mod tests {
         // Case-insensitive for Greek too: a final capital sigma lower-cases to ς.
         assert_eq!(normalize_email("ΣΑΣ@example.com"), normalize_email("σασ@example.com"));
         // Nothing invisible that would make a look-alike second account.
-        for hidden in ['\u{200B}', '\u{2060}', '\u{FEFF}', '\u{AD}', '\u{E0041}'] {
+        for hidden in [
+            '\u{200B}',
+            '\u{2060}',
+            '\u{FEFF}',
+            '\u{AD}',
+            '\u{E0041}',
+            '\u{115F}',
+            '\u{1160}',
+            '\u{3164}',
+            '\u{FFA0}',
+            '\u{2800}',
+            '\u{FE0F}',
+            '\u{E0100}',
+            '\u{180B}',
+            '\u{17B4}',
+            '\u{206A}',
+            '\u{1D173}',
+            '\u{FFFC}',
+        ] {
             assert!(check_email(&format!("ce{hidden}o@example.com")).is_err(), "{hidden:?}");
             assert!(check_email(&format!("ceo@example.com{hidden}")).is_err(), "{hidden:?}");
         }

@@ -34,11 +34,19 @@ const SLOT_POLL: Duration = Duration::from_millis(40);
 /// could not be written must not keep the slot for the rest of the window.
 pub const SLOT_STALE_SECS: i64 = 30;
 
-/// The address's key in the table, and in the sign-in event lines (`address_key`): the first 8
-/// bytes of the SHA-256 of the normalised address, enough to follow attempts on one address in
-/// the log without writing the address there.
+/// The address's key in the table: the first 8 bytes of the SHA-256 of the normalised address.
 pub fn key(email_normalized: &str) -> String {
     hex::encode(&Sha256::digest(email_normalized.as_bytes())[..8])
+}
+
+/// The address as the sign-in event lines name it (`address_key`): enough to follow attempts on
+/// one address through the log without the address. Keyed by the database's random identity
+/// (folio_core::pairing), so that whoever holds only the log cannot test a list of addresses
+/// against it, as they could an unkeyed hash.
+pub fn log_key(host: &Host, email_normalized: &str) -> Option<String> {
+    let id = folio_core::pairing::database_id(host).ok().flatten()?;
+    let digest = Sha256::new().chain_update(id.as_bytes()).chain_update(b":").chain_update(email_normalized);
+    Some(hex::encode(&digest.finalize()[..8]))
 }
 
 /// An attempt that holds a slot: say how it ended with [`Attempt::succeeded`] or
@@ -136,7 +144,8 @@ pub fn reserve_within<'h>(
             // The operator's trace of a lockout (or a crowd on one address): the address's key,
             // never the address.
             folio_core::log::emit(serde_json::json!({"level": "warn", "event": "sign_in_throttled",
-                "address_key": k, "reason": if locked { "locked_out" } else { "slots_busy" }, "failures": failures}));
+                "address_key": log_key(host, email_normalized), "reason": if locked { "locked_out" } else { "slots_busy" },
+                "failures": failures}));
             return Err(ApiError::TooManyRequests {
                 retry_after_secs: if locked { (since + WINDOW_SECS - now).max(1) as u64 } else { 1 },
                 detail: if locked {

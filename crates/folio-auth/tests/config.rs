@@ -188,7 +188,7 @@ fn token_issuer_and_audience_that_cannot_be_claims() {
 
 #[test]
 fn cors_origins_that_are_not_origins() {
-    let app = TestApp::new().with_var("cors_allowed_origins", "https://app.example.com/");
+    let app = TestApp::new().with_var("cors_allowed_origins", "https://app.example.com/books");
     assert_health_names(&app, "cors_allowed_origins", "origins as browsers send them");
     let cross = request("POST", "/api/auth/register")
         .header("origin", "https://app.example.com")

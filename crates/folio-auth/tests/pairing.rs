@@ -52,6 +52,10 @@ fn a_second_deployment_on_the_same_store_is_refused_and_named() {
     misconfigured(&register(&second, "eve@example.com", PASSWORD));
     misconfigured(&password_grant(&second, "admin@example.com", PASSWORD));
     misconfigured(&refresh_grant(&second, &tokens.refresh));
+    // The first's administrator token, vouched for by the shared store: no administrator's
+    // route and no write on the second.
+    misconfigured(&call(&second, bearer("GET", "/api/auth/users", &tokens.access)));
+    misconfigured(&call(&second, bearer("POST", "/api/auth/keys/rotate", &tokens.access)));
     // The first deployment, whose store it is, goes on as before.
     assert_eq!(health(&first).status(), 200);
     assert_eq!(refresh_grant(&first, &tokens.refresh).status(), 200);

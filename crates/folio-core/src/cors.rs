@@ -79,6 +79,8 @@ fn origin_of(entry: &str) -> Option<String> {
         }
     }
     let origin = url.origin().ascii_serialization();
+    // `https://app.example.com/` is how an address bar writes an origin; the slash is no path.
+    let entry = entry.strip_suffix('/').unwrap_or(entry);
     origin.eq_ignore_ascii_case(entry).then_some(origin)
 }
 
@@ -107,10 +109,18 @@ mod tests {
     }
 
     #[test]
+    fn an_origin_written_with_a_trailing_slash_is_that_origin() {
+        assert_eq!(
+            AllowedOrigins::parse("https://App.example.com/"),
+            Some(AllowedOrigins::Listed(vec!["https://app.example.com".into()]))
+        );
+    }
+
+    #[test]
     fn refuses_what_is_not_an_origin() {
         for bad in [
             "app.example.com",
-            "https://app.example.com/",
+            "https://app.example.com//",
             "https://app.example.com/path",
             "https://app.example.com?q=1",
             "https://user@app.example.com",

@@ -138,6 +138,13 @@ pub fn bearer_token(req: &Request) -> ApiResult<&str> {
 pub fn authorize(auth: &dyn Authenticator, host: &Host, req: &Request, scope: &str) -> ApiResult<Principal> {
     let principal = auth.authenticate_token(host, bearer_token(req)?)?;
     principal.require(scope)?;
+    // A token is vouched for by its session record in the key-value store. A store paired with
+    // another database (two deployments on one Redis) would vouch for the other's tokens: no
+    // write and no administrator's route then (crate::pairing). Reads are left to the readiness
+    // probe, which keeps such a deployment out of service: a cached read reads no SQL to check.
+    if !req.method().is_safe() || scope == scopes::ADMIN_USERS {
+        crate::pairing::require(host)?;
+    }
     Ok(principal)
 }
 

@@ -21,7 +21,7 @@ const PROBE_KEY_PREFIX: &str = "health:probe:";
 pub fn health(host: &Host, config: Result<(), ConfigError>) -> Response {
     let sqlite = check_sqlite(host);
     let kv = check_kv(host);
-    let stores = (sqlite.is_ok() && kv.is_ok()).then(|| check_pairing(host));
+    let stores = if sqlite.is_ok() && kv.is_ok() { check_pairing(host) } else { None };
     let label = |r: &Result<(), String>| if r.is_ok() { "ok" } else { "error" };
     let stores_label = stores.as_ref().map_or("unchecked", label);
     let bad: &[BadVariable] = match &config {
@@ -117,10 +117,14 @@ fn check_sqlite(host: &Host) -> Result<(), String> {
 }
 
 /// The stores' pairing; a failure to read either store is that store's check's to report.
-fn check_pairing(host: &Host) -> Result<(), String> {
+fn check_pairing(host: &Host) -> Option<Result<(), String>> {
     match crate::pairing::check(host) {
-        Ok(crate::pairing::Pairing::Foreign) => Err("the key-value store names another database".into()),
-        _ => Ok(()),
+        Ok(crate::pairing::Pairing::Foreign) => {
+            Some(Err("the key-value store names another database".into()))
+        }
+        // No identity to compare (a build older than migration 13 made the schema): unchecked.
+        Ok(crate::pairing::Pairing::Unknown) => None,
+        _ => Some(Ok(())),
     }
 }
 

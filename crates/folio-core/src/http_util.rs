@@ -109,6 +109,14 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
+        // A number out of range is reported where it is met, before the parser has seen the
+        // rest: only a body that is well-formed JSON throughout makes it a bad value (422).
+        // Skipping a number computes nothing, so this second pass accepts `1e400`.
+        let out_of_range = inner.to_string().starts_with("number out of range");
+        if out_of_range && serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_err() {
+            let syntax = serde_json::from_slice::<serde::de::IgnoredAny>(bytes).unwrap_err();
+            return json_error(&syntax, &path);
+        }
         json_error(&inner, &path)
     })?;
     de.end().map_err(|e| json_error(&e, "."))?;
@@ -662,11 +670,19 @@ mod tests {
             ApiError::Validation(errors) => assert_eq!(errors[0].field, "a.b"),
             other => panic!("expected validation, got {other:?}"),
         }
-        // Still a syntax error when the number itself is malformed.
-        assert!(matches!(
-            json_body::<serde_json::Value>(&request(Some(JSON), br#"{"a":1e}"#)).unwrap_err(),
-            ApiError::BadRequest(_)
-        ));
+        // Still a syntax error when the number itself is malformed, or the body is broken later.
+        for broken in
+            [&br#"{"a":1e}"#[..], br#"{"pages":1e400,,}"#, br#"{"pages":1e400"#, br#"{"pages":1e400} x"#]
+        {
+            assert!(
+                matches!(
+                    json_body::<serde_json::Value>(&request(Some(JSON), broken)).unwrap_err(),
+                    ApiError::BadRequest(_)
+                ),
+                "{}",
+                String::from_utf8_lossy(broken)
+            );
+        }
     }
 
     #[test]

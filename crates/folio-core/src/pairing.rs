@@ -66,8 +66,8 @@ pub fn check(host: &Host) -> ApiResult<Pairing> {
 /// The detail of the `503` for a store paired with another database.
 pub const FOREIGN_DETAIL: &str = "the server is misconfigured: its key-value store holds the \
     sessions and cached data of another database (two deployments share one key-value store, or \
-    the database was replaced or restored and the store kept); an operator must give each \
-    deployment its own key-value store, or empty this one";
+    the database was replaced and the store kept); an operator must give each deployment its own \
+    key-value store, or empty this one";
 
 /// [`check`] as a request's precondition: `503` `misconfigured` when the store is another
 /// database's.

@@ -133,6 +133,14 @@ fn a_second_deployment_on_the_same_redis_is_named_not_trusted() {
         &json!({"email": unique_email("pair2"), "password": "correct horse battery"}),
     );
     sign_up.problem(503);
+    // The first's administrator token is vouched for by the shared store: the second refuses it
+    // every write and every administrator's route.
+    let admin = first.app.admin();
+    second.app.with_token("GET", "/api/auth/users", &admin.access).problem(503);
+    second
+        .app
+        .json("POST", "/api/books", Some(&admin.access), &folio_blackbox::book_body("Foreign"))
+        .problem(503);
     assert_eq!(first.app.get("/api/health").status, 200);
     assert_eq!(first.app.with_token("GET", "/api/auth/me", &tokens.access).status, 200);
 }

@@ -149,14 +149,14 @@ fn password_grant(host: &Host, settings: &AuthSettings, params: &Params) -> ApiR
                 None => ("unknown_address", None),
             };
             folio_core::log::emit(serde_json::json!({"level": "info", "event": "sign_in_failed",
-                "reason": reason, "account": account, "address_key": limiter::key(&normalized)}));
+                "reason": reason, "account": account, "address_key": limiter::log_key(host, &normalized)}));
             return Err(oauth(StatusCode::BAD_REQUEST, "invalid_grant", WRONG));
         }
     };
     attempt.succeeded()?;
     if account.disabled {
         folio_core::log::emit(serde_json::json!({"level": "info", "event": "sign_in_failed",
-            "reason": "disabled", "account": account.id, "address_key": limiter::key(&normalized)}));
+            "reason": "disabled", "account": account.id, "address_key": limiter::log_key(host, &normalized)}));
         return Err(oauth(StatusCode::BAD_REQUEST, "invalid_grant", "this account is disabled"));
     }
     let issued = issue::start_session(host, settings, &account, params.get("scope").map(String::as_str))?;
