@@ -366,7 +366,7 @@ responses = {
                        "nothing was changed, retry after Retry-After seconds. Or "
                        "(type /docs/problems#misconfigured, no Retry-After) a variable this route reads "
                        "has a value the app refuses: variables[] names each and what it must be (empty when the "
-                       "key-value store holds another database's sessions: sign-up, sign-in and refresh)"),
+                       "key-value store holds another database's sessions: sign-up, sign-in, refresh, writes, admin routes)"),
              "headers": {"Retry-After": {"schema": integer}}},
 }
 
