@@ -41,6 +41,10 @@ fn if_match_on_an_untagged_account_holds_only_for_a_star() {
     assert_eq!(r.status(), 412, "{}", String::from_utf8_lossy(r.body()));
     let me = body_json(&call(&app, bearer("GET", "/api/auth/me", &ann.access)));
     assert!(me["account"]["name"].is_null(), "nothing written: {me}");
+    // `*` holds only alone: beside a tag it is a list that names a tag.
+    let listed = ("if-match", "\"x\", *");
+    let r = call(&app, conditional("PATCH", "/api/auth/me", &ann.access, listed, json!({"name": "Ann"})));
+    assert_eq!(r.status(), 412);
     let r = call(
         &app,
         conditional("PATCH", "/api/auth/me", &ann.access, ("if-match", "*"), json!({"name": "Ann"})),

@@ -424,13 +424,16 @@ pub fn check_if_match(req: &Request, etag: Option<&str>) -> ApiResult<()> {
 /// rather than made over a change it never saw. Call it once the resource is known to exist
 /// (preconditions give way to a `404`, §13.2.1).
 pub fn check_untagged(req: &Request) -> ApiResult<()> {
-    let has_star = |name| listed_tags(req.headers(), name).map(|tags| tags.iter().any(|t| t == "*"));
-    if has_star(header::IF_MATCH) == Some(false) {
+    // `*` holds only alone (RFC 9110: `If-Match = "*" / #entity-tag`): `"x", *` names a tag.
+    let only_star =
+        |name| listed_tags(req.headers(), name).map(|tags| !tags.is_empty() && tags.iter().all(|t| t == "*"));
+    if only_star(header::IF_MATCH) == Some(false) {
         return Err(ApiError::PreconditionFailed(
             "If-Match names an entity tag, and this resource has none (it sends no ETag): nothing was changed"
                 .into(),
         ));
     }
+    let has_star = |name| listed_tags(req.headers(), name).map(|tags| tags.iter().any(|t| t == "*"));
     if has_star(header::IF_NONE_MATCH) == Some(true) {
         return Err(ApiError::PreconditionFailed(
             "If-None-Match: * and the resource exists: nothing was changed".into(),

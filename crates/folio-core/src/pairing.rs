@@ -49,15 +49,13 @@ pub fn check(host: &Host) -> ApiResult<Pairing> {
     match host.kv.get(KEY)? {
         Some(named) if named == id.as_bytes() => Ok(Pairing::Paired),
         Some(_) => {
-            crate::log::emit(serde_json::json!({"level": "error", "event": "stores_not_paired",
-                "database_id": id}));
+            // The identity keys the sign-in log's address keys: it never goes to the log.
+            crate::log::emit(serde_json::json!({"level": "error", "event": "stores_not_paired"}));
             Ok(Pairing::Foreign)
         }
         None => {
             host.kv.set(KEY, id.as_bytes())?;
-            crate::log::emit(
-                serde_json::json!({"level": "info", "event": "store_paired", "database_id": id}),
-            );
+            crate::log::emit(serde_json::json!({"level": "info", "event": "store_paired"}));
             Ok(Pairing::Claimed)
         }
     }

@@ -132,6 +132,9 @@ pub(crate) fn is_storage_failure(message: &str) -> bool {
         || message.contains("disk I/O error")
         || message.contains("unable to open database file")
         || message.contains("attempt to write a readonly database")
+        // Spin's own failure to run the statement, seen while it shuts down (a restart, a
+        // rolling update): the host, not the request; another replica or a retry answers.
+        || message.contains("internal runtime error")
 }
 
 /// The result of a statement: column names and rows.
@@ -315,6 +318,8 @@ mod tests {
             "Hrana: `api error: `down for maintenance``",
             "database or disk is full",
             "disk I/O error",
+            // Seen from statements in flight while Spin 4.0.2 shut down (SIGTERM under load).
+            "internal runtime error",
         ] {
             let e = SqlError::Io(m.into());
             assert!(e.is_unavailable(), "{m}");
