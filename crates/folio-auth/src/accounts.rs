@@ -79,7 +79,53 @@ pub fn normalize_email(email: &str) -> String {
     // Lower-casing writes a word-final capital sigma as `ς` and an inner one as `σ`, so `ΣΑΣ`
     // and `σασ` would differ; case folding makes both `σ`.
     let folded = email.trim().nfkc().collect::<String>().to_lowercase().replace('ς', "σ");
-    folded.nfkc().collect()
+    let folded: String = folded.nfkc().collect();
+    match folded.rsplit_once('@') {
+        Some((local, domain)) => format!("{local}@{}", ascii_domain(domain)),
+        None => folded,
+    }
+}
+
+/// The domain as DNS knows it: `bücher.example`, its Punycode `xn--bcher-kva.example` and
+/// `bücher。example` (an ideographic full stop) are one domain, so one address. The input is
+/// already NFKC and lower case, which is UTS 46's mapping for nearly every domain; each label
+/// that is not ASCII is then Punycode-encoded (the app's `idna` has no Unicode back end: Cargo.toml).
+fn ascii_domain(domain: &str) -> String {
+    domain
+        .split(['.', '\u{3002}'])
+        .map(|label| match label.is_ascii() {
+            true => label.to_string(),
+            false => {
+                idna::punycode::encode_str(label).map_or_else(|| label.to_string(), |p| format!("xn--{p}"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+/// A mark that shows nothing of its own (a combining accent, a format character) left after an
+/// ASCII character once the address is composed (NFKC): `e` and an acute accent compose to `é`,
+/// but `q` and an acute, or a mark first of all, only make a look-alike of another address.
+/// Marks after letters of other scripts (Devanagari vowel signs, say) spell words and stay.
+fn stray_mark(email: &str) -> bool {
+    use unicode_normalization::UnicodeNormalization;
+    let composed: Vec<char> = email.nfkc().collect();
+    let shows_nothing = |c: char| {
+        folio_core::text::is_invisible(c) && !c.is_whitespace() && !matches!(c, '\u{200C}' | '\u{200D}')
+    };
+    composed.first().is_some_and(|c| shows_nothing(*c))
+        || composed.windows(2).any(|w| w[0].is_ascii() && shows_nothing(w[1]))
+}
+
+/// The zero-width joiner and non-joiner spell words in some scripts (Indic, Persian), never
+/// between two ASCII characters, nor at either end of a part: there they only make a
+/// look-alike of another address.
+fn misplaced_joiner(part: &str) -> bool {
+    let chars: Vec<char> = part.chars().collect();
+    chars.iter().enumerate().any(|(i, c)| {
+        matches!(c, '\u{200C}' | '\u{200D}')
+            && (i == 0 || i + 1 == chars.len() || chars[i - 1].is_ascii() || chars[i + 1].is_ascii())
+    })
 }
 
 /// Characters that show nothing and change nothing in an address, so that one inserted makes a
@@ -106,6 +152,9 @@ fn is_invisible_in_address(c: char) -> bool {
             | '\u{FEFF}'
             | '\u{FFA0}'
             | '\u{FFF0}'..='\u{FFFC}'
+            | '\u{13430}'..='\u{1343F}'
+            | '\u{16FE4}'
+            | '\u{1D159}'
             | '\u{1BCA0}'..='\u{1BCA3}'
             | '\u{1D173}'..='\u{1D17A}'
             | '\u{E0000}'..='\u{E0FFF}'
@@ -120,6 +169,9 @@ pub fn check_email(email: &str) -> Result<(), &'static str> {
         return Err("must be at most 254 characters");
     }
     let Some((local, domain)) = email.split_once('@') else { return Err("must be an e-mail address") };
+    if stray_mark(email) {
+        return Err("must be an e-mail address");
+    }
     let bad_char = |c: char| {
         c.is_whitespace()
             || folio_core::text::is_hidden_control(c)
@@ -135,6 +187,8 @@ pub fn check_email(email: &str) -> Result<(), &'static str> {
         || local.contains("..")
         || local.chars().any(bad_char)
         || domain.chars().any(|c| bad_char(c) || c == '_')
+        || misplaced_joiner(local)
+        || misplaced_joiner(domain)
         || !labels_ok
     {
         return Err("must be an e-mail address");
@@ -153,7 +207,7 @@ pub fn find_by_email(sql: &dyn Sql, address: &str) -> ApiResult<Option<Account>>
 }
 
 /// The name under which [`rekey_addresses`] records that it ran (migrations/0015).
-const REKEY_FIX: &str = "email-keys-nfkc-sigma";
+const REKEY_FIX: &str = "email-keys-nfkc-sigma-idna";
 
 /// Recomputes every account's e-mail key by the current [`normalize_email`], once per database.
 ///
@@ -430,5 +484,20 @@ mod tests {
             assert!(check_email(&format!("ceo@example.com{hidden}")).is_err(), "{hidden:?}");
         }
         assert!(check_email("रा\u{200D}जू@example.in").is_ok(), "joiners spell words in some scripts");
+        for lookalike in [
+            "bo\u{200D}ss@example.com",
+            "boss@exam\u{200C}ple.com",
+            "\u{200D}boss@example.com",
+            "boq\u{301}@example.com",
+            "\u{301}boss@example.com",
+            "bo\u{13430}ss@example.com",
+        ] {
+            assert!(check_email(lookalike).is_err(), "{lookalike:?}");
+        }
+        // One domain however it is written: Unicode, punycode, another full stop.
+        assert_eq!(normalize_email("boss@Bücher.example"), "boss@xn--bcher-kva.example");
+        assert_eq!(normalize_email("boss@xn--bcher-kva.example"), "boss@xn--bcher-kva.example");
+        assert_eq!(normalize_email("boss@bücher\u{3002}example"), "boss@xn--bcher-kva.example");
+        assert_eq!(normalize_email("Ann@Example.COM"), "ann@example.com");
     }
 }
