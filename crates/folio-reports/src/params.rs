@@ -214,27 +214,9 @@ fn format_param(query: &Query) -> ApiResult<Option<Format>> {
 pub fn negotiate(req: &Request) -> Format {
     // The q of each range that can name each format, by specificity: the most specific range
     // that matches a format decides its q (RFC 9110 §12.5.1), so `text/csv;q=0, */*` refuses CSV.
-    let (mut csv, mut text_any, mut json, mut application_any, mut any) = (None, None, None, None, None);
-    for value in req.headers().get_all(http::header::ACCEPT) {
-        let Ok(text) = value.to_str() else { continue };
-        for range in text.split(',') {
-            let mut parts = range.split(';');
-            let media = parts.next().unwrap_or("").trim().to_ascii_lowercase();
-            let q = parts
-                .filter_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.trim().parse::<f32>().ok()))
-                .next()
-                .unwrap_or(1.0);
-            let slot = match media.as_str() {
-                "text/csv" => &mut csv,
-                "text/*" => &mut text_any,
-                "application/json" => &mut json,
-                "application/*" => &mut application_any,
-                "*/*" => &mut any,
-                _ => continue,
-            };
-            *slot = Some(slot.map_or(q, |old: f32| old.max(q)));
-        }
-    }
+    let q = |media| folio_core::http_util::accept_quality(req, media);
+    let (csv, text_any, json, application_any, any) =
+        (q("text/csv"), q("text/*"), q("application/json"), q("application/*"), q("*/*"));
     // CSV only when the client named it (`text/csv` or `text/*`), at least as gladly as JSON;
     // `*/*` alone, or nothing, is the JSON default.
     let asked_for_csv = csv.or(text_any);
