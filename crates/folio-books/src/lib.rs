@@ -103,7 +103,8 @@ pub fn etag(book: &Book) -> String {
 }
 
 /// What the conditional headers allow a write to replace (RFC 9110 §13.1): `If-Match` with
-/// strong tags (weak ones, or tags that are not ours, match nothing; `*` any book), then
+/// strong tags (weak ones, or tags that are not ours, match nothing; a lone `*` any book, and a
+/// `*` among tags nothing), then
 /// `If-None-Match` with weak comparison (a listed version is refused; `*` refuses every existing
 /// book, so the write is `412`, or `404` when there is none).
 fn expectation(req: &Request) -> Expect {
@@ -122,7 +123,7 @@ fn expectation(req: &Request) -> Expect {
         .filter_map(|t| version_of(t.trim_start_matches("W/")))
         .collect();
     match if_match {
-        Some(tags) if !tags.iter().any(|t| t == "*") => Expect::OneOf(
+        Some(tags) if !http_util::matches_any(&tags) => Expect::OneOf(
             tags.iter().filter_map(|t| version_of(t)).filter(|v| !excluded.contains(v)).collect(),
         ),
         _ if excluded.is_empty() => Expect::Any,

@@ -396,25 +396,19 @@ pub fn listed_tags(headers: &HeaderMap, name: header::HeaderName) -> Option<Vec<
 /// `If-None-Match` (weak comparison, RFC 9110 §13.1.2): true when the client's copy is current.
 pub fn if_none_match(req: &Request, etag: &str) -> bool {
     let Some(tags) = listed_tags(req.headers(), header::IF_NONE_MATCH) else { return false };
+    // A `*` among tags is not "any" (below): a `304` tells the client its copy is current.
     let bare = etag.trim_start_matches("W/");
-    tags.iter().any(|t| t == "*" || t.trim_start_matches("W/") == bare)
+    matches_any(&tags) || tags.iter().any(|t| t.trim_start_matches("W/") == bare)
 }
 
-/// `If-Match` (strong comparison, RFC 9110 §13.1.1): `Ok(())` when absent or matching,
-/// `412` otherwise (a blank one included). Weak tags never match.
-pub fn check_if_match(req: &Request, etag: Option<&str>) -> ApiResult<()> {
-    let Some(tags) = listed_tags(req.headers(), header::IF_MATCH) else { return Ok(()) };
-    let matches = match etag {
-        Some(current) => tags.iter().any(|t| t == "*" || (!t.starts_with("W/") && t == current)),
-        None => false,
-    };
-    if matches {
-        Ok(())
-    } else {
-        Err(ApiError::PreconditionFailed(
-            "the resource has changed since you read it; fetch it again and retry".into(),
-        ))
-    }
+/// Whether a list of entity tags means "any current representation": only a lone `*` does
+/// (RFC 9110 §13.1.1-2: `If-Match = "*" / #entity-tag`, and the same for `If-None-Match`). A `*`
+/// among tags is read the cautious way, never making a condition pass that its tags fail: in
+/// `If-Match` it matches nothing (`"v1", *` is the condition `"v1"`: read loosely, it would let
+/// through a write the client meant to guard), and so in a read's `If-None-Match` (a `304` tells
+/// the client its copy is current); a write's `If-None-Match` refuses on any `*`.
+pub fn matches_any(tags: &[String]) -> bool {
+    !tags.is_empty() && tags.iter().all(|t| t == "*")
 }
 
 /// Preconditions on a resource that exists and sends no entity tag (an account, a profile):
@@ -425,9 +419,7 @@ pub fn check_if_match(req: &Request, etag: Option<&str>) -> ApiResult<()> {
 /// (preconditions give way to a `404`, §13.2.1).
 pub fn check_untagged(req: &Request) -> ApiResult<()> {
     // `*` holds only alone (RFC 9110: `If-Match = "*" / #entity-tag`): `"x", *` names a tag.
-    let only_star =
-        |name| listed_tags(req.headers(), name).map(|tags| !tags.is_empty() && tags.iter().all(|t| t == "*"));
-    if only_star(header::IF_MATCH) == Some(false) {
+    if listed_tags(req.headers(), header::IF_MATCH).is_some_and(|tags| !matches_any(&tags)) {
         return Err(ApiError::PreconditionFailed(
             "If-Match names an entity tag, and this resource has none (it sends no ETag): nothing was changed"
                 .into(),
@@ -770,20 +762,30 @@ mod tests {
         let req =
             http::Request::builder().header(header::IF_NONE_MATCH, "\"v1\", W/\"v2\"").body(vec![]).unwrap();
         assert!(if_none_match(&req, &etag));
-        let stale = http::Request::builder().header(header::IF_MATCH, "\"v1\"").body(vec![]).unwrap();
-        assert_eq!(check_if_match(&stale, Some(&etag)).unwrap_err().status(), 412);
-        let weak = http::Request::builder().header(header::IF_MATCH, "W/\"v2\"").body(vec![]).unwrap();
-        assert!(check_if_match(&weak, Some(&etag)).is_err());
-        let current = http::Request::builder().header(header::IF_MATCH, "\"v2\"").body(vec![]).unwrap();
-        assert!(check_if_match(&current, Some(&etag)).is_ok());
         let none = http::Request::builder().body(vec![]).unwrap();
-        assert!(check_if_match(&none, Some(&etag)).is_ok());
         assert!(!if_none_match(&none, &etag));
         // Sent blank: a condition no tag meets, not no condition.
-        let blank = http::Request::builder().header(header::IF_MATCH, "").body(vec![]).unwrap();
+        let blank = http::Request::builder().header(header::IF_MATCH, "").body(Vec::<u8>::new()).unwrap();
         assert_eq!(listed_tags(blank.headers(), header::IF_MATCH), Some(vec![]));
-        assert!(check_if_match(&blank, Some(&etag)).is_err());
+        assert!(!matches_any(&[]));
         let blank = http::Request::builder().header(header::IF_NONE_MATCH, " ").body(vec![]).unwrap();
         assert!(!if_none_match(&blank, &etag));
+        let star = http::Request::builder().header(header::IF_NONE_MATCH, "*").body(vec![]).unwrap();
+        assert!(if_none_match(&star, &etag));
+        let mixed = http::Request::builder().header(header::IF_NONE_MATCH, "\"v1\", *").body(vec![]).unwrap();
+        assert!(!if_none_match(&mixed, &etag));
+    }
+
+    #[test]
+    fn only_a_lone_star_matches_any_representation() {
+        let tags = |raw: &str| {
+            let req = http::Request::builder().header(header::IF_MATCH, raw).body(Vec::<u8>::new()).unwrap();
+            listed_tags(req.headers(), header::IF_MATCH).unwrap()
+        };
+        assert!(matches_any(&tags("*")));
+        assert!(matches_any(&tags(" * ")));
+        for raw in ["\"v1\", *", "*, \"v1\"", "\"v1\"", "", "W/\"v1\""] {
+            assert!(!matches_any(&tags(raw)), "{raw}");
+        }
     }
 }
