@@ -49,6 +49,7 @@ fn routes() -> Router<Route> {
         .route(Method::GET, "/api/auth/sessions", |h, r, _| own::list(h, r))
         .route(Method::DELETE, "/api/auth/sessions/{id}", own::delete)
         .route(Method::GET, "/api/auth/users", |h, r, _| users::list(h, r))
+        .route(Method::GET, "/api/auth/users/{id}", users::get)
         .route(Method::PATCH, "/api/auth/users/{id}", users::patch)
         .route(Method::POST, "/api/auth/users/{id}/password", users::reset_password)
         .route(Method::POST, "/api/auth/keys/rotate", |h, r, _| key_routes::rotate(h, r))

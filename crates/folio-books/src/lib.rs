@@ -296,7 +296,7 @@ fn create(call: &Call) -> ApiResult {
         },
     )?;
     let response = book_response(StatusCode::CREATED, &book);
-    Ok(http_util::with_header(response, header::LOCATION, &format!("/api/books/{id}")))
+    Ok(http_util::with_header(response, header::LOCATION, &http_util::location(&["api", "books", &id])))
 }
 
 fn replace(call: &Call) -> ApiResult {

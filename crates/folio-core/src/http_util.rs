@@ -370,6 +370,19 @@ pub fn no_content() -> Response {
 }
 
 /// Sets a header on a response, ignoring values that are not valid header text.
+/// The path of a created resource, for its `Location` header: each segment percent-encoded as
+/// a path segment (an id is opaque to this function: nothing in it may end the segment or start
+/// a query). A path alone, not an absolute URL: RFC 9110 §10.2.2 allows a relative reference,
+/// and the client's `Host` reaches a component only inside `spin-full-url`.
+pub fn location(segments: &[&str]) -> String {
+    // `url` encodes path segments; the base only gives it a URL to build the path on.
+    let mut url = url::Url::parse("http://resource.invalid/").expect("a fixed, valid base URL");
+    if let Ok(mut path) = url.path_segments_mut() {
+        path.clear().extend(segments);
+    }
+    url.path().to_string()
+}
+
 pub fn with_header(mut response: Response, name: header::HeaderName, value: &str) -> Response {
     if let Ok(v) = HeaderValue::from_str(value) {
         response.headers_mut().insert(name, v);
@@ -774,6 +787,12 @@ mod tests {
         assert!(if_none_match(&star, &etag));
         let mixed = http::Request::builder().header(header::IF_NONE_MATCH, "\"v1\", *").body(vec![]).unwrap();
         assert!(!if_none_match(&mixed, &etag));
+    }
+
+    #[test]
+    fn a_location_is_a_path_of_encoded_segments() {
+        assert_eq!(location(&["api", "books", "0193b7c4-aa"]), "/api/books/0193b7c4-aa");
+        assert_eq!(location(&["api", "books", "a/b?c#d e"]), "/api/books/a%2Fb%3Fc%23d%20e");
     }
 
     #[test]

@@ -4,7 +4,8 @@
 //!   written;
 //! - `POST /api/generator/runs` (`generate:books`): generate and insert up to 100,000 books in
 //!   one transaction;
-//! - `GET /api/generator/runs` (`read:books`): the run history, newest first.
+//! - `GET /api/generator/runs` (`read:books`): the run history, newest first;
+//! - `GET /api/generator/runs/{id}` (`read:books`): one run, where a run's `Location` points.
 //!
 //! See docs/generator.md for the distributions and the determinism guarantee.
 
@@ -23,7 +24,7 @@ use folio_core::{
     guard::{self, scopes, Authenticator},
     http_util::{self, Query},
     migrate,
-    router::Router,
+    router::{Params, Router},
     serve::serve,
     ApiResult, Host, Request, Response,
 };
@@ -43,7 +44,7 @@ pub const DEFAULT_PREVIEW_COUNT: i64 = 10;
 pub const DEFAULT_LIST_LIMIT: i64 = 20;
 pub const MAX_LIST_LIMIT: i64 = 100;
 
-type Route = fn(&dyn Authenticator, &Host, &Request) -> ApiResult;
+type Route = fn(&dyn Authenticator, &Host, &Request, &Params) -> ApiResult;
 
 /// Every route this component serves (checked against the OpenAPI document by the tests).
 pub fn served_routes() -> Vec<(http::Method, String)> {
@@ -51,10 +52,11 @@ pub fn served_routes() -> Vec<(http::Method, String)> {
 }
 
 fn routes() -> Router<Route> {
-    Router::new()
-        .route(http::Method::GET, "/api/generator/preview", preview as Route)
-        .route(http::Method::POST, "/api/generator/runs", create_run as Route)
-        .route(http::Method::GET, "/api/generator/runs", list_runs as Route)
+    Router::<Route>::new()
+        .route(http::Method::GET, "/api/generator/preview", |a, h, r, _| preview(a, h, r))
+        .route(http::Method::POST, "/api/generator/runs", |a, h, r, _| create_run(a, h, r))
+        .route(http::Method::GET, "/api/generator/runs", |a, h, r, _| list_runs(a, h, r))
+        .route(http::Method::GET, "/api/generator/runs/{id}", get_run)
 }
 
 /// Serves one request, with the app's token verification.
@@ -65,8 +67,8 @@ pub fn handle(host: &Host, req: Request) -> Response {
 /// Serves one request with the given authenticator (tests pass their own).
 pub fn handle_with(auth: &dyn Authenticator, host: &Host, req: Request) -> Response {
     serve(host, req, |host, req| {
-        let (route, _params) = routes().find(req.method(), req.uri().path())?;
-        route(auth, host, req)
+        let (route, params) = routes().find(req.method(), req.uri().path())?;
+        route(auth, host, req, &params)
     })
 }
 
@@ -115,7 +117,17 @@ fn create_run(auth: &dyn Authenticator, host: &Host, req: &Request) -> ApiResult
     let seed = seed_or_random(host, seed);
     migrate::ensure(host.sql)?;
     let run = runs::run(host, &limits, seed, count as usize, &principal.subject)?;
-    Ok(http_util::json(StatusCode::CREATED, &run))
+    let location = http_util::location(&["api", "generator", "runs", &run.id]);
+    Ok(http_util::with_header(http_util::json(StatusCode::CREATED, &run), http::header::LOCATION, &location))
+}
+
+fn get_run(auth: &dyn Authenticator, host: &Host, req: &Request, params: &Params) -> ApiResult {
+    guard::authorize(auth, host, req, scopes::READ_BOOKS)?;
+    Query::from_request(req).only(&[])?;
+    migrate::ensure(host.sql)?;
+    let run = runs::get(host.sql, params.get("id").unwrap_or_default())?
+        .ok_or_else(|| folio_core::ApiError::NotFound("no generator run with this id".into()))?;
+    Ok(http_util::json(StatusCode::OK, &run))
 }
 
 fn list_runs(auth: &dyn Authenticator, host: &Host, req: &Request) -> ApiResult {

@@ -206,15 +206,25 @@ pub fn list(sql: &dyn Sql, limit: i64) -> Result<Vec<Run>, SqlError> {
          ORDER BY created_at DESC, id DESC LIMIT ?",
         &[Value::Integer(limit)],
     )?;
-    Ok(rows
-        .iter()
-        .map(|r| Run {
-            id: r.string("id"),
-            count: r.i64("count").unwrap_or(0),
-            seed: r.i64("seed").unwrap_or(0).max(0) as u64,
-            inserted: r.i64("inserted").unwrap_or(0),
-            elapsed_ms: r.i64("elapsed_ms").unwrap_or(0),
-            created_at: r.string("created_at"),
-        })
-        .collect())
+    Ok(rows.iter().map(run_of).collect())
+}
+
+/// One run by its id.
+pub fn get(sql: &dyn Sql, id: &str) -> Result<Option<Run>, SqlError> {
+    let rows = sql.execute(
+        "SELECT id, count, seed, inserted, elapsed_ms, created_at FROM generator_runs WHERE id = ?",
+        &[Value::Text(id.to_string())],
+    )?;
+    Ok(rows.first().map(run_of))
+}
+
+fn run_of(r: folio_core::sql::Row) -> Run {
+    Run {
+        id: r.string("id"),
+        count: r.i64("count").unwrap_or(0),
+        seed: r.i64("seed").unwrap_or(0).max(0) as u64,
+        inserted: r.i64("inserted").unwrap_or(0),
+        elapsed_ms: r.i64("elapsed_ms").unwrap_or(0),
+        created_at: r.string("created_at"),
+    }
 }

@@ -20,6 +20,17 @@ fn register_returns_the_account_without_secrets() {
     for secret in ["password", "hash", "argon"] {
         assert!(!text.contains(secret), "{secret} in {text}");
     }
+    // The 201 says where the account is: an administrator reads it there, nobody else.
+    let location = r.header("location").expect("a Location on 201").to_string();
+    assert_eq!(location, format!("/api/auth/users/{}", body["id"].as_str().unwrap()));
+    let read = app().with_token("GET", &location, &app().admin().access);
+    assert_eq!(read.status, 200, "{}", read.text());
+    assert_eq!(read.json(), body);
+    assert_eq!(read.header("cache-control"), Some("no-store"));
+    let own = app().login(&unique_email("reg-other")).access;
+    app().with_token("GET", &location, &own).problem(403);
+    app().call("GET", &location, &[], b"").problem(401);
+    app().with_token("GET", "/api/auth/users/no-such-account", &app().admin().access).problem(404);
 }
 
 #[test]

@@ -61,6 +61,10 @@ fn runs_insert_books_with_unique_isbns_and_are_listed_newest_first() {
         assert_eq!(run["inserted"], 250);
         assert_eq!(run["seed"], seed);
         assert!(run["elapsed_ms"].is_i64() && run["created_at"].is_string());
+        // The 201 says where the run is, and it reads back the same.
+        let location = r.header("location").expect("a Location on 201").to_string();
+        assert_eq!(location, format!("/api/generator/runs/{}", run["id"].as_str().unwrap()));
+        assert_eq!(app().with_token("GET", &location, &token).json(), run);
         run_ids.push(run["id"].as_str().unwrap().to_string());
     }
     let after =
@@ -77,6 +81,10 @@ fn runs_insert_books_with_unique_isbns_and_are_listed_newest_first() {
     let unseeded = app().json("POST", "/api/generator/runs", Some(&token), &json!({"count": 1}));
     assert_eq!(unseeded.status, 201);
     assert!(unseeded.json()["seed"].is_i64(), "a drawn seed is returned");
+    app().with_token("GET", "/api/generator/runs/no-such-run", &token).problem(404);
+    app().call("GET", &format!("/api/generator/runs/{}", run_ids[0]), &[], b"").problem(401);
+    let wrong = app().with_token("POST", &format!("/api/generator/runs/{}", run_ids[0]), &token);
+    assert_eq!((wrong.status, wrong.header("allow")), (405, Some("GET, HEAD, OPTIONS")));
 }
 
 #[test]

@@ -70,5 +70,9 @@ pub fn register(host: &Host, req: &Request) -> ApiResult<Response> {
     folio_core::log::emit(
         serde_json::json!({"level": "info", "event": "account_registered", "account": account.id, "role": account.role.as_str()}),
     );
-    Ok(super::no_store(http_util::json(StatusCode::CREATED, &account.to_json())))
+    // Where the account can be read (by an administrator: an account reads itself at /me).
+    let created = http_util::json(StatusCode::CREATED, &account.to_json());
+    let located =
+        http_util::with_header(created, http::header::LOCATION, &super::users::location(&account.id));
+    Ok(super::no_store(located))
 }

@@ -1,5 +1,5 @@
-//! Admin user management: `GET /api/auth/users` (cursor-paged), `PATCH /api/auth/users/{id}`,
-//! `POST /api/auth/users/{id}/password`.
+//! Admin user management: `GET /api/auth/users` (cursor-paged), `GET` and `PATCH
+//! /api/auth/users/{id}`, `POST /api/auth/users/{id}/password`.
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use folio_core::{
@@ -53,6 +53,21 @@ pub fn list(host: &Host, req: &Request) -> ApiResult<Response> {
     };
     let items: Vec<serde_json::Value> = page.iter().map(accounts::Account::to_json).collect();
     Ok(super::no_store(http_util::json(StatusCode::OK, &json!({"items": items, "next_cursor": next_cursor}))))
+}
+
+/// `GET /api/auth/users/{id}`: one account, where a sign-up's `Location` points.
+pub fn get(host: &Host, req: &Request, params: &Params) -> ApiResult<Response> {
+    folio_tokens::authorize(host, req, scopes::ADMIN_USERS)?;
+    http_util::Query::from_request(req).only(&[])?;
+    migrate::ensure(host.sql)?;
+    let account = accounts::find_by_id(host.sql, params.get("id").unwrap_or_default())?
+        .ok_or_else(|| ApiError::NotFound("no account with this id".into()))?;
+    Ok(super::no_store(http_util::json(StatusCode::OK, &account.to_json())))
+}
+
+/// The path of an account, for a `Location` header.
+pub fn location(id: &str) -> String {
+    http_util::location(&["api", "auth", "users", id])
 }
 
 pub fn patch(host: &Host, req: &Request, params: &Params) -> ApiResult<Response> {
