@@ -359,7 +359,9 @@ responses = {
     "Unavailable": {**problem("A store is failing, or a variable is misconfigured: checks names the failing "
                               "checks, checks.config and variables[] each bad variable and what it must be; "
                               "checks.stores is error when the key-value store holds another database's state "
-                              "(type misconfigured); Retry-After when a store failed"),
+                              "(type misconfigured), and checks.sqlite is error with type misconfigured when the "
+                              "database is in memory, a new one per request (spin up --from without --state-dir); "
+                              "Retry-After when a store failed"),
                     "headers": {"Retry-After": {"schema": integer}}},
     "Busy": {**problem("The database stayed locked by another write (e.g. a large generator run) past the "
                        "busy timeout, or a store (the database, the key-value store) could not be reached; "

@@ -77,3 +77,59 @@ fn a_replaced_database_with_the_old_store_is_named_until_the_store_is_emptied() 
     assert_eq!(health(&app).status(), 200);
     assert_eq!(register(&app, "ann@example.com", PASSWORD).status(), 201);
 }
+
+/// An in-memory database on Spin (`spin up --from` without `--state-dir`): each request opens a
+/// new, empty one. Named for what it is, not as a pairing failure (which it would otherwise
+/// become from the second request on).
+struct MemoryPerRequest(folio_native::NativeSql);
+
+impl folio_core::Sql for MemoryPerRequest {
+    fn execute(
+        &self,
+        statement: &str,
+        params: &[folio_core::Value],
+    ) -> Result<folio_core::Rows, folio_core::SqlError> {
+        self.0.execute(statement, params)
+    }
+
+    fn memory_lasts_one_request(&self) -> bool {
+        true
+    }
+}
+
+#[test]
+fn an_in_memory_database_that_lasts_one_request_is_named_by_health_and_every_route() {
+    let app = TestApp::new();
+    let on_fresh_memory = |req: folio_core::Request| {
+        let sql = MemoryPerRequest(folio_native::NativeSql::in_memory());
+        app.with_host_over(&sql, app.kv.as_ref(), |host| folio_auth::handle(host, req))
+    };
+    for _ in 0..2 {
+        let r = on_fresh_memory(request("GET", "/api/health").body(Vec::new()).unwrap());
+        assert_eq!(r.status(), 503);
+        assert!(!r.headers().contains_key("retry-after"), "waiting does not fix it");
+        let body = body_json(&r);
+        assert_eq!(body["type"], "/docs/problems#misconfigured");
+        assert_eq!(body["checks"]["sqlite"], "error");
+        assert_eq!(body["checks"]["stores"], "unchecked");
+        let detail = body["detail"].as_str().unwrap();
+        assert!(detail.contains("in memory") && detail.contains("--state-dir"), "{detail}");
+        assert!(!detail.contains("another database"), "{detail}");
+        let signup = on_fresh_memory(folio_native::json_request(
+            "POST",
+            "/api/auth/register",
+            &serde_json::json!({"email": "ann@example.com", "password": PASSWORD}).to_string(),
+        ));
+        assert_eq!(signup.status(), 503);
+        let body = body_json(&signup);
+        assert_eq!(body["type"], "/docs/problems#misconfigured");
+        assert!(body["detail"].as_str().unwrap().contains("--state-dir"), "{body}");
+    }
+    // The same in-memory database where the connection outlives requests (this test host's
+    // own) is a database like any other.
+    let kept = folio_native::NativeSql::in_memory();
+    let r = app.with_host_over(&kept, app.kv.as_ref(), |host| {
+        folio_auth::handle(host, request("GET", "/api/health").body(Vec::new()).unwrap())
+    });
+    assert_eq!(r.status(), 200, "{}", String::from_utf8_lossy(r.body()));
+}

@@ -20,6 +20,9 @@ const PROBE_KEY_PREFIX: &str = "health:probe:";
 /// checks) when a store fails or `config`, the caller's validation of every variable, failed.
 pub fn health(host: &Host, config: Result<(), ConfigError>) -> Response {
     let sqlite = check_sqlite(host);
+    // An operator's mistake, like a bad variable: named, and not worth a quick retry.
+    let not_persistent = matches!(&sqlite, Err(SqliteFailure::NotPersistent));
+    let sqlite = sqlite.map_err(|failure| failure.to_string());
     let kv = check_kv(host);
     let stores = if sqlite.is_ok() && kv.is_ok() { check_pairing(host) } else { None };
     let label = |r: &Result<(), String>| if r.is_ok() { "ok" } else { "error" };
@@ -53,8 +56,9 @@ pub fn health(host: &Host, config: Result<(), ConfigError>) -> Response {
     {
         let Some(cause) = result else { continue };
         failing.push(name);
-        if name == "stores" {
-            // check_pairing logged it (`stores_not_paired`).
+        if name == "stores" || (name == "sqlite" && not_persistent) {
+            // check_pairing logged it (`stores_not_paired`), or migrate did
+            // (`database_not_persistent`).
         } else if name == "config" && !bad.is_empty() {
             // Once per request, as every route that meets a bad variable logs it.
             problem::log_misconfigured(bad);
@@ -72,10 +76,15 @@ pub fn health(host: &Host, config: Result<(), ConfigError>) -> Response {
     if foreign {
         detail = format!("{detail}; {}", crate::pairing::FOREIGN_DETAIL);
     }
+    if not_persistent {
+        detail = format!("{detail}; {}", migrate::NOT_PERSISTENT_DETAIL);
+    }
     // Only the configuration (or the stores' pairing, an operator's choice too) failing: the
     // operator's problem type, as every route answers it (waiting does not help); a store
     // failing, alone or with it: the retryable one.
-    let only_config = failing.iter().all(|name| matches!(*name, "config" | "stores"));
+    let only_config = failing
+        .iter()
+        .all(|name| matches!(*name, "config" | "stores") || (*name == "sqlite" && not_persistent));
     let problem_type =
         if only_config { "/docs/problems#misconfigured" } else { "/docs/problems#unavailable" };
     let mut body = json!({
@@ -86,7 +95,7 @@ pub fn health(host: &Host, config: Result<(), ConfigError>) -> Response {
         "checks": checks,
         "version": VERSION,
     });
-    if !bad.is_empty() || foreign {
+    if !bad.is_empty() || foreign || not_persistent {
         body["variables"] = json!(bad);
     }
     let mut r = http::Response::builder()
@@ -106,12 +115,29 @@ pub fn health(host: &Host, config: Result<(), ConfigError>) -> Response {
     r
 }
 
-fn check_sqlite(host: &Host) -> Result<(), String> {
-    migrate::ensure(host.sql).map_err(|e| e.to_string())?;
-    let version = migrate::current_version(host.sql).map_err(|e| e.to_string())?;
+/// Why the SQLite check failed.
+#[derive(Debug, thiserror::Error)]
+enum SqliteFailure {
+    #[error("{0}")]
+    Failed(String),
+    /// An in-memory database, new for every request: the operator's to fix.
+    #[error("the SQLite database is in memory, a new one for every request")]
+    NotPersistent,
+}
+
+fn check_sqlite(host: &Host) -> Result<(), SqliteFailure> {
+    match migrate::ensure(host.sql) {
+        Err(migrate::MigrationError::NotPersistent) => return Err(SqliteFailure::NotPersistent),
+        Err(e) => return Err(SqliteFailure::Failed(e.to_string())),
+        Ok(_) => {}
+    }
+    let version = migrate::current_version(host.sql).map_err(|e| SqliteFailure::Failed(e.to_string()))?;
     // Newer is served (a rollback, a rolling update's old pods: migrate's rule), so ready.
     if version < migrate::latest_version() {
-        return Err(format!("schema version {version}, expected {}", migrate::latest_version()));
+        return Err(SqliteFailure::Failed(format!(
+            "schema version {version}, expected {}",
+            migrate::latest_version()
+        )));
     }
     Ok(())
 }

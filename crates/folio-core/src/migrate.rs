@@ -40,6 +40,12 @@ pub fn latest_version() -> u32 {
     MIGRATIONS.last().map_or(0, |m| m.version)
 }
 
+/// What a request answers, and health says, when the database is not persistent.
+pub const NOT_PERSISTENT_DETAIL: &str = "the server is misconfigured: its SQLite database is in \
+    memory, so every request opens a new, empty one and nothing is kept (spin up --from without \
+    --state-dir does this); run spin up with --state-dir, or a runtime config that names a \
+    database file or libSQL";
+
 /// What [`ensure`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
@@ -58,12 +64,16 @@ pub enum MigrationError {
     Sql(#[from] SqlError),
     #[error("migration {version} was applied with different contents; migrations must never be edited")]
     Edited { version: u32 },
+    /// The database is in memory and forgotten after each request ([`Sql::memory_lasts_one_request`]).
+    #[error("the SQLite database is in memory, a new one for every request")]
+    NotPersistent,
 }
 
 impl From<MigrationError> for crate::ApiError {
     fn from(e: MigrationError) -> Self {
         match e {
             MigrationError::Sql(e) => crate::ApiError::from_sql("migrations", e),
+            MigrationError::NotPersistent => crate::ApiError::DatabaseNotPersistent,
             e => crate::ApiError::Internal(format!("migrations: {e}")),
         }
     }
@@ -122,7 +132,13 @@ fn checksum(sql: &str) -> String {
 /// Applies whatever of `migrations` is missing, under the write lock. First puts the database
 /// in write-ahead-log mode ([`use_write_ahead_log`]), which a transaction cannot do.
 pub fn migrate(sql: &dyn Sql, migrations: &[Migration]) -> Result<Outcome, MigrationError> {
-    use_write_ahead_log(sql);
+    if use_write_ahead_log(sql) == JournalMode::Memory && sql.memory_lasts_one_request() {
+        // Every request would migrate its own empty database, and nothing written would be
+        // seen again: refused by name, not left to look like another failure (the stores'
+        // pairing, which such a database never matches).
+        crate::log::emit(serde_json::json!({"level": "error", "event": "database_not_persistent"}));
+        return Err(MigrationError::NotPersistent);
+    }
     crate::sql::begin_immediate(sql)?;
     let result = apply_missing(sql, migrations);
     match result {
@@ -155,18 +171,30 @@ pub fn migrate(sql: &dyn Sql, migrations: &[Migration]) -> Result<Outcome, Migra
 /// 100,000-book generator run holds its write for seconds, so every list page, report and book
 /// read waited behind it. In WAL mode readers read the last committed state while a write goes
 /// on, and a writer waits only for another writer. Best effort: an in-memory database answers
-/// `memory`, and a store that manages its own journal (libSQL's server) may refuse the pragma;
-/// neither is an error, only noted in the log.
-fn use_write_ahead_log(sql: &dyn Sql) {
+/// `memory` (reported, for [`migrate`] to judge), and a store that manages its own journal
+/// (libSQL's server) may refuse the pragma; neither is an error here, the latter only noted in
+/// the log.
+fn use_write_ahead_log(sql: &dyn Sql) -> JournalMode {
     match sql.execute("PRAGMA journal_mode = WAL", &[]) {
         Ok(rows) => {
             let mode = rows.first().map(|r| r.string("journal_mode")).unwrap_or_default();
-            if !mode.eq_ignore_ascii_case("wal") && !mode.eq_ignore_ascii_case("memory") {
+            if mode.eq_ignore_ascii_case("memory") {
+                return JournalMode::Memory;
+            }
+            if !mode.eq_ignore_ascii_case("wal") {
                 crate::log::warn("sqlite_journal_mode", &format!("the database kept journal mode {mode:?}"));
             }
         }
         Err(e) => crate::log::warn("sqlite_journal_mode", &e),
     }
+    JournalMode::Other
+}
+
+#[derive(PartialEq, Eq)]
+enum JournalMode {
+    /// An in-memory database's only mode.
+    Memory,
+    Other,
 }
 
 fn apply_missing(sql: &dyn Sql, migrations: &[Migration]) -> Result<Outcome, MigrationError> {

@@ -93,6 +93,10 @@ pub enum ApiError {
     /// with no variable to name, and no `Retry-After`.
     #[error("the key-value store belongs to another database")]
     StoresNotPaired,
+    /// The SQLite database is in memory, a new one per request (`spin up --from` without a
+    /// state directory): `503` `misconfigured`, as [`ApiError::StoresNotPaired`].
+    #[error("the SQLite database is not persistent")]
+    DatabaseNotPersistent,
     /// A failure of ours or of the host. The message is logged, never sent.
     #[error("internal error: {0}")]
     Internal(String),
@@ -145,7 +149,8 @@ impl ApiError {
             ApiError::Unavailable(_)
             | ApiError::StoreUnavailable { .. }
             | ApiError::Misconfigured(_)
-            | ApiError::StoresNotPaired => StatusCode::SERVICE_UNAVAILABLE,
+            | ApiError::StoresNotPaired
+            | ApiError::DatabaseNotPersistent => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -170,7 +175,9 @@ impl ApiError {
             ApiError::TooManyRequests { .. } => "/docs/problems#too-many-requests",
             ApiError::OAuth { .. } => "/docs/problems#oauth",
             ApiError::Unavailable(_) | ApiError::StoreUnavailable { .. } => "/docs/problems#unavailable",
-            ApiError::Misconfigured(_) | ApiError::StoresNotPaired => "/docs/problems#misconfigured",
+            ApiError::Misconfigured(_) | ApiError::StoresNotPaired | ApiError::DatabaseNotPersistent => {
+                "/docs/problems#misconfigured"
+            }
             ApiError::Internal(_) => "/docs/problems#internal",
         }
     }
@@ -204,6 +211,7 @@ impl ApiError {
             ApiError::OAuth { description, .. } => description.clone(),
             ApiError::Misconfigured(bad) => misconfigured_detail(bad),
             ApiError::StoresNotPaired => crate::pairing::FOREIGN_DETAIL.to_string(),
+            ApiError::DatabaseNotPersistent => crate::migrate::NOT_PERSISTENT_DETAIL.to_string(),
             ApiError::StoreUnavailable { store, .. } => {
                 format!("the {store} cannot be reached right now; retry shortly")
             }
@@ -223,7 +231,8 @@ impl ApiError {
             | ApiError::Unavailable(_)
             | ApiError::StoreUnavailable { .. }
             | ApiError::Misconfigured(_)
-            | ApiError::StoresNotPaired => "temporarily_unavailable",
+            | ApiError::StoresNotPaired
+            | ApiError::DatabaseNotPersistent => "temporarily_unavailable",
             ApiError::Internal(_) => "server_error",
             _ => "invalid_request",
         }
@@ -264,7 +273,9 @@ impl ApiError {
         match &self {
             ApiError::Validation(errors) => body["errors"] = serde_json::json!(errors),
             ApiError::Misconfigured(bad) => body["variables"] = serde_json::json!(bad),
-            ApiError::StoresNotPaired => body["variables"] = serde_json::json!([]),
+            ApiError::StoresNotPaired | ApiError::DatabaseNotPersistent => {
+                body["variables"] = serde_json::json!([])
+            }
             _ => {}
         }
         if oauth_members || matches!(self, ApiError::OAuth { .. }) {

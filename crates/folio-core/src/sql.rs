@@ -225,6 +225,14 @@ pub trait Sql {
     fn execute_owned(&self, statement: &str, params: Vec<Value>) -> Result<Rows, SqlError> {
         self.execute(statement, &params)
     }
+
+    /// Whether an in-memory database lasts only as long as this connection, one request: on
+    /// Spin, each request opens its own connection, and an in-memory `default` database (what
+    /// `spin up --from` makes without `--state-dir`) is a new, empty one every time. A port whose
+    /// connection outlives requests (the native test host's) keeps what it holds.
+    fn memory_lasts_one_request(&self) -> bool {
+        false
+    }
 }
 
 /// How long one request waits, in all, for another connection's lock before it answers `503`

@@ -35,6 +35,10 @@ impl Sql for SpinSql {
     fn execute_owned(&self, statement: &str, params: Vec<Value>) -> Result<Rows, SqlError> {
         self.run(statement, params.into_iter().map(to_spin_value).collect())
     }
+
+    fn memory_lasts_one_request(&self) -> bool {
+        true
+    }
 }
 
 impl SpinSql {

@@ -58,3 +58,32 @@ fn on_redis_sessions_revocation_and_report_cache_work_and_survive_an_app_restart
     assert_eq!(fresh.status, 200);
     assert_ne!(fresh.header("etag"), Some(etag.as_str()));
 }
+
+/// A SQLite database in memory (what `spin up --from` gives without `--state-dir`): Spin opens a
+/// new, empty one for every request, so nothing could be kept. Health and every route that
+/// touches SQLite name that and the fix, from the first request on; not a pairing failure.
+#[test]
+fn an_in_memory_database_is_named_with_its_fix_from_the_first_request() {
+    let state = tempfile::tempdir().unwrap();
+    let runtime_config = state.path().join("in-memory.toml");
+    std::fs::write(&runtime_config, "[sqlite_database.default]\ntype = \"spin\"\n").unwrap();
+    let instance = Instance::start(Launch { runtime_config: Some(runtime_config), ..Launch::default() });
+    for _ in 0..2 {
+        let health = instance.app.call("GET", "/api/health", &[], b"");
+        assert_eq!(health.header("retry-after"), None, "waiting does not fix it");
+        let body = health.problem(503);
+        assert_eq!(body["type"], "/docs/problems#misconfigured");
+        assert_eq!(body["checks"]["sqlite"], "error");
+        assert!(body["detail"].as_str().unwrap().contains("--state-dir"), "{body}");
+        let signup = instance.app.json(
+            "POST",
+            "/api/auth/register",
+            None,
+            &serde_json::json!({"email": unique_email("memory"), "password": folio_blackbox::PASSWORD}),
+        );
+        let body = signup.problem(503);
+        assert!(body["detail"].as_str().unwrap().contains("in memory"), "{body}");
+    }
+    assert!(instance.log("auth").contains("\"database_not_persistent\""));
+    assert!(!instance.log("auth").contains("stores_not_paired"));
+}
