@@ -94,7 +94,9 @@ pub fn claim_text(host: &Host, name: &str, default: &str) -> Result<String, Conf
 /// written canonically. Verifiers compare `iss` with the issuer they discovered character by
 /// character (OIDC Discovery §4.3, RFC 8414 §3.3), and discovery documents live at the
 /// issuer's `/.well-known/openid-configuration`, which the app serves at its root only: so no
-/// path, lower case, no default port.
+/// path, lower case, no default port. A lone trailing `/` is kept as written (some issuers are
+/// published that way, and verifiers configured with it must see it in `iss`): discovery drops
+/// it before appending the well-known path (OIDC Discovery §4).
 pub fn issuer_text(host: &Host, name: &str, default: &str) -> Result<String, ConfigError> {
     canonical_issuer(name, claim_text(host, name, default)?)
 }
@@ -108,12 +110,13 @@ fn canonical_issuer(name: &str, value: String) -> Result<String, ConfigError> {
     if url.path() == "/" && (canonical == value || canonical.strip_suffix('/') == Some(value.as_str())) {
         return Ok(value);
     }
+    // The origin it names, as a suggestion: an issuer is public (it is in every token).
     Err(ConfigError::invalid(
         name,
         format!(
             "an http(s) issuer written as its origin, the way verifiers will compare it: lower case, \
              no default port, no path (here {})",
-            canonical.trim_end_matches('/')
+            url.origin().ascii_serialization()
         ),
     ))
 }
@@ -144,6 +147,14 @@ mod tests {
             "https://books.example.com//",
         ] {
             assert!(issuer(bad).is_err(), "{bad}");
+        }
+        // What the refusal suggests is the origin, never the refused value itself.
+        for (bad, suggested) in [
+            ("https://books.example.com/auth", "https://books.example.com"),
+            ("HTTPS://Books.Example.COM:443/x?y", "https://books.example.com"),
+        ] {
+            let Err(ConfigError::Invalid(list)) = issuer(bad) else { panic!("{bad} accepted") };
+            assert!(list[0].expected.ends_with(&format!("(here {suggested})")), "{}", list[0].expected);
         }
     }
 
