@@ -111,10 +111,12 @@ report_responses = lambda schema, name: {  # noqa: E731
 REPORTS = ("summary", "genres", "authors", "years", "prices")
 
 
-def report_items(order, row, head=None, **limits):
-    """A report answered as `{**head, "items": [row, ...]}`, each member always present, no other."""
+def report_items(order, row, head=None, optional=None, **limits):
+    """A report answered as `{**head, "items": [row, ...]}`, each member of `row` always present, those of
+    `optional` where they apply, no other."""
     properties = {**(head or {}), "items": {"type": "array", "description": order, **limits, "items": {
-        "type": "object", "additionalProperties": False, "required": list(row), "properties": row}}}
+        "type": "object", "additionalProperties": False, "required": list(row),
+        "properties": {**row, **(optional or {})}}}}
     return {"type": "object", "additionalProperties": False, "required": list(properties), "properties": properties}
 
 
@@ -134,6 +136,8 @@ prices_fields = {
     **{f"{name}_cents": nullable(cents, f"{what}; null when no book matches")
        for name, what in (("min", "lowest price"), ("max", "highest price"), ("p50", "50th percentile (nearest rank)"),
                           ("p90", "90th percentile (nearest rank)"), ("p99", "99th percentile (nearest rank)"))},
+    **{name: nullable(cents, f"{name}_cents under the name API.md gives it; null when no book matches")
+       for name in ("p50", "p90", "p99")},
     "histogram": {"type": "array", "maxItems": 50,
                   "description": "exactly `buckets` contiguous buckets of equal width from min_cents (the last may "
                                  "reach past max_cents and be empty); empty when no book matches",
@@ -299,7 +303,9 @@ schemas = {
         "start": {"type": "integer", "description": "first year of the period"},
         "end": {"type": "integer", "description": "last year of the period (inclusive): start for a year, start + 9 for a decade"},
         "books": {"type": "integer", "minimum": 1}},
-        head={"bucket": {"enum": ["year", "decade"], "description": "the request's bucket (default year)"}}),
+        head={"bucket": {"enum": ["year", "decade"], "description": "the request's bucket (default year)"}},
+        optional={"year": {"type": "integer", "description": "the year (start), on a report by year only"},
+                  "decade": {"type": "integer", "description": "the decade's first year (start), on a report by decade only"}}),
     "PricesReport": {
         "type": "object", "additionalProperties": False, "required": list(prices_fields), "properties": prices_fields,
     },

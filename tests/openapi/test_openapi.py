@@ -70,7 +70,8 @@ REPORT_MEMBERS = {
     "genres": {"items"},
     "authors": {"items"},
     "years": {"bucket", "items"},
-    "prices": {"books", "min_cents", "max_cents", "p50_cents", "p90_cents", "p99_cents", "histogram"},
+    "prices": {"books", "min_cents", "max_cents", "p50_cents", "p90_cents", "p99_cents", "p50", "p90", "p99",
+               "histogram"},
 }
 ROW_MEMBERS = {
     "genres": {"genre", "books", "share", "average_price_cents", "average_pages"},
@@ -78,6 +79,8 @@ ROW_MEMBERS = {
     "years": {"start", "end", "books"},
     "prices": {"from_cents", "to_cents", "books"},
 }
+# Members a row has only where they apply: a years row names its period by the bucket asked for.
+ROW_OPTIONAL = {"years": {"year", "decade"}}
 ANSWERS = json.loads((pathlib.Path(__file__).parent / "fixtures/report_answers.json").read_text())["answers"]
 
 
@@ -92,11 +95,12 @@ def report_content(name):
     return resolve(DOC["paths"][f"/api/reports/{name}"]["get"]["responses"]["200"])["content"]
 
 
-def assert_exact(schema, members, where):
-    """An object schema that names exactly `members`, requires each and allows no other."""
+def assert_exact(schema, members, where, optional=frozenset()):
+    """An object schema that names exactly `members` and `optional`, requires each of `members` and
+    allows no other."""
     assert schema.get("type") == "object", where
     assert schema.get("additionalProperties") is False, f"{where}: additionalProperties must be false"
-    assert set(schema["properties"]) == members, where
+    assert set(schema["properties"]) == members | optional, where
     assert set(schema["required"]) == members, where
     for member, s in schema["properties"].items():
         s = resolve(s)
@@ -112,12 +116,12 @@ def test_every_report_has_its_own_exact_json_schema():
         if name in ROW_MEMBERS:
             array = resolve(schema["properties"]["histogram" if name == "prices" else "items"])
             assert array["type"] == "array", name
-            assert_exact(resolve(array["items"]), ROW_MEMBERS[name], f"{name} row")
+            assert_exact(resolve(array["items"]), ROW_MEMBERS[name], f"{name} row", ROW_OPTIONAL.get(name, set()))
 
 
 def test_reports_figures_that_an_empty_match_leaves_null_are_nullable_and_no_others():
     nullable = {"summary": {"average_price_cents", "average_pages", "earliest_year", "latest_year"},
-                "prices": {"min_cents", "max_cents", "p50_cents", "p90_cents", "p99_cents"}}
+                "prices": {"min_cents", "max_cents", "p50_cents", "p90_cents", "p99_cents", "p50", "p90", "p99"}}
     for name in REPORTS:
         props = resolve(report_content(name)["application/json"]["schema"])["properties"]
         got = {m for m, s in props.items() if "null" in (resolve(s).get("type") or [])}

@@ -20,8 +20,13 @@ pub const SLOTS: u64 = 1024;
 /// Every cache key starts with this.
 pub const KEY_PREFIX: &str = "reports:cache:";
 
+/// The shape of what an entry holds: raised whenever a report's members change, so that an
+/// entry an older build wrote is a miss (and is overwritten) rather than served in the old shape.
+const FORMAT: u32 = 2;
+
 #[derive(Serialize, Deserialize)]
 struct Entry {
+    format: u32,
     params: String,
     version: String,
     data: ReportData,
@@ -43,13 +48,18 @@ pub fn get(host: &Host, canonical: &str, version: &str) -> Option<ReportData> {
         }
     };
     let entry: Entry = serde_json::from_slice(&bytes).ok()?;
-    (entry.params == canonical && entry.version == version).then_some(entry.data)
+    (entry.format == FORMAT && entry.params == canonical && entry.version == version).then_some(entry.data)
 }
 
 /// Stores a report computed under `version`. A store failure only costs the next request a
 /// recomputation, so it is logged, not returned.
 pub fn put(host: &Host, canonical: &str, version: &str, data: &ReportData) {
-    let entry = Entry { params: canonical.to_string(), version: version.to_string(), data: data.clone() };
+    let entry = Entry {
+        format: FORMAT,
+        params: canonical.to_string(),
+        version: version.to_string(),
+        data: data.clone(),
+    };
     let bytes = serde_json::to_vec(&entry).expect("cache entry serializes");
     if let Err(e) = host.kv.set(&slot_key(canonical), &bytes) {
         folio_core::log::warn("reports_cache_write_failed", &e);

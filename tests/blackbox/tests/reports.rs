@@ -68,3 +68,47 @@ fn report_filters_mean_what_they_mean_on_the_book_list() {
         );
     }
 }
+
+/// The members API.md names: "books per year or decade" (each period named by its kind) and
+/// "p50, p90, p99" (the same figures as the `_cents` members), with one author's books.
+#[test]
+fn years_name_their_period_and_prices_carry_the_contracts_percentile_names() {
+    let app = app();
+    let editor = app.user_with_role("editor");
+    let author = format!("Period Author {}", std::process::id());
+    for (year, price) in [(1987, 1000), (1989, 3000), (1994, 2000)] {
+        let mut book = book_body("Period");
+        book["author"] = serde_json::json!(author);
+        book["published_year"] = serde_json::json!(year);
+        book["price_cents"] = serde_json::json!(price);
+        assert_eq!(app.json("POST", "/api/books", Some(&editor.access), &book).status, 201);
+    }
+    let author = urlencode(&author);
+    let get = |path: String| {
+        let r = app.with_token("GET", &path, &editor.access);
+        assert_eq!(r.status, 200, "{}", r.text());
+        r.json()
+    };
+    let years = get(format!("/api/reports/years?author={author}"));
+    let years: Vec<_> =
+        years["items"].as_array().unwrap().iter().map(|i| (i["year"].clone(), i["books"].clone())).collect();
+    assert_eq!(years, [(1987.into(), 1.into()), (1989.into(), 1.into()), (1994.into(), 1.into())]);
+    let decades = get(format!("/api/reports/years?bucket=decade&author={author}"));
+    let items = decades["items"].as_array().unwrap();
+    assert_eq!(
+        items.iter().map(|i| (i["decade"].as_i64(), i["books"].as_i64())).collect::<Vec<_>>(),
+        [(Some(1980), Some(2)), (Some(1990), Some(1))]
+    );
+    assert!(items.iter().all(|i| i.get("year").is_none()), "{decades}");
+    let prices = get(format!("/api/reports/prices?author={author}"));
+    for (short, long) in [("p50", "p50_cents"), ("p90", "p90_cents"), ("p99", "p99_cents")] {
+        assert_eq!(prices[short], prices[long], "{prices}");
+    }
+    assert_eq!((prices["p50"].as_i64(), prices["p99"].as_i64()), (Some(2000), Some(3000)));
+    let csv = app.with_token(
+        "GET",
+        &format!("/api/reports/years?bucket=decade&format=csv&author={author}"),
+        &editor.access,
+    );
+    assert_eq!(records(&csv.text())[0], ["start", "end", "decade", "books"]);
+}

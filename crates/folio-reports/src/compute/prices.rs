@@ -21,6 +21,11 @@ pub struct Prices {
     pub p50_cents: Option<i64>,
     pub p90_cents: Option<i64>,
     pub p99_cents: Option<i64>,
+    /// The same three percentiles under the names API.md gives them ("p50, p90, p99"), for a
+    /// client written from the contract; in cents, as every amount.
+    pub p50: Option<i64>,
+    pub p90: Option<i64>,
+    pub p99: Option<i64>,
     /// Contiguous buckets from `min_cents`; empty when there are no books.
     pub histogram: Vec<PriceBucket>,
 }
@@ -93,6 +98,9 @@ pub fn compute(host: &Host, filters: &Filters, buckets: i64) -> ApiResult<Prices
             p50_cents: None,
             p90_cents: None,
             p99_cents: None,
+            p50: None,
+            p90: None,
+            p99: None,
             histogram: Vec::new(),
         });
     };
@@ -119,6 +127,9 @@ pub fn compute(host: &Host, filters: &Filters, buckets: i64) -> ApiResult<Prices
         p50_cents: get("p50"),
         p90_cents: get("p90"),
         p99_cents: get("p99"),
+        p50: get("p50"),
+        p90: get("p90"),
+        p99: get("p99"),
         histogram,
     })
 }

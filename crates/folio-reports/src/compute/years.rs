@@ -19,6 +19,12 @@ pub struct YearRow {
     pub start: i64,
     /// Last year of the period (inclusive): `start` for years, `start + 9` for decades.
     pub end: i64,
+    /// The period named by its kind, as API.md says "books per year or decade": `year` on a
+    /// report by year, `decade` (its first year) on one by decade; the other is left out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub year: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decade: Option<i64>,
     pub books: i64,
 }
 
@@ -42,7 +48,17 @@ pub fn compute(host: &Host, filters: &Filters, bucket: YearBucket) -> ApiResult<
         .iter()
         .map(|r| {
             let start = r.i64("start").unwrap_or(0);
-            YearRow { start, end: start + bucket.width() - 1, books: r.i64("books").unwrap_or(0) }
+            let (year, decade) = match bucket {
+                YearBucket::Year => (Some(start), None),
+                YearBucket::Decade => (None, Some(start)),
+            };
+            YearRow {
+                start,
+                end: start + bucket.width() - 1,
+                year,
+                decade,
+                books: r.i64("books").unwrap_or(0),
+            }
         })
         .collect();
     Ok(Years { bucket: bucket.as_str().to_string(), items })
@@ -50,13 +66,17 @@ pub fn compute(host: &Host, filters: &Filters, bucket: YearBucket) -> ApiResult<
 
 impl Years {
     pub fn table(&self) -> Table {
+        // The period's own column, as in the JSON: `year` or `decade`, the kind asked for.
+        let kind = if self.bucket == YearBucket::Decade.as_str() { "decade" } else { "year" };
         Table {
             text_columns: &[],
-            header: vec!["start", "end", "books"],
+            header: vec!["start", "end", kind, "books"],
             rows: self
                 .items
                 .iter()
-                .map(|y| vec![y.start.to_string(), y.end.to_string(), y.books.to_string()])
+                .map(|y| {
+                    vec![y.start.to_string(), y.end.to_string(), y.start.to_string(), y.books.to_string()]
+                })
                 .collect(),
         }
     }

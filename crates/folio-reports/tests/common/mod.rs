@@ -386,7 +386,10 @@ pub fn expected_years(books: &[&Book], decade: bool) -> serde_json::Value {
     let width = if decade { 10 } else { 1 };
     let items: Vec<_> = m
         .into_iter()
-        .map(|(start, n)| serde_json::json!({"start": start, "end": start + width - 1, "books": n}))
+        .map(|(start, n)| {
+            let kind = if decade { "decade" } else { "year" };
+            serde_json::json!({"start": start, "end": start + width - 1, kind: start, "books": n})
+        })
         .collect();
     serde_json::json!({"bucket": if decade { "decade" } else { "year" }, "items": items})
 }
@@ -404,6 +407,7 @@ pub fn expected_prices(books: &[&Book], buckets: i64) -> serde_json::Value {
         return serde_json::json!({
             "books": 0, "min_cents": null, "max_cents": null,
             "p50_cents": null, "p90_cents": null, "p99_cents": null, "histogram": [],
+            "p50": null, "p90": null, "p99": null,
         });
     }
     let (min, max) = (prices[0], *prices.last().unwrap());
@@ -423,6 +427,9 @@ pub fn expected_prices(books: &[&Book], buckets: i64) -> serde_json::Value {
         "p50_cents": percentile(&prices, 50),
         "p90_cents": percentile(&prices, 90),
         "p99_cents": percentile(&prices, 99),
+        "p50": percentile(&prices, 50),
+        "p90": percentile(&prices, 90),
+        "p99": percentile(&prices, 99),
         "histogram": histogram,
     })
 }
