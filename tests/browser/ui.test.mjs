@@ -2,7 +2,8 @@
 // BASE_URL (the app under `spin up`, started by run-on-spin.sh). The flows run in order in
 // one browser context, as one user would: register, sign in, create, edit, conflict, delete,
 // generate, every report, CSV download, account and sessions, the profile, a new password,
-// leaving, reload, sign out, API docs.
+// leaving, reload, sign out, API docs. Then one test per defect the UI audit found (each in a
+// browser context of its own, as the same user): see "after the UI audit" at the end.
 // Every page is screenshotted into artifacts/ (kept by CI). Any uncaught script error, any
 // Content-Security-Policy violation and any failed load of a non-API resource fails the test
 // it happens in.
@@ -238,12 +239,15 @@ describe('a user, start to finish', () => {
     assert.equal(put.status, 200, await put.clone().text());
 
     await page.getByLabel('Pages').fill('400');
+    // The same ISBN typed with hyphens (the hint allows them) is not a difference.
+    await page.getByLabel('ISBN').fill(`${isbn.slice(0, 3)}-${isbn.slice(3, 4)}-${isbn.slice(4, 8)}-${isbn.slice(8, 12)}-${isbn.slice(12)}`);
     await page.getByRole('button', { name: 'Save changes' }).click();
     const conflict = page.locator('.conflict');
     await conflict.getByRole('heading', { name: 'Someone else changed this book' }).waitFor();
     const text = await conflict.innerText();
     assert.match(text, /Someone Else/);
     assert.match(text, /Ada Tester/);
+    assert.deepEqual(await conflict.locator('tbody th').allInnerTexts(), ['Author', 'Pages'], 'only the fields that really differ');
     await shot('book-conflict');
     await conflict.getByRole('button', { name: 'Save mine over theirs' }).click();
     await page.locator('.form-message .state.success').waitFor();
@@ -276,7 +280,7 @@ describe('a user, start to finish', () => {
     await page.getByLabel('How many books').fill('60');
     await page.getByLabel('Seed').fill('4242');
     await page.getByRole('button', { name: 'Preview' }).click();
-    await page.getByRole('heading', { name: /^Preview \(60\)$/ }).waitFor();
+    await page.getByRole('heading', { name: /^Preview \(60\) · seed 4242$/ }).waitFor();
     assert.equal(await page.locator('.preview tbody tr').count(), 60);
     await page.getByRole('button', { name: 'Generate books' }).click();
     await page.getByText(/^Added \d+ books in/).waitFor();
@@ -464,6 +468,14 @@ describe('a user, start to finish', () => {
     await p.waitForURL(/\/books$/);
     await p.getByRole('link', { name: 'Account' }).click();
     await p.getByRole('heading', { name: 'Leave Folio' }).waitFor();
+    // An empty password is said at its field, before the dialog and before any request.
+    const deletes = [];
+    p.on('request', (r) => { if (r.method() === 'DELETE') deletes.push(r.url()); });
+    await p.getByRole('button', { name: 'Delete my account' }).click();
+    await p.getByText('Enter your password to delete your account.').waitFor();
+    assert.equal(await p.getByLabel('Your password').getAttribute('aria-invalid'), 'true');
+    assert.equal(await p.getByRole('dialog').count(), 0, 'no confirmation for an empty password');
+    assert.deepEqual(deletes, []);
     await p.getByLabel('Your password').fill(leaver.password);
     // Cancelling the confirmation deletes nothing.
     await p.getByRole('button', { name: 'Delete my account' }).click();
@@ -507,6 +519,8 @@ describe('a user, start to finish', () => {
     await page.getByText(user.email).waitFor();
     const select = page.getByLabel(`Role of ${other}`);
     await select.selectOption('reader');
+    await page.getByRole('button', { name: `Change role for ${other}` }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Change role' }).click();
     await page.getByText(`${other} is now reader.`).waitFor();
     await shot('users');
     assertClean();
@@ -582,5 +596,384 @@ describe('API docs', () => {
     await p.waitForURL(/\/books$/);
     assertClean();
     await p.close();
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Defects found by the UI audit, each with the test that shows it fixed. They run after the
+// flows above, each in a browser context of its own, as `user` (an admin on a fresh app; the
+// admin-only checks are skipped otherwise).
+
+/** Calls the API directly, as another device would. */
+async function api(method, path, { token, body, form } = {}) {
+  const headers = {};
+  if (token) headers.authorization = `Bearer ${token}`;
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (form) headers['content-type'] = 'application/x-www-form-urlencoded';
+  const response = await fetch(`${BASE_URL}${path}`, {
+    method,
+    headers,
+    body: form ? new URLSearchParams(form).toString() : body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  let data = text;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    // not JSON: keep the text
+  }
+  return { status: response.status, data, headers: response.headers };
+}
+
+async function tokenOf(email, password) {
+  const { status, data } = await api('POST', '/api/auth/token', { form: { grant_type: 'password', username: email, password } });
+  assert.equal(status, 200, JSON.stringify(data));
+  return data.access_token;
+}
+
+async function register(prefix, password = 'a long enough password') {
+  const email = `${prefix}-${stamp}@example.test`;
+  const { status, data } = await api('POST', '/api/auth/register', { body: { email, password } });
+  assert.equal(status, 201, JSON.stringify(data));
+  return { email, password, id: data.id };
+}
+
+async function isAdmin(token) {
+  const { data } = await api('GET', '/api/auth/me', { token });
+  return String(data?.claims?.scope || '').split(' ').includes('admin:users');
+}
+
+// Valid ISBN-13s, unique to this run (prefix 978, unlike `isbn` above).
+let isbnSeq = Date.now() % 1e9;
+function nextIsbn() {
+  const base = `978${String(isbnSeq++ % 1e9).padStart(9, '0')}`;
+  const sum = [...base].reduce((s, d, i) => s + Number(d) * (i % 2 ? 3 : 1), 0);
+  return base + ((10 - (sum % 10)) % 10);
+}
+
+async function createBook(token, fields = {}) {
+  const body = {
+    title: `Audit Book ${stamp}`, author: 'Audit Author', genre: 'Testing', isbn: nextIsbn(), published_year: 2021,
+    pages: 100, price_cents: 999, language: 'en', description: 'Made by the browser tests.', ...fields,
+  };
+  const { status, data } = await api('POST', '/api/books', { token, body });
+  assert.equal(status, 201, JSON.stringify(data));
+  return data;
+}
+
+/** A browser context of its own (its own tab storage), watched like `page`. */
+async function freshPage(options = {}) {
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US', ...options });
+  const p = await ctx.newPage();
+  watch(p);
+  return { ctx, p };
+}
+
+async function signInAs(p, email, password, { next = '' } = {}) {
+  await p.goto(`${BASE_URL}/signin${next ? `?next=${encodeURIComponent(next)}` : ''}`);
+  await p.getByLabel('E-mail').fill(email);
+  await p.getByLabel('Password').fill(password);
+  await p.getByRole('button', { name: 'Sign in' }).click();
+  await p.waitForURL((url) => !url.pathname.startsWith('/signin'));
+}
+
+describe('after the UI audit', () => {
+  test('a disabled account is told so at sign-in; a wrong password still gets the generic words', async (t) => {
+    const admin = await apiToken();
+    if (!(await isAdmin(admin))) return t.skip('needs an admin to disable an account');
+    const eve = await register('ui-eve');
+    const { status } = await api('PATCH', `/api/auth/users/${eve.id}`, { token: admin, body: { disabled: true } });
+    assert.equal(status, 200);
+    const { ctx, p } = await freshPage();
+    await p.goto(`${BASE_URL}/signin`);
+    await p.getByLabel('E-mail').fill(eve.email);
+    await p.getByLabel('Password').fill('not her password');
+    await p.getByRole('button', { name: 'Sign in' }).click();
+    await p.getByText('The e-mail or the password is not right.').waitFor();
+    await p.getByLabel('Password').fill(eve.password);
+    await p.getByRole('button', { name: 'Sign in' }).click();
+    await p.getByText('This account is disabled.', { exact: true }).waitFor();
+    assert.equal(await p.getByText('The e-mail or the password is not right.').count(), 0);
+    await shot('audit-disabled-signin', p);
+    await ctx.close();
+    assertClean();
+  });
+
+  test('a session ended elsewhere: sign-in says so, and the unsaved edit comes back after it', async () => {
+    const token = await apiToken();
+    const book = await createBook(token, { title: `Draft Book ${stamp}` });
+    const { ctx, p } = await freshPage();
+    await signInAs(p, user.email, user.password, { next: `/books/${book.id}` });
+    await p.getByRole('heading', { name: book.title }).waitFor();
+    await p.getByLabel('Description').fill('Typed, not saved yet.');
+    // Another device signs out every other session: this tab's among them.
+    const { data } = await api('GET', '/api/auth/sessions', { token });
+    for (const s of data.items) if (!s.current) await api('DELETE', `/api/auth/sessions/${s.id}`, { token });
+    await p.getByRole('button', { name: 'Save changes' }).click();
+    await p.waitForURL(/\/signin\?next=%2Fbooks%2F/);
+    await p.getByText('Your session has ended. Please sign in again.').waitFor();
+    await p.getByText('What you had typed is kept and will be filled in again after you sign in.').waitFor();
+    await shot('audit-session-ended', p);
+    await p.getByLabel('E-mail').fill(user.email);
+    await p.getByLabel('Password').fill(user.password);
+    await p.getByRole('button', { name: 'Sign in' }).click();
+    await p.waitForURL(new RegExp(`/books/${book.id}$`));
+    await p.getByText(/What you typed before your session ended has been filled in again/).waitFor();
+    assert.equal(await p.getByLabel('Description').inputValue(), 'Typed, not saved yet.');
+    assert.deepEqual(await p.evaluate(() => ({ ...sessionStorage })), {}, 'the draft is consumed');
+    await p.getByRole('button', { name: 'Save changes' }).click();
+    await p.locator('.form-message .state.success').waitFor();
+    const stored = await api('GET', `/api/books/${book.id}`, { token: await apiToken() });
+    assert.equal(stored.data.description, 'Typed, not saved yet.');
+    await ctx.close();
+    assertClean();
+  });
+
+  test('a role change needs its button and a confirmation; an arrow key alone sends nothing', async (t) => {
+    const admin = await apiToken();
+    if (!(await isAdmin(admin))) return t.skip('needs an admin');
+    const other = await register('ui-role');
+    const { ctx, p } = await freshPage();
+    await signInAs(p, user.email, user.password, { next: '/users' });
+    const select = p.getByLabel(`Role of ${other.email}`);
+    await select.waitFor();
+    const patches = [];
+    p.on('request', (r) => { if (r.method() === 'PATCH') patches.push(r.url()); });
+    const before = await select.inputValue();
+    await select.focus();
+    await p.keyboard.press(before === 'reader' ? 'ArrowDown' : 'ArrowUp');
+    const chosen = await select.inputValue();
+    assert.notEqual(chosen, before, 'the arrow key chose another role');
+    await p.waitForTimeout(500);
+    assert.deepEqual(patches, [], 'choosing is not applying');
+    const apply = p.getByRole('button', { name: `Change role for ${other.email}` });
+    assert.equal(await apply.isEnabled(), true);
+    // Cancel: nothing changes, the choice is undone, focus is back on the select.
+    await apply.click();
+    const dialog = p.getByRole('dialog');
+    await dialog.getByText(/signed out everywhere/).waitFor();
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    assert.equal(await select.inputValue(), before);
+    assert.equal(await p.evaluate(() => document.activeElement.getAttribute('aria-label')), `Role of ${other.email}`);
+    assert.deepEqual(patches, []);
+    // Confirmed: one PATCH, and focus stays on the select.
+    await select.selectOption(chosen);
+    await apply.click();
+    await p.getByRole('dialog').getByRole('button', { name: 'Change role' }).click();
+    await p.getByText(`${other.email} is now ${chosen}.`).waitFor();
+    assert.equal(patches.length, 1);
+    assert.equal(await p.evaluate(() => document.activeElement.getAttribute('aria-label')), `Role of ${other.email}`);
+    assert.equal(await apply.isDisabled(), true, 'nothing left to apply');
+    await ctx.close();
+    assertClean();
+  });
+
+  test('the generator preview shows its seed, and Generate adds exactly the previewed books', async () => {
+    const { ctx, p } = await freshPage();
+    await signInAs(p, user.email, user.password, { next: '/generator' });
+    await p.getByLabel('How many books').fill('5');
+    await p.getByLabel('Seed').fill('');
+    await p.getByRole('button', { name: 'Preview' }).click();
+    const heading = p.getByRole('heading', { name: /^Preview \(5\) · seed \d+$/ });
+    await heading.waitFor();
+    const seed = (await heading.innerText()).match(/seed (\d+)$/)[1];
+    assert.equal(await p.getByLabel('Seed').inputValue(), seed, 'the seed field holds the seed used');
+    const previewed = await p.locator('.preview tbody tr td:last-child').allInnerTexts();
+    await p.getByRole('button', { name: 'Generate books' }).click();
+    await p.getByText(new RegExp(`^Added 5 books in .* \\(seed ${seed}\\), the books of the preview\\.`)).waitFor();
+    await p.getByText(`These books were added by the run with seed ${seed}.`).waitFor();
+    assert.equal(await p.getByLabel('Seed').inputValue(), '', 'the next run draws a new seed');
+    const { data } = await api('GET', '/api/books?sort=-created_at&limit=5', { token: await apiToken() });
+    assert.deepEqual(data.items.map((b) => b.isbn).sort(), [...previewed].sort());
+    await shot('audit-generator-seed', p);
+    await ctx.close();
+    assertClean();
+  });
+
+  test('every bar of the genre and author charts has its label; report controls survive a reload', async () => {
+    // Enough authors that a chart of the top 50 cannot label them all at a fixed height.
+    const token = await apiToken();
+    const { data: top } = await api('GET', '/api/reports/authors?limit=50', { token });
+    if ((top.items || []).length < 30) {
+      const run = await api('POST', '/api/generator/runs', { token, body: { count: 300, seed: 7 } });
+      assert.equal(run.status, 201, JSON.stringify(run.data));
+    }
+    const { ctx, p } = await freshPage();
+    await signInAs(p, user.email, user.password, { next: '/reports' });
+    await p.locator('#report-authors canvas').waitFor();
+    await p.locator('#report-authors select').selectOption('50');
+    const labelled = (name) => p.waitForFunction((id) => {
+      const canvas = document.querySelector(`#report-${id} canvas`);
+      const chart = canvas && window.Chart && window.Chart.getChart(canvas);
+      if (!chart || !chart.data.labels.length || !chart.scales.y.ticks.length) return null;
+      return { labels: chart.data.labels.length, ticks: chart.scales.y.ticks.length };
+    }, name).then((handle) => handle.jsonValue());
+    await p.waitForFunction(() => document.querySelectorAll('#report-authors tbody tr').length > 10);
+    const authors = await labelled('authors');
+    assert.ok(authors.labels >= 30, `a meaningful number of authors (${authors.labels})`);
+    assert.equal(authors.ticks, authors.labels, 'an author bar without a label');
+    const genres = await labelled('genres');
+    assert.equal(genres.ticks, genres.labels, 'a genre bar without a label');
+    assert.match(p.url(), /[?&]limit=50/);
+    await shot('audit-reports-labels', p);
+    await p.reload();
+    await p.locator('#report-authors canvas').waitFor();
+    assert.equal(await p.locator('#report-authors select').inputValue(), '50');
+    await ctx.close();
+    assertClean();
+  });
+
+  test('a field error is announced with its field (aria-describedby), after the hint', async () => {
+    const { ctx, p } = await freshPage();
+    await signInAs(p, user.email, user.password, { next: '/books/new' });
+    await p.getByLabel('Title').fill('');
+    await p.getByLabel('ISBN').fill('123');
+    await p.getByRole('button', { name: 'Create book' }).click();
+    await p.locator('#f-title[aria-invalid="true"]').waitFor();
+    assert.equal(await p.locator('#f-title').getAttribute('aria-describedby'), 'f-title-error');
+    assert.equal(await p.locator('#f-isbn').getAttribute('aria-describedby'), 'f-isbn-hint f-isbn-error');
+    assert.ok((await p.locator('#f-title-error').innerText()).length > 0);
+    assert.ok((await p.locator('#f-isbn-error').innerText()).length > 0);
+    // Fixed fields lose the error again and keep their hint.
+    await p.getByLabel('Title').fill('A title');
+    await p.getByLabel('ISBN').fill(nextIsbn());
+    await p.getByRole('button', { name: 'Create book' }).click();
+    await p.waitForFunction(() => document.querySelector('#f-title').getAttribute('aria-invalid') === null);
+    assert.equal(await p.locator('#f-title').getAttribute('aria-describedby'), null);
+    assert.equal(await p.locator('#f-isbn').getAttribute('aria-describedby'), 'f-isbn-hint');
+    await ctx.close();
+    assertClean();
+  });
+
+  test('danger buttons keep 4.5:1 contrast in dark and light mode', async () => {
+    for (const colorScheme of ['dark', 'light']) {
+      const { ctx, p } = await freshPage({ colorScheme });
+      await signInAs(p, user.email, user.password, { next: '/account' });
+      const button = p.getByRole('button', { name: 'Delete my account' });
+      await button.waitFor();
+      const ratio = await button.evaluate((el) => {
+        const rgb = (c) => c.match(/[\d.]+/g).slice(0, 3).map(Number);
+        const lum = ([r, g, b]) => [r, g, b].map((v) => {
+          const s = v / 255;
+          return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+        }).reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+        const style = getComputedStyle(el);
+        const [a, b] = [lum(rgb(style.color)), lum(rgb(style.backgroundColor))];
+        return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+      });
+      assert.ok(ratio >= 4.5, `${colorScheme}: danger button contrast ${ratio.toFixed(2)}:1`);
+      await ctx.close();
+    }
+    assertClean();
+  });
+
+  test('deleting the last book of a later page offers the way back; "← Catalogue" keeps the filters', async () => {
+    const token = await apiToken();
+    const author = `Paged Author ${stamp}`;
+    for (let i = 0; i < 11; i += 1) await createBook(token, { author, title: `Paged ${String(i).padStart(2, '0')} ${stamp}` });
+    const { ctx, p } = await freshPage();
+    const list = `/books?author=${encodeURIComponent(author)}&sort=title&limit=10`;
+    await signInAs(p, user.email, user.password, { next: list });
+    await p.getByText('11 books · page 1').waitFor();
+    await p.getByRole('button', { name: 'Next →' }).click();
+    await p.getByText('11 books · page 2').waitFor();
+    await p.getByRole('button', { name: `Delete Paged 10 ${stamp}` }).click();
+    await p.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
+    await p.getByText(/^No more books on this page\. 10 books on earlier pages\.$/).waitFor();
+    await shot('audit-empty-later-page', p);
+    await p.getByRole('button', { name: '← Previous' }).click();
+    await p.getByText('10 books · page 1').waitFor();
+    assert.equal(await p.locator('main tbody tr').count(), 10);
+    // A book and back: the same filtered page.
+    await p.getByRole('link', { name: `Paged 00 ${stamp}`, exact: true }).click();
+    await p.getByRole('heading', { name: `Paged 00 ${stamp}` }).waitFor();
+    await p.getByRole('link', { name: '← Catalogue' }).click();
+    await p.getByText('10 books · page 1').waitFor();
+    const params = (url) => Object.fromEntries(new URL(url, BASE_URL).searchParams);
+    assert.deepEqual(params(p.url()), params(list));
+    await ctx.close();
+    assertClean();
+  });
+
+  test('a refused filter is said at its field, by its label, once', async () => {
+    const { ctx, p } = await freshPage();
+    await signInAs(p, user.email, user.password, { next: '/books?q=*' });
+    await p.locator('[name="q"][aria-invalid="true"]').waitFor();
+    await p.getByText('Search: must contain at least one word', { exact: false }).first().waitFor();
+    assert.equal(await p.getByText(/^Q: /).count(), 0);
+    await p.goto(`${BASE_URL}/books?year_min=2000&year_max=1990`);
+    await p.locator('[name="year_min"][aria-invalid="true"]').waitFor();
+    assert.match(await p.locator('#f-year_min-error').innerText(), /“To year”/);
+    await p.goto(`${BASE_URL}/reports?year_min=2000&year_max=1990`);
+    await p.locator('[name="year_min"][aria-invalid="true"]').waitFor();
+    await p.waitForFunction(() => document.querySelectorAll('.report .state.loading').length === 0);
+    assert.equal(await p.locator('main .state.error').count(), 1, 'the refusal is said once, not once per report');
+    assert.equal(await p.getByText('Change the filters above to see this report.').count(), 5);
+    await shot('audit-filter-errors', p);
+    await ctx.close();
+    assertClean();
+  });
+
+  test('429 and 503 are said in sentences, with a wait in words', async () => {
+    const victim = await register('ui-throttled');
+    const { ctx, p } = await freshPage();
+    await p.goto(`${BASE_URL}/signin`);
+    await p.getByLabel('E-mail').fill(victim.email);
+    const tooMany = p.getByText(/^Too many failed sign-in attempts for this account\. Try again in (about )?\d+ minutes\.$/);
+    for (let i = 0; i < 8 && !(await tooMany.count()); i += 1) {
+      await p.getByLabel('Password').fill(`wrong password ${i}`);
+      await p.getByRole('button', { name: 'Sign in' }).click();
+      await p.locator('.form-message .state.error').waitFor();
+      await p.waitForFunction(() => !document.querySelector('button[aria-busy="true"]'));
+    }
+    await tooMany.waitFor();
+    await shot('audit-signin-429', p);
+
+    // The generator's hourly quota and a busy server (answers made up in the browser: neither
+    // can be caused on demand here).
+    await signInAs(p, user.email, user.password, { next: '/generator' });
+    await p.route('**/api/generator/runs', (route) => (route.request().method() === 'POST'
+      ? route.fulfill({
+        status: 429,
+        headers: { 'content-type': 'application/problem+json', 'retry-after': '3598' },
+        body: JSON.stringify({ type: '/docs/problems#too-many-requests', title: 'Too Many Requests', status: 429, detail: 'this account has generated 2000 books in the last hour and generator_books_per_hour is 2000' }),
+      })
+      : route.continue()));
+    await p.getByLabel('How many books').fill('5');
+    await p.getByRole('button', { name: 'Generate books' }).click();
+    await p.getByText('Nothing was generated: this account has generated 2,000 books in the last hour, and the limit is 2,000 books an hour. Try again in about 1 hour.').waitFor();
+    const book = await createBook(await apiToken(), { title: `Busy Book ${stamp}` });
+    await p.route(`**/api/books/${book.id}`, (route) => (route.request().method() === 'PUT'
+      ? route.fulfill({
+        status: 503,
+        headers: { 'content-type': 'application/problem+json', 'retry-after': '2' },
+        body: JSON.stringify({ type: '/docs/problems#unavailable', title: 'Service Unavailable', status: 503, detail: 'the database is busy' }),
+      })
+      : route.continue()));
+    await p.goto(`${BASE_URL}/books/${book.id}`);
+    await p.getByRole('heading', { name: book.title }).waitFor();
+    await p.getByRole('button', { name: 'Save changes' }).click();
+    await p.getByText('Not saved: The server is busy. Try again in 2 seconds.').waitFor();
+    await ctx.close();
+    assertClean();
+  });
+
+  test('a long unbroken title wraps instead of widening the page', async () => {
+    const token = await apiToken();
+    const title = 'Supercalifragilistic'.repeat(15);
+    const author = `Long Author ${stamp}`;
+    const book = await createBook(token, { title, author });
+    const { ctx, p } = await freshPage();
+    await signInAs(p, user.email, user.password, { next: `/books?author=${encodeURIComponent(author)}` });
+    await p.locator('main tbody tr').first().waitFor();
+    const overflow = () => p.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert.equal(await overflow(), 0, 'the list page scrolls sideways');
+    await p.goto(`${BASE_URL}/books/${book.id}`);
+    await p.locator('main .meta').waitFor();
+    assert.equal(await overflow(), 0, 'the book page scrolls sideways');
+    assert.ok(await p.evaluate(() => document.querySelector('main h1').scrollWidth <= document.querySelector('main').clientWidth));
+    await shot('audit-long-title', p);
+    await ctx.close();
+    assertClean();
   });
 });

@@ -14,6 +14,7 @@ const STORAGE_KEY = 'folio.refresh';
 // detail is what the operator needs to read).
 export const WRONG_PASSWORD = '/docs/problems#wrong-password';
 const MISCONFIGURED = '/docs/problems#misconfigured';
+const UNAVAILABLE = '/docs/problems#unavailable';
 // Refresh this long before the access token expires, so requests never race its expiry.
 const EARLY_REFRESH_MS = 30_000;
 
@@ -23,6 +24,9 @@ const session = {
   refresh: null,
   scopes: new Set(),
   account: null,
+  // Set when the API ended the session (a 401 that a refresh could not rescue): {account: id}
+  // of whoever was signed in. The shell then says so on the sign-in page and keeps unsaved input.
+  ended: null,
 };
 const listeners = new Set();
 let refreshing = null;
@@ -51,6 +55,36 @@ function fallbackMessage(status) {
   return `The request failed (${status}).`;
 }
 
+/** `text` as a sentence that another may follow: with a full stop unless it has one. */
+export function withStop(text) {
+  const trimmed = String(text || '').trim();
+  return !trimmed || /[.!?…]$/.test(trimmed) ? trimmed : `${trimmed}.`;
+}
+
+/** A wait in words: "5 seconds", "15 minutes", "about 2 hours" (never a raw 896 seconds). */
+export function humanDuration(seconds) {
+  const s = Math.max(1, Math.ceil(Number(seconds)));
+  const plural = (n, unit) => `${n} ${unit}${n === 1 ? '' : 's'}`;
+  if (s < 60) return plural(s, 'second');
+  const minutes = Math.ceil(s / 60);
+  const about = minutes * 60 === s ? '' : 'about ';
+  if (minutes < 60) return about + plural(minutes, 'minute');
+  const hours = Math.floor(minutes / 60);
+  const rest = minutes % 60;
+  if (rest === 0) return about + plural(hours, 'hour');
+  if (hours < 3) return `${about}${plural(hours, 'hour')} ${plural(rest, 'minute')}`;
+  return `about ${plural(Math.round(minutes / 60), 'hour')}`;
+}
+
+/** Retry-After in seconds (delta-seconds or an HTTP date), or null when absent or unusable. */
+function retryAfter(response) {
+  const value = (response.headers.get('retry-after') || '').trim();
+  if (!value) return null;
+  if (/^\d+$/.test(value)) return Number(value) > 0 ? Number(value) : null;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? null : Math.max(1, Math.round((at - Date.now()) / 1000));
+}
+
 async function toError(response) {
   let problem = null;
   const type = response.headers.get('content-type') || '';
@@ -62,11 +96,19 @@ async function toError(response) {
     }
   }
   let message = (problem && (problem.detail || problem.error_description)) || fallbackMessage(response.status);
-  if (response.status === 429) {
-    const wait = Number(response.headers.get('retry-after'));
-    if (wait > 0) message = `${message} Try again in ${wait} second${wait === 1 ? '' : 's'}.`;
+  const wait = retryAfter(response);
+  if (response.status === 429 && wait) {
+    // The server's detail often ends "; try again later": the wait in words says it better.
+    const said = message.replace(/[;,]\s*try again (later|in a moment|soon)\.?$/i, '');
+    message = `${withStop(said)} Try again in ${humanDuration(wait)}.`;
   }
-  if (response.status >= 500 && !(problem && problem.type === MISCONFIGURED)) message = fallbackMessage(response.status);
+  if (response.status >= 500 && !(problem && problem.type === MISCONFIGURED)) {
+    // Never the server's words for a fault; a 503 that says when to come back is a busy
+    // server (a held write lock, a store restarting), not a fault, and says so.
+    message = response.status === 503 && (wait || (problem && problem.type === UNAVAILABLE))
+      ? `The server is busy. Try again in ${wait ? humanDuration(wait) : 'a moment'}.`
+      : fallbackMessage(response.status);
+  }
   return new ApiError(response.status, problem, message);
 }
 
@@ -79,7 +121,7 @@ function notify() {
 }
 
 function snapshot() {
-  return { signedIn: Boolean(session.access), scopes: session.scopes, account: session.account };
+  return { signedIn: Boolean(session.access), scopes: session.scopes, account: session.account, ended: session.ended };
 }
 
 export function onSessionChange(listener) {
@@ -100,6 +142,7 @@ function accept(tokens) {
   session.expiresAt = Date.now() + Number(tokens.expires_in || 0) * 1000;
   session.refresh = tokens.refresh_token || session.refresh;
   session.scopes = new Set(String(tokens.scope || '').split(/\s+/).filter(Boolean));
+  session.ended = null;
 }
 
 function forget() {
@@ -108,7 +151,16 @@ function forget() {
   session.refresh = null;
   session.scopes = new Set();
   session.account = null;
+  session.ended = null;
   sessionStorage.removeItem(STORAGE_KEY);
+}
+
+/** The API refused the session (revoked, expired, account changed): forget it and say so. */
+function endSession() {
+  const who = session.account;
+  forget();
+  session.ended = { account: who ? who.id : null };
+  notify();
 }
 
 async function tokenRequest(params) {
@@ -159,10 +211,7 @@ function refreshTokens() {
         accept(await tokenRequest({ grant_type: 'refresh_token', refresh_token: token }));
       } catch (error) {
         // A refused refresh token ends the session; a network failure keeps it for a retry.
-        if (error.status !== 0) {
-          forget();
-          notify();
-        }
+        if (error.status !== 0) endSession();
         throw error;
       }
     })().finally(() => {
@@ -275,8 +324,7 @@ export async function request(method, path, options = {}) {
   }
   if (response.status === 401 && auth) {
     const error = await toError(response);
-    forget();
-    notify();
+    if (session.access || session.refresh) endSession();
     throw error;
   }
   if (!response.ok && response.status !== 304) throw await toError(response);

@@ -20,11 +20,25 @@ export function loadChart() {
   return loading;
 }
 
+// A category tick's label, shortened when long (Chart.js calls it with the scale as `this`).
+function shortLabel(value) {
+  const label = String(this.getLabelForValue(value));
+  return label.length > LABEL_CHARS ? `${label.slice(0, LABEL_CHARS - 1).trimEnd()}…` : label;
+}
+
 const reducedMotion = () => matchMedia('(prefers-reduced-motion: reduce)').matches;
+
+/** Room per bar of a horizontal chart, so that every bar keeps its label (see barChart). */
+export const PX_PER_BAR = 22;
+const LABEL_CHARS = 28;
 
 /**
  * A bar chart on `canvas`. `histogram` draws touching bars (a distribution over ranges).
  * The canvas is labelled; the data is also offered as a table next to it for screen readers.
+ * Horizontal charts are of categories (genres, authors) that no neighbour identifies: every bar
+ * is labelled (no auto-skipping; the caller gives the chart PX_PER_BAR per bar), a long label is
+ * shortened with "…", and the tooltip and the table show it in full. Ordered axes (years, price
+ * ranges) may skip labels, since the neighbours say what a bar is.
  */
 export async function barChart(canvas, { labels, values, label, horizontal = false, histogram = false }) {
   const Chart = await loadChart();
@@ -53,7 +67,11 @@ export async function barChart(canvas, { labels, values, label, horizontal = fal
       plugins: { legend: { display: false } },
       scales: {
         x: { ticks: { color: text }, grid: { color: grid }, beginAtZero: true },
-        y: { ticks: { color: text }, grid: { color: grid }, beginAtZero: true },
+        y: {
+          ticks: horizontal ? { color: text, autoSkip: false, callback: shortLabel } : { color: text },
+          grid: { color: grid },
+          beginAtZero: true,
+        },
       },
     },
   });

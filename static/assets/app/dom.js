@@ -59,18 +59,24 @@ export function errorBox(error, intro) {
     : error.message;
   box.append(h('p', {}, intro ? `${intro}: ${summary}` : summary.charAt(0).toUpperCase() + summary.slice(1)));
   if (fields.length) {
-    box.append(h('ul', {}, fields.map((f) => h('li', {}, `${labelOf(f.field)}: ${f.message}`))));
+    box.append(h('ul', {}, fields.map((f) => h('li', {}, `${labelOf(f.field)}: ${inWords(f.message)}`))));
   }
   return box;
 }
 
 const LABELS = {
+  q: 'Search',
   published_year: 'Year',
   price_cents: 'Price',
   isbn: 'ISBN',
   year_min: 'From year',
   year_max: 'To year',
 };
+
+/** A field's message with the API's names of other fields in it said by their labels. */
+export function inWords(message) {
+  return String(message ?? '').replace(/\b[a-z]+(?:_[a-z]+)+\b/g, (name) => (LABELS[name] ? `“${LABELS[name]}”` : name));
+}
 
 export function labelOf(field) {
   if (LABELS[field]) return LABELS[field];
@@ -96,13 +102,30 @@ export function field(label, control, hint) {
   return h('div', { class: 'field' }, parts);
 }
 
-/** Marks form controls named in `fieldErrors` invalid, and clears the others. */
-export function showFieldErrors(form, fieldErrors = []) {
+/** Adds `id` to (or removes it from) the ids in a control's aria-describedby, keeping the others. */
+function describedBy(control, id, on) {
+  const ids = (control.getAttribute('aria-describedby') || '').split(/\s+/).filter((x) => x && x !== id);
+  if (on) ids.push(id);
+  if (ids.length) control.setAttribute('aria-describedby', ids.join(' '));
+  else control.removeAttribute('aria-describedby');
+}
+
+/**
+ * Marks form controls named in `fieldErrors` invalid, and clears the others. Each message is
+ * linked to its control by aria-describedby (after the hint), so a screen reader on the field
+ * reads the message, not only "invalid"; aria-errormessage names it too. The first invalid
+ * control gets focus unless `focus` is false (errors found while a page loads).
+ */
+export function showFieldErrors(form, fieldErrors = [], { focus = true } = {}) {
   for (const el of form.querySelectorAll('.field-error')) {
     el.hidden = true;
     el.textContent = '';
   }
-  for (const el of form.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
+  for (const el of form.querySelectorAll('[aria-invalid]')) {
+    el.removeAttribute('aria-invalid');
+    el.removeAttribute('aria-errormessage');
+    if (el.id) describedBy(el, `${el.id}-error`, false);
+  }
   let first = null;
   for (const { field: name, message } of fieldErrors) {
     const control = form.elements.namedItem(name === 'price_cents' ? 'price' : name);
@@ -110,13 +133,15 @@ export function showFieldErrors(form, fieldErrors = []) {
     control.setAttribute('aria-invalid', 'true');
     const slot = document.getElementById(`${control.id}-error`);
     if (slot) {
-      slot.textContent = message;
+      // Two errors for one field (rare) are both shown.
+      slot.textContent = slot.textContent ? `${slot.textContent}; ${inWords(message)}` : inWords(message);
       slot.hidden = false;
       control.setAttribute('aria-errormessage', slot.id);
+      describedBy(control, slot.id, true);
     }
     first = first || control;
   }
-  if (first) first.focus();
+  if (first && focus) first.focus();
 }
 
 let toastTimer;

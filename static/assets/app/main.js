@@ -2,6 +2,7 @@
 
 import { can, currentSession, onSessionChange, restore, signOut } from './api.js';
 import { h, replace, state, errorBox } from './dom.js';
+import { keepDraft, restoreDraft } from './drafts.js';
 import * as signin from './pages/signin.js';
 import * as register from './pages/register.js';
 import * as books from './pages/books.js';
@@ -129,6 +130,14 @@ async function render() {
     replace(main, h('h1', {}, 'Something went wrong'), errorBox(error));
   }
   if (id !== renderId) return;
+  // Input kept when the session ended goes back into this page (same page, same account).
+  if (currentSession().signedIn) {
+    const form = restoreDraft(main, currentSession().account?.id);
+    if (form) {
+      form.before(h('p', { class: 'state success', role: 'status' },
+        'What you typed before your session ended has been filled in again. It is not saved yet: check it, then save.'));
+    }
+  }
   const heading = main.querySelector('h1');
   document.title = heading ? `${heading.textContent} · Folio` : 'Folio';
   // Move focus to the new page for keyboard and screen-reader users, without scrolling jumps.
@@ -154,11 +163,14 @@ document.querySelector('.menu-toggle').addEventListener('click', (event) => {
 });
 document.querySelector('.menu-toggle').hidden = false;
 
-onSessionChange(({ signedIn }) => {
+onSessionChange(({ signedIn, ended }) => {
   renderNav();
-  // Signed out elsewhere (expired or revoked session): back to the sign-in page.
+  // Signed out elsewhere (expired or revoked session): back to the sign-in page, which says
+  // why; what the user had typed is kept for after they sign in again (drafts.js).
   if (!signedIn && !routes.some((r) => r.public && r.path.test(location.pathname))) {
-    navigate(`/signin?next=${encodeURIComponent(location.pathname + location.search)}`, { replace: true });
+    const draftKept = ended ? keepDraft(main, ended.account) : false;
+    navigate(`/signin?next=${encodeURIComponent(location.pathname + location.search)}`,
+      { replace: true, state: ended ? { sessionEnded: true, draftKept } : {} });
   }
 });
 

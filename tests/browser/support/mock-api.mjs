@@ -344,7 +344,9 @@ export function createMockApi({ uiOrigin, openapiFile }) {
       if (!guard(req, res, 'read:books')) return;
       const count = Number(q.get('count'));
       if (!Number.isInteger(count) || count < 1 || count > 100) return problem(res, 422, 'count: must be from 1 to 100', { body: { errors: [{ field: 'count', message: 'must be from 1 to 100' }] } });
-      return json(res, 200, { items: generate(count, Number(q.get('seed') || 1)) });
+      // As the real API: a random seed when none is given, and the seed used in the answer.
+      const seed = q.get('seed') ? Number(q.get('seed')) : Math.floor(Math.random() * 1e9);
+      return json(res, 200, { seed, count, items: generate(count, seed) });
     }
     if (path === '/api/generator/runs' && method === 'POST') {
       const p = guard(req, res, 'generate:books');

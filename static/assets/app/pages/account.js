@@ -2,6 +2,7 @@
 
 import { WRONG_PASSWORD, dropSession, request, signOut } from '../api.js';
 import { busy, confirmDialog, errorBox, field, formatTime, h, replace, showFieldErrors, state, toast } from '../dom.js';
+import { markClean } from '../drafts.js';
 
 /** The profile's form controls, named as the API names the fields, so its errors land on them. */
 function profileControls(account) {
@@ -75,6 +76,7 @@ function profileSection(account, onSaved) {
           body: profilePatch(c),
           contentType: 'application/merge-patch+json',
         });
+        markClean(form);
         toast('Profile saved.');
         onSaved(data);
       } catch (error) {
@@ -145,6 +147,12 @@ function leaveSection(navigate) {
     event.preventDefault();
     replace(message);
     showFieldErrors(form, []);
+    // Asked before the dialog and before any request: an empty password cannot be right, and
+    // every wrong one counts toward the sign-in throttle.
+    if (!password.value) {
+      showFieldErrors(form, [{ field: 'password', message: 'Enter your password to delete your account.' }]);
+      return;
+    }
     const ok = await confirmDialog({
       title: 'Delete your account?',
       message: 'This cannot be undone. You will be signed out everywhere.',

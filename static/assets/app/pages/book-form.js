@@ -3,7 +3,8 @@
 
 import { can, request } from '../api.js';
 import { busy, errorBox, field, formatPrice, h, labelOf, replace, showFieldErrors, state, toast } from '../dom.js';
-import { remove } from './books.js';
+import { backToList, listLink, remove } from './books.js';
+import { markClean } from '../drafts.js';
 
 const FIELDS = ['title', 'author', 'genre', 'isbn', 'published_year', 'pages', 'price_cents', 'language', 'description'];
 
@@ -44,6 +45,12 @@ function fill(c, book) {
     if (name === 'price_cents') c.price.value = (Number(book.price_cents) / 100).toFixed(2);
     else c[name].value = book[name] ?? '';
   }
+}
+
+/** A value as the API stores it, for telling real differences apart (ISBN: its digits only). */
+function comparable(name, value) {
+  const text = String(value ?? '');
+  return name === 'isbn' ? text.replace(/[^0-9Xx]/g, '').toUpperCase() : text;
 }
 
 function display(name, value) {
@@ -92,11 +99,14 @@ export async function render(main, ctx) {
     message,
     h('div', { class: 'actions' },
       submit,
-      h('a', { class: 'button secondary', href: '/books' }, editable ? 'Cancel' : 'Back'),
+      listLink(navigate, editable ? 'Cancel' : 'Back', { class: 'button secondary' }),
       !creating && can('delete:books') ? h('button', {
         type: 'button',
         class: 'danger',
-        on: { click: (event) => remove(book, event.currentTarget, () => navigate('/books', { replace: true }), etag) },
+        on: {
+          click: (event) => remove(book, event.currentTarget,
+            () => navigate(backToList().href, { replace: true, state: backToList().state }), etag),
+        },
       }, 'Delete') : null));
 
   const heading = h('h1', {}, creating ? 'New book' : book.title);
@@ -113,6 +123,7 @@ export async function render(main, ctx) {
     const body = readForm(c);
     if (creating) {
       const result = await request('POST', '/api/books', { body });
+      markClean(form);
       toast(`Created “${result.data.title}”.`);
       navigate(`/books/${encodeURIComponent(result.data.id)}`, { replace: true });
       return;
@@ -124,6 +135,7 @@ export async function render(main, ctx) {
     book = result.data;
     etag = result.etag || etag;
     fill(c, book);
+    markClean(form);
     showBook();
     conflict.hidden = true;
     replace(message, h('p', { class: 'state success', role: 'status' }, 'Saved.'));
@@ -141,7 +153,7 @@ export async function render(main, ctx) {
       replace(message, errorBox(error, 'This book changed and its new version could not be loaded'));
       return;
     }
-    const differences = FIELDS.filter((name) => String(mine[name] ?? '') !== String(theirs[name] ?? ''));
+    const differences = FIELDS.filter((name) => comparable(name, mine[name]) !== comparable(name, theirs[name]));
     const overwrite = h('button', { type: 'button', class: 'danger' }, 'Save mine over theirs');
     const useTheirs = h('button', { type: 'button', class: 'secondary' }, 'Discard mine, load theirs');
     overwrite.addEventListener('click', () => busy(overwrite, async () => {
@@ -157,6 +169,7 @@ export async function render(main, ctx) {
       book = theirs;
       etag = theirEtag;
       fill(c, theirs);
+      markClean(form);
       showBook();
       conflict.hidden = true;
       replace(message, h('p', { class: 'state', role: 'status' }, 'Loaded the latest version. Your changes were discarded.'));
@@ -169,8 +182,8 @@ export async function render(main, ctx) {
           h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Field'), h('th', { scope: 'col' }, 'Yours'), h('th', { scope: 'col' }, 'Saved by them'))),
           h('tbody', {}, differences.map((name) => h('tr', {},
             h('th', { scope: 'row' }, labelOf(name)),
-            h('td', {}, display(name, mine[name])),
-            h('td', {}, display(name, theirs[name])))))))
+            h('td', { class: 'wrap' }, display(name, mine[name])),
+            h('td', { class: 'wrap' }, display(name, theirs[name])))))))
         : h('p', {}, 'Their version has the same values as yours.'),
       h('div', { class: 'actions' }, overwrite, useTheirs));
     conflict.hidden = false;
@@ -202,7 +215,7 @@ export async function render(main, ctx) {
   });
 
   replace(main,
-    h('p', { class: 'breadcrumb' }, h('a', { href: '/books' }, '← Catalogue')),
+    h('p', { class: 'breadcrumb' }, listLink(navigate, '← Catalogue')),
     heading,
     meta,
     editable ? null : state('empty', 'Your account can read this book but not change it.'),

@@ -2,7 +2,7 @@
 // reload, back and shared links show the same page.
 
 import { can, request } from '../api.js';
-import { busy, confirmDialog, errorBox, field, formatPrice, h, replace, state, toast } from '../dom.js';
+import { busy, confirmDialog, errorBox, field, formatPrice, h, replace, showFieldErrors, state, toast } from '../dom.js';
 
 const SORTS = [
   ['-created_at', 'Newest first'],
@@ -41,6 +41,31 @@ export function genreSuggestions(input) {
   return list;
 }
 
+// The catalogue page last shown (its URL with filters and cursor, and its history entry with the
+// trail), for the book page's "← Catalogue", Cancel and after a delete: back to where the user
+// was, not to page 1 of everything. For this page's life only; a reloaded book page goes to
+// /books.
+let lastList = { href: '/books', state: {} };
+export function backToList() {
+  return lastList;
+}
+
+/** A link back to the catalogue page last shown, with its page number and "Previous". */
+export function listLink(navigate, label, attrs = {}) {
+  const { href, state: entry } = lastList;
+  return h('a', {
+    ...attrs,
+    href,
+    on: {
+      click: (event) => {
+        if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+        event.preventDefault();
+        navigate(href, { state: entry });
+      },
+    },
+  }, label);
+}
+
 function trailOf(filterKey, cursor) {
   const saved = history.state;
   if (saved && saved.trailKey === filterKey && Array.isArray(saved.trail)) return saved.trail;
@@ -48,6 +73,7 @@ function trailOf(filterKey, cursor) {
 }
 
 export async function render(main, { query, navigate, isCurrent }) {
+  lastList = { href: location.pathname + location.search, state: history.state || {} };
   const filterKey = FILTERS.map((k) => `${k}=${query.get(k) || ''}`).join('&');
   const trail = trailOf(filterKey, query.get('cursor'));
   const input = (name, attrs = {}) => h('input', { name, value: query.get(name) || '', ...attrs });
@@ -99,16 +125,13 @@ export async function render(main, { query, navigate, isCurrent }) {
     if (!isCurrent()) return;
     replace(results, errorBox(error, 'The books could not be loaded'));
     results.setAttribute('aria-busy', 'false');
+    // A refused filter is also said at its field (the form's controls carry the API's names).
+    if (error.fieldErrors.length) showFieldErrors(form, error.fieldErrors, { focus: false });
     return;
   }
   if (!isCurrent()) return;
   results.setAttribute('aria-busy', 'false');
   const items = page.items || [];
-  if (!items.length) {
-    const filtered = FILTERS.some((k) => k !== 'sort' && k !== 'limit' && query.get(k));
-    replace(results, state('empty', filtered ? 'No books match these filters.' : 'The catalogue is empty. Add a book or run the generator.'));
-    return;
-  }
 
   const withCursor = (cursor) => {
     const next = new URLSearchParams(query);
@@ -136,10 +159,24 @@ export async function render(main, { query, navigate, isCurrent }) {
     },
   }, 'Next →');
 
+  if (!items.length) {
+    const total = typeof page.total === 'number' ? page.total : null;
+    if (query.get('cursor')) {
+      // A later page that emptied (its last book deleted, here or elsewhere): the way back.
+      replace(results,
+        state('empty', `No more books on this page.${total ? ` ${total.toLocaleString()} book${total === 1 ? '' : 's'} on earlier pages.` : ''}`),
+        h('nav', { class: 'pager', 'aria-label': 'Pages' }, prev));
+      return;
+    }
+    const filtered = FILTERS.some((k) => k !== 'sort' && k !== 'limit' && query.get(k));
+    replace(results, state('empty', filtered ? 'No books match these filters.' : 'The catalogue is empty. Add a book or run the generator.'));
+    return;
+  }
+
   const rows = items.map((book) => h('tr', {},
-    h('td', {}, h('a', { href: `/books/${encodeURIComponent(book.id)}` }, book.title)),
-    h('td', {}, book.author),
-    h('td', { class: 'hide-narrow' }, book.genre),
+    h('td', { class: 'wrap' }, h('a', { href: `/books/${encodeURIComponent(book.id)}` }, book.title)),
+    h('td', { class: 'wrap' }, book.author),
+    h('td', { class: 'hide-narrow wrap' }, book.genre),
     h('td', { class: 'num' }, book.published_year),
     h('td', { class: 'num' }, formatPrice(book.price_cents)),
     h('td', { class: 'hide-narrow' }, book.language),

@@ -3,6 +3,12 @@
 import { can, request } from '../api.js';
 import { busy, errorBox, field, formatNumber, formatPrice, formatTime, h, replace, showFieldErrors, state, toast } from '../dom.js';
 
+/** The hourly quota's refusal without the operator's variable name in it. */
+function quotaInWords(message) {
+  return message.replace(/has generated (\d+) books in the last hour and generator_books_per_hour is (\d+)/,
+    (_, done, limit) => `has generated ${formatNumber(Number(done))} books in the last hour, and the limit is ${formatNumber(Number(limit))} books an hour`);
+}
+
 export async function render(main, { isCurrent }) {
   const count = h('input', { name: 'count', type: 'number', min: 1, max: 100000, required: true, value: '100' });
   const seed = h('input', { name: 'seed', type: 'number', step: '1', placeholder: 'random' });
@@ -14,7 +20,7 @@ export async function render(main, { isCurrent }) {
   const form = h('form', { class: 'card generator-form', novalidate: true },
     h('div', { class: 'grid' },
       field('How many books', count, '1 to 100,000. The preview shows at most 100.'),
-      field('Seed', seed, 'The same seed always yields the same books. Leave empty for a random seed.')),
+      field('Seed', seed, 'The same seed always yields the same books. Leave empty for a random seed; a preview fills in the seed it drew, so that the run adds the books previewed.')),
     message,
     h('div', { class: 'actions' }, runButton, previewButton));
 
@@ -24,22 +30,53 @@ export async function render(main, { isCurrent }) {
     return body;
   };
 
+  // The preview on screen: the seed it used, and whether the seed field was empty (random) so
+  // that the preview filled it in. "Generate books" sends the seed field, so after a preview it
+  // inserts the previewed books; a changed seed is said under the preview.
+  let previewed = null;
+  const previewNote = h('p', { class: 'preview-note' });
+  function describePreview() {
+    if (!previewed) return;
+    const typed = seed.value.trim();
+    if (previewed.inserted) {
+      previewNote.textContent = `These books were added by the run with seed ${previewed.seed}.`;
+    } else if (typed === String(previewed.seed)) {
+      const n = Number(count.value);
+      const part = n > previewed.count ? `, and ${formatNumber(n - previewed.count)} more after them`
+        : n > 0 && n < previewed.count ? ` (the first ${formatNumber(n)} of them)` : '';
+      previewNote.textContent = `“Generate books” uses seed ${previewed.seed} too, so it adds these books${part}.`;
+    } else {
+      previewNote.textContent = `The seed is no longer ${previewed.seed}: “Generate books” will add other books than these. Preview again to see them.`;
+    }
+  }
+  seed.addEventListener('input', describePreview);
+  count.addEventListener('input', describePreview);
+
   previewButton.addEventListener('click', () => busy(previewButton, async () => {
     replace(message);
     showFieldErrors(form, []);
     const { count: n, seed: s } = values();
     replace(preview, state('loading', 'Generating a preview…'));
+    previewed = null;
     try {
       const result = await request('GET', '/api/generator/preview', { query: { count: Math.min(Math.max(n || 1, 1), 100), seed: s } });
       const items = result.data.items || [];
+      const used = result.data.seed;
+      if (used !== undefined && used !== null) {
+        const filled = s === undefined;
+        if (filled) seed.value = String(used);
+        previewed = { seed: used, count: items.length, filled, inserted: false };
+      }
       replace(preview,
-        h('h2', {}, `Preview (${items.length})`),
+        h('h2', {}, `Preview (${items.length})`, previewed ? ` · seed ${previewed.seed}` : ''),
+        previewed ? previewNote : null,
         items.length ? h('div', { class: 'table-wrap' }, h('table', {},
           h('thead', {}, h('tr', {}, ['Title', 'Author', 'Genre', 'Year', 'Pages', 'Price', 'Language', 'ISBN'].map((t) => h('th', { scope: 'col' }, t)))),
           h('tbody', {}, items.map((b) => h('tr', {},
-            h('td', {}, b.title), h('td', {}, b.author), h('td', {}, b.genre),
+            h('td', { class: 'wrap' }, b.title), h('td', { class: 'wrap' }, b.author), h('td', { class: 'wrap' }, b.genre),
             h('td', { class: 'num' }, b.published_year), h('td', { class: 'num' }, b.pages),
             h('td', { class: 'num' }, formatPrice(b.price_cents)), h('td', {}, b.language), h('td', {}, b.isbn)))))) : state('empty', 'The preview is empty.'));
+      describePreview();
     } catch (error) {
       replace(preview);
       replace(message, errorBox(error, 'No preview'));
@@ -55,11 +92,27 @@ export async function render(main, { isCurrent }) {
       try {
         const result = await request('POST', '/api/generator/runs', { body: values() });
         const run = result.data;
+        const fromPreview = previewed && !previewed.inserted && String(run.seed) === String(previewed.seed);
+        let after = '';
+        if (fromPreview) {
+          previewed.inserted = true;
+          describePreview();
+          // A seed the preview drew is not the user's: the next run draws a new one again.
+          if (previewed.filled) {
+            seed.value = '';
+            after = ' The seed field is empty again, so the next run draws a new seed.';
+          }
+        } else if (previewed) {
+          // Not the previewed books: the old preview would mislead.
+          previewed = null;
+          replace(preview);
+        }
         replace(message, h('p', { class: 'state success', role: 'status' },
-          `Added ${formatNumber(run.inserted)} books in ${formatNumber(run.elapsed_ms)} ms (seed ${run.seed}).`));
+          `Added ${formatNumber(run.inserted)} books in ${formatNumber(run.elapsed_ms)} ms (seed ${run.seed})${fromPreview ? ', the books of the preview' : ''}.${after}`));
         toast(`Generated ${formatNumber(run.inserted)} books.`);
         loadHistory();
       } catch (error) {
+        if (error.status === 429) error.message = quotaInWords(error.message);
         replace(message, errorBox(error, 'Nothing was generated'));
         showFieldErrors(form, error.fieldErrors);
       }

@@ -2,11 +2,13 @@
 // downloads. Each report loads on its own, so one failure does not blank the page.
 
 import { request } from '../api.js';
-import { barChart } from '../charts.js';
-import { busy, errorBox, field, formatNumber, formatPrice, h, replace, state, toast } from '../dom.js';
+import { PX_PER_BAR, barChart } from '../charts.js';
+import { busy, errorBox, field, formatNumber, formatPrice, h, replace, showFieldErrors, state, toast } from '../dom.js';
 import { genreSuggestions } from './books.js';
 
 const FILTERS = ['genre', 'author', 'language', 'year_min', 'year_max'];
+// Each report's own control, kept in the URL too (so reload, Back and a shared link keep it).
+const CONTROLS = { limit: ['5', '10', '20', '50'], bucket: ['decade', 'year'], buckets: ['5', '10', '20', '50'] };
 
 export async function render(main, { query, navigate, isCurrent, onLeave }) {
   // One live chart per report; destroyed when its report reloads or the page is left.
@@ -31,16 +33,34 @@ export async function render(main, { query, navigate, isCurrent, onLeave }) {
       h('button', { type: 'submit' }, 'Apply filters'),
       h('button', { type: 'reset', class: 'secondary' }, 'Clear')));
   form.append(genreSuggestions(genre));
+  // The report controls' values as they are now, for the URL.
+  const controlParams = (params = new URLSearchParams()) => {
+    for (const select of [authorsLimit, yearBucket, priceBuckets]) {
+      if (select.value !== select.dataset.default) params.set(select.name, select.value);
+      else params.delete(select.name);
+    }
+    return params;
+  };
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     const params = new URLSearchParams();
     for (const [key, value] of new FormData(form)) if (String(value).trim()) params.set(key, String(value).trim());
+    controlParams(params);
     navigate(`/reports${params.toString() ? `?${params}` : ''}`);
   });
   form.addEventListener('reset', (event) => {
     event.preventDefault();
     navigate('/reports');
   });
+  // A filter the API refuses (every report refuses it alike) is said once, at its field.
+  const filterMessage = h('div', { class: 'form-message' });
+  let filterRefused = false;
+  function refuseFilters(error) {
+    if (filterRefused) return;
+    filterRefused = true;
+    replace(filterMessage, errorBox(error, 'The reports could not be made'));
+    showFieldErrors(form, error.fieldErrors, { focus: false });
+  }
 
   const section = (name, title, controls) => {
     const body = h('div', { class: 'report-body', 'aria-live': 'polite' }, state('loading', `Loading ${title.toLowerCase()}…`));
@@ -51,9 +71,13 @@ export async function render(main, { query, navigate, isCurrent, onLeave }) {
     return { el, body, download };
   };
 
-  const authorsLimit = h('select', { name: 'limit', 'aria-label': 'How many authors' }, ['5', '10', '20', '50'].map((n) => h('option', { value: n, selected: n === '10' }, `Top ${n}`)));
-  const yearBucket = h('select', { name: 'bucket', 'aria-label': 'Group by' }, [['decade', 'By decade'], ['year', 'By year']].map(([v, l]) => h('option', { value: v }, l)));
-  const priceBuckets = h('select', { name: 'buckets', 'aria-label': 'Price ranges' }, ['5', '10', '20', '50'].map((n) => h('option', { value: n, selected: n === '10' }, `${n} ranges`)));
+  const chosen = (name, fallback) => (CONTROLS[name].includes(query.get(name)) ? query.get(name) : fallback);
+  const authorsLimit = h('select', { name: 'limit', 'aria-label': 'How many authors', dataset: { default: '10' } },
+    CONTROLS.limit.map((n) => h('option', { value: n, selected: n === chosen('limit', '10') }, `Top ${n}`)));
+  const yearBucket = h('select', { name: 'bucket', 'aria-label': 'Group by', dataset: { default: 'decade' } },
+    [['decade', 'By decade'], ['year', 'By year']].map(([v, l]) => h('option', { value: v, selected: v === chosen('bucket', 'decade') }, l)));
+  const priceBuckets = h('select', { name: 'buckets', 'aria-label': 'Price ranges', dataset: { default: '10' } },
+    CONTROLS.buckets.map((n) => h('option', { value: n, selected: n === chosen('buckets', '10') }, `${n} ranges`)));
 
   const sections = {
     summary: section('summary', 'Summary'),
@@ -70,20 +94,32 @@ export async function render(main, { query, navigate, isCurrent, onLeave }) {
     prices: () => ({ buckets: priceBuckets.value }),
   };
 
-  replace(main, h('h1', {}, 'Reports'), form, h('div', { class: 'reports' }, Object.values(sections).map((s) => s.el)));
+  replace(main, h('h1', {}, 'Reports'), form, filterMessage, h('div', { class: 'reports' }, Object.values(sections).map((s) => s.el)));
 
+  // The latest load of each report: an answer that a newer load (a changed control) overtook
+  // is dropped, so a slow first answer cannot draw over the one asked for.
+  const latest = {};
   async function load(name) {
     const { body } = sections[name];
+    const seq = (latest[name] || 0) + 1;
+    latest[name] = seq;
+    const stale = () => !isCurrent() || latest[name] !== seq;
     dropChart(name);
     replace(body, state('loading', 'Loading…'));
     let data;
     try {
       data = (await request('GET', `/api/reports/${name}`, { query: { ...filters, ...extra[name]() } })).data;
     } catch (error) {
-      if (isCurrent()) replace(body, errorBox(error, 'This report could not be loaded'));
+      if (stale()) return;
+      if (error.status === 422 && error.fieldErrors.some((f) => FILTERS.includes(f.field))) {
+        refuseFilters(error);
+        replace(body, state('empty', 'Change the filters above to see this report.'));
+      } else {
+        replace(body, errorBox(error, 'This report could not be loaded'));
+      }
       return;
     }
-    if (!isCurrent()) return;
+    if (stale()) return;
     try {
       await draw(name, data, body);
     } catch (error) {
@@ -97,16 +133,25 @@ export async function render(main, { query, navigate, isCurrent, onLeave }) {
       return;
     }
     const canvas = h('canvas', { role: 'img', 'aria-label': `${label}: bar chart; the same data is in the table below` });
+    const box = h('div', { class: horizontal ? 'chart tall' : 'chart' }, canvas);
+    // Every bar of a horizontal chart is labelled, so it grows with the bars (CSSOM, which the
+    // CSP allows; no style attribute).
+    if (horizontal) box.style.height = `${Math.max(260, labels.length * PX_PER_BAR + 60)}px`;
     replace(body,
-      h('div', { class: horizontal ? 'chart tall' : 'chart' }, canvas),
+      box,
       h('details', { class: 'data-table' },
         h('summary', {}, 'Show the data as a table'),
         h('div', { class: 'table-wrap' }, h('table', {},
           h('thead', {}, h('tr', {}, columns.map((c) => h('th', { scope: 'col' }, c)))),
-          h('tbody', {}, rows.map((r) => h('tr', {}, r.map((cell, i) => (i === 0 ? h('th', { scope: 'row' }, cell) : h('td', { class: 'num' }, cell))))))))));
+          h('tbody', {}, rows.map((r) => h('tr', {}, r.map((cell, i) => (i === 0 ? h('th', { scope: 'row', class: 'wrap' }, cell) : h('td', { class: 'num' }, cell))))))))));
     const chart = await barChart(canvas, { labels, values, label, horizontal, histogram });
-    if (isCurrent()) charts[name] = chart;
-    else chart.destroy();
+    // Drawn for a load that a newer one replaced (its canvas is gone): not kept.
+    if (isCurrent() && body.contains(canvas)) {
+      dropChart(name);
+      charts[name] = chart;
+    } else {
+      chart.destroy();
+    }
   }
 
   async function draw(name, data, body) {
@@ -206,9 +251,13 @@ export async function render(main, { query, navigate, isCurrent, onLeave }) {
       }
     }));
   }
-  authorsLimit.addEventListener('change', () => load('authors'));
-  yearBucket.addEventListener('change', () => load('years'));
-  priceBuckets.addEventListener('change', () => load('prices'));
+  const keepInUrl = () => {
+    const params = controlParams(new URLSearchParams(location.search));
+    history.replaceState(history.state, '', `/reports${params.toString() ? `?${params}` : ''}`);
+  };
+  authorsLimit.addEventListener('change', () => { keepInUrl(); load('authors'); });
+  yearBucket.addEventListener('change', () => { keepInUrl(); load('years'); });
+  priceBuckets.addEventListener('change', () => { keepInUrl(); load('prices'); });
 
   await Promise.all(Object.keys(sections).map((name) => load(name)));
 }

@@ -1,4 +1,5 @@
-import { signIn } from '../api.js';
+import { signIn, withStop } from '../api.js';
+import { hasDraft } from '../drafts.js';
 import { busy, errorBox, field, h, replace } from '../dom.js';
 
 /**
@@ -29,6 +30,12 @@ export async function render(main, ctx) {
     field('Password', password),
     message,
     h('div', { class: 'actions' }, submit));
+  // The API ended the session (main.js): say so, and that what was typed is kept.
+  if (history.state && history.state.sessionEnded) {
+    message.append(h('p', { class: 'state error', role: 'alert' },
+      'Your session has ended. Please sign in again.',
+      history.state.draftKept && hasDraft() ? ' What you had typed is kept and will be filled in again after you sign in.' : ''));
+  }
   if (query.get('deleted')) {
     message.append(h('p', { class: 'state success', role: 'status' }, 'Your account was deleted and you were signed out everywhere.'));
   }
@@ -44,9 +51,15 @@ export async function render(main, ctx) {
         await signIn(email.value.trim(), password.value);
         navigate(nextPage(query.get('next')), { replace: true });
       } catch (error) {
-        // The token endpoint answers OAuth errors; "invalid_grant" means wrong e-mail or password.
+        // The token endpoint answers OAuth errors. "invalid_grant" is a wrong e-mail or password
+        // (one answer for both, which names the password) or, only after the right password,
+        // something the user must know, such as a disabled account: that is said as the server
+        // says it.
         if (error.problem && error.problem.error === 'invalid_grant') {
-          error.message = 'The e-mail or the password is not right.';
+          const said = String(error.problem.error_description || '');
+          error.message = !said || /password|e-?mail/i.test(said)
+            ? 'The e-mail or the password is not right.'
+            : withStop(said);
         }
         replace(message, errorBox(error));
         password.select();

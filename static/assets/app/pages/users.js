@@ -1,10 +1,11 @@
-// Users (admin only): roles and disabling. Disabling revokes the account's sessions (the API
-// does that); the page says so before it happens.
+// Users (admin only): roles and disabling. Both end the account's sessions (the API does that);
+// the page asks for a confirmation that says so before either happens.
 
 import { currentSession, request } from '../api.js';
 import { confirmDialog, errorBox, formatTime, h, replace, state, toast } from '../dom.js';
 
 const ROLES = ['reader', 'editor', 'admin'];
+const article = (word) => (/^[aeiou]/.test(word) ? 'an' : 'a');
 
 export async function render(main, { isCurrent }) {
   const list = h('section', { 'aria-live': 'polite' }, state('loading', 'Loading accounts…'));
@@ -35,21 +36,45 @@ export async function render(main, { isCurrent }) {
     const me = currentSession().account;
     const rows = items.map((user) => {
       const self = me && me.id === user.id;
-      const role = h('select', { 'aria-label': `Role of ${user.email}`, disabled: self }, ROLES.map((r) => h('option', { value: r, selected: user.role === r }, r)));
-      role.addEventListener('change', async () => {
+      // Choosing a role changes nothing by itself (arrow keys on a closed select fire
+      // `change`): "Change role" applies it after a confirmation, since the account's sessions
+      // end. Focus stays on the select throughout.
+      const role = h('select', { 'aria-label': `Role of ${user.email}`, disabled: self },
+        ROLES.map((r) => h('option', { value: r, selected: user.role === r }, r)));
+      const apply = h('button', { type: 'button', class: 'secondary small', disabled: true, 'aria-label': `Change role for ${user.email}` }, 'Change role');
+      const pending = () => {
+        apply.disabled = self || role.value === user.role;
+      };
+      role.addEventListener('change', pending);
+      role.addEventListener('input', pending);
+      apply.addEventListener('click', async () => {
+        const chosen = role.value;
+        if (chosen === user.role) return;
+        const ok = await confirmDialog({
+          title: `Make ${user.email} ${article(chosen)} ${chosen}?`,
+          message: `Their role changes from ${user.role} to ${chosen}. They will be signed out everywhere at once and must sign in again.`,
+          confirmLabel: 'Change role',
+        });
+        if (!ok) {
+          role.value = user.role;
+          pending();
+          role.focus();
+          return;
+        }
         replace(message);
-        role.disabled = true;
+        apply.disabled = true;
+        role.focus();
         try {
-          Object.assign(user, await patch(user, { role: role.value }));
+          Object.assign(user, await patch(user, { role: chosen }));
           toast(`${user.email} is now ${user.role}.`);
         } catch (error) {
-          role.value = user.role;
           replace(message, errorBox(error, 'The role was not changed'));
         } finally {
-          role.disabled = false;
+          role.value = user.role;
+          pending();
         }
       });
-      const toggle = h('button', { type: 'button', class: user.disabled ? 'secondary small' : 'danger small', disabled: self }, user.disabled ? 'Enable' : 'Disable');
+      const toggle = h('button', { type: 'button', class: user.disabled ? 'secondary small' : 'danger small', disabled: self, dataset: { toggle: user.id } }, user.disabled ? 'Enable' : 'Disable');
       toggle.addEventListener('click', async () => {
         const disabling = !user.disabled;
         if (disabling) {
@@ -66,14 +91,17 @@ export async function render(main, { isCurrent }) {
           Object.assign(user, await patch(user, { disabled: disabling }));
           toast(`${user.email} is ${user.disabled ? 'disabled' : 'enabled'}.`);
           await load(cursor);
+          // The list was drawn again: keep keyboard focus on this account's button.
+          const again = list.querySelector(`[data-toggle="${CSS.escape(user.id)}"]`);
+          if (again) again.focus();
         } catch (error) {
           replace(message, errorBox(error, 'The account was not changed'));
         }
       });
       return h('tr', {},
-        h('td', {}, user.email, self ? h('span', { class: 'badge' }, 'you') : null),
-        h('td', { class: 'hide-narrow' }, user.name || '—'),
-        h('td', {}, role),
+        h('td', { class: 'wrap' }, user.email, self ? h('span', { class: 'badge' }, 'you') : null),
+        h('td', { class: 'hide-narrow wrap' }, user.name || '—'),
+        h('td', {}, h('div', { class: 'role-control' }, role, apply)),
         h('td', {}, user.disabled ? 'Disabled' : 'Active'),
         h('td', { class: 'hide-narrow' }, formatTime(user.created_at)),
         h('td', {}, toggle));
@@ -87,8 +115,8 @@ export async function render(main, { isCurrent }) {
     });
     replace(list,
       h('div', { class: 'table-wrap' }, h('table', {},
-        h('thead', {}, h('tr', {}, ['E-mail', 'Name', 'Role', 'Status', 'Created', ''].map((t, i) =>
-          h('th', { scope: 'col', class: i === 1 || i === 4 ? 'hide-narrow' : null }, t)))),
+        h('thead', {}, h('tr', {}, ['E-mail', 'Name', 'Role', 'Status', 'Created', null].map((t, i) =>
+          h('th', { scope: 'col', class: i === 1 || i === 4 ? 'hide-narrow' : null }, t ?? h('span', { class: 'visually-hidden' }, 'Actions'))))),
         h('tbody', {}, rows))),
       h('nav', { class: 'pager', 'aria-label': 'Pages' }, prev, next));
   }
