@@ -20,9 +20,7 @@ pub const SLOTS: u64 = 1024;
 /// Every cache key starts with this.
 pub const KEY_PREFIX: &str = "reports:cache:";
 
-/// The shape of what an entry holds: raised whenever a report's members change, so that an
-/// entry an older build wrote is a miss (and is overwritten) rather than served in the old shape.
-const FORMAT: u32 = 2;
+use crate::compute::SHAPE;
 
 #[derive(Serialize, Deserialize)]
 struct Entry {
@@ -48,14 +46,14 @@ pub fn get(host: &Host, canonical: &str, version: &str) -> Option<ReportData> {
         }
     };
     let entry: Entry = serde_json::from_slice(&bytes).ok()?;
-    (entry.format == FORMAT && entry.params == canonical && entry.version == version).then_some(entry.data)
+    (entry.format == SHAPE && entry.params == canonical && entry.version == version).then_some(entry.data)
 }
 
 /// Stores a report computed under `version`. A store failure only costs the next request a
 /// recomputation, so it is logged, not returned.
 pub fn put(host: &Host, canonical: &str, version: &str, data: &ReportData) {
     let entry = Entry {
-        format: FORMAT,
+        format: SHAPE,
         params: canonical.to_string(),
         version: version.to_string(),
         data: data.clone(),

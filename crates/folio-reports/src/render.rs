@@ -12,10 +12,14 @@ use crate::{compute::ReportData, params::Format};
 pub const CSV: &str = "text/csv; charset=utf-8; header=present";
 
 /// The entity tag of one representation of a report: it changes exactly when the data
-/// version, the parameters or the format change.
+/// version, the parameters or the format change, or a new build answers in another shape.
 pub fn etag(canonical: &str, version: &str, format: Format) -> String {
+    etag_of_shape(canonical, version, format, crate::compute::SHAPE)
+}
+
+fn etag_of_shape(canonical: &str, version: &str, format: Format, shape: u32) -> String {
     let mut hasher = Sha256::new();
-    for part in [version, canonical, format.as_str()] {
+    for part in [version, canonical, format.as_str(), &shape.to_string()] {
         // Length-prefixed, so that no two different triples hash the same text.
         hasher.update((part.len() as u64).to_be_bytes());
         hasher.update(part.as_bytes());
@@ -90,6 +94,13 @@ pub fn defuse(cell: &str) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_tag_follows_the_shape_of_the_answer() {
+        let tag = |shape| etag_of_shape("summary", "v1", Format::Json, shape);
+        assert_ne!(tag(1), tag(2), "a build that answers in another shape must not confirm an old copy");
+        assert_eq!(etag("summary", "v1", Format::Json), tag(crate::compute::SHAPE));
+    }
 
     #[test]
     fn text_that_a_spreadsheet_would_run_is_prefixed() {

@@ -12,6 +12,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::{catalogue::Report, params::ReportParams};
 
+/// The shape of the reports' answers: raised whenever a report's members change. The cache
+/// keeps it in each entry, so that an entry an older build wrote is a miss rather than served
+/// in the old shape, and the entity tag hashes it, so that a client's copy in the old shape is
+/// not confirmed by a `304` (the data version alone does not move on a deploy).
+pub const SHAPE: u32 = 2;
+
 /// A computed report, as cached and rendered.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum ReportData {
