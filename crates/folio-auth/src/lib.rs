@@ -67,7 +67,7 @@ pub fn handle(host: &Host, req: Request) -> Response {
             Ok(found) => found,
             // OAuth clients read `error` from whatever the token endpoint answers, its 405 too.
             Err(e) if req.uri().path() == TOKEN_PATH && req.method() != Method::OPTIONS => {
-                return Ok(e.into_oauth_response())
+                return Ok(token::error_response(req, e))
             }
             Err(e) => return Err(e),
         };

@@ -169,6 +169,16 @@ fn malformed_requests_get_oauth_errors() {
     let r = call(&app, request("GET", "/api/auth/token").body(Vec::new()).unwrap());
     assert_eq!((r.status().as_u16(), oauth_error(&r).as_str()), (405, "invalid_request"));
     assert_eq!(r.headers()["allow"], "POST, OPTIONS");
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    // ...and as RFC 6749's application/json to a client that asks for it, like every other
+    // failure of the endpoint.
+    let r = call(
+        &app,
+        request("GET", "/api/auth/token").header("accept", "application/json").body(Vec::new()).unwrap(),
+    );
+    assert_eq!((r.status().as_u16(), oauth_error(&r).as_str()), (405, "invalid_request"));
+    assert_eq!(r.headers()["content-type"], "application/json");
+    assert_eq!(r.headers()["vary"], "accept");
 }
 
 #[test]

@@ -85,17 +85,26 @@ pub fn token(host: &Host, req: &Request) -> ApiResult<Response> {
     // Every failure carries `error`, the 415, 413 and 429 included (ApiError::into_oauth_response),
     // as problem details; as RFC 6749 §5.2's `application/json` for a client that asks for that
     // type by name (OAuth libraries do, and refuse another).
-    let mut r = grant(host, req).unwrap_or_else(|e| {
-        let mut r = e.into_oauth_response();
-        if http_util::wants_plain_json(req) {
-            r.headers_mut()
-                .insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static(http_util::JSON));
+    match grant(host, req) {
+        Ok(mut r) => {
+            // An error's type follows Accept: no cache may hand one client's answer to another.
+            r.headers_mut().append(http::header::VARY, http::HeaderValue::from_static("accept"));
+            Ok(r)
         }
-        r
-    });
-    // An error's type follows Accept: no cache may hand one client's answer to another.
+        Err(e) => Ok(error_response(req, e)),
+    }
+}
+
+/// A failure of the token endpoint as OAuth clients read it, whatever refused the request (the
+/// router's `405` too): `error` in problem details, or RFC 6749 §5.2's `application/json` for a
+/// client whose `Accept` names that type, and `Vary: accept`.
+pub fn error_response(req: &Request, e: ApiError) -> Response {
+    let mut r = e.into_oauth_response();
+    if http_util::wants_plain_json(req) {
+        r.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static(http_util::JSON));
+    }
     r.headers_mut().append(http::header::VARY, http::HeaderValue::from_static("accept"));
-    Ok(r)
+    r
 }
 
 fn grant(host: &Host, req: &Request) -> ApiResult<Response> {
