@@ -3,7 +3,8 @@
 // one browser context, as one user would: register, sign in, create, edit, conflict, delete,
 // generate, every report, CSV download, account and sessions, the profile, a new password,
 // leaving, reload, sign out, API docs. Then one test per defect the UI audit found (each in a
-// browser context of its own, as the same user): see "after the UI audit" at the end.
+// browser context of its own, as the same user): see "after the UI audit" near the end, and
+// "after the re-audit" (drafts onto newer versions, drafts across accounts, the generator seed).
 // Every page is screenshotted into artifacts/ (kept by CI). Any uncaught script error, any
 // Content-Security-Policy violation and any failed load of a non-API resource fails the test
 // it happens in.
@@ -605,10 +606,11 @@ describe('API docs', () => {
 // admin-only checks are skipped otherwise).
 
 /** Calls the API directly, as another device would. */
-async function api(method, path, { token, body, form } = {}) {
+async function api(method, path, { token, body, form, headers: extra = {} } = {}) {
   const headers = {};
   if (token) headers.authorization = `Bearer ${token}`;
   if (body !== undefined) headers['content-type'] = 'application/json';
+  Object.assign(headers, extra);
   if (form) headers['content-type'] = 'application/x-www-form-urlencoded';
   const response = await fetch(`${BASE_URL}${path}`, {
     method,
@@ -721,6 +723,7 @@ describe('after the UI audit', () => {
     await p.getByText(/What you typed before your session ended has been filled in again/).waitFor();
     assert.equal(await p.getByLabel('Description').inputValue(), 'Typed, not saved yet.');
     assert.deepEqual(await p.evaluate(() => ({ ...sessionStorage })), {}, 'the draft is consumed');
+    assert.equal(await p.locator('.conflict').isVisible(), false, 'the same version: no comparison');
     await p.getByRole('button', { name: 'Save changes' }).click();
     await p.locator('.form-message .state.success').waitFor();
     const stored = await api('GET', `/api/books/${book.id}`, { token: await apiToken() });
@@ -973,6 +976,234 @@ describe('after the UI audit', () => {
     assert.equal(await overflow(), 0, 'the book page scrolls sideways');
     assert.ok(await p.evaluate(() => document.querySelector('main h1').scrollWidth <= document.querySelector('main').clientWidth));
     await shot('audit-long-title', p);
+    await ctx.close();
+    assertClean();
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Defects found by the re-audit of the drafts and the generator seed, each with its test.
+
+/** Ends every session of the account except the one `token` belongs to (another device). */
+async function endOtherSessions(token) {
+  const { data } = await api('GET', '/api/auth/sessions', { token });
+  for (const s of data.items) if (!s.current) await api('DELETE', `/api/auth/sessions/${s.id}`, { token });
+}
+
+/** On a sign-in page already shown: signs in, and waits to leave it. */
+async function signInHere(p, email, password) {
+  await p.getByLabel('E-mail').fill(email);
+  await p.getByLabel('Password').fill(password);
+  await p.getByRole('button', { name: 'Sign in' }).click();
+  await p.waitForURL((url) => !url.pathname.startsWith('/signin'));
+}
+
+const KEPT = 'What you had typed is kept and will be filled in again after you sign in.';
+
+describe('after the re-audit', () => {
+  test('a draft typed against an older version of the book shows the comparison, never overwrites unseen', async () => {
+    const token = await apiToken();
+    const book = await createBook(token, { title: `Stale Draft ${stamp}`, description: 'original' });
+    const { ctx, p } = await freshPage();
+    await signInAs(p, user.email, user.password, { next: `/books/${book.id}` });
+    await p.getByRole('heading', { name: book.title }).waitFor();
+    await p.getByLabel('Description').fill('A: my careful rewrite');
+    // This tab's session ends (another device), and a colleague saves the book meanwhile.
+    const other = await apiToken();
+    await endOtherSessions(other);
+    const current = await api('GET', `/api/books/${book.id}`, { token: other });
+    const theirs = { ...current.data, title: `${book.title} (fixed by B)`, description: 'B: colleague correction' };
+    const saved = await api('PUT', `/api/books/${book.id}`, {
+      token: other,
+      headers: { 'if-match': current.headers.get('etag') },
+      body: Object.fromEntries(['title', 'author', 'genre', 'isbn', 'published_year', 'pages', 'price_cents', 'language', 'description'].map((k) => [k, theirs[k]])),
+    });
+    assert.equal(saved.status, 200, JSON.stringify(saved.data));
+    await p.getByRole('button', { name: 'Save changes' }).click();
+    await p.waitForURL(/\/signin\?next=%2Fbooks%2F/);
+    await p.getByText(KEPT).waitFor();
+    await signInHere(p, user.email, user.password);
+    await p.waitForURL(new RegExp(`/books/${book.id}$`));
+    // The comparison, before anything is saved: the restored field against the colleague's.
+    const conflict = p.locator('.conflict');
+    await conflict.getByRole('heading', { name: 'Someone else changed this book' }).waitFor();
+    assert.deepEqual(await conflict.locator('tbody th').allInnerTexts(), ['Description']);
+    const text = await conflict.innerText();
+    assert.match(text, /A: my careful rewrite/);
+    assert.match(text, /B: colleague correction/);
+    assert.match(text, /while you were signed out/);
+    assert.equal(await p.getByLabel('Title').inputValue(), theirs.title, 'fields not typed in show their version');
+    assert.equal(await p.getByLabel('Description').inputValue(), 'A: my careful rewrite');
+    await shot('reaudit-draft-conflict', p);
+    // "Save changes" still sends the version the text was typed against: refused, compared again.
+    const [put] = await Promise.all([
+      p.waitForResponse((r) => r.request().method() === 'PUT'),
+      p.getByRole('button', { name: 'Save changes' }).click(),
+    ]);
+    assert.equal(put.status(), 412);
+    assert.notEqual(put.request().headers()['if-match'], saved.headers.get('etag'));
+    await p.waitForFunction(() => document.activeElement && document.activeElement.textContent === 'Save mine over theirs');
+    let stored = await api('GET', `/api/books/${book.id}`, { token: other });
+    assert.equal(stored.data.description, 'B: colleague correction', 'nothing was overwritten unseen');
+    // Chosen after seeing both: saved over theirs, their title kept.
+    await conflict.getByRole('button', { name: 'Save mine over theirs' }).click();
+    await p.locator('.form-message .state.success').waitFor();
+    stored = await api('GET', `/api/books/${book.id}`, { token: other });
+    assert.equal(stored.data.description, 'A: my careful rewrite');
+    assert.equal(stored.data.title, theirs.title);
+    await ctx.close();
+    assertClean();
+  });
+
+  test('a profile draft says when the profile was changed after it was typed, and only then', async () => {
+    const ann = await register('ui-profile-draft');
+    const { ctx, p } = await freshPage();
+    await signInAs(p, ann.email, ann.password, { next: '/account' });
+    const changed = p.getByText(/Your profile was changed after you typed this/);
+    for (const changeElsewhere of [false, true]) {
+      await p.getByLabel('Postal code').fill(changeElsewhere ? 'SW1A 2AA' : 'SW1A 1AA');
+      const other = await tokenOf(ann.email, ann.password);
+      await endOtherSessions(other);
+      if (changeElsewhere) {
+        const patched = await api('PATCH', '/api/auth/me', {
+          token: other, body: { name: 'Changed Elsewhere' }, headers: { 'content-type': 'application/merge-patch+json' },
+        });
+        assert.equal(patched.status, 200, JSON.stringify(patched.data));
+      }
+      await p.getByRole('button', { name: 'Save profile' }).click();
+      await p.waitForURL(/\/signin\?next=%2Faccount/);
+      await p.getByText(KEPT).waitFor();
+      await signInHere(p, ann.email, ann.password);
+      await p.getByText(/has been filled in again/).waitFor();
+      assert.equal(await p.getByLabel('Postal code').inputValue(), changeElsewhere ? 'SW1A 2AA' : 'SW1A 1AA');
+      if (changeElsewhere) {
+        await changed.waitFor();
+        assert.equal(await p.getByLabel('Name', { exact: true }).inputValue(), 'Changed Elsewhere', 'the form holds what is stored now');
+        await shot('reaudit-profile-changed', p);
+      } else {
+        assert.equal(await changed.count(), 0, 'no warning when nothing changed');
+      }
+    }
+    await ctx.close();
+    assertClean();
+  });
+
+  test('a kept draft is dropped when another account signs in (also onto "Not allowed" or "Page not found") and on sign-out', async () => {
+    const ann = await register('ui-ann');
+    const bob = await register('ui-bob');
+    const bobToken = await tokenOf(bob.email, bob.password);
+    if (await isAdmin(bobToken)) throw new Error('bob must not be an admin');
+    const { ctx, p } = await freshPage();
+    const draft = () => p.evaluate(() => sessionStorage.getItem('folio.draft'));
+    for (const [next, shown] of [['/users', 'Your account does not have access to this page.'], ['/no-such-page', 'There is no page at /no-such-page.']]) {
+      await signInAs(p, ann.email, ann.password, { next: '/account' });
+      await p.getByLabel('Mobile number').fill('+447700900555');
+      await endOtherSessions(await tokenOf(ann.email, ann.password));
+      await p.getByRole('button', { name: 'Save profile' }).click();
+      await p.waitForURL(/\/signin\?next=%2Faccount/);
+      await p.getByText(KEPT).waitFor();
+      assert.match(await draft(), /\+447700900555/);
+      // Bob signs in on this tab through a link to a page he does not get.
+      await signInAs(p, bob.email, bob.password, { next });
+      await p.getByText(shown).waitFor();
+      assert.equal(await draft(), null, `Ann's draft while Bob is signed in (${next})`);
+      await p.getByRole('button', { name: 'Sign out' }).click();
+      await p.waitForURL(/\/signin$/);
+    }
+    // A draft in the tab is gone once its user signs out.
+    await signInAs(p, bob.email, bob.password, { next: '/account' });
+    await p.getByLabel('Mobile number').waitFor();
+    await p.evaluate((account) => sessionStorage.setItem('folio.draft', JSON.stringify({ path: '/account', account, fields: [] })), bob.id);
+    await p.getByRole('button', { name: 'Sign out' }).first().click();
+    await p.waitForURL(/\/signin$/);
+    assert.equal(await draft(), null, 'a draft survived signing out');
+    await ctx.close();
+    assertClean();
+  });
+
+  test('signing in without next still brings the kept draft back', async () => {
+    const token = await apiToken();
+    const book = await createBook(token, { title: `Detour Draft ${stamp}` });
+    const { ctx, p } = await freshPage();
+    await signInAs(p, user.email, user.password, { next: `/books/${book.id}` });
+    await p.getByRole('heading', { name: book.title }).waitFor();
+    await p.getByLabel('Description').fill('Typed before a detour.');
+    await endOtherSessions(await apiToken());
+    await p.getByRole('button', { name: 'Save changes' }).click();
+    await p.waitForURL(/\/signin\?next=/);
+    await p.getByText(KEPT).waitFor();
+    // A detour through Register, back through the menu: the sign-in page has no next= now.
+    await p.locator('#nav').getByRole('link', { name: 'Register' }).click();
+    await p.waitForURL(/\/register$/);
+    await p.locator('#nav').getByRole('link', { name: 'Sign in' }).click();
+    await p.waitForURL(/\/signin$/);
+    await signInHere(p, user.email, user.password);
+    await p.waitForURL(new RegExp(`/books/${book.id}$`));
+    await p.getByText(/has been filled in again/).waitFor();
+    assert.equal(await p.getByLabel('Description').inputValue(), 'Typed before a detour.');
+    await ctx.close();
+    assertClean();
+  });
+
+  test('the generator reads a seed as the server does, and refuses one it would have to round', async () => {
+    const { ctx, p } = await freshPage();
+    await signInAs(p, user.email, user.password, { next: '/generator' });
+    const sent = [];
+    p.on('request', (r) => {
+      const url = new URL(r.url());
+      if (url.pathname === '/api/generator/preview') sent.push(`GET ${url.search}`);
+      if (url.pathname === '/api/generator/runs' && r.method() === 'POST') sent.push(`POST ${r.postData()}`);
+    });
+    const seed = p.getByLabel('Seed');
+    const note = p.locator('.preview-note');
+    await p.getByLabel('How many books').fill('2');
+    // Other spellings of a whole number are that number: the note agrees with the run.
+    const n = 1 + (Date.now() % 1000000);
+    for (const [typed, value] of [[`000${n}`, n], [`${n}e3`, n * 1000], ['9007199254740991', 9007199254740991]]) {
+      await seed.fill(typed);
+      await p.getByRole('button', { name: 'Preview' }).click();
+      await p.getByRole('heading', { name: `Preview (2) · seed ${value}` }).waitFor();
+      assert.equal(sent.at(-1), `GET ?count=2&seed=${value}`);
+      assert.equal(await note.innerText(), `“Generate books” uses seed ${value} too, so it adds these books.`);
+      assert.equal(await seed.inputValue(), typed, 'the field keeps what was typed');
+    }
+    await seed.fill(`${n}e3`);
+    await p.getByRole('button', { name: 'Preview' }).click();
+    await p.getByRole('heading', { name: `Preview (2) · seed ${n * 1000}` }).waitFor();
+    await p.getByRole('button', { name: 'Generate books' }).click();
+    await p.getByText(new RegExp(`^Added \\d+ books in .* \\(seed ${n * 1000}\\), the books of the preview\\.`)).waitFor();
+    assert.deepEqual(JSON.parse(sent.at(-1).slice(5)), { count: 2, seed: n * 1000 });
+    // Not a whole number from 0 to 2^53 - 1 as typed: refused at the field, nothing sent.
+    const error = p.locator('#f-seed-error');
+    const previewWith = async (value) => {
+      await seed.fill(String(value));
+      await p.getByRole('button', { name: 'Preview' }).click();
+      await p.getByRole('heading', { name: `Preview (2) · seed ${value}` }).waitFor();
+    };
+    for (const typed of ['9007199254740990.6', '4503599627370496.5', '1.5', '9007199254740992', '-1', '1e-3']) {
+      await previewWith(n); // a good preview first: no field error left over
+      const before = sent.length;
+      await seed.fill(typed);
+      await p.getByRole('button', { name: 'Preview' }).click();
+      await p.locator('#f-seed[aria-invalid="true"]').waitFor({ timeout: 5000 });
+      assert.match(await error.innerText(), /whole number from 0 to 9,007,199,254,740,991/, typed);
+      await p.getByRole('button', { name: 'Generate books' }).click();
+      await p.getByText('Nothing was generated: one field needs a change').waitFor({ timeout: 5000 });
+      await p.waitForTimeout(200);
+      assert.deepEqual(sent.slice(before), [], `${typed} was sent`);
+    }
+    // Text a number field cannot read (it reports an empty value) is not a random seed either.
+    await previewWith(n);
+    const before = sent.length;
+    await seed.fill('');
+    await seed.focus();
+    await p.keyboard.type('1e');
+    assert.equal(await seed.inputValue(), '', 'chromium reports no value for it');
+    await p.getByRole('button', { name: 'Preview' }).click();
+    await p.locator('#f-seed[aria-invalid="true"]').waitFor({ timeout: 5000 });
+    await p.waitForTimeout(200);
+    assert.deepEqual(sent.slice(before), [], 'an unreadable seed was sent');
+    await shot('reaudit-generator-seed', p);
     await ctx.close();
     assertClean();
   });

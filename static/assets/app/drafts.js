@@ -3,13 +3,22 @@
 //
 // Only what the user typed is kept: a control counts once an `input` or `change` event came
 // from it (values a page sets itself never do), and a page calls `markClean(form)` once it has
-// saved. Never passwords or hidden fields, never search forms (their state is in the URL). The
-// draft lives in sessionStorage, so it dies with the tab; it is consumed by the first page shown
-// after signing in again: filled in when that is the same page for the same account, else
-// dropped, so another person signing in on this tab never sees it.
+// saved. Never passwords or hidden fields, never search forms (their state is in the URL).
+//
+// A form that edits a stored resource names the version its values were loaded from
+// (`versioned`: a book's ETag, a fingerprint of the profile); the draft keeps it, and after
+// filling the draft in again the page is told which version the text was typed against, so it
+// can show what changed in the meantime instead of saving over it unseen.
+//
+// The draft lives in sessionStorage only while signed out, so it dies with the tab. Signing out
+// drops it (`dropDraft`); a sign-in drops it at once unless it is the same account's
+// (`keepDraftOnlyFor`), and the first page drawn after that takes it (`takeDraft`, even a "Not
+// allowed" or "Page not found" page) and fills it in when it is the draft's page (`applyDraft`).
 
 const KEY = 'folio.draft';
 const touched = new WeakSet();
+// form -> { version: () => string|null, restored: (kept: string|null) => void }
+const versions = new WeakMap();
 
 for (const type of ['input', 'change']) {
   document.addEventListener(type, (event) => {
@@ -22,6 +31,15 @@ export function markClean(form) {
   for (const el of form.elements) touched.delete(el);
 }
 
+/**
+ * The form edits a stored resource: `version()` is the version its values belong to (kept with
+ * a draft); `restored(kept)` runs once a draft has been filled in again, with the version that
+ * draft was typed against (null when it is not known).
+ */
+export function versioned(form, version, restored) {
+  versions.set(form, { version, restored });
+}
+
 function keepable(form) {
   return form.getAttribute('role') !== 'search';
 }
@@ -30,20 +48,41 @@ function keepableControl(el) {
   return el.name && touched.has(el) && !el.disabled && !['password', 'hidden', 'file', 'submit', 'button'].includes(el.type);
 }
 
-/** Keeps the typed input of the page's forms; true when there was any. */
+function read() {
+  const saved = sessionStorage.getItem(KEY);
+  if (saved === null) return null;
+  try {
+    const draft = JSON.parse(saved);
+    return draft && typeof draft === 'object' ? draft : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Keeps the typed input of the page's forms; true when there was any (and so it was kept). */
 export function keepDraft(root, accountId) {
+  // Whose it is must be known: a draft of no account could never be given back, so the
+  // sign-in page must not promise it.
+  if (!accountId) return false;
   const fields = [];
+  const formVersions = {};
   [...root.querySelectorAll('form')].forEach((form, index) => {
     if (!keepable(form)) return;
+    let any = false;
     for (const el of form.elements) {
       if (!keepableControl(el)) continue;
       const checkable = el.type === 'checkbox' || el.type === 'radio';
       fields.push({ form: index, name: el.name, value: checkable ? el.checked : el.value });
+      any = true;
     }
+    const tracked = versions.get(form);
+    if (any && tracked) formVersions[index] = tracked.version() ?? null;
   });
   if (!fields.length) return false;
   try {
-    sessionStorage.setItem(KEY, JSON.stringify({ path: location.pathname + location.search, account: accountId || null, fields }));
+    sessionStorage.setItem(KEY, JSON.stringify({
+      path: location.pathname + location.search, account: accountId, fields, versions: formVersions,
+    }));
   } catch {
     return false; // storage full or refused: the sign-in page then only warns
   }
@@ -55,23 +94,42 @@ export function hasDraft() {
   return sessionStorage.getItem(KEY) !== null;
 }
 
-/**
- * After a page of a signed-in account is drawn: fills in the draft kept for this page and
- * account (and returns the form it went into), or drops a draft that belongs elsewhere.
- */
-export function restoreDraft(root, accountId) {
-  const saved = sessionStorage.getItem(KEY);
-  if (saved === null) return null;
+/** Forgets any draft (signing out: nothing typed may outlive it). */
+export function dropDraft() {
   sessionStorage.removeItem(KEY);
-  let draft;
-  try {
-    draft = JSON.parse(saved);
-  } catch {
-    return null;
-  }
-  if (!draft || draft.path !== location.pathname + location.search || !accountId || draft.account !== accountId) return null;
+}
+
+/** Just signed in: a draft of any other account is dropped before anything is drawn. */
+export function keepDraftOnlyFor(accountId) {
+  const draft = read();
+  if (!draft || !accountId || draft.account !== accountId) dropDraft();
+}
+
+/** The page a draft of this account waits for (to go there after signing in), or null. */
+export function draftPage(accountId) {
+  const draft = read();
+  return draft && accountId && draft.account === accountId && typeof draft.path === 'string' && draft.path.startsWith('/')
+    ? draft.path : null;
+}
+
+/**
+ * Takes the draft out of storage, whatever page comes first after signing in: it is returned
+ * when it is this account's (to be filled in by `applyDraft`), else dropped.
+ */
+export function takeDraft(accountId) {
+  const draft = read();
+  dropDraft();
+  return draft && accountId && draft.account === accountId ? draft : null;
+}
+
+/**
+ * After the page is drawn: fills in a draft taken for this page (and returns the first form it
+ * went into), then tells each versioned form it went into which version it was typed against.
+ */
+export function applyDraft(root, draft) {
+  if (!draft || draft.path !== location.pathname + location.search) return null;
   const forms = [...root.querySelectorAll('form')];
-  let first = null;
+  const filled = new Map();
   for (const { form: index, name, value } of draft.fields || []) {
     const form = forms[index];
     const el = form && keepable(form) ? form.elements.namedItem(name) : null;
@@ -79,7 +137,11 @@ export function restoreDraft(root, accountId) {
     if (el.type === 'checkbox' || el.type === 'radio') el.checked = Boolean(value);
     else el.value = String(value);
     touched.add(el);
-    first = first || form;
+    filled.set(form, index);
   }
-  return first;
+  for (const [form, index] of filled) {
+    const tracked = versions.get(form);
+    if (tracked) tracked.restored((draft.versions || {})[index] ?? null);
+  }
+  return filled.size ? filled.keys().next().value : null;
 }

@@ -2,7 +2,7 @@
 
 import { can, currentSession, onSessionChange, restore, signOut } from './api.js';
 import { h, replace, state, errorBox } from './dom.js';
-import { keepDraft, restoreDraft } from './drafts.js';
+import { applyDraft, dropDraft, keepDraft, keepDraftOnlyFor, takeDraft } from './drafts.js';
 import * as signin from './pages/signin.js';
 import * as register from './pages/register.js';
 import * as books from './pages/books.js';
@@ -87,7 +87,10 @@ async function render() {
   toggle.setAttribute('aria-expanded', 'false');
   renderNav();
   const path = location.pathname.replace(/\/+$/, '') || '/';
-  const { signedIn } = currentSession();
+  const { signedIn, account: who } = currentSession();
+  // A draft kept when the session ended is taken by the first page drawn while signed in,
+  // whichever it is ("Not allowed" and "Page not found" too): it never outlives that page.
+  const draft = signedIn ? takeDraft(who?.id) : null;
   if (path === '/') {
     navigate(signedIn ? '/books' : '/signin', { replace: true });
     return;
@@ -131,8 +134,8 @@ async function render() {
   }
   if (id !== renderId) return;
   // Input kept when the session ended goes back into this page (same page, same account).
-  if (currentSession().signedIn) {
-    const form = restoreDraft(main, currentSession().account?.id);
+  if (draft && currentSession().signedIn) {
+    const form = applyDraft(main, draft);
     if (form) {
       form.before(h('p', { class: 'state success', role: 'status' },
         'What you typed before your session ended has been filled in again. It is not saved yet: check it, then save.'));
@@ -163,8 +166,12 @@ document.querySelector('.menu-toggle').addEventListener('click', (event) => {
 });
 document.querySelector('.menu-toggle').hidden = false;
 
-onSessionChange(({ signedIn, ended }) => {
+onSessionChange(({ signedIn, ended, account: who }) => {
   renderNav();
+  // Signed in: only this account's draft may wait for its page. Signed out by the user (or the
+  // account deleted), not by the API: nothing typed is kept.
+  if (signedIn) keepDraftOnlyFor(who?.id);
+  else if (!ended) dropDraft();
   // Signed out elsewhere (expired or revoked session): back to the sign-in page, which says
   // why; what the user had typed is kept for after they sign in again (drafts.js).
   if (!signedIn && !routes.some((r) => r.public && r.path.test(location.pathname))) {

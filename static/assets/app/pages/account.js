@@ -2,7 +2,7 @@
 
 import { WRONG_PASSWORD, dropSession, request, signOut } from '../api.js';
 import { busy, confirmDialog, errorBox, field, formatTime, h, replace, showFieldErrors, state, toast } from '../dom.js';
-import { markClean } from '../drafts.js';
+import { markClean, versioned } from '../drafts.js';
 
 /** The profile's form controls, named as the API names the fields, so its errors land on them. */
 function profileControls(account) {
@@ -48,6 +48,34 @@ function formErrors(fieldErrors) {
   });
 }
 
+/** `value` as JSON with its object keys sorted: equal data, equal text. */
+function canonical(value) {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object') {
+    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonical(value[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(value ?? null);
+}
+
+/**
+ * The version of the profile as stored: accounts have no ETag, and `updated_at` also moves for a
+ * new role or password (a role change is a usual reason for a session to end), so a hash of the
+ * fields this form edits. A hash, not the values: the draft holds only what the user typed.
+ */
+function profileVersion(account) {
+  const text = canonical({ name: account.name ?? null, profile: account.profile ?? null });
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let i = 0; i < text.length; i += 1) {
+    const ch = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ ch, 2654435761);
+    h2 = Math.imul(h2 ^ ch, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return `p-${(h2 >>> 0).toString(16).padStart(8, '0')}${(h1 >>> 0).toString(16).padStart(8, '0')}`;
+}
+
 /** The profile form; `onSaved` receives the account as stored after a successful save. */
 function profileSection(account, onSaved) {
   const c = profileControls(account);
@@ -66,6 +94,15 @@ function profileSection(account, onSaved) {
     field('Country', c.country, 'Two-letter code, e.g. GB, DE or US.'),
     message,
     h('div', { class: 'actions' }, save));
+  // A draft typed before the session ended, onto a profile saved since (another device, an
+  // admin): the API has no version to refuse a stale save with, so the page says it.
+  const version = profileVersion(account);
+  versioned(form, () => version, (kept) => {
+    if (kept === version) return;
+    replace(message, h('p', { class: 'state error', role: 'alert' },
+      'Your profile was changed after you typed this (on another device or in another tab). '
+      + 'The fields you typed are filled in over what is stored now, and saving replaces it: check every field before you save.'));
+  });
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     replace(message);

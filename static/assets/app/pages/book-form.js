@@ -1,10 +1,12 @@
 // Create and edit a book. Edits send the ETag read with the book as If-Match; a 412 means
-// someone else saved first, and the page shows what differs and lets the user choose.
+// someone else saved first, and the page shows what differs and lets the user choose. A draft
+// filled in again after the session ended (drafts.js) keeps the ETag it was typed against: if
+// the book has been saved since, the page shows the same comparison at once.
 
 import { can, request } from '../api.js';
 import { busy, errorBox, field, formatPrice, h, labelOf, replace, showFieldErrors, state, toast } from '../dom.js';
 import { backToList, listLink, remove } from './books.js';
-import { markClean } from '../drafts.js';
+import { markClean, versioned } from '../drafts.js';
 
 const FIELDS = ['title', 'author', 'genre', 'isbn', 'published_year', 'pages', 'price_cents', 'language', 'description'];
 
@@ -142,7 +144,8 @@ export async function render(main, ctx) {
     toast(`Saved “${book.title}”.`);
   }
 
-  async function showConflict(mine) {
+  // `restored`: the comparison is for a draft typed before the session ended, not a refused save.
+  async function showConflict(mine, { restored = false } = {}) {
     let theirs;
     let theirEtag;
     try {
@@ -160,7 +163,7 @@ export async function render(main, ctx) {
       try {
         await save(theirEtag);
       } catch (error) {
-        if (error.status === 412) return showConflict(readForm(c));
+        if (error.status === 412) return showConflict(readForm(c), { restored });
         replace(message, errorBox(error, 'Not saved'));
         showFieldErrors(form, error.fieldErrors);
       }
@@ -176,7 +179,9 @@ export async function render(main, ctx) {
     });
     replace(conflict,
       h('h2', {}, 'Someone else changed this book'),
-      h('p', {}, 'Your changes were not saved, because this book was saved by someone else after you opened it. Compare and choose:'),
+      h('p', {}, restored
+        ? 'What you typed before your session ended was typed on an older version: this book was saved by someone else while you were signed out. Nothing of yours is saved yet. Compare and choose:'
+        : 'Your changes were not saved, because this book was saved by someone else after you opened it. Compare and choose:'),
       differences.length
         ? h('div', { class: 'table-wrap' }, h('table', {},
           h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Field'), h('th', { scope: 'col' }, 'Yours'), h('th', { scope: 'col' }, 'Saved by them'))),
@@ -213,6 +218,17 @@ export async function render(main, ctx) {
       }
     });
   });
+
+  if (!creating) {
+    // A draft typed against another version than the one loaded now: Save keeps sending the
+    // version it was typed against (so the API refuses it with 412 rather than overwriting the
+    // newer one), and the comparison is shown at once.
+    versioned(form, () => etag, (kept) => {
+      if (kept === etag) return;
+      if (kept) etag = kept;
+      showConflict(readForm(c), { restored: true });
+    });
+  }
 
   replace(main,
     h('p', { class: 'breadcrumb' }, listLink(navigate, '← Catalogue')),

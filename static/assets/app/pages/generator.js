@@ -9,6 +9,35 @@ function quotaInWords(message) {
     (_, done, limit) => `has generated ${formatNumber(Number(done))} books in the last hour, and the limit is ${formatNumber(Number(limit))} books an hour`);
 }
 
+const MAX_SEED = Number.MAX_SAFE_INTEGER; // the API takes JSON integers 0..2^53 - 1
+
+/**
+ * The seed field as the API will read it: `{seed}` (undefined when empty: a random seed), or
+ * `{error}`. Any spelling of a whole number in range is that number (`0005` is 5, `1e3` is
+ * 1000), read exactly from the text: `Number('9007199254740990.6')` would round to another seed
+ * nobody typed, so a fraction is refused, as is text the number field cannot read (it then
+ * reports an empty value, which is not a request for a random seed).
+ */
+export function readSeed(input) {
+  const error = { error: `must be a whole number from 0 to ${formatNumber(MAX_SEED)}` };
+  const text = input.value.trim();
+  if (text === '') return input.validity && input.validity.badInput ? error : { seed: undefined };
+  const parts = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(text);
+  if (!parts || (parts[2] === '' && !parts[3])) return error;
+  const [, sign, whole, fraction = '', exponent = '0'] = parts;
+  let digits = `${whole}${fraction}`.replace(/^0+/, '');
+  if (digits === '') return { seed: 0 };
+  if (sign === '-') return error;
+  let scale = Number(exponent) - fraction.length;
+  const significant = digits.replace(/0+$/, '');
+  scale += digits.length - significant.length;
+  digits = significant;
+  // A fraction, or 10^16 and more (above 2^53 - 1 already): refused before any BigInt is built.
+  if (scale < 0 || digits.length + scale > 16) return error;
+  const value = BigInt(digits) * 10n ** BigInt(scale);
+  return value > BigInt(MAX_SEED) ? error : { seed: Number(value) };
+}
+
 export async function render(main, { isCurrent }) {
   const count = h('input', { name: 'count', type: 'number', min: 1, max: 100000, required: true, value: '100' });
   const seed = h('input', { name: 'seed', type: 'number', step: '1', placeholder: 'random' });
@@ -24,9 +53,12 @@ export async function render(main, { isCurrent }) {
     message,
     h('div', { class: 'actions' }, runButton, previewButton));
 
+  // The request's values, or `{refused}`: an error for the seed field, said as the API's 422 is.
   const values = () => {
+    const { seed: s, error } = readSeed(seed);
+    if (error) return { refused: { fieldErrors: [{ field: 'seed', message: error }] } };
     const body = { count: Number(count.value) };
-    if (seed.value.trim() !== '') body.seed = Number(seed.value);
+    if (s !== undefined) body.seed = s;
     return body;
   };
 
@@ -37,10 +69,13 @@ export async function render(main, { isCurrent }) {
   const previewNote = h('p', { class: 'preview-note' });
   function describePreview() {
     if (!previewed) return;
-    const typed = seed.value.trim();
+    // Seeds compared as numbers, as the API reads them: `0005` is seed 5.
+    const typed = readSeed(seed);
     if (previewed.inserted) {
       previewNote.textContent = `These books were added by the run with seed ${previewed.seed}.`;
-    } else if (typed === String(previewed.seed)) {
+    } else if (typed.error) {
+      previewNote.textContent = `The seed field does not hold a seed (a whole number from 0 to ${formatNumber(MAX_SEED)}): “Generate books” will refuse it.`;
+    } else if (typed.seed !== undefined && String(typed.seed) === String(previewed.seed)) {
       const n = Number(count.value);
       const part = n > previewed.count ? `, and ${formatNumber(n - previewed.count)} more after them`
         : n > 0 && n < previewed.count ? ` (the first ${formatNumber(n)} of them)` : '';
@@ -55,7 +90,12 @@ export async function render(main, { isCurrent }) {
   previewButton.addEventListener('click', () => busy(previewButton, async () => {
     replace(message);
     showFieldErrors(form, []);
-    const { count: n, seed: s } = values();
+    const { count: n, seed: s, refused } = values();
+    if (refused) {
+      replace(message, errorBox(refused, 'No preview'));
+      showFieldErrors(form, refused.fieldErrors);
+      return;
+    }
     replace(preview, state('loading', 'Generating a preview…'));
     previewed = null;
     try {
@@ -87,10 +127,16 @@ export async function render(main, { isCurrent }) {
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     busy(runButton, async () => {
-      replace(message, state('loading', 'Generating… large runs take a few seconds.'));
       showFieldErrors(form, []);
+      const body = values();
+      if (body.refused) {
+        replace(message, errorBox(body.refused, 'Nothing was generated'));
+        showFieldErrors(form, body.refused.fieldErrors);
+        return;
+      }
+      replace(message, state('loading', 'Generating… large runs take a few seconds.'));
       try {
-        const result = await request('POST', '/api/generator/runs', { body: values() });
+        const result = await request('POST', '/api/generator/runs', { body });
         const run = result.data;
         const fromPreview = previewed && !previewed.inserted && String(run.seed) === String(previewed.seed);
         let after = '';

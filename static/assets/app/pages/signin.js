@@ -1,5 +1,5 @@
-import { signIn, withStop } from '../api.js';
-import { hasDraft } from '../drafts.js';
+import { currentSession, signIn, withStop } from '../api.js';
+import { draftPage, hasDraft } from '../drafts.js';
 import { busy, errorBox, field, h, replace } from '../dom.js';
 
 /**
@@ -49,7 +49,10 @@ export async function render(main, ctx) {
     await busy(submit, async () => {
       try {
         await signIn(email.value.trim(), password.value);
-        navigate(nextPage(query.get('next')), { replace: true });
+        // Without a next= (the user came back here by another way than the ended session's
+        // redirect), a draft this account left goes back into its page, as promised.
+        const draft = query.get('next') ? null : draftPage(currentSession().account?.id);
+        navigate(draft ? nextPage(draft) : nextPage(query.get('next')), { replace: true });
       } catch (error) {
         // The token endpoint answers OAuth errors. "invalid_grant" is a wrong e-mail or password
         // (one answer for both, which names the password) or, only after the right password,
