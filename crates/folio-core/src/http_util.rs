@@ -112,10 +112,10 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
         // A number out of range is reported where it is met, before the parser has seen the
         // rest: only a body that is well-formed JSON throughout makes it a bad value (422).
         // Skipping a number computes nothing, so this second pass accepts `1e400`.
-        let out_of_range = inner.to_string().starts_with("number out of range");
-        if out_of_range && serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_err() {
-            let syntax = serde_json::from_slice::<serde::de::IgnoredAny>(bytes).unwrap_err();
-            return json_error(&syntax, &path);
+        if inner.to_string().starts_with("number out of range") {
+            if let Err(syntax) = serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
+                return json_error(&syntax, &path);
+            }
         }
         json_error(&inner, &path)
     })?;
@@ -369,7 +369,6 @@ pub fn no_content() -> Response {
     http::Response::builder().status(StatusCode::NO_CONTENT).body(Vec::new()).expect("valid response")
 }
 
-/// Sets a header on a response, ignoring values that are not valid header text.
 /// The path of a created resource, for its `Location` header: each segment percent-encoded as
 /// a path segment (an id is opaque to this function: nothing in it may end the segment or start
 /// a query). A path alone, not an absolute URL: RFC 9110 §10.2.2 allows a relative reference,
@@ -383,6 +382,7 @@ pub fn location(segments: &[&str]) -> String {
     url.path().to_string()
 }
 
+/// Sets a header on a response, ignoring values that are not valid header text.
 pub fn with_header(mut response: Response, name: header::HeaderName, value: &str) -> Response {
     if let Ok(v) = HeaderValue::from_str(value) {
         response.headers_mut().insert(name, v);
@@ -438,8 +438,7 @@ pub fn check_untagged(req: &Request) -> ApiResult<()> {
                 .into(),
         ));
     }
-    let has_star = |name| listed_tags(req.headers(), name).map(|tags| tags.iter().any(|t| t == "*"));
-    if has_star(header::IF_NONE_MATCH) == Some(true) {
+    if listed_tags(req.headers(), header::IF_NONE_MATCH).is_some_and(|tags| tags.iter().any(|t| t == "*")) {
         return Err(ApiError::PreconditionFailed(
             "If-None-Match: * and the resource exists: nothing was changed".into(),
         ));
