@@ -73,7 +73,7 @@ impl From<MigrationError> for crate::ApiError {
     fn from(e: MigrationError) -> Self {
         match e {
             MigrationError::Sql(e) => crate::ApiError::from_sql("migrations", e),
-            MigrationError::NotPersistent => crate::ApiError::DatabaseNotPersistent,
+            MigrationError::NotPersistent => crate::ApiError::StoresMisconfigured(NOT_PERSISTENT_DETAIL),
             e => crate::ApiError::Internal(format!("migrations: {e}")),
         }
     }

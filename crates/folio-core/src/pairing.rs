@@ -71,7 +71,7 @@ pub const FOREIGN_DETAIL: &str = "the server is misconfigured: its key-value sto
 /// database's.
 pub fn require(host: &Host) -> ApiResult<()> {
     match check(host)? {
-        Pairing::Foreign => Err(ApiError::StoresNotPaired),
+        Pairing::Foreign => Err(ApiError::StoresMisconfigured(FOREIGN_DETAIL)),
         _ => Ok(()),
     }
 }

@@ -89,14 +89,12 @@ pub enum ApiError {
     /// what it must be, never its value. Not worth a quick retry, so no `Retry-After`.
     #[error("misconfigured")]
     Misconfigured(Vec<BadVariable>),
-    /// The key-value store names another database ([`crate::pairing`]): `503` `misconfigured`
-    /// with no variable to name, and no `Retry-After`.
-    #[error("the key-value store belongs to another database")]
-    StoresNotPaired,
-    /// The SQLite database is in memory, a new one per request (`spin up --from` without a
-    /// state directory): `503` `misconfigured`, as [`ApiError::StoresNotPaired`].
-    #[error("the SQLite database is not persistent")]
-    DatabaseNotPersistent,
+    /// The stores the deployment was given cannot serve it, whatever the variables say: the
+    /// key-value store names another database ([`crate::pairing::FOREIGN_DETAIL`]), or the
+    /// database is in memory, a new one per request ([`crate::migrate::NOT_PERSISTENT_DETAIL`]).
+    /// `503` `misconfigured` with this detail, no variable to name, and no `Retry-After`.
+    #[error("misconfigured stores: {0}")]
+    StoresMisconfigured(&'static str),
     /// A failure of ours or of the host. The message is logged, never sent.
     #[error("internal error: {0}")]
     Internal(String),
@@ -149,8 +147,7 @@ impl ApiError {
             ApiError::Unavailable(_)
             | ApiError::StoreUnavailable { .. }
             | ApiError::Misconfigured(_)
-            | ApiError::StoresNotPaired
-            | ApiError::DatabaseNotPersistent => StatusCode::SERVICE_UNAVAILABLE,
+            | ApiError::StoresMisconfigured(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -175,9 +172,7 @@ impl ApiError {
             ApiError::TooManyRequests { .. } => "/docs/problems#too-many-requests",
             ApiError::OAuth { .. } => "/docs/problems#oauth",
             ApiError::Unavailable(_) | ApiError::StoreUnavailable { .. } => "/docs/problems#unavailable",
-            ApiError::Misconfigured(_) | ApiError::StoresNotPaired | ApiError::DatabaseNotPersistent => {
-                "/docs/problems#misconfigured"
-            }
+            ApiError::Misconfigured(_) | ApiError::StoresMisconfigured(_) => "/docs/problems#misconfigured",
             ApiError::Internal(_) => "/docs/problems#internal",
         }
     }
@@ -210,8 +205,7 @@ impl ApiError {
             },
             ApiError::OAuth { description, .. } => description.clone(),
             ApiError::Misconfigured(bad) => misconfigured_detail(bad),
-            ApiError::StoresNotPaired => crate::pairing::FOREIGN_DETAIL.to_string(),
-            ApiError::DatabaseNotPersistent => crate::migrate::NOT_PERSISTENT_DETAIL.to_string(),
+            ApiError::StoresMisconfigured(detail) => detail.to_string(),
             ApiError::StoreUnavailable { store, .. } => {
                 format!("the {store} cannot be reached right now; retry shortly")
             }
@@ -231,8 +225,7 @@ impl ApiError {
             | ApiError::Unavailable(_)
             | ApiError::StoreUnavailable { .. }
             | ApiError::Misconfigured(_)
-            | ApiError::StoresNotPaired
-            | ApiError::DatabaseNotPersistent => "temporarily_unavailable",
+            | ApiError::StoresMisconfigured(_) => "temporarily_unavailable",
             ApiError::Internal(_) => "server_error",
             _ => "invalid_request",
         }
@@ -273,9 +266,7 @@ impl ApiError {
         match &self {
             ApiError::Validation(errors) => body["errors"] = serde_json::json!(errors),
             ApiError::Misconfigured(bad) => body["variables"] = serde_json::json!(bad),
-            ApiError::StoresNotPaired | ApiError::DatabaseNotPersistent => {
-                body["variables"] = serde_json::json!([])
-            }
+            ApiError::StoresMisconfigured(_) => body["variables"] = serde_json::json!([]),
             _ => {}
         }
         if oauth_members || matches!(self, ApiError::OAuth { .. }) {
