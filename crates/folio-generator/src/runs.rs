@@ -202,8 +202,7 @@ fn record(sql: &dyn Sql, run: &Run, created_by: &str) -> Result<(), SqlError> {
 /// The newest `limit` runs, newest first.
 pub fn list(sql: &dyn Sql, limit: i64) -> Result<Vec<Run>, SqlError> {
     let rows = sql.execute(
-        "SELECT id, count, seed, inserted, elapsed_ms, created_at FROM generator_runs
-         ORDER BY created_at DESC, id DESC LIMIT ?",
+        &format!("SELECT {RUN_COLUMNS} FROM generator_runs ORDER BY created_at DESC, id DESC LIMIT ?"),
         &[Value::Integer(limit)],
     )?;
     Ok(rows.iter().map(run_of).collect())
@@ -212,11 +211,14 @@ pub fn list(sql: &dyn Sql, limit: i64) -> Result<Vec<Run>, SqlError> {
 /// One run by its id.
 pub fn get(sql: &dyn Sql, id: &str) -> Result<Option<Run>, SqlError> {
     let rows = sql.execute(
-        "SELECT id, count, seed, inserted, elapsed_ms, created_at FROM generator_runs WHERE id = ?",
+        &format!("SELECT {RUN_COLUMNS} FROM generator_runs WHERE id = ?"),
         &[Value::Text(id.to_string())],
     )?;
     Ok(rows.first().map(run_of))
 }
+
+/// What [`run_of`] reads.
+const RUN_COLUMNS: &str = "id, count, seed, inserted, elapsed_ms, created_at";
 
 fn run_of(r: folio_core::sql::Row) -> Run {
     Run {

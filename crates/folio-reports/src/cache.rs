@@ -24,7 +24,7 @@ use crate::compute::SHAPE;
 
 #[derive(Serialize, Deserialize)]
 struct Entry {
-    format: u32,
+    shape: u32,
     params: String,
     version: String,
     data: ReportData,
@@ -46,14 +46,14 @@ pub fn get(host: &Host, canonical: &str, version: &str) -> Option<ReportData> {
         }
     };
     let entry: Entry = serde_json::from_slice(&bytes).ok()?;
-    (entry.format == SHAPE && entry.params == canonical && entry.version == version).then_some(entry.data)
+    (entry.shape == SHAPE && entry.params == canonical && entry.version == version).then_some(entry.data)
 }
 
 /// Stores a report computed under `version`. A store failure only costs the next request a
 /// recomputation, so it is logged, not returned.
 pub fn put(host: &Host, canonical: &str, version: &str, data: &ReportData) {
     let entry = Entry {
-        format: SHAPE,
+        shape: SHAPE,
         params: canonical.to_string(),
         version: version.to_string(),
         data: data.clone(),

@@ -20,7 +20,7 @@ pub fn etag(canonical: &str, version: &str, format: Format) -> String {
 fn etag_of_shape(canonical: &str, version: &str, format: Format, shape: u32) -> String {
     let mut hasher = Sha256::new();
     for part in [version, canonical, format.as_str(), &shape.to_string()] {
-        // Length-prefixed, so that no two different triples hash the same text.
+        // Length-prefixed, so that no two different tuples hash the same text.
         hasher.update((part.len() as u64).to_be_bytes());
         hasher.update(part.as_bytes());
     }
