@@ -1,6 +1,7 @@
 //! Accounts in SQLite (`accounts`, migrations/0001_init.sql): lookups, creation with the
 //! first-account rule, paging and admin updates.
 
+use anyhow::anyhow;
 use folio_core::{sql, ApiError, ApiResult, Row, Sql, Value};
 use serde_json::json;
 
@@ -28,7 +29,7 @@ impl Account {
             name: row.text("name").map(str::to_string),
             password_hash: row.string("password_hash"),
             role: Role::parse(&row.string("role"))
-                .ok_or_else(|| ApiError::Internal("accounts row with an unknown role".into()))?,
+                .ok_or_else(|| ApiError::Internal(anyhow!("accounts row with an unknown role")))?,
             disabled: row.i64("disabled").unwrap_or(0) != 0,
             created_at: row.string("created_at"),
             updated_at: row.string("updated_at"),

@@ -11,6 +11,7 @@
 //! one access-token lifetime (plus leeway) after that, then the row is deleted. docs/auth.md has
 //! the procedure.
 
+use anyhow::anyhow;
 use base64::{
     engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD},
     Engine as _,
@@ -200,7 +201,7 @@ fn stored_key(row: &KeyRow) -> ApiResult<SigningKey> {
         .and_then(|s| URL_SAFE_NO_PAD.decode(s).ok())
         .and_then(|b| <[u8; 32]>::try_from(b).ok())
         .and_then(SigningKey::from_seed)
-        .ok_or_else(|| ApiError::Internal("generated signing key row without a usable seed".into()))
+        .ok_or_else(|| ApiError::Internal(anyhow!("generated signing key row without a usable seed")))
 }
 
 /// The key that signs now, made current in the table (retiring any other) when needed.
@@ -210,7 +211,7 @@ pub fn active(host: &Host, settings: &AuthSettings) -> ApiResult<SigningKey> {
     let key = match &settings.signing_key {
         Some(text) => {
             let key = SigningKey::from_seed(parse_configured(text)?).ok_or_else(|| {
-                ApiError::Internal("a configured seed passed its check but makes no key".into())
+                ApiError::Internal(anyhow!("a configured seed passed its check but makes no key"))
             })?;
             match rows.iter().find(|r| r.kid == key.kid) {
                 None => {
@@ -255,7 +256,7 @@ pub fn active(host: &Host, settings: &AuthSettings) -> ApiResult<SigningKey> {
                 let winner = rows
                     .iter()
                     .find(|r| r.generated_slot)
-                    .ok_or_else(|| ApiError::Internal("generated signing key vanished".into()))?;
+                    .ok_or_else(|| ApiError::Internal(anyhow!("generated signing key vanished")))?;
                 let key = stored_key(winner)?;
                 if winner.kid == candidate.kid {
                     folio_core::log::emit(
@@ -282,7 +283,7 @@ fn generate(host: &Host, now: i64, insert: &str) -> ApiResult<SigningKey> {
     let mut seed = [0u8; 32];
     host.random.fill(&mut seed);
     let key = SigningKey::from_seed(seed)
-        .ok_or_else(|| ApiError::Internal("the Random port gave an all-zero seed".into()))?;
+        .ok_or_else(|| ApiError::Internal(anyhow!("the Random port gave an all-zero seed")))?;
     host.sql.execute(
         &format!(
             "{insert} INTO auth_signing_keys (kid, public_key, private_seed, generated_slot, source, created_at)

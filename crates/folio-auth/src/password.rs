@@ -10,6 +10,7 @@
 //! combining accent on another is the same password. Hashes made before that preparation (of the
 //! password as typed) still verify: [`verify`] tries the typed form when the prepared one differs.
 
+use anyhow::anyhow;
 use argon2::{
     password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString},
     Algorithm, Argon2, Params, Version,
@@ -64,11 +65,12 @@ pub fn check_policy(password: &str) -> Result<(), String> {
 pub fn hash(random: &dyn Random, password: &str) -> ApiResult<String> {
     let mut salt = [0u8; 16];
     random.fill(&mut salt);
-    let salt = SaltString::encode_b64(&salt).map_err(|e| ApiError::Internal(format!("salt: {e}")))?;
+    let salt =
+        SaltString::encode_b64(&salt).map_err(|e| ApiError::Internal(anyhow!("the password's salt: {e}")))?;
     argon2()
         .hash_password(prepared(password).as_bytes(), &salt)
         .map(|h| h.to_string())
-        .map_err(|e| ApiError::Internal(format!("argon2: {e}")))
+        .map_err(|e| ApiError::Internal(anyhow!("hashing a password: {e}")))
 }
 
 /// The password as it is hashed (RFC 8265 OpaqueString): NFC, and every space other than

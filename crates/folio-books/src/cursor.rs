@@ -13,6 +13,7 @@
 //! the first writer wins atomically, so concurrent requests cannot end up signing with different
 //! keys (a key-value store has no such primitive).
 
+use anyhow::anyhow;
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use folio_core::{ApiError, Host, Value};
 use hmac::{Hmac, Mac};
@@ -95,7 +96,7 @@ pub fn secret(host: &Host) -> Result<Vec<u8>, ApiError> {
     )
     .map_err(store::read_error)?;
     // Whoever inserted first, this reads the one key everybody uses.
-    read(host)?.ok_or_else(|| ApiError::Internal("cursor key missing after insert".into()))
+    read(host)?.ok_or_else(|| ApiError::Internal(anyhow!("cursor key missing after insert")))
 }
 
 /// A short fingerprint of a canonical filter description.

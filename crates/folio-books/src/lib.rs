@@ -12,6 +12,7 @@ pub mod model;
 pub mod read_cache;
 pub mod store;
 
+use anyhow::anyhow;
 use folio_core::{
     catalog,
     guard::{self, authorize, scopes, Authenticator, Principal},
@@ -266,7 +267,7 @@ fn cached_book(host: &Host, id: &str, fill_one_in: u64) -> ApiResult<read_cache:
     let payload = read_cache::CACHE.read_through(host, id, fill_one_in, || {
         book_from_sql(host, id).map(|book| read_cache::payload(&book))
     })?;
-    read_cache::from_payload(&payload).ok_or_else(|| ApiError::Internal("an unreadable cached book".into()))
+    read_cache::from_payload(&payload).ok_or_else(|| ApiError::Internal(anyhow!("an unreadable cached book")))
 }
 
 /// A stored book as `GET` answers it: its JSON and its entity tag.
@@ -292,7 +293,7 @@ fn create(call: &Call) -> ApiResult {
         || {
             store::insert(call.host.sql, &id, &new, &now, &principal.subject)?;
             store::get(call.host.sql, &id)?
-                .ok_or_else(|| ApiError::Internal("a created book cannot be read back".into()))
+                .ok_or_else(|| ApiError::Internal(anyhow!("a created book cannot be read back")))
         },
     )?;
     let response = book_response(StatusCode::CREATED, &book);

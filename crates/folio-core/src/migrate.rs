@@ -74,7 +74,7 @@ impl From<MigrationError> for crate::ApiError {
         match e {
             MigrationError::Sql(e) => crate::ApiError::from_sql("migrations", e),
             MigrationError::NotPersistent => crate::ApiError::StoresMisconfigured(NOT_PERSISTENT_DETAIL),
-            e => crate::ApiError::Internal(format!("migrations: {e}")),
+            e => crate::ApiError::Internal(anyhow::Error::new(e).context("migrations")),
         }
     }
 }

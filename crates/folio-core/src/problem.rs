@@ -38,7 +38,7 @@ pub enum Challenge {
     InvalidToken,
 }
 
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("bad request: {0}")]
     BadRequest(String),
@@ -81,10 +81,10 @@ pub enum ApiError {
     Unavailable(String),
     /// A store the request needs could not be reached (libSQL's server, Redis): `503` with
     /// `Retry-After`, the same `unavailable` problem type as a busy database. `store` is what
-    /// the client is told ("database", "key-value store"); `cause`, the host's message, may
-    /// name hosts or files and goes to the log only.
-    #[error("{store} unavailable: {cause}")]
-    StoreUnavailable { store: &'static str, cause: String },
+    /// the client is told ("database", "key-value store"); `cause`, the host's error with what
+    /// the app was doing, may name hosts or files and goes to the log only.
+    #[error("{store} unavailable: {cause:#}")]
+    StoreUnavailable { store: &'static str, cause: anyhow::Error },
     /// Variables the operator set to values the app refuses: `503` naming each variable and
     /// what it must be, never its value. Not worth a quick retry, so no `Retry-After`.
     #[error("misconfigured")]
@@ -95,9 +95,10 @@ pub enum ApiError {
     /// `503` `misconfigured` with this detail, no variable to name, and no `Retry-After`.
     #[error("misconfigured stores: {0}")]
     StoresMisconfigured(&'static str),
-    /// A failure of ours or of the host. The message is logged, never sent.
-    #[error("internal error: {0}")]
-    Internal(String),
+    /// A failure of ours or of the host: the error with the context each layer added as it
+    /// crossed the host boundary (`anyhow`), logged as one chain, never sent.
+    #[error("internal error: {0:#}")]
+    Internal(anyhow::Error),
 }
 
 /// The status's reason phrase as RFC 9110 §15 names it: the `http` crate still has RFC 7231's
@@ -247,12 +248,12 @@ impl ApiError {
         match &self {
             // The cause may hold SQL or host detail: it goes to the log only.
             ApiError::Internal(cause) => crate::log::emit(
-                serde_json::json!({"level": "error", "event": "internal_error", "cause": cause}),
+                serde_json::json!({"level": "error", "event": "internal_error", "cause": format!("{cause:#}")}),
             ),
             // Once per request, here where the answer is made: the operator's one clear message.
             ApiError::Misconfigured(bad) => log_misconfigured(bad),
             ApiError::StoreUnavailable { store, cause } => crate::log::emit(serde_json::json!(
-                {"level": "error", "event": "store_unavailable", "store": store, "cause": cause}
+                {"level": "error", "event": "store_unavailable", "store": store, "cause": format!("{cause:#}")}
             )),
             _ => {}
         }
@@ -334,9 +335,12 @@ impl ApiError {
         if e.is_busy() {
             ApiError::busy()
         } else if e.is_unavailable() {
-            ApiError::StoreUnavailable { store: "database", cause: format!("{context}: {e}") }
+            ApiError::StoreUnavailable {
+                store: "database",
+                cause: anyhow::Error::new(e).context(context.to_owned()),
+            }
         } else {
-            ApiError::Internal(format!("{context}: {e}"))
+            ApiError::Internal(anyhow::Error::new(e).context(context.to_owned()))
         }
     }
 }
@@ -350,9 +354,12 @@ impl From<SqlError> for ApiError {
 impl From<KvError> for ApiError {
     fn from(e: KvError) -> Self {
         if e.is_unavailable() {
-            ApiError::StoreUnavailable { store: "key-value store", cause: format!("kv: {e}") }
+            ApiError::StoreUnavailable {
+                store: "key-value store",
+                cause: anyhow::Error::new(e).context("kv"),
+            }
         } else {
-            ApiError::Internal(format!("kv: {e}"))
+            ApiError::Internal(anyhow::Error::new(e).context("kv"))
         }
     }
 }
@@ -361,7 +368,7 @@ impl From<ConfigError> for ApiError {
     fn from(e: ConfigError) -> Self {
         match e {
             ConfigError::Invalid(bad) => ApiError::Misconfigured(bad),
-            other => ApiError::Internal(format!("config: {other}")),
+            other => ApiError::Internal(anyhow::Error::new(other).context("config")),
         }
     }
 }
@@ -415,6 +422,42 @@ mod tests {
         assert_eq!(r.status(), 500);
         let text = String::from_utf8(r.body().clone()).unwrap();
         assert!(!text.contains("SELEC"), "{text}");
+    }
+
+    #[test]
+    fn the_log_line_carries_the_cause_with_what_the_app_was_doing() {
+        let config = ConfigError::Provider("vault: permission denied".into());
+        let migration = crate::migrate::MigrationError::Edited { version: 7 };
+        let refused = SqlError::Io("Hrana: `http error: `tcp connect error``".into());
+        for (error, event, logged) in [
+            (
+                ApiError::from_sql("books write", SqlError::Io("no such column: titel".into())),
+                "internal_error",
+                "books write: database error: no such column: titel",
+            ),
+            (
+                ApiError::from(config),
+                "internal_error",
+                "config: variable provider failure: vault: permission denied",
+            ),
+            (
+                ApiError::from(migration),
+                "internal_error",
+                "migrations: migration 7 was applied with different contents",
+            ),
+            (
+                ApiError::from_sql("books read", refused),
+                "store_unavailable",
+                "books read: database error: Hrana: `http error: `tcp connect error``",
+            ),
+        ] {
+            let (response, lines) = crate::log::capture(|| error.into_response());
+            let cause = lines[0]["cause"].as_str().unwrap_or_default();
+            assert_eq!(lines[0]["event"], event, "{cause}");
+            assert!(cause.starts_with(logged), "{cause}");
+            let text = String::from_utf8(response.body().clone()).unwrap();
+            assert!(!text.contains(logged.split(": ").last().unwrap()), "the client is not told: {text}");
+        }
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Turning a computed report into a response: JSON or CSV, with the entity tag and the caching
 //! headers.
 
+use anyhow::Context as _;
 use folio_core::{http_util, ApiError, ApiResult, Response};
 use std::borrow::Cow;
 
@@ -57,7 +58,8 @@ pub fn report(data: &ReportData, format: Format, name: &str) -> ApiResult<Respon
                 .header(header::CONTENT_TYPE, CSV)
                 .header(header::CONTENT_DISPOSITION, format!("attachment; filename=\"folio-{name}.csv\""))
                 .body(body)
-                .map_err(|e| ApiError::Internal(format!("csv response: {e}")))
+                .context("the CSV response")
+                .map_err(ApiError::Internal)
         }
     }
 }
@@ -68,16 +70,16 @@ fn csv_bytes(data: &ReportData) -> ApiResult<Vec<u8>> {
     let table = data.table();
     let text: Vec<bool> = table.header.iter().map(|h| table.text_columns.contains(h)).collect();
     let mut writer = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(Vec::new());
-    let internal = |e: csv::Error| ApiError::Internal(format!("csv: {e}"));
-    writer.write_record(&table.header).map_err(internal)?;
+    writer.write_record(&table.header).context("the CSV header").map_err(ApiError::Internal)?;
     for row in &table.rows {
         let cells =
             row.iter().zip(&text).map(|(cell, &is_text)| if is_text { defuse(cell) } else { cell.into() });
         writer
             .write_record(cells.collect::<Vec<Cow<str>>>().iter().map(|c| c.as_bytes()))
-            .map_err(internal)?;
+            .context("a CSV row")
+            .map_err(ApiError::Internal)?;
     }
-    writer.into_inner().map_err(|e| ApiError::Internal(format!("csv: {e}")))
+    writer.into_inner().context("the CSV report").map_err(ApiError::Internal)
 }
 
 /// A text cell as a spreadsheet may safely open it (OWASP, CSV injection): one that begins
