@@ -62,7 +62,7 @@ pub fn with_slot_within<T>(host: &Host, wait: Duration, work: impl FnOnce() -> T
 
 fn take<'h>(host: &'h Host<'h>, wait: Duration) -> ApiResult<Permit<'h>> {
     let holder = host.new_id();
-    let started = Instant::now();
+    let give_up = folio_core::sql::gives_up_at(host.sql, wait);
     loop {
         let now = host.clock.now_secs();
         // Look before taking: a look is a read, which WAL serves beside a writer, while a take
@@ -83,7 +83,7 @@ fn take<'h>(host: &'h Host<'h>, wait: Duration) -> ApiResult<Permit<'h>> {
                 return Ok(Permit { host, slot, holder });
             }
         }
-        if started.elapsed() + POLL > wait {
+        if Instant::now() + POLL > give_up {
             return Err(ApiError::Unavailable(
                 "too many passwords are being checked at once; retry in a moment".into(),
             ));

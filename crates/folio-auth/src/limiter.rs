@@ -110,7 +110,7 @@ pub fn reserve_within<'h>(
     wait: Duration,
 ) -> ApiResult<Attempt<'h>> {
     let k = key(email_normalized);
-    let started = Instant::now();
+    let give_up = folio_core::sql::gives_up_at(host.sql, wait);
     // Ended windows go first, once per attempt (not per look while waiting: that is a write each
     // time): the row of an address whose window ended starts again.
     let ended = host.clock.now_secs() - WINDOW_SECS;
@@ -140,7 +140,7 @@ pub fn reserve_within<'h>(
             .first()
             .map_or((0, now), |r| (r.i64("failures").unwrap_or(0), r.i64("since").unwrap_or(now)));
         let locked = failures >= i64::from(MAX_FAILURES);
-        if locked || started.elapsed() + SLOT_POLL > wait {
+        if locked || Instant::now() + SLOT_POLL > give_up {
             // The operator's trace of a lockout (or a crowd on one address): the address's key,
             // never the address.
             folio_core::log::emit(serde_json::json!({"level": "warn", "event": "sign_in_throttled",

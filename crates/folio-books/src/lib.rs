@@ -88,9 +88,10 @@ pub fn handle_with(auth: &dyn Authenticator, host: &Host, req: Request) -> Respo
     })
 }
 
-/// Brings the schema up to date, waiting within the busy budget for a competing writer's lock.
+/// Brings the schema up to date, waiting until the request's lock deadline for a competing writer's lock.
 fn ensure_schema(host: &Host) -> ApiResult<()> {
     folio_core::sql::retry_while_busy(
+        host.sql,
         || migrate::ensure(host.sql),
         |e| matches!(e, MigrationError::Sql(e) if e.is_busy()),
     )

@@ -25,6 +25,8 @@
 //! random tokens, never counters: a counter (read, add one, write) would lose updates when two
 //! writers race, and two catalogue states could share a version.
 
+use std::time::Duration;
+
 use sha2::{Digest, Sha256};
 
 use crate::{sql, Host, KvError, SqlError};
@@ -37,11 +39,7 @@ const PENDING_PREFIX: &str = "pending:";
 
 /// How long a writer's [`publish`] waits for the write lock after its own commit. If another
 /// writer holds it that long, that writer publishes after its own commit, which covers ours.
-const PUBLISH_WAIT_MS: u32 = 100;
-
-/// SQLite's busy timeout as Spin opens connections (rusqlite's default), restored after a
-/// shorter wait so the rest of the request keeps the usual patience.
-const DEFAULT_BUSY_TIMEOUT_MS: u32 = 5_000;
+const PUBLISH_WAIT: Duration = Duration::from_millis(100);
 
 /// Why a version could not be published.
 #[derive(Debug, thiserror::Error)]
@@ -74,7 +72,7 @@ pub fn current(host: &Host) -> Option<String> {
     match data_version(host) {
         Ok(stored) => match vouched(&stored) {
             Some(version) => Some(version.to_string()),
-            None => publish_within(host, 0).map_err(|e| log_unpublished(&e)).ok().flatten(),
+            None => publish_within(host, Duration::ZERO).map_err(|e| log_unpublished(&e)).ok().flatten(),
         },
         Err(e) => {
             crate::log::warn("data_version_unavailable", &e);
@@ -89,11 +87,11 @@ pub fn mark_pending(host: &Host) -> Result<(), KvError> {
 }
 
 /// Step 2, after the commit: publishes a fresh version under the write lock, waiting for it at
-/// most [`PUBLISH_WAIT_MS`]. `None` when another connection held the lock (it will publish) or
+/// most [`PUBLISH_WAIT`]. `None` when another connection held the lock (it will publish) or
 /// the publication failed; a failure is logged, not returned: the data is written, and the store
 /// vouches for nothing until the next reader publishes.
 pub fn publish(host: &Host) -> Option<String> {
-    publish_within(host, PUBLISH_WAIT_MS).map_err(|e| log_unpublished(&e)).ok().flatten()
+    publish_within(host, PUBLISH_WAIT).map_err(|e| log_unpublished(&e)).ok().flatten()
 }
 
 /// Runs `write` in a transaction holding the write lock and records it for the caches: when
@@ -121,15 +119,15 @@ where
     Ok(out)
 }
 
-/// Publishes a fresh version if the write lock can be had within `wait_ms`.
-fn publish_within(host: &Host, wait_ms: u32) -> Result<Option<String>, VersionError> {
+/// Publishes a fresh version if the write lock can be had within `wait`.
+fn publish_within(host: &Host, wait: Duration) -> Result<Option<String>, VersionError> {
     let sql = host.sql;
-    // A short busy timeout for this one `BEGIN`; a store that does not take the pragma (a
-    // remote libSQL server) answers with its own policy.
-    let shortened = sql.execute(&format!("PRAGMA busy_timeout = {wait_ms}"), &[]).is_ok();
+    // A short wait for this one `BEGIN`; a store that does not take it (a remote libSQL
+    // server) answers with its own policy.
+    let capped = sql.cap_lock_wait(Some(wait));
     let began = sql.execute("BEGIN IMMEDIATE", &[]);
-    if shortened {
-        let _ = sql.execute(&format!("PRAGMA busy_timeout = {DEFAULT_BUSY_TIMEOUT_MS}"), &[]);
+    if capped {
+        sql.cap_lock_wait(None);
     }
     match began {
         Ok(_) => set_under_lock(host).map(Some),

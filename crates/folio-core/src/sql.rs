@@ -1,6 +1,9 @@
 //! The SQL port, shaped like Spin's `sqlite` interface (statement + positional parameters in,
 //! columns + rows of dynamically typed values out) so the Spin adapter is a thin conversion.
 
+use std::cell::Cell;
+use std::time::{Duration, Instant};
+
 /// A SQLite value.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
@@ -233,49 +236,172 @@ pub trait Sql {
     fn memory_lasts_one_request(&self) -> bool {
         false
     }
+
+    /// When this request stops waiting for other connections' locks ([`LockBudget`]); `None`
+    /// for a connection that keeps no budget of its own (then each wait gets [`BUSY_BUDGET`]).
+    fn lock_deadline(&self) -> Option<Instant> {
+        None
+    }
+
+    /// Makes the statements that follow wait at most `cap` for another connection's lock, or
+    /// again as long as the connection's budget allows (`None`). False when the store does not
+    /// take the setting (a remote libSQL server keeps its own policy).
+    fn cap_lock_wait(&self, cap: Option<Duration>) -> bool {
+        let ms = cap.map_or(HOST_BUSY_TIMEOUT_MS, |cap| cap.as_millis().min(u128::from(u32::MAX)) as u32);
+        self.execute(&format!("PRAGMA busy_timeout = {ms}"), &[]).is_ok()
+    }
 }
 
-/// How long one request waits, in all, for another connection's lock before it answers `503`
-/// (README: "gets `503` with `Retry-After` ... after 5 s").
-pub const BUSY_BUDGET: std::time::Duration = std::time::Duration::from_secs(5);
+/// SQLite's busy timeout as Spin opens connections (rusqlite's default): one statement that
+/// finds the database locked waits this long inside the host before it reports the lock.
+const HOST_BUSY_TIMEOUT_MS: u32 = 5_000;
+
+/// How far past its deadline a request's statement may wait before its busy timeout is set
+/// again: every statement would otherwise cost a second host call (`PRAGMA busy_timeout`) as
+/// the clock moves, while a request that never met a lock sets it at most once or twice.
+const DEADLINE_SLACK_MS: u32 = 100;
+
+/// A request's connection whose waits for other connections' locks share one budget,
+/// [`BUSY_BUDGET`] from the moment the request began.
+///
+/// A statement that finds the database locked waits inside the host for as long as the
+/// connection's busy timeout says (5 s on Spin), and a request that writes several times (a
+/// sign-in takes a throttle slot, a hashing slot, gives it back, starts a session) could wait
+/// that long at each: a sign-in beside a generator run answered after 10 s. So before each
+/// statement the busy timeout is brought down to what is left of the budget, whenever it would
+/// otherwise run more than [`DEADLINE_SLACK_MS`] past it; once the budget is spent, a locked
+/// database is reported at once and the request answers `503`.
+pub struct LockBudget<S> {
+    inner: S,
+    deadline: Instant,
+    /// The busy timeout the connection has now, as far as this wrapper knows.
+    timeout_ms: Cell<u32>,
+    /// A shorter wait one step asked for ([`Sql::cap_lock_wait`]).
+    cap: Cell<Option<Duration>>,
+    /// The cap changed: the timeout must be set before the next statement, even if longer.
+    stale: Cell<bool>,
+    /// False once the store refused the pragma: a remote libSQL server keeps its own policy.
+    settable: Cell<bool>,
+}
+
+impl<S: Sql> LockBudget<S> {
+    /// `inner` with [`BUSY_BUDGET`] from now.
+    pub fn new(inner: S) -> Self {
+        Self::within(inner, BUSY_BUDGET)
+    }
+
+    /// `inner` with another budget (tests use milliseconds).
+    pub fn within(inner: S, budget: Duration) -> Self {
+        Self {
+            inner,
+            deadline: Instant::now() + budget,
+            timeout_ms: Cell::new(HOST_BUSY_TIMEOUT_MS),
+            cap: Cell::new(None),
+            stale: Cell::new(false),
+            settable: Cell::new(true),
+        }
+    }
+
+    /// Sets the busy timeout to what is left of the budget (or the cap) when it is too long.
+    fn fit_timeout(&self) {
+        if !self.settable.get() {
+            return;
+        }
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        let allowed = self.cap.get().map_or(left, |cap| cap.min(left));
+        let allowed_ms = allowed.as_millis().min(u128::from(HOST_BUSY_TIMEOUT_MS)) as u32;
+        if !self.stale.get() && self.timeout_ms.get() <= allowed_ms.saturating_add(DEADLINE_SLACK_MS) {
+            return;
+        }
+        self.stale.set(false);
+        match self.inner.execute(&format!("PRAGMA busy_timeout = {allowed_ms}"), &[]) {
+            Ok(_) => self.timeout_ms.set(allowed_ms),
+            Err(_) => self.settable.set(false),
+        }
+    }
+}
+
+impl<S: Sql> Sql for LockBudget<S> {
+    fn execute(&self, statement: &str, params: &[Value]) -> Result<Rows, SqlError> {
+        self.fit_timeout();
+        self.inner.execute(statement, params)
+    }
+
+    fn execute_owned(&self, statement: &str, params: Vec<Value>) -> Result<Rows, SqlError> {
+        self.fit_timeout();
+        self.inner.execute_owned(statement, params)
+    }
+
+    fn memory_lasts_one_request(&self) -> bool {
+        self.inner.memory_lasts_one_request()
+    }
+
+    fn lock_deadline(&self) -> Option<Instant> {
+        Some(self.deadline)
+    }
+
+    fn cap_lock_wait(&self, cap: Option<Duration>) -> bool {
+        self.cap.set(cap);
+        self.stale.set(true);
+        self.settable.get()
+    }
+}
+
+/// How long one request waits, in all, for other connections' locks before it answers `503`
+/// (README: "waits at most 5 s of wall time in all"), counted from when it began ([`LockBudget`]).
+pub const BUSY_BUDGET: Duration = Duration::from_secs(5);
 
 /// Runs `work`, and runs it again with back-off while `busy` says SQLite reported a lock, until
-/// [`BUSY_BUDGET`] has passed since the first try; then the last error stands (a `503`).
+/// the request's lock deadline ([`Sql::lock_deadline`], else [`BUSY_BUDGET`] from now); then the
+/// last error stands (a `503`).
 ///
-/// The budget is wall time, not a count of tries, because hosts differ: Spin opens its
-/// connections with rusqlite, whose default busy timeout (5 s) makes one try wait the whole
-/// budget, so no second try is made; a host with no busy timeout fails at once, and the
-/// back-off waits instead. Counting tries made a write beside a long generator run wait one busy
-/// timeout per try: 19 s under Spin before it got its answer.
-pub fn retry_while_busy<T, E>(work: impl FnMut() -> Result<T, E>, busy: impl Fn(&E) -> bool) -> Result<T, E> {
-    retry_while_busy_within(BUSY_BUDGET, work, busy)
+/// The deadline is wall time, not a count of tries, because hosts differ: Spin opens its
+/// connections with rusqlite, whose busy timeout makes one try wait inside the host until the
+/// deadline ([`LockBudget`] keeps it there), so no second try is made; a host with no busy
+/// timeout fails at once, and the back-off waits instead. Counting tries made a write beside a
+/// long generator run wait one busy timeout per try: 19 s under Spin before it got its answer.
+pub fn retry_while_busy<T, E>(
+    sql: &dyn Sql,
+    work: impl FnMut() -> Result<T, E>,
+    busy: impl Fn(&E) -> bool,
+) -> Result<T, E> {
+    let deadline = sql.lock_deadline().unwrap_or_else(|| Instant::now() + BUSY_BUDGET);
+    retry_while_busy_until(deadline, work, busy)
 }
 
-/// [`retry_while_busy`] with another budget (tests use milliseconds).
-pub fn retry_while_busy_within<T, E>(
-    budget: std::time::Duration,
+/// [`retry_while_busy`] until another deadline (tests use milliseconds from now).
+pub fn retry_while_busy_until<T, E>(
+    deadline: Instant,
     mut work: impl FnMut() -> Result<T, E>,
     busy: impl Fn(&E) -> bool,
 ) -> Result<T, E> {
-    let started = std::time::Instant::now();
-    let mut wait = std::time::Duration::from_millis(1);
+    let mut wait = Duration::from_millis(1);
     loop {
         match work() {
-            Err(e) if busy(&e) && started.elapsed() + wait < budget => {
+            Err(e) if busy(&e) && Instant::now() + wait < deadline => {
                 std::thread::sleep(wait);
-                wait = (wait * 2).min(std::time::Duration::from_millis(500));
+                wait = (wait * 2).min(Duration::from_millis(500));
             }
             other => return other,
         }
     }
 }
 
-/// One statement, retried within [`BUSY_BUDGET`] while another connection holds a lock it needs.
-pub fn execute_patiently(sql: &dyn Sql, statement: &str, params: &[Value]) -> Result<Rows, SqlError> {
-    retry_while_busy(|| sql.execute(statement, params), SqlError::is_busy)
+/// When a wait of at most `wait` (for a slot another request holds, say) gives up: then, or at
+/// the request's lock deadline if that is sooner, so that a request waits at most
+/// [`BUSY_BUDGET`] in all, for locks and slots together.
+pub fn gives_up_at(sql: &dyn Sql, wait: Duration) -> Instant {
+    let own = Instant::now() + wait;
+    sql.lock_deadline().map_or(own, |deadline| deadline.min(own))
 }
 
-/// `BEGIN IMMEDIATE`, waiting at most [`BUSY_BUDGET`] for another connection's write lock: a
+/// One statement, retried until the request's lock deadline while another connection holds a
+/// lock it needs.
+pub fn execute_patiently(sql: &dyn Sql, statement: &str, params: &[Value]) -> Result<Rows, SqlError> {
+    retry_while_busy(sql, || sql.execute(statement, params), SqlError::is_busy)
+}
+
+/// `BEGIN IMMEDIATE`, waiting until the request's lock deadline for another connection's write lock: a
 /// writer that loses the race waits its turn, then answers `503`, never `500`.
 pub fn begin_immediate(sql: &dyn Sql) -> Result<(), SqlError> {
     execute_patiently(sql, "BEGIN IMMEDIATE", &[]).map(|_| ())
@@ -352,8 +478,8 @@ mod tests {
         // Spin's connections wait out a 5 s busy timeout inside one try; a second try would
         // double the wait (a write beside a long generator run once waited 19 s).
         let tries = Cell::new(0);
-        let r: Result<(), _> = retry_while_busy_within(
-            Duration::from_millis(20),
+        let r: Result<(), _> = retry_while_busy_until(
+            Instant::now() + Duration::from_millis(20),
             || {
                 tries.set(tries.get() + 1);
                 std::thread::sleep(Duration::from_millis(25));
@@ -368,8 +494,8 @@ mod tests {
     #[test]
     fn quick_refusals_are_retried_until_the_budget_is_spent_or_the_lock_is_free() {
         let tries = Cell::new(0);
-        let r = retry_while_busy_within(
-            Duration::from_secs(5),
+        let r = retry_while_busy_until(
+            Instant::now() + Duration::from_secs(5),
             || {
                 tries.set(tries.get() + 1);
                 if tries.get() < 4 {
@@ -383,8 +509,8 @@ mod tests {
         assert_eq!(r.unwrap(), 4);
 
         let tries = Cell::new(0);
-        let r: Result<(), _> = retry_while_busy_within(
-            Duration::from_millis(30),
+        let r: Result<(), _> = retry_while_busy_until(
+            Instant::now() + Duration::from_millis(30),
             || {
                 tries.set(tries.get() + 1);
                 Err(locked())
@@ -398,7 +524,8 @@ mod tests {
     #[test]
     fn other_errors_are_not_retried() {
         let tries = Cell::new(0);
-        let r: Result<(), _> = retry_while_busy(
+        let r: Result<(), _> = retry_while_busy_until(
+            Instant::now() + Duration::from_secs(5),
             || {
                 tries.set(tries.get() + 1);
                 Err(SqlError::Io("no such table: books".into()))

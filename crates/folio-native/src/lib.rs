@@ -18,8 +18,8 @@ use std::{
 pub mod interop;
 
 use folio_core::{
-    read_ahead::ReadAhead, Clock, Config, ConfigError, Host, Kv, KvError, Random, Request, Response, Rows,
-    Sql, SqlError, Value,
+    read_ahead::ReadAhead, sql::LockBudget, Clock, Config, ConfigError, Host, Kv, KvError, Random, Request,
+    Response, Rows, Sql, SqlError, Value,
 };
 
 /// A SQLite connection on a file or in memory. Like Spin's, `execute` runs exactly one
@@ -502,7 +502,7 @@ impl TestApp {
     /// [`TestApp::with_host`] on another clock than the app's manual one: a benchmark wants the
     /// wall clock, so that what the handler times (a run's `elapsed_ms`) is measured.
     pub fn with_host_on<T>(&self, clock: &dyn Clock, f: impl FnOnce(&Host) -> T) -> T {
-        let sql = self.sql();
+        let sql = LockBudget::new(self.sql());
         let kv = ReadAhead::new(self.kv.as_ref());
         let host = Host { sql: &sql, kv: &kv, clock, random: &OsRandom, config: &self.config };
         f(&host)

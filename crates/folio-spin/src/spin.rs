@@ -2,6 +2,7 @@ use std::cell::OnceCell;
 
 use folio_core::read_ahead::ReadAhead;
 use folio_core::serve::COMPONENT;
+use folio_core::sql::LockBudget;
 use folio_core::{
     Clock, Config, ConfigError, Host, Kv, KvError, Random, Request, Response, Rows, Sql, SqlError, Value,
 };
@@ -189,7 +190,8 @@ pub fn run(
     let mut response = match edge::read_request(incoming) {
         Ok(req) => {
             method = req.method().clone();
-            let sql = SpinSql::default();
+            // Every wait for another connection's lock shares one budget from here.
+            let sql = LockBudget::new(SpinSql::default());
             let kv = ReadAhead::new(SpinKv::default());
             let host =
                 Host { sql: &sql, kv: &kv, clock: &SpinClock, random: &SpinRandom, config: &SpinConfig };

@@ -492,3 +492,50 @@ fn token_errors_are_plain_json_for_a_client_that_asks_for_json() {
     let p = other.problem(400);
     assert_eq!(p["error"], "invalid_grant");
 }
+
+/// A request waits for other connections' locks at most 5 s in all (README, "Conventions"), not
+/// 5 s at each write: a sign-in already under way when a generator run took the write lock
+/// waited at its slot's write, then again at the give-back of its throttle slot, and answered
+/// after about 10 s. Here all four hashing slots are taken (by this test, as if by four other
+/// sign-ins, and free again by staleness about 3 s later), the sign-in waits its turn having
+/// written its throttle slot, and the test takes the write lock meanwhile: the sign-in must
+/// answer `503` with `Retry-After` within the budget from when it began. On an instance of its
+/// own: the shared app's other tests sign in too.
+#[test]
+fn a_sign_in_under_way_when_a_writer_takes_the_lock_answers_within_one_budget() {
+    let instance = folio_blackbox::Instance::start(folio_blackbox::Launch::default());
+    let app = &instance.app;
+    let email = app.login(&unique_email("budget")).email;
+    let db =
+        rusqlite::Connection::open(instance.state_dir().join("sqlite_db.db")).expect("Spin's SQLite file");
+    db.busy_timeout(std::time::Duration::from_secs(5)).unwrap();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    // Slots count as free 10 s after they were taken (hashing_slots::STALE_SECS).
+    db.execute("UPDATE password_work_slots SET holder = 'blackbox', taken_at = ?1", [now - 7]).unwrap();
+    let (status, retry_after, elapsed) = std::thread::scope(|s| {
+        let sign_in = s.spawn(|| {
+            let body = format!(
+                "grant_type=password&username={}&password={PASSWORD}",
+                folio_blackbox::urlencode(&email)
+            );
+            let started = std::time::Instant::now();
+            let r = app.call(
+                "POST",
+                "/api/auth/token",
+                &[("content-type", "application/x-www-form-urlencoded")],
+                body.as_bytes(),
+            );
+            (r.status, r.header("retry-after").map(str::to_string), started.elapsed())
+        });
+        std::thread::sleep(std::time::Duration::from_millis(1000));
+        db.execute_batch("BEGIN IMMEDIATE").expect("the write lock");
+        let answer = sign_in.join().unwrap();
+        db.execute_batch("ROLLBACK").unwrap();
+        answer
+    });
+    assert_eq!((status, retry_after.as_deref()), (503, Some("2")));
+    assert!(elapsed < std::time::Duration::from_millis(5_800), "waited {elapsed:?}");
+    assert!(elapsed >= std::time::Duration::from_millis(4_500), "gave up early: {elapsed:?}");
+    // Nothing is left locked: the same sign-in works at once.
+    assert_eq!(app.password_grant(&email, PASSWORD).email, email);
+}
