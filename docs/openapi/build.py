@@ -374,7 +374,9 @@ responses = {
                        "nothing was changed, retry after Retry-After seconds. Or "
                        "(type /docs/problems#misconfigured, no Retry-After) a variable this route reads "
                        "has a value the app refuses: variables[] names each and what it must be (empty when the "
-                       "key-value store holds another database's sessions: sign-up, sign-in, refresh, writes, admin routes)"),
+                       "key-value store holds another database's sessions: sign-up, sign-in, refresh, writes, admin routes; "
+                       "or when the database is in memory, or holds a migration that differs from this build's: "
+                       "every route that uses it)"),
              "headers": {"Retry-After": {"schema": integer}}},
 }
 

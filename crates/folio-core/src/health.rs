@@ -21,7 +21,11 @@ const PROBE_KEY_PREFIX: &str = "health:probe:";
 pub fn health(host: &Host, config: Result<(), ConfigError>) -> Response {
     let sqlite = check_sqlite(host);
     // An operator's mistake, like a bad variable: named, and not worth a quick retry.
-    let not_persistent = matches!(&sqlite, Err(SqliteFailure::NotPersistent));
+    let database_detail = match &sqlite {
+        Err(SqliteFailure::Misconfigured(detail)) => Some(*detail),
+        _ => None,
+    };
+    let database_misconfigured = database_detail.is_some();
     let sqlite = sqlite.map_err(|failure| failure.to_string());
     let kv = check_kv(host);
     let stores = if sqlite.is_ok() && kv.is_ok() { check_pairing(host) } else { None };
@@ -56,9 +60,9 @@ pub fn health(host: &Host, config: Result<(), ConfigError>) -> Response {
     {
         let Some(cause) = result else { continue };
         failing.push(name);
-        if name == "stores" || (name == "sqlite" && not_persistent) {
+        if name == "stores" || (name == "sqlite" && database_misconfigured) {
             // check_pairing logged it (`stores_not_paired`), or migrate did
-            // (`database_not_persistent`).
+            // (`database_not_persistent`, `migration_edited`).
         } else if name == "config" && !bad.is_empty() {
             // Once per request, as every route that meets a bad variable logs it.
             problem::log_misconfigured(bad);
@@ -76,15 +80,15 @@ pub fn health(host: &Host, config: Result<(), ConfigError>) -> Response {
     if foreign {
         detail = format!("{detail}; {}", crate::pairing::FOREIGN_DETAIL);
     }
-    if not_persistent {
-        detail = format!("{detail}; {}", migrate::NOT_PERSISTENT_DETAIL);
+    if let Some(database_detail) = database_detail {
+        detail = format!("{detail}; {database_detail}");
     }
     // Only the configuration (or the stores' pairing, an operator's choice too) failing: the
     // operator's problem type, as every route answers it (waiting does not help); a store
     // failing, alone or with it: the retryable one.
     let only_config = failing
         .iter()
-        .all(|name| matches!(*name, "config" | "stores") || (*name == "sqlite" && not_persistent));
+        .all(|name| matches!(*name, "config" | "stores") || (*name == "sqlite" && database_misconfigured));
     let problem_type =
         if only_config { "/docs/problems#misconfigured" } else { "/docs/problems#unavailable" };
     let mut body = json!({
@@ -95,7 +99,7 @@ pub fn health(host: &Host, config: Result<(), ConfigError>) -> Response {
         "checks": checks,
         "version": VERSION,
     });
-    if !bad.is_empty() || foreign || not_persistent {
+    if !bad.is_empty() || foreign || database_misconfigured {
         body["variables"] = json!(bad);
     }
     let mut r = http::Response::builder()
@@ -120,17 +124,17 @@ pub fn health(host: &Host, config: Result<(), ConfigError>) -> Response {
 enum SqliteFailure {
     #[error("{0}")]
     Failed(String),
-    /// An in-memory database, new for every request: the operator's to fix.
-    #[error("the SQLite database is in memory, a new one for every request")]
-    NotPersistent,
+    /// The database is what the operator must fix (in memory, a new one for every request; a
+    /// migration that differs from this build's): the detail says what to do.
+    #[error("{0}")]
+    Misconfigured(&'static str),
 }
 
 fn check_sqlite(host: &Host) -> Result<(), SqliteFailure> {
-    match migrate::ensure(host.sql) {
-        Err(migrate::MigrationError::NotPersistent) => return Err(SqliteFailure::NotPersistent),
-        Err(e) => return Err(SqliteFailure::Failed(e.to_string())),
-        Ok(_) => {}
-    }
+    migrate::ensure(host.sql).map_err(|e| match e.operator_detail() {
+        Some(detail) => SqliteFailure::Misconfigured(detail),
+        None => SqliteFailure::Failed(e.to_string()),
+    })?;
     let version = migrate::current_version(host.sql).map_err(|e| SqliteFailure::Failed(e.to_string()))?;
     // Newer is served (a rollback, a rolling update's old pods: migrate's rule), so ready.
     if version < migrate::latest_version() {

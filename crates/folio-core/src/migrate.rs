@@ -46,6 +46,12 @@ pub const NOT_PERSISTENT_DETAIL: &str = "the server is misconfigured: its SQLite
     --state-dir does this); run spin up with --state-dir, or a runtime config that names a \
     database file or libSQL";
 
+/// What a request answers, and health says, when a migration recorded in the database differs
+/// from this build's: waiting does not fix it, an operator must.
+pub const EDITED_DETAIL: &str = "the server is misconfigured: a migration recorded in its database \
+    differs from this build's (migrations must never be edited); an operator must run the build \
+    the database was migrated with, or restore the database";
+
 /// What [`ensure`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
@@ -69,12 +75,24 @@ pub enum MigrationError {
     NotPersistent,
 }
 
+impl MigrationError {
+    /// What an operator is told when the database itself is what they must fix (`503`
+    /// `misconfigured`, no `Retry-After`); `None` for a failure that may pass.
+    pub fn operator_detail(&self) -> Option<&'static str> {
+        match self {
+            MigrationError::NotPersistent => Some(NOT_PERSISTENT_DETAIL),
+            MigrationError::Edited { .. } => Some(EDITED_DETAIL),
+            MigrationError::Sql(_) => None,
+        }
+    }
+}
+
 impl From<MigrationError> for crate::ApiError {
     fn from(e: MigrationError) -> Self {
-        match e {
-            MigrationError::Sql(e) => crate::ApiError::from_sql("migrations", e),
-            MigrationError::NotPersistent => crate::ApiError::StoresMisconfigured(NOT_PERSISTENT_DETAIL),
-            e => crate::ApiError::Internal(anyhow::Error::new(e).context("migrations")),
+        match (e.operator_detail(), e) {
+            (Some(detail), _) => crate::ApiError::StoresMisconfigured(detail),
+            (None, MigrationError::Sql(e)) => crate::ApiError::from_sql("migrations", e),
+            (None, e) => crate::ApiError::Internal(anyhow::Error::new(e).context("migrations")),
         }
     }
 }
@@ -215,6 +233,9 @@ fn apply_missing(sql: &dyn Sql, migrations: &[Migration]) -> Result<Outcome, Mig
         let sum = checksum(m.sql);
         if let Some((_, recorded)) = applied.iter().find(|(v, _)| *v == m.version) {
             if *recorded != sum {
+                crate::log::emit(
+                    serde_json::json!({"level": "error", "event": "migration_edited", "version": m.version}),
+                );
                 return Err(MigrationError::Edited { version: m.version });
             }
             continue;

@@ -427,7 +427,7 @@ mod tests {
     #[test]
     fn the_log_line_carries_the_cause_with_what_the_app_was_doing() {
         let config = ConfigError::Provider("vault: permission denied".into());
-        let migration = crate::migrate::MigrationError::Edited { version: 7 };
+        let migration = crate::migrate::MigrationError::Sql(SqlError::Io("no such table: schema".into()));
         let refused = SqlError::Io("Hrana: `http error: `tcp connect error``".into());
         for (error, event, logged) in [
             (
@@ -443,7 +443,7 @@ mod tests {
             (
                 ApiError::from(migration),
                 "internal_error",
-                "migrations: migration 7 was applied with different contents",
+                "migrations: database error: no such table: schema",
             ),
             (
                 ApiError::from_sql("books read", refused),

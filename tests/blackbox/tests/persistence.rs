@@ -87,3 +87,35 @@ fn an_in_memory_database_is_named_with_its_fix_from_the_first_request() {
     assert!(instance.log("auth").contains("\"database_not_persistent\""));
     assert!(!instance.log("auth").contains("stores_not_paired"));
 }
+
+/// A migration recorded in the database with other contents than this build's (an edited
+/// migration file, or a database migrated by another fork) is the operator's to fix: every
+/// route that needs the database answers `503` `misconfigured` saying so, and health too,
+/// without `Retry-After` (waiting does not fix it); it once answered `500` everywhere while
+/// health called it transient.
+#[test]
+fn an_edited_migration_is_named_for_the_operator_not_a_500() {
+    let instance = Instance::start(Launch::default());
+    let token = instance.app.login(&unique_email("edited")).access;
+    let db =
+        rusqlite::Connection::open(instance.state_dir().join("sqlite_db.db")).expect("Spin's SQLite file");
+    // Migration 14 recorded with another checksum, and 15 not yet applied, so the next request
+    // migrates and meets the difference.
+    db.execute_batch(
+        "UPDATE schema_migrations SET checksum = 'edited' WHERE version = 14;
+         DELETE FROM schema_migrations WHERE version = 15;",
+    )
+    .unwrap();
+    let health = instance.app.call("GET", "/api/health", &[], b"");
+    assert_eq!(health.header("retry-after"), None, "waiting does not fix it");
+    let body = health.problem(503);
+    assert_eq!(body["type"], "/docs/problems#misconfigured");
+    assert_eq!(body["checks"]["sqlite"], "error");
+    assert!(body["detail"].as_str().unwrap().contains("migration"), "{body}");
+    let list = instance.app.with_token("GET", "/api/books", &token);
+    let body = list.problem(503);
+    assert_eq!(body["type"], "/docs/problems#misconfigured");
+    assert!(body["detail"].as_str().unwrap().contains("never be edited"), "{body}");
+    assert!(instance.log("books").contains("\"migration_edited\""));
+    assert!(!instance.log("books").contains("internal_error"));
+}
