@@ -85,6 +85,10 @@ def test_secrets_are_placeholders_and_carry_a_valid_runtime_config():
             if ref:
                 assert ref["key"] in secrets[ref["name"]]["stringData"], f"{app_name}: {ref} undefined"
     assert secrets["folio-secrets"]["stringData"]["signing_key"] == "", "never commit a signing key"
+    # A working example address would make whoever registers it first an administrator of a
+    # deployment that kept the template's value: shipped as something the app refuses (no "@").
+    admins = secrets["folio-secrets"]["stringData"]["admin_emails"]
+    assert "@" not in admins and admins.strip(), f"admin_emails must be a placeholder the app refuses: {admins!r}"
 
 
 @pytest.mark.parametrize("path", sorted(DEPLOY.glob("runtime-config.*.toml")), ids=lambda p: p.name)

@@ -171,6 +171,15 @@ impl Instance {
         Vec::new()
     }
 
+    /// [`Instance::restart`] with `SPIN_VARIABLE_<name>` set to `value` from now on: an operator
+    /// changing a variable of a running deployment.
+    pub fn restart_with_variable(&mut self, name: &str, value: &str) {
+        let key = format!("SPIN_VARIABLE_{}", name.to_ascii_uppercase());
+        self.options.env.retain(|(k, _)| *k != key);
+        self.options.env.push((key, value.to_string()));
+        self.restart();
+    }
+
     /// Stops the app and starts it again over the same state (on a new port).
     pub fn restart(&mut self) {
         if let Some(guard) = self.app._guard.take() {

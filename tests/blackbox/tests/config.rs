@@ -235,3 +235,16 @@ fn book_read_cache_fill_out_of_range() {
     let r = instance.app.with_token("GET", &format!("/api/books/{id}"), &tokens.access);
     assert_names(&instance, &r, "books", "book_read_cache_fill_one_in", range, None);
 }
+
+/// Key rotation with a `signing_key` the app cannot use names the variable (`503`), as every
+/// route that signs does, rather than `409` ("the key comes from the variable"), which told the
+/// operator the key was fine. The administrator's token is from before the variable was set.
+#[test]
+fn rotating_beside_a_malformed_signing_key_names_the_variable() {
+    let mut instance = folio_blackbox::Instance::start(folio_blackbox::Launch::default());
+    let admin = instance.app.admin().access;
+    let secret = "bm90LWEtcmVhbC1rZXktYnV0LXNlY3JldA";
+    instance.restart_with_variable("signing_key", secret);
+    let rotated = instance.app.with_token("POST", "/api/auth/keys/rotate", &admin);
+    assert_names(&instance, &rotated, "auth", "signing_key", "PKCS#8 PEM", Some(secret));
+}

@@ -3,7 +3,8 @@
 //! Tokens signed before keep working until they expire (inside the app their sessions vouch for
 //! them; outside, the JWKS keeps the old public key until the last of them has expired). A key
 //! given by the `signing_key` variable is the operator's: it is rotated by setting a new one
-//! there, and this route answers `409` rather than overrule it.
+//! there, and this route answers `409` rather than overrule it (or `503` naming the variable when
+//! its value is not a key the app can use, as every route that signs answers).
 
 use folio_core::{guard::scopes, http_util, migrate, ApiError, ApiResult, Host, Request, Response};
 use http::StatusCode;
@@ -14,7 +15,9 @@ use crate::{keys, settings::AuthSettings};
 pub fn rotate(host: &Host, req: &Request) -> ApiResult<Response> {
     let admin = folio_tokens::authorize(host, req, scopes::ADMIN_USERS)?;
     let settings = AuthSettings::from_host(host)?;
-    if settings.signing_key.is_some() {
+    if let Some(configured) = &settings.signing_key {
+        // A key the app cannot use is the operator's mistake to name (`503`), not a key in use.
+        keys::parse_configured(configured)?;
         return Err(ApiError::Conflict(
             "the signing key comes from the signing_key variable: set a new key there to rotate it".into(),
         ));
