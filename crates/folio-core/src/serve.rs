@@ -197,7 +197,7 @@ pub struct RequestLine<'a> {
     event: &'static str,
     level: &'static str,
     method: &'a str,
-    path: &'a str,
+    path: Cow<'a, str>,
     request_id: &'a str,
     route: &'a str,
     status: u16,
@@ -234,8 +234,7 @@ fn request_line<'a>(
         event: "request",
         level: if status >= 500 { "error" } else { "info" },
         method: req.method().as_str(),
-        // A path of tens of kilobytes (Spin takes them) must not make every line that size.
-        path: crate::text::at_most_chars(req.uri().path(), crate::text::LOGGED_PATH_CHARS),
+        path: crate::text::path_for_log(req.uri().path()),
         request_id,
         route,
         status,

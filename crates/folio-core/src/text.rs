@@ -1,5 +1,7 @@
 //! What a line of text that people read (a title, a name, an address line) may not contain.
 
+use std::borrow::Cow;
+
 /// True for a control character (C0, DEL, C1) or an invisible bidirectional control: the
 /// embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069) and the direction marks
 /// (U+200E, U+200F, U+061C). A bidirectional control displays nothing and reorders what follows
@@ -41,6 +43,31 @@ pub const ECHOED_PATH_CHARS: usize = 200;
 /// How much of it a log line keeps.
 pub const LOGGED_PATH_CHARS: usize = 2048;
 
+/// The longest path segment a log line repeats as sent, in bytes: the app's ids are 26
+/// characters and its file names shorter; a longer segment is likelier a token pasted into a URL.
+pub const LOGGED_SEGMENT_BYTES: usize = 40;
+
+/// What a log line shows of a request's path: at most [`LOGGED_PATH_CHARS`] (a path of tens of
+/// kilobytes, which Spin takes, must not make every line that size), with each segment that may
+/// be a secret or an address (longer than [`LOGGED_SEGMENT_BYTES`], or holding an `@`, plain or
+/// percent-encoded) shown as `<redacted>`: the log promises no token and no e-mail address, and
+/// clients do put them in paths (`GET /api/auth/users/alice@example.com`). Borrowed, with no
+/// work beyond one scan, for every path the app itself serves.
+pub fn path_for_log(path: &str) -> Cow<'_, str> {
+    let path = at_most_chars(path, LOGGED_PATH_CHARS);
+    let hidden = |segment: &str| {
+        segment.len() > LOGGED_SEGMENT_BYTES
+            || segment.contains('@')
+            || segment.as_bytes().windows(3).any(|w| w.eq_ignore_ascii_case(b"%40"))
+    };
+    if !path.split('/').any(hidden) {
+        return Cow::Borrowed(path);
+    }
+    Cow::Owned(
+        path.split('/').map(|s| if hidden(s) { "<redacted>" } else { s }).collect::<Vec<_>>().join("/"),
+    )
+}
+
 /// At most `max` characters of `s` (on a character boundary): what an answer or a log line
 /// repeats of something a client sent, so that a 64 KiB path is not echoed back or logged whole.
 pub fn at_most_chars(s: &str, max: usize) -> &str {
@@ -53,6 +80,26 @@ pub fn at_most_chars(s: &str, max: usize) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn logged_paths_hide_what_may_be_a_token_or_an_address() {
+        let id = "01jc8f1x2y3z4a5b6c7d8e9f0g";
+        let book = format!("/api/books/{id}");
+        assert!(matches!(path_for_log(&book), Cow::Borrowed(p) if p == book));
+        let jwt = "eyJhbGciOiJFZERTQSIsImtpZCI6ImsxIn0.eyJzdWIiOiJ4In0.c2lnbmF0dXJl";
+        assert_eq!(path_for_log(&format!("/api/books/{jwt}")), "/api/books/<redacted>");
+        assert_eq!(
+            path_for_log("/api/auth/users/alice@example.com/password"),
+            "/api/auth/users/<redacted>/password"
+        );
+        assert_eq!(path_for_log("/api/auth/users/alice%40example.com"), "/api/auth/users/<redacted>");
+        assert_eq!(
+            path_for_log("/assets/swagger-ui/swagger-ui-bundle.js.LICENSE.txt"),
+            "/assets/swagger-ui/swagger-ui-bundle.js.LICENSE.txt"
+        );
+        let long = "/x".repeat(5_000);
+        assert_eq!(path_for_log(&long).chars().count(), LOGGED_PATH_CHARS);
+    }
 
     #[test]
     fn at_most_chars_cuts_on_a_character_boundary() {

@@ -246,3 +246,26 @@ fn a_stray_api_path_answers_an_allowed_origin_with_cors_like_every_api_answer() 
     // The UI's own pages stay same-origin.
     assert_eq!(instance.app.call("GET", "/", &origin, b"").header("access-control-allow-origin"), None);
 }
+
+/// The request log repeats no token and no e-mail address that a client put in a path (the
+/// README's promise for every line): such segments are logged as `<redacted>`, and the app's
+/// own ids are logged as sent.
+#[test]
+fn tokens_and_addresses_in_paths_stay_out_of_the_request_log() {
+    let instance = folio_blackbox::Instance::start(folio_blackbox::Launch::default());
+    let admin = instance.app.admin();
+    let address = "someone.else@example.org";
+    let by_address = instance.app.with_token("GET", &format!("/api/auth/users/{address}"), &admin.access);
+    let by_token = instance.app.with_token("GET", &format!("/api/books/{}", admin.refresh), &admin.access);
+    let by_id = instance.app.with_token("GET", "/api/books/01jc8f1x2y3z4a5b6c7d8e9f0g", &admin.access);
+    for (r, component) in [(&by_address, "auth"), (&by_token, "books"), (&by_id, "books")] {
+        assert_eq!(r.status, 404, "{}", r.text());
+        let id = r.header("x-request-id").expect("a request id");
+        assert!(!instance.log_of_request(component, id).is_empty(), "no line for {id}");
+    }
+    let (auth_log, books_log) = (instance.log("auth"), instance.log("books"));
+    assert!(!auth_log.contains(address) && !auth_log.contains("%40"), "{auth_log}");
+    assert!(!books_log.contains(&admin.refresh), "the refresh token is in the log");
+    assert!(books_log.contains("\"/api/books/<redacted>\""), "{books_log}");
+    assert!(books_log.contains("01jc8f1x2y3z4a5b6c7d8e9f0g"), "ids are logged as sent");
+}
