@@ -88,14 +88,27 @@ pub fn handle_with(auth: &dyn Authenticator, host: &Host, req: Request) -> Respo
     })
 }
 
-/// Brings the schema up to date, waiting until the request's lock deadline for a competing writer's lock.
+/// Brings the schema up to date, waiting until the request's lock deadline for a competing
+/// writer's lock. Writes: their token check already refused a store paired with another
+/// database (`guard::authorize`).
 fn ensure_schema(host: &Host) -> ApiResult<()> {
+    ensure_schema_reading_identity(host).map(|_| ())
+}
+
+/// [`ensure_schema`] for a read, which refuses a key-value store paired with another database
+/// here, where it reads SQL anyway (`folio_core::pairing::ensure_schema_for_token`): the store's
+/// record came with the token's session, the identity with the migrations' read.
+fn ensure_schema_for_read(host: &Host) -> ApiResult<()> {
+    let id = ensure_schema_reading_identity(host)?;
+    folio_core::pairing::require_identity(host, id.as_deref())
+}
+
+fn ensure_schema_reading_identity(host: &Host) -> ApiResult<Option<String>> {
     folio_core::sql::retry_while_busy(
         host.sql,
-        || migrate::ensure(host.sql),
+        || migrate::ensure_identified(host.sql),
         |e| matches!(e, MigrationError::Sql(e) if e.is_busy()),
     )
-    .map(|_| ())
     .map_err(ApiError::from)
 }
 
@@ -174,8 +187,9 @@ fn list(call: &Call) -> ApiResult {
         (Ok(query), Ok(Some(_))) => Some(list_cache::identity(query)),
         _ => None,
     };
-    if let Some(identity) = &identity {
-        call.read_ahead(&[catalog::DATA_VERSION_KEY, &list_cache::CACHE.key(identity)]);
+    match &identity {
+        Some(identity) => call.read_ahead(&[catalog::DATA_VERSION_KEY, &list_cache::CACHE.key(identity)]),
+        None => call.read_ahead(&[]),
     }
     call.authorize(scopes::READ_BOOKS)?;
     let query = query?;
@@ -191,7 +205,7 @@ fn list(call: &Call) -> ApiResult {
 
 /// The body of one list page, from SQL.
 fn list_page(host: &Host, mut query: ListQuery) -> ApiResult<Vec<u8>> {
-    ensure_schema(host)?;
+    ensure_schema_for_read(host)?;
     let sql = host.sql;
     if let Some((statement, params)) = query.search_probe_sql() {
         let rows = store::execute(sql, &statement, &params).map_err(store::read_error)?;
@@ -242,12 +256,13 @@ fn list_page(host: &Host, mut query: ListQuery) -> ApiResult<Vec<u8>> {
 
 fn get(call: &Call) -> ApiResult {
     // The token's session, the data version and the cached copy: one round trip, not three.
-    // With the cache off only the session is read ahead (by the check itself); a bad setting is
-    // reported after the token check, as before.
+    // With the cache off only the session (and the stores' pairing record) is read ahead; a bad
+    // setting is reported after the token check, as before.
     let fill_one_in = read_cache::fill_one_in(call.host);
     let cache_key = read_cache::key(call.id()).filter(|_| matches!(fill_one_in, Ok(Some(_))));
-    if let Some(key) = &cache_key {
-        call.read_ahead(&[catalog::DATA_VERSION_KEY, key]);
+    match &cache_key {
+        Some(key) => call.read_ahead(&[catalog::DATA_VERSION_KEY, key]),
+        None => call.read_ahead(&[]),
     }
     call.authorize(scopes::READ_BOOKS)?;
     let book = match (fill_one_in?, cache_key) {
@@ -273,7 +288,7 @@ fn cached_book(host: &Host, id: &str, fill_one_in: u64) -> ApiResult<read_cache:
 
 /// A stored book as `GET` answers it: its JSON and its entity tag.
 fn book_from_sql(host: &Host, id: &str) -> ApiResult<read_cache::CachedBook> {
-    ensure_schema(host)?;
+    ensure_schema_for_read(host)?;
     let book = store::get(host.sql, id)?.ok_or_else(not_found)?;
     Ok(read_cache::CachedBook {
         etag: etag(&book),

@@ -88,9 +88,12 @@ pub fn read_ahead(auth: &dyn Authenticator, host: &Host, req: &Request, keys: &[
     let Some(session_key) = bearer_token(req).ok().and_then(|token| auth.session_key(token)) else {
         return;
     };
-    let mut all = Vec::with_capacity(keys.len() + 1);
+    let mut all = Vec::with_capacity(keys.len() + 2);
     all.push(session_key.as_str());
     all.extend_from_slice(keys);
+    // What the store says its database is: a route that goes on to read SQL checks it there
+    // (crate::pairing::ensure_schema_for_token), with no round trip of its own.
+    all.push(crate::pairing::KEY);
     host.kv.read_ahead(&all);
 }
 
@@ -140,8 +143,9 @@ pub fn authorize(auth: &dyn Authenticator, host: &Host, req: &Request, scope: &s
     principal.require(scope)?;
     // A token is vouched for by its session record in the key-value store. A store paired with
     // another database (two deployments on one Redis) would vouch for the other's tokens: no
-    // write and no administrator's route then (crate::pairing). Reads are left to the readiness
-    // probe, which keeps such a deployment out of service: a cached read reads no SQL to check.
+    // write and no administrator's route then (crate::pairing). A read that goes on to read SQL
+    // checks it there (crate::pairing::ensure_schema_for_token); a cached read, which reads no
+    // SQL, is left to the readiness probe, which keeps such a deployment out of service.
     if !req.method().is_safe() || scope == scopes::ADMIN_USERS {
         crate::pairing::require(host)?;
     }

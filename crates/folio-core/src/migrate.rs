@@ -103,19 +103,43 @@ impl From<MigrationError> for crate::ApiError {
 /// applied: comparing only the highest version would miss a lower-numbered migration added
 /// after a higher one was applied.
 pub fn ensure(sql: &dyn Sql) -> Result<Outcome, MigrationError> {
+    ensure_reading(sql, false).map(|(outcome, _)| outcome)
+}
+
+/// [`ensure`], and the database's identity (migrations/0013, [`crate::pairing`]) read by the
+/// same statement when the schema is current: what a route checks the key-value store's pairing
+/// against at no cost of its own. `None` for a database that has none.
+pub fn ensure_identified(sql: &dyn Sql) -> Result<Option<String>, MigrationError> {
+    match ensure_reading(sql, true)? {
+        (_, Some(id)) => Ok(Some(id)),
+        // Migrated just now (or without the table): read it on its own.
+        (_, None) => database_identity(sql).map_err(Into::into),
+    }
+}
+
+fn ensure_reading(sql: &dyn Sql, identity: bool) -> Result<(Outcome, Option<String>), MigrationError> {
     let latest = latest_version();
-    match applied_summary(sql) {
+    match applied_summary(sql, identity) {
         Ok(applied) if applied.ours == MIGRATIONS.len() && applied.max == latest => {
-            return Ok(Outcome::Current)
+            return Ok((Outcome::Current, applied.id))
         }
         Ok(applied) if applied.ours == MIGRATIONS.len() && applied.max > latest => {
-            return Ok(Outcome::Newer { found: applied.max })
+            return Ok((Outcome::Newer { found: applied.max }, applied.id))
         }
         Ok(_) => {}
         Err(e) if e.is_missing_table() => {}
         Err(e) => return Err(e.into()),
     }
-    migrate(sql, MIGRATIONS)
+    migrate(sql, MIGRATIONS).map(|outcome| (outcome, None))
+}
+
+/// The database's random identity, once migration 13 has made it.
+pub fn database_identity(sql: &dyn Sql) -> Result<Option<String>, SqlError> {
+    match sql.execute("SELECT id FROM database_identity ORDER BY created_at LIMIT 1", &[]) {
+        Ok(rows) => Ok(rows.first().and_then(|r| r.text("id").map(str::to_string))),
+        Err(e) if e.is_missing_table() => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 /// What the schema table holds, in one indexed read.
@@ -124,23 +148,31 @@ struct Applied {
     ours: usize,
     /// The highest applied version.
     max: u32,
+    /// The database's identity, when asked for (a database older than migration 13 then fails
+    /// the read as "no such table", and is migrated).
+    id: Option<String>,
 }
 
-fn applied_summary(sql: &dyn Sql) -> Result<Applied, SqlError> {
-    let rows = sql.execute(
-        "SELECT COALESCE(SUM(version <= ?), 0) AS ours, COALESCE(MAX(version), 0) AS v FROM schema_migrations",
-        &[Value::from(latest_version())],
-    )?;
+fn applied_summary(sql: &dyn Sql, identity: bool) -> Result<Applied, SqlError> {
+    let statement = if identity {
+        "SELECT COALESCE(SUM(version <= ?), 0) AS ours, COALESCE(MAX(version), 0) AS v,
+                (SELECT id FROM database_identity ORDER BY created_at LIMIT 1) AS id
+         FROM schema_migrations"
+    } else {
+        "SELECT COALESCE(SUM(version <= ?), 0) AS ours, COALESCE(MAX(version), 0) AS v FROM schema_migrations"
+    };
+    let rows = sql.execute(statement, &[Value::from(latest_version())])?;
     let row = rows.first();
     Ok(Applied {
         ours: row.and_then(|r| r.i64("ours")).unwrap_or(0) as usize,
         max: row.and_then(|r| r.i64("v")).unwrap_or(0) as u32,
+        id: row.and_then(|r| r.text("id")).map(str::to_string),
     })
 }
 
 /// The highest applied version; errors with "no such table" on a fresh database.
 pub fn current_version(sql: &dyn Sql) -> Result<u32, SqlError> {
-    applied_summary(sql).map(|a| a.max)
+    applied_summary(sql, false).map(|a| a.max)
 }
 
 fn checksum(sql: &str) -> String {

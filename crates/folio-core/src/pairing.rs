@@ -7,7 +7,9 @@
 //! and serve each other's cached books, and a database replaced while its store was kept serves
 //! books it no longer has. A cached read cannot tell (it reads no SQL, which is what the cache is
 //! for), so the check is made where SQL is read anyway and an operator or a client looks first:
-//! `GET /api/health` (the readiness probe) and the token service's sign-up, sign-in and refresh.
+//! `GET /api/health` (the readiness probe), the token service's sign-up, sign-in and refresh,
+//! every write and administrator's route ([`require`]), and every read that reaches SQL
+//! ([`ensure_schema_for_token`]).
 //!
 //! The database has a random identity (`database_identity`, migrations/0013); the store records
 //! the identity of the database it was first used with, under [`KEY`]. An empty store (a fresh
@@ -36,11 +38,7 @@ pub enum Pairing {
 
 /// This database's identity, once migration 13 has made it.
 pub fn database_id(host: &Host) -> ApiResult<Option<String>> {
-    match host.sql.execute("SELECT id FROM database_identity ORDER BY created_at LIMIT 1", &[]) {
-        Ok(rows) => Ok(rows.first().and_then(|r| r.text("id").map(str::to_string))),
-        Err(e) if e.is_missing_table() => Ok(None),
-        Err(e) => Err(e.into()),
-    }
+    Ok(crate::migrate::database_identity(host.sql)?)
 }
 
 /// Checks, and claims an empty store, as the module says.
@@ -48,11 +46,7 @@ pub fn check(host: &Host) -> ApiResult<Pairing> {
     let Some(id) = database_id(host)? else { return Ok(Pairing::Unknown) };
     match host.kv.get(KEY)? {
         Some(named) if named == id.as_bytes() => Ok(Pairing::Paired),
-        Some(_) => {
-            // The identity keys the sign-in log's address keys: it never goes to the log.
-            crate::log::emit(serde_json::json!({"level": "error", "event": "stores_not_paired"}));
-            Ok(Pairing::Foreign)
-        }
+        Some(_) => Ok(foreign()),
         None => {
             host.kv.set(KEY, id.as_bytes())?;
             crate::log::emit(serde_json::json!({"level": "info", "event": "store_paired"}));
@@ -66,6 +60,39 @@ pub const FOREIGN_DETAIL: &str = "the server is misconfigured: its key-value sto
     sessions and cached data of another database (two deployments share one key-value store, or \
     the database was replaced and the store kept); an operator must give each deployment its own \
     key-value store, or empty this one";
+
+fn foreign() -> Pairing {
+    // The identity keys the sign-in log's address keys: it never goes to the log.
+    crate::log::emit(serde_json::json!({"level": "error", "event": "stores_not_paired"}));
+    Pairing::Foreign
+}
+
+/// For a route that reads the database for a token the key-value store vouched for: brings the
+/// schema up to date and refuses (`503` `misconfigured`) a store that names another database,
+/// whose sessions would otherwise read this one (two deployments on one Redis; a database
+/// replaced while its store was kept). Free on the way such a route goes anyway: the identity
+/// comes with the migrations' read ([`crate::migrate::ensure_identified`]) and the store's
+/// record with the token's session ([`crate::guard::read_ahead`]). An empty store is not
+/// claimed here: a read writes nothing; sign-in and health claim it.
+pub fn ensure_schema_for_token(host: &Host) -> ApiResult<()> {
+    let id = crate::migrate::ensure_identified(host.sql)?;
+    require_identity(host, id.as_deref())
+}
+
+/// The comparison of [`ensure_schema_for_token`], for a caller that brought the schema up to
+/// date its own way (and got the identity from [`crate::migrate::ensure_identified`]).
+pub fn require_identity(host: &Host, id: Option<&str>) -> ApiResult<()> {
+    let Some(id) = id else { return Ok(()) };
+    // A store that cannot answer vouches for nothing: the token check, which needs it, refuses
+    // on its own; the read is not failed for the sake of this check.
+    match host.kv.get(KEY).unwrap_or(None) {
+        Some(named) if named != id.as_bytes() => {
+            foreign();
+            Err(ApiError::StoresMisconfigured(FOREIGN_DETAIL))
+        }
+        _ => Ok(()),
+    }
+}
 
 /// [`check`] as a request's precondition: `503` `misconfigured` when the store is another
 /// database's.

@@ -23,7 +23,7 @@ use folio_core::{
     fields::Fields,
     guard::{self, scopes, Authenticator},
     http_util::{self, Query},
-    migrate,
+    migrate, pairing,
     router::{Params, Router},
     serve::serve,
     ApiResult, Host, Request, Response,
@@ -85,7 +85,7 @@ fn preview(auth: &dyn Authenticator, host: &Host, req: &Request) -> ApiResult {
     let count = query.int("count", 1, MAX_PREVIEW_COUNT)?.unwrap_or(DEFAULT_PREVIEW_COUNT);
     let seed = query.int("seed", 0, MAX_SEED as i64)?.map(|s| s as u64);
     let seed = seed_or_random(host, seed);
-    migrate::ensure(host.sql)?;
+    pairing::ensure_schema_for_token(host)?;
     let items = runs::preview(host.sql, seed, count as usize)?;
     Ok(http_util::json(StatusCode::OK, &Preview { seed, count, items }))
 }
@@ -124,7 +124,7 @@ fn create_run(auth: &dyn Authenticator, host: &Host, req: &Request) -> ApiResult
 fn get_run(auth: &dyn Authenticator, host: &Host, req: &Request, params: &Params) -> ApiResult {
     guard::authorize(auth, host, req, scopes::READ_BOOKS)?;
     Query::from_request(req).only(&[])?;
-    migrate::ensure(host.sql)?;
+    pairing::ensure_schema_for_token(host)?;
     let run = runs::get(host.sql, params.get("id").unwrap_or_default())?
         .ok_or_else(|| folio_core::ApiError::NotFound("no generator run with this id".into()))?;
     Ok(http_util::json(StatusCode::OK, &run))
@@ -135,7 +135,7 @@ fn list_runs(auth: &dyn Authenticator, host: &Host, req: &Request) -> ApiResult 
     let query = Query::from_request(req);
     query.only(&["limit"])?;
     let limit = query.int("limit", 1, MAX_LIST_LIMIT)?.unwrap_or(DEFAULT_LIST_LIMIT);
-    migrate::ensure(host.sql)?;
+    pairing::ensure_schema_for_token(host)?;
     let items = runs::list(host.sql, limit)?;
     Ok(http_util::json(StatusCode::OK, &RunList { items }))
 }

@@ -12,7 +12,7 @@ use folio_core::{
     catalog,
     guard::{self, scopes, Authenticator},
     http_util::{self, Query},
-    migrate,
+    pairing,
     router::Router,
     serve::serve,
     ApiResult, Host, Request, Response,
@@ -104,7 +104,7 @@ fn report_response(
     let Some(version) = catalog::current(host) else {
         // No version vouches for the data (a write is committing, or the store fails): a cached
         // copy may be old, so compute, and tell clients not to keep the answer.
-        migrate::ensure(host.sql)?;
+        pairing::ensure_schema_for_token(host)?;
         let data = compute::compute(host, &params)?;
         let mut response = render::report(&data, format, report.name())?;
         render::add_caching_headers(&mut response, None);
@@ -120,7 +120,7 @@ fn report_response(
         Some(data) => data,
         None => {
             // Only computing needs the database: a cached answer or a 304 opens no connection.
-            migrate::ensure(host.sql)?;
+            pairing::ensure_schema_for_token(host)?;
             let data = compute::compute(host, &params)?;
             cache::put(host, &canonical, &version, &data);
             data

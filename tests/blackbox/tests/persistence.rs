@@ -119,3 +119,39 @@ fn an_edited_migration_is_named_for_the_operator_not_a_500() {
     assert!(instance.log("books").contains("\"migration_edited\""));
     assert!(!instance.log("books").contains("internal_error"));
 }
+
+/// A key-value store that names another database (two deployments on one Redis; a database
+/// replaced while its store was kept) vouches for that database's sessions: a read that goes on
+/// to read SQL is refused `503` `misconfigured` there, as writes and sign-ins are, rather than
+/// serving this database to the other's tokens. (A cached read reads no SQL; the readiness
+/// probe keeps such a deployment out of service.)
+#[test]
+fn reads_that_reach_the_database_refuse_a_store_paired_with_another() {
+    let instance = Instance::start(Launch::default());
+    let token = instance.app.login(&unique_email("paired-read")).access;
+    assert_eq!(instance.app.with_token("GET", "/api/generator/runs", &token).status, 200);
+    let kv =
+        rusqlite::Connection::open(instance.state_dir().join("sqlite_key_value.db")).expect("Spin's store");
+    let changed = kv
+        .execute(
+            "UPDATE spin_key_value SET value = CAST('another-database' AS BLOB)
+             WHERE store = 'default' AND key = 'deployment:database-id'",
+            [],
+        )
+        .unwrap();
+    assert_eq!(changed, 1, "the store records its database");
+    // Queries no earlier request made, so that no cached answer stands in for SQL.
+    for path in [
+        "/api/books?author=paired-read-nobody",
+        "/api/books/01jc8f1x2y3z4a5b6c7d8e9f0g",
+        "/api/reports/authors?limit=7",
+        "/api/generator/runs",
+        "/api/auth/sessions",
+    ] {
+        let r = instance.app.with_token("GET", path, &token);
+        let body = r.problem(503);
+        assert_eq!(body["type"], "/docs/problems#misconfigured", "{path}: {body}");
+        assert!(body["detail"].as_str().unwrap().contains("another database"), "{path}: {body}");
+        assert_eq!(r.header("retry-after"), None, "{path}");
+    }
+}

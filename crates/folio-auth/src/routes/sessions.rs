@@ -21,7 +21,7 @@ pub fn logout(host: &Host, req: &Request) -> ApiResult<Response> {
 
 pub fn list(host: &Host, req: &Request) -> ApiResult<Response> {
     let verified = caller(host, req)?;
-    migrate::ensure(host.sql)?;
+    folio_core::pairing::ensure_schema_for_token(host)?;
     let now = host.clock.now_secs();
     let items: Vec<serde_json::Value> = sessions::live(host, &verified.claims.sub, now)?
         .into_iter()
