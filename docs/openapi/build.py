@@ -427,7 +427,10 @@ paths = {
     "/api/auth/keys/rotate": {"post": op("rotateSigningKey", "A new signing key (admin)", "auth",
                                          {"200": ok("The new key's id; tokens of older keys stay valid until they expire, "
                                                     "and the JWKS keeps their keys until then", ref("RotatedKey")),
-                                          "409": problem("The key comes from the signing_key variable: rotate it there")},
+                                          "409": problem("The key comes from the signing_key variable: rotate it there"),
+                                          "429": {**problem("The key set already publishes 32 keys (each kept until the last "
+                                                            "token it signed has expired); retry after Retry-After seconds"),
+                                                  "headers": {"Retry-After": {"schema": integer}}}},
                                          scope="admin:users")},
     "/api/auth/introspect": {"post": op("introspect", "RFC 7662 token introspection", "auth",
                                         {"200": ok("Introspection", ref("Introspection"))}, scope="",

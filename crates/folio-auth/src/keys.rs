@@ -313,6 +313,29 @@ fn horizon(settings: &AuthSettings) -> i64 {
     settings.access_ttl_secs + LEEWAY_SECS
 }
 
+/// The most public keys the JWKS publishes at once: the signing key and the retired ones whose
+/// tokens may still be valid. Every rotation adds one for a token lifetime (15 minutes by
+/// default, up to a day), so a script or a stuck client rotating in a loop grew the public
+/// document without bound (300 rotations: 308 keys, 48 KB, served to every verifier). 32 leaves
+/// room for any sane schedule and for a rotation after a leak.
+pub const MAX_PUBLISHED_KEYS: usize = 32;
+
+/// Seconds until a rotation has room under [`MAX_PUBLISHED_KEYS`]: 0 when it has room now.
+fn wait_for_room(rows: &[KeyRow], now: i64, horizon: i64) -> u64 {
+    let mut leaving: Vec<i64> = rows
+        .iter()
+        .filter(|r| r.published_at(now, horizon))
+        .map(|r| r.retired_at.map_or(i64::MAX, |retired| r.publish_until.unwrap_or(retired + horizon)))
+        .collect();
+    if leaving.len() < MAX_PUBLISHED_KEYS {
+        return 0;
+    }
+    // One more may be published once this many have left: the soonest of them decides.
+    leaving.sort_unstable();
+    let must_leave = leaving.len() + 1 - MAX_PUBLISHED_KEYS;
+    (leaving[must_leave - 1] - now).max(1) as u64
+}
+
 /// `POST /api/auth/keys/rotate` for a generated key: a new key signs from now on. The old
 /// one's seed is deleted at once (nothing signs with it again), and its public key stays in the
 /// JWKS until the last token it signed has expired. One transaction: no request ever finds no
@@ -321,6 +344,17 @@ fn horizon(settings: &AuthSettings) -> i64 {
 pub fn rotate_generated(host: &Host, settings: &AuthSettings) -> ApiResult<SigningKey> {
     let now = host.clock.now_secs();
     let key = folio_core::sql::transaction(host.sql, || {
+        // Under the write lock: rotations at once cannot pass the bound together.
+        let wait = wait_for_room(&load_rows(host.sql)?, now, horizon(settings));
+        if wait > 0 {
+            return Err(ApiError::TooManyRequests {
+                retry_after_secs: wait,
+                detail: format!(
+                    "the key set already publishes {MAX_PUBLISHED_KEYS} keys, each kept until the last \
+                     token it signed has expired; rotate again once the oldest has left"
+                ),
+            });
+        }
         host.sql.execute(
             "UPDATE auth_signing_keys SET generated_slot = NULL, private_seed = NULL, retired_at = ?, publish_until = ?
              WHERE generated_slot = 1",

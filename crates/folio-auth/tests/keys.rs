@@ -265,6 +265,31 @@ fn an_administrator_rotates_the_generated_key() {
     assert_eq!(kids(&app), vec![third]);
 }
 
+/// Rotations in a loop do not grow the public key set without bound: at 32 published keys the
+/// next rotation is `429` with the wait until the oldest retired key leaves, and succeeds then.
+#[test]
+fn rotations_stop_at_a_bounded_key_set_until_the_oldest_key_leaves() {
+    let app = TestApp::new();
+    let admin = sign_up_and_in(&app, "admin@example.com");
+    for _ in 1..folio_auth::keys::MAX_PUBLISHED_KEYS {
+        assert_eq!(rotate(&app, &admin.access).status(), 200);
+        app.clock.advance_secs(1);
+    }
+    assert_eq!(kids(&app).len(), folio_auth::keys::MAX_PUBLISHED_KEYS);
+    let refused = rotate(&app, &admin.access);
+    assert_eq!(refused.status(), 429);
+    assert_eq!(refused.headers()["content-type"], "application/problem+json");
+    // The first key retired 31 s ago and stays for 900 s + the leeway after it.
+    let wait: i64 = refused.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert_eq!(wait, 900 + folio_tokens::settings::LEEWAY_SECS - 31);
+    assert_eq!(kids(&app).len(), folio_auth::keys::MAX_PUBLISHED_KEYS, "nothing was added");
+    app.clock.advance_secs(wait);
+    // The administrator's token has expired meanwhile (its lifetime is that of the keys' stay).
+    let admin = sign_in(&app, "admin@example.com");
+    assert_eq!(rotate(&app, &admin.access).status(), 200);
+    assert_eq!(kids(&app).len(), folio_auth::keys::MAX_PUBLISHED_KEYS);
+}
+
 #[test]
 fn a_retired_key_stays_for_the_lifetime_its_tokens_were_given() {
     let mut app = TestApp::new().with_var("access_token_ttl_seconds", "3600");
