@@ -61,6 +61,17 @@ pub fn check_policy(password: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// [`check_policy`], and not the account's own e-mail address (in any case, spaces around it
+/// or not): the one password everyone who sees the address can guess. Every route that sets a
+/// password applies it: sign-up, a change, an administrator's reset.
+pub fn check_policy_for(password: &str, email: &str) -> Result<(), String> {
+    check_policy(password)?;
+    if password.trim().to_lowercase() == email.trim().to_lowercase() {
+        return Err("must not be the e-mail address".into());
+    }
+    Ok(())
+}
+
 /// Hashes a password into a PHC string.
 pub fn hash(random: &dyn Random, password: &str) -> ApiResult<String> {
     let mut salt = [0u8; 16];

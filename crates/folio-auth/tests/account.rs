@@ -203,6 +203,12 @@ fn a_new_password_follows_the_rules() {
     let same = change_password(&app, &t.access, PASSWORD, PASSWORD);
     assert_eq!(fields(&same), ["new_password"]);
     assert!(body_json(&same)["errors"][0]["message"].as_str().unwrap().contains("differ"));
+    // The rule sign-up applies: not the account's own address, in any case or spacing.
+    for own in ["ann@example.com", " ANN@example.com "] {
+        let r = change_password(&app, &t.access, PASSWORD, own);
+        assert_eq!(fields(&r), ["new_password"], "{own}");
+        assert!(body_json(&r)["errors"][0]["message"].as_str().unwrap().contains("e-mail address"));
+    }
     // The same password spelt with a combining accent is still the same password.
     let composed = "caf\u{e9} secret pass";
     assert_eq!(change_password(&app, &t.access, PASSWORD, composed).status(), 204);
@@ -350,6 +356,15 @@ fn an_administrator_sets_a_password_and_ends_that_accounts_sessions() {
         ),
     );
     assert_eq!(missing.status(), 404);
+    // Not the account's own address, as at sign-up.
+    assert_eq!(fields(&reset(&admin.access, json!({"new_password": "Ann@Example.com"}))), ["new_password"]);
+    // Not the administrator's own account: that takes the current password (POST /api/auth/password),
+    // or a stolen access token alone could lock its owner out.
+    let own = format!("/api/auth/users/{}/password", admin.account_id);
+    let r = call(&app, bearer_json("POST", &own, &admin.access, &json!({"new_password": "taken over now"})));
+    assert_eq!(r.status(), 403);
+    assert!(body_json(&r)["detail"].as_str().unwrap().contains("/api/auth/password"));
+    assert_eq!(password_grant(&app, "admin@example.com", PASSWORD).status(), 200, "unchanged");
 
     assert_eq!(reset(&admin.access, json!({"new_password": "temporary passphrase"})).status(), 204);
     assert_eq!(me_status(&app, &ann.access).0, 401, "her sessions ended");

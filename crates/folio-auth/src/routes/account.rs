@@ -113,7 +113,7 @@ pub fn change_password(host: &Host, req: &Request) -> ApiResult<Response> {
     let mut fields = Fields::of(&raw, &["current_password", "new_password"])?;
     let (current, new) = (fields.string("current_password"), fields.string("new_password"));
     if let Some(new) = new {
-        if let Err(m) = password::check_policy(new) {
+        if let Err(m) = password::check_policy_for(new, &verified.claims.email) {
             fields.fail::<()>("new_password", m);
         }
         if current.is_some_and(|current| password::same_password(new, current)) {

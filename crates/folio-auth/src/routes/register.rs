@@ -35,11 +35,8 @@ pub fn register(host: &Host, req: &Request) -> ApiResult<Response> {
         }
     }
     if let Some(password) = password {
-        if let Err(m) = password::check_policy(password) {
+        if let Err(m) = password::check_policy_for(password, email.unwrap_or_default()) {
             fields.fail::<()>("password", m);
-        } else if email.is_some_and(|e| password.trim().to_lowercase() == e.trim().to_lowercase()) {
-            // The one thing everyone who sees the address can guess.
-            fields.fail::<()>("password", "must not be the e-mail address");
         }
     }
     // A name of zero-width characters is no name: dropped like an empty one.

@@ -58,7 +58,7 @@ pub fn list(host: &Host, req: &Request) -> ApiResult<Response> {
 /// `GET /api/auth/users/{id}`: one account, where a sign-up's `Location` points.
 pub fn get(host: &Host, req: &Request, params: &Params) -> ApiResult<Response> {
     folio_tokens::authorize(host, req, scopes::ADMIN_USERS)?;
-    http_util::Query::from_request(req).only(&[])?;
+    // Takes no parameter, so a query string is ignored (README: a cache-buster works here).
     migrate::ensure(host.sql)?;
     let account = accounts::find_by_id(host.sql, params.get("id").unwrap_or_default())?
         .ok_or_else(|| ApiError::NotFound("no account with this id".into()))?;
@@ -120,6 +120,16 @@ pub fn patch(host: &Host, req: &Request, params: &Params) -> ApiResult<Response>
 /// throttle is lifted, so the new password works at once.
 pub fn reset_password(host: &Host, req: &Request, params: &Params) -> ApiResult<Response> {
     let admin = folio_tokens::authorize(host, req, scopes::ADMIN_USERS)?;
+    let id = params.get("id").unwrap_or_default();
+    // Without the current password an access token alone could make itself a permanent
+    // credential and lock its owner out (docs/auth.md, "Asking for the password again").
+    if id == admin.subject {
+        return Err(ApiError::Forbidden(
+            "an administrator changes their own password with POST /api/auth/password, which asks for \
+             the current one"
+                .into(),
+        ));
+    }
     let raw: serde_json::Value = http_util::json_body(req)?;
     let mut fields = Fields::of(&raw, &["new_password"])?;
     let new = fields.string("new_password");
@@ -127,10 +137,12 @@ pub fn reset_password(host: &Host, req: &Request, params: &Params) -> ApiResult<
         fields.fail::<()>("new_password", m);
     }
     let new = fields.finish(|| new.unwrap_or_default())?;
-    let id = params.get("id").unwrap_or_default();
     migrate::ensure(host.sql)?;
     let account = accounts::find_by_id(host.sql, id)?
         .ok_or_else(|| ApiError::NotFound("no account with this id".into()))?;
+    if let Err(m) = password::check_policy_for(new, &account.email) {
+        return Err(ApiError::Validation(vec![folio_core::FieldError::new("new_password", m)]));
+    }
     http_util::check_untagged(req)?;
     let hash = hashing_slots::with_slot(host, || password::hash(host.random, new))??;
     // The new password, the end of the account's sessions and the lifting of its sign-in
