@@ -27,6 +27,9 @@ fn register_returns_the_account_without_secrets() {
     assert_eq!(read.status, 200, "{}", read.text());
     assert_eq!(read.json(), body);
     assert_eq!(read.header("cache-control"), Some("no-store"));
+    // A route that takes no parameter ignores a query string (README: a cache-buster works).
+    let busted = app().with_token("GET", &format!("{location}?_=1"), &app().admin().access);
+    assert_eq!(busted.status, 200, "{}", busted.text());
     let own = app().login(&unique_email("reg-other")).access;
     app().with_token("GET", &location, &own).problem(403);
     app().call("GET", &location, &[], b"").problem(401);

@@ -65,6 +65,7 @@ fn runs_insert_books_with_unique_isbns_and_are_listed_newest_first() {
         let location = r.header("location").expect("a Location on 201").to_string();
         assert_eq!(location, format!("/api/generator/runs/{}", run["id"].as_str().unwrap()));
         assert_eq!(app().with_token("GET", &location, &token).json(), run);
+        assert_eq!(app().with_token("GET", &format!("{location}?_=1"), &token).json(), run, "a cache-buster");
         run_ids.push(run["id"].as_str().unwrap().to_string());
     }
     let after =
