@@ -59,13 +59,31 @@ pub fn read_request(incoming: IncomingRequest) -> Result<Request, ApiError> {
             builder = builder.header(name, value);
         }
     }
-    // A GET or HEAD body means nothing in the contract, so it is not read: on Spin every host
-    // call counts (consuming, streaming and dropping an empty body are four or five of them).
+    // A GET or HEAD body means nothing in the contract, so it is not read unless the client sent
+    // one: on Spin every host call counts (consuming, streaming and dropping an empty body are
+    // four or five of them). One that was sent is read and dropped: left unread, Spin 4.0.2's
+    // server resets a kept-alive connection while a response of more than 64 KiB is still in
+    // flight, and the client gets it cut at 65,536 bytes (`requests.get(url, data=...)` on a
+    // session did it to the OpenAPI document).
     let body = match wasi_method {
-        WasiMethod::Get | WasiMethod::Head => Vec::new(),
+        WasiMethod::Get | WasiMethod::Head => {
+            if declares_body(&entries) {
+                let _ = read_body(&incoming);
+            }
+            Vec::new()
+        }
         _ => read_body(&incoming)?,
     };
     builder.body(body).map_err(|e| ApiError::BadRequest(format!("unusable request: {e}")))
+}
+
+/// Whether the request's headers announce a body: a `Content-Length` other than 0, or a
+/// `Transfer-Encoding` (a chunked body).
+fn declares_body(entries: &[(String, Vec<u8>)]) -> bool {
+    entries.iter().any(|(name, value)| {
+        (name.eq_ignore_ascii_case("content-length") && value.as_slice() != b"0")
+            || name.eq_ignore_ascii_case("transfer-encoding")
+    })
 }
 
 fn to_http_method(m: &WasiMethod) -> Result<http::Method, ApiError> {
