@@ -106,6 +106,7 @@ report_responses = lambda schema, name: {  # noqa: E731
     "200": ok(f"The {name} report; CSV (header row first) for ?format=csv or Accept: text/csv", schema,
               headers=ETAG, extra_media={"text/csv": {"schema": string}}),
     "304": {"description": "Not modified (If-None-Match matched)"},
+    "412": problem("If-Match names another state of this report"),
 }
 
 REPORTS = ("summary", "genres", "authors", "years", "prices")
@@ -486,8 +487,9 @@ paths = {
     },
     "/api/books/{id}": {
         "get": op("getBook", "A book", "books", {"200": ok("The book", ref("Book"), headers=ETAG),
-                                                 "304": {"description": "Not modified"}, "404": resp("NotFound")},
-                  scope="read:books", params=id_param + [param("IfNoneMatch")]),
+                                                 "304": {"description": "Not modified"}, "404": resp("NotFound"),
+                                                 "412": problem("If-Match names another version of this book")},
+                  scope="read:books", params=id_param + [param("IfMatch"), param("IfNoneMatch")]),
         "put": op("replaceBook", "Replace a book", "books",
                   {"200": ok("Replaced", ref("Book"), headers=ETAG), "404": resp("NotFound"), "409": resp("Conflict"),
                    "412": resp("PreconditionFailed")},

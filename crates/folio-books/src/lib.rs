@@ -269,6 +269,9 @@ fn get(call: &Call) -> ApiResult {
         (Some(one_in), Some(_)) => cached_book(call.host, call.id(), one_in)?,
         _ => book_from_sql(call.host, call.id())?,
     };
+    if http_util::if_match_fails(call.req, &book.etag) {
+        return Err(ApiError::PreconditionFailed("If-Match names another version of this book".into()));
+    }
     if http_util::if_none_match(call.req, &book.etag) {
         return Ok(http_util::not_modified(&book.etag));
     }

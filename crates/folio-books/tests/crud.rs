@@ -79,6 +79,32 @@ fn get_honours_if_none_match_with_304() {
     assert_eq!(r.headers()["etag"], "\"v2\"");
 }
 
+/// `If-Match` on a read (RFC 9110 §13.1.1, strong comparison): the book when it names the
+/// current version (or is a lone `*`), else `412` and no book.
+#[test]
+fn get_honours_if_match_with_412() {
+    let app = TestApp::new();
+    let id = create(&app, &book(1))["id"].as_str().unwrap().to_string();
+    let uri = format!("/api/books/{id}");
+    let with =
+        |tag: &str| send(&app, req("GET", &uri, "reader").header("if-match", tag).body(vec![]).unwrap());
+    for (tag, status) in [
+        ("\"v1\"", 200),
+        ("*", 200),
+        ("\"v0\", \"v1\"", 200),
+        ("\"v9\"", 412),
+        ("W/\"v1\"", 412),
+        ("\"v1\", *", 200),
+        ("", 412),
+    ] {
+        let r = with(tag);
+        assert_eq!(r.status(), status, "{tag:?}");
+        if status == 412 {
+            assert_eq!(r.headers()["content-type"], "application/problem+json");
+        }
+    }
+}
+
 #[test]
 fn head_on_a_book_has_headers_and_no_body() {
     let app = TestApp::new();

@@ -414,6 +414,14 @@ pub fn if_none_match(req: &Request, etag: &str) -> bool {
     matches_any(&tags) || tags.iter().any(|t| t.trim_start_matches("W/") == bare)
 }
 
+/// `If-Match` on a read (strong comparison, RFC 9110 §13.1.1): true when the request names tags
+/// and none is the current one (a lone `*` is any). The read is then not performed: `412`
+/// (§13.2.2), as a write would be, so a client that asks for a version gets that one or none.
+pub fn if_match_fails(req: &Request, etag: &str) -> bool {
+    listed_tags(req.headers(), header::IF_MATCH)
+        .is_some_and(|tags| !matches_any(&tags) && !tags.iter().any(|t| !t.starts_with("W/") && t == etag))
+}
+
 /// Whether a list of entity tags means "any current representation": only a lone `*` does
 /// (RFC 9110 §13.1.1-2: `If-Match = "*" / #entity-tag`, and the same for `If-None-Match`). A `*`
 /// among tags is read the cautious way, never making a condition pass that its tags fail: in

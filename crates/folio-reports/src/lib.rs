@@ -111,6 +111,11 @@ fn report_response(
         return Ok(response);
     };
     let etag = render::etag(&canonical, &version, format);
+    if http_util::if_match_fails(req, &etag) {
+        return Err(folio_core::ApiError::PreconditionFailed(
+            "If-Match names another state of this report".into(),
+        ));
+    }
     if http_util::if_none_match(req, &etag) {
         let mut response = http_util::not_modified(&etag);
         render::add_caching_headers(&mut response, Some(&etag));
