@@ -108,6 +108,50 @@ fn a_narrower_scope_can_be_requested_and_a_wider_one_cannot() {
     assert_eq!(body_json(&again)["scope"], "read:books read:reports");
 }
 
+/// A token narrowed below its role's scopes (the way to hand a tool limited access) reads the
+/// account and signs its own session out, but does not change the account: no profile edit, no
+/// password change, no leaving, no ending of another session (`403 insufficient_scope` naming
+/// the role's scopes).
+#[test]
+fn a_narrowed_token_reads_the_account_but_does_not_change_it() {
+    let app = TestApp::new();
+    register(&app, "ann@example.com", PASSWORD);
+    let full = password_grant(&app, "ann@example.com", PASSWORD);
+    let full_session =
+        claims_of(body_json(&full)["access_token"].as_str().unwrap())["sid"].as_str().unwrap().to_string();
+    let narrowed = call(&app, json_request("POST", "/api/auth/token", &json!({"grant_type": "password", "username": "ann@example.com", "password": PASSWORD, "scope": "read:reports"}).to_string()));
+    let token = body_json(&narrowed)["access_token"].as_str().unwrap().to_string();
+    let ask = |method: &str, path: &str, ctype: &str, body: serde_json::Value| {
+        let req = request(method, path)
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", ctype);
+        call(&app, req.body(body.to_string().into_bytes()).unwrap())
+    };
+    assert_eq!(ask("GET", "/api/auth/me", "application/json", json!(null)).status(), 200);
+    assert_eq!(ask("GET", "/api/auth/sessions", "application/json", json!(null)).status(), 200);
+    for (method, path, ctype, body) in [
+        ("PATCH", "/api/auth/me".to_string(), "application/merge-patch+json", json!({"name": "Renamed"})),
+        (
+            "POST",
+            "/api/auth/password".to_string(),
+            "application/json",
+            json!({"current_password": PASSWORD, "new_password": "a new passphrase"}),
+        ),
+        ("DELETE", "/api/auth/me".to_string(), "application/json", json!({"password": PASSWORD})),
+        ("DELETE", format!("/api/auth/sessions/{full_session}"), "application/json", json!(null)),
+    ] {
+        let r = ask(method, &path, ctype, body);
+        assert_eq!(r.status(), 403, "{method} {path}");
+        let challenge = r.headers()["www-authenticate"].to_str().unwrap();
+        assert!(
+            challenge.contains("insufficient_scope") && challenge.contains("create:books"),
+            "{challenge}"
+        );
+    }
+    assert_eq!(password_grant(&app, "ann@example.com", PASSWORD).status(), 200, "nothing changed");
+    assert_eq!(ask("POST", "/api/auth/logout", "application/json", json!(null)).status(), 204);
+}
+
 #[test]
 fn unknown_email_and_wrong_password_answer_alike() {
     let app = TestApp::new();

@@ -15,7 +15,7 @@ use folio_tokens::Verified;
 use http::StatusCode;
 use serde_json::{json, Map, Value};
 
-use super::{caller, no_store};
+use super::{account_owner, caller, no_store};
 use crate::{
     accounts::{self, Account},
     hashing_slots, limiter, password,
@@ -47,7 +47,7 @@ const READ_ONLY: [&str; 6] = ["id", "email", "role", "disabled", "created_at", "
 /// `PATCH /api/auth/me`: an RFC 7396 merge patch of `name` and `profile`. The patch is applied
 /// to the stored document and the result validated whole, every problem in one `422`.
 pub fn patch(host: &Host, req: &Request) -> ApiResult<Response> {
-    let verified = caller(host, req)?;
+    let verified = account_owner(host, req)?;
     let patch: Value = http_util::json_body_of(req, &[MERGE_PATCH_JSON], MERGE_PATCH_JSON)?;
     migrate::ensure(host.sql)?;
     // Read, merge and write under the write lock, so two patches never lose each other's fields.
@@ -108,7 +108,7 @@ fn read_document(document: &Value) -> ApiResult<(Option<String>, Profile)> {
 /// `POST /api/auth/password`: a new password for the caller's own account. Every other session
 /// of the account ends at once; the caller's own stays signed in.
 pub fn change_password(host: &Host, req: &Request) -> ApiResult<Response> {
-    let verified = caller(host, req)?;
+    let verified = account_owner(host, req)?;
     let raw: Value = http_util::json_body(req)?;
     let mut fields = Fields::of(&raw, &["current_password", "new_password"])?;
     let (current, new) = (fields.string("current_password"), fields.string("new_password"));
@@ -149,7 +149,7 @@ pub fn change_password(host: &Host, req: &Request) -> ApiResult<Response> {
 /// address may register again; the books it created stay in the catalogue; the last enabled
 /// admin cannot leave (`409`).
 pub fn delete(host: &Host, req: &Request) -> ApiResult<Response> {
-    let verified = caller(host, req)?;
+    let verified = account_owner(host, req)?;
     let raw: Value = http_util::json_body(req)?;
     let mut fields = Fields::of(&raw, &["password"])?;
     let given = fields.string("password");

@@ -26,6 +26,22 @@ pub fn caller(host: &Host, req: &Request) -> ApiResult<Verified> {
     })
 }
 
+/// The caller's verified token, for a change to the account itself (its profile, its password,
+/// leaving, ending another of its sessions): a token narrowed at sign-in (`scope=read:reports`,
+/// the way to hand a tool limited access) does not carry its role's whole set of scopes, and
+/// must not rename the person, rewrite their address or sign them out elsewhere. `403`
+/// `insufficient_scope` naming the role's scopes. Reading the account and signing this session
+/// out need no more than [`caller`].
+pub fn account_owner(host: &Host, req: &Request) -> ApiResult<Verified> {
+    let verified = caller(host, req)?;
+    let required = guard::role_scopes(&verified.claims.role).unwrap_or(&[]);
+    let granted: Vec<&str> = verified.claims.scope.split(' ').collect();
+    if !required.iter().all(|scope| granted.contains(scope)) {
+        return Err(folio_core::ApiError::InsufficientScope { scope: required.join(" ") });
+    }
+    Ok(verified)
+}
+
 /// Marks a response as never cacheable: it carries tokens or account data (RFC 6749 §5.1).
 pub fn no_store(mut response: folio_core::Response) -> folio_core::Response {
     let headers = response.headers_mut();

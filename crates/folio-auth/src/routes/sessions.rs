@@ -6,7 +6,7 @@ use folio_core::{ApiError, ApiResult, Host, Request, Response};
 use http::StatusCode;
 use serde_json::json;
 
-use super::{caller, no_store};
+use super::{account_owner, caller, no_store};
 use crate::sessions;
 
 pub fn logout(host: &Host, req: &Request) -> ApiResult<Response> {
@@ -40,7 +40,7 @@ pub fn list(host: &Host, req: &Request) -> ApiResult<Response> {
 }
 
 pub fn delete(host: &Host, req: &Request, params: &Params) -> ApiResult<Response> {
-    let verified = caller(host, req)?;
+    let verified = account_owner(host, req)?;
     let id = params.get("id").unwrap_or_default();
     migrate::ensure(host.sql)?;
     let now = host.clock.now_secs();
