@@ -24,8 +24,20 @@ use folio_tokens::{digest, session};
 /// Live sessions per account; signing in once more ends the oldest. Generous, because scripts
 /// and test suites sign in often; it exists to bound the stores, not to limit people.
 pub const MAX_SESSIONS_PER_ACCOUNT: usize = 100;
-/// Spent refresh-token fingerprints remembered per session, to recognise reuse.
-pub const MAX_SPENT_REFRESH: usize = 32;
+/// Spent refresh-token fingerprints remembered per session, to recognise reuse: a refresh token
+/// older than this many rotations is refused without ending its session. 256 rotations are
+/// 64 hours of use at the default 15-minute access token (32 were 8 hours: an attacker audit
+/// replayed a token stolen a day earlier and the session lived on).
+pub const MAX_SPENT_REFRESH: usize = 256;
+/// How much of a spent fingerprint is kept (hex digits: 64 bits), so that 256 of them fit the
+/// row a refresh rewrites (4 KiB). A stranger cannot aim at them (they never leave the server),
+/// and a token matching one by chance, one in 2^56, would only end its session.
+const SPENT_FINGERPRINT_CHARS: usize = 16;
+
+/// The part of a fingerprint a spent list keeps (the whole of a shorter one).
+fn spent_part(fingerprint: &str) -> &str {
+    fingerprint.get(..SPENT_FINGERPRINT_CHARS).unwrap_or(fingerprint)
+}
 /// Ended sessions of any account that one sign-in clears from both stores: enough to keep up
 /// with expiry, bounded so no request pays for a backlog.
 pub const SWEEP_PER_SIGN_IN: i64 = 16;
@@ -80,7 +92,7 @@ impl Registered {
     pub fn refresh_status(&self, fingerprint: &str) -> RefreshStatus {
         if digest::same(fingerprint, &self.refresh_hash) {
             RefreshStatus::Current
-        } else if digest::any_same(fingerprint, self.spent.iter().map(String::as_str)) {
+        } else if digest::any_same(spent_part(fingerprint), self.spent.iter().map(|s| spent_part(s))) {
             RefreshStatus::Spent
         } else {
             RefreshStatus::Unknown
@@ -89,8 +101,8 @@ impl Registered {
 
     /// The spent list after the current token is spent: the newest [`MAX_SPENT_REFRESH`].
     fn spent_after_rotation(&self) -> String {
-        let mut spent: Vec<&str> = self.spent.iter().map(String::as_str).collect();
-        spent.push(&self.refresh_hash);
+        let mut spent: Vec<&str> = self.spent.iter().map(|s| spent_part(s)).collect();
+        spent.push(spent_part(&self.refresh_hash));
         let excess = spent.len().saturating_sub(MAX_SPENT_REFRESH);
         spent[excess..].join(" ")
     }
@@ -327,8 +339,13 @@ mod tests {
         let spent = r.spent_after_rotation();
         let after: Vec<&str> = spent.split(' ').collect();
         assert_eq!(after.len(), MAX_SPENT_REFRESH);
-        assert_eq!(after.last(), Some(&r.refresh_hash.as_str()), "the current token is spent last");
-        assert!(!after.contains(&r.spent[0].as_str()), "the oldest is forgotten");
-        assert_eq!(registered(0).spent_after_rotation(), registered(0).refresh_hash);
+        assert_eq!(after.last(), Some(&spent_part(&r.refresh_hash)), "the current token is spent last");
+        assert!(!after.contains(&spent_part(&r.spent[0])), "the oldest is forgotten");
+        assert_eq!(registered(0).spent_after_rotation(), spent_part(&registered(0).refresh_hash));
+        assert!(spent.len() <= MAX_SPENT_REFRESH * (SPENT_FINGERPRINT_CHARS + 1), "the row stays small");
+        // Entries kept whole by an older build still count.
+        let mut whole = registered(0);
+        whole.spent = vec![digest::fingerprint(b"from before")];
+        assert_eq!(whole.refresh_status(&digest::fingerprint(b"from before")), RefreshStatus::Spent);
     }
 }

@@ -225,6 +225,25 @@ fn malformed_requests_get_oauth_errors() {
     assert_eq!(r.headers()["vary"], "accept");
 }
 
+/// Reuse is recognised long after: a refresh token replayed 100 rotations later (a day of use at
+/// the default lifetime) still ends its session. 32 were remembered, and an older token was
+/// refused while its session lived on.
+#[test]
+fn a_refresh_token_spent_a_hundred_rotations_ago_still_revokes_the_session() {
+    let app = TestApp::new();
+    let first = sign_up_and_in(&app, "ann@example.com");
+    let mut latest = first.clone();
+    for _ in 0..100 {
+        let r = refresh_grant(&app, &latest.refresh);
+        assert_eq!(r.status(), 200);
+        latest = tokens_of(&app, &r);
+    }
+    let replay = refresh_grant(&app, &first.refresh);
+    assert_eq!((replay.status().as_u16(), oauth_error(&replay).as_str()), (400, "invalid_grant"));
+    assert_eq!(me_status(&app, &latest.access).0, 401, "the session ended");
+    assert_eq!(refresh_grant(&app, &latest.refresh).status(), 400);
+}
+
 #[test]
 fn refresh_rotates_and_reuse_revokes_the_session() {
     let app = TestApp::new();
