@@ -103,7 +103,13 @@ fn report_response(
     // version, so what we cache here is never served as that newer state.
     let Some(version) = catalog::current(host) else {
         // No version vouches for the data (a write is committing, or the store fails): a cached
-        // copy may be old, so compute, and tell clients not to keep the answer.
+        // copy may be old, so compute, and tell clients not to keep the answer. With no tag to
+        // compare, an If-Match naming one cannot hold (RFC 9110 §13.1.1; a lone `*` does).
+        if http_util::if_match_fails(req, "") {
+            return Err(folio_core::ApiError::PreconditionFailed(
+                "If-Match names a state of this report, and none is current now".into(),
+            ));
+        }
         pairing::ensure_schema_for_token(host)?;
         let data = compute::compute(host, &params)?;
         let mut response = render::report(&data, format, report.name())?;

@@ -248,3 +248,28 @@ fn a_cached_report_is_one_key_value_round_trip_and_no_sql() {
     // No token: nothing is read.
     assert_eq!(call(request("GET", uri).body(Vec::new()).unwrap()), (401, 0, 0));
 }
+
+/// With no data version current (a writer's pending marker, and another writer holding the
+/// lock so none can be published), a report is computed and sent with no tag: an `If-Match`
+/// naming one cannot hold then (`412`), a lone `*` does.
+#[test]
+fn if_match_without_a_current_version_is_412() {
+    let app = app_with(&generate(3, 20));
+    app.kv.set(catalog::DATA_VERSION_KEY, b"pending:someone-else").unwrap();
+    let writer = app.sql();
+    folio_core::Sql::execute(&writer, "BEGIN IMMEDIATE", &[]).unwrap();
+    let with = |tag: &str| {
+        let req = request("GET", "/api/reports/summary")
+            .header("authorization", "Bearer reader")
+            .header("if-match", tag)
+            .body(Vec::new())
+            .unwrap();
+        app.with_host(|h| handler(h, req))
+    };
+    let refused = with("\"anything\"");
+    assert_eq!(refused.status(), 412);
+    let any = with("*");
+    assert_eq!(any.status(), 200);
+    assert!(any.headers().get("etag").is_none(), "no version, no tag");
+    folio_core::Sql::execute(&writer, "ROLLBACK", &[]).unwrap();
+}
