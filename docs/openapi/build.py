@@ -101,7 +101,7 @@ health_checks = {"type": "object", "additionalProperties": False, "required": ["
                                 "config": {"type": "string", "description": "ok, or each bad variable and what it must be"}}}
 
 filters = [param(p) for p in ("genre", "author", "language", "year_min", "year_max")]
-report_params = filters + [param("format")]
+report_params = filters + [param("format"), param("IfMatch"), param("IfNoneMatch")]
 report_responses = lambda schema, name: {  # noqa: E731
     "200": ok(f"The {name} report; CSV (header row first) for ?format=csv or Accept: text/csv", schema,
               headers=ETAG, extra_media={"text/csv": {"schema": string}}),
@@ -411,19 +411,22 @@ paths = {
     "/api/auth/me": {
         "get": op("me", "The caller's account (with its profile) and token claims", "auth", {"200": ok("Me", ref("Me"))}, scope=""),
         "patch": op("updateMe", "Change one's name and profile (RFC 7396 merge patch)", "auth",
-                    {"200": ok("The account with its profile", ref("OwnAccount")), "412": resp("UntaggedPrecondition")},
+                    {"200": ok("The account with its profile", ref("OwnAccount")), "412": resp("UntaggedPrecondition"),
+                     "403": problem("A token narrowed below its role's scopes (scope= at sign-in) does not change the account: insufficient_scope")},
                     scope="", params=untagged,
                     body=json_body(ref("AccountMergePatch"), media="application/merge-patch+json")),
         "delete": op("deleteMe", "Delete one's own account, with its password", "auth",
                      {"204": {"description": "Deleted: every session ended; the e-mail may register again; books stay"},
                       "401": resp("PasswordRequired"), "409": problem("The last enabled admin cannot leave"),
-                      "412": resp("UntaggedPrecondition"), "429": resp("TooManyRequests")},
+                      "412": resp("UntaggedPrecondition"), "429": resp("TooManyRequests"),
+                      "403": problem("A token narrowed below its role's scopes (scope= at sign-in) does not change the account: insufficient_scope")},
                      scope="", params=untagged, body=json_body(ref("Leave"))),
     },
     "/api/auth/password": {"post": op("changePassword", "Change one's password", "auth",
                                       {"204": {"description": "Changed: every other session of the account ended; this one stays"},
                                        "401": resp("PasswordRequired"), "409": resp("Conflict"),
-                                       "412": resp("UntaggedPrecondition"), "429": resp("TooManyRequests")},
+                                       "412": resp("UntaggedPrecondition"), "429": resp("TooManyRequests"),
+                                       "403": problem("A token narrowed below its role's scopes (scope= at sign-in) does not change the account: insufficient_scope")},
                                       scope="", params=untagged, body=json_body(ref("PasswordChange")))},
     "/api/auth/keys/rotate": {"post": op("rotateSigningKey", "A new signing key (admin)", "auth",
                                          {"200": ok("The new key's id; tokens of older keys stay valid until they expire, "
@@ -445,7 +448,10 @@ paths = {
     "/api/auth/sessions": {"get": op("listSessions", "The caller's live sessions", "auth",
                                      {"200": ok("Sessions", ref("SessionList"))}, scope="")},
     "/api/auth/sessions/{id}": {"delete": op("revokeSession", "Revoke one of the caller's sessions", "auth",
-                                             {"204": {"description": "Revoked"}, "404": resp("NotFound")}, scope="", params=id_param)},
+                                             {"204": {"description": "Revoked"}, "404": resp("NotFound"),
+                                              "403": problem("Another session needs a token with the role's every scope "
+                                                             "(a narrowed one ends only its own): insufficient_scope")},
+                                             scope="", params=id_param)},
     "/api/auth/users": {"get": op("listUsers", "Accounts (admin)", "auth", {"200": ok("Accounts", ref("AccountList")),
                                                                            "400": resp("BadRequest")},
                                   scope="admin:users",

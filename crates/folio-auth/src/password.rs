@@ -66,7 +66,10 @@ pub fn check_policy(password: &str) -> Result<(), String> {
 /// password applies it: sign-up, a change, an administrator's reset.
 pub fn check_policy_for(password: &str, email: &str) -> Result<(), String> {
     check_policy(password)?;
-    if password.trim().to_lowercase() == email.trim().to_lowercase() {
+    // As the password is hashed (NFC) and the address is keyed (NFKC, lower case): the address
+    // typed with a decomposed accent or a full-width letter is the address too.
+    let as_address = |text: &str| crate::accounts::normalize_email(prepared(text).trim());
+    if as_address(password) == as_address(email) {
         return Err("must not be the e-mail address".into());
     }
     Ok(())

@@ -29,9 +29,9 @@ pub const MAX_SESSIONS_PER_ACCOUNT: usize = 100;
 /// 64 hours of use at the default 15-minute access token (32 were 8 hours: an attacker audit
 /// replayed a token stolen a day earlier and the session lived on).
 pub const MAX_SPENT_REFRESH: usize = 256;
-/// How much of a spent fingerprint is kept (hex digits: 64 bits), so that 256 of them fit the
-/// row a refresh rewrites (4 KiB). A stranger cannot aim at them (they never leave the server),
-/// and a token matching one by chance, one in 2^56, would only end its session.
+/// How much of a spent fingerprint is kept (base64url characters: 96 bits), so that 256 of them
+/// keep the row a refresh rewrites at about 4 KiB. A stranger cannot aim at them (they never
+/// leave the server), and a token matching one by chance, one in 2^88, would only end its session.
 const SPENT_FINGERPRINT_CHARS: usize = 16;
 
 /// The part of a fingerprint a spent list keeps (the whole of a shorter one).

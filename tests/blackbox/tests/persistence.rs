@@ -147,6 +147,7 @@ fn reads_that_reach_the_database_refuse_a_store_paired_with_another() {
         "/api/reports/authors?limit=7",
         "/api/generator/runs",
         "/api/auth/sessions",
+        "/api/auth/me",
     ] {
         let r = instance.app.with_token("GET", path, &token);
         let body = r.problem(503);

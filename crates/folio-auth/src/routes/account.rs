@@ -9,7 +9,7 @@
 use folio_core::{
     fields::Fields,
     http_util::{self, merge_patch, MERGE_PATCH_JSON},
-    migrate, sql, ApiError, ApiResult, FieldError, Host, Request, Response,
+    sql, ApiError, ApiResult, FieldError, Host, Request, Response,
 };
 use folio_tokens::Verified;
 use http::StatusCode;
@@ -33,7 +33,7 @@ fn own_account(host: &Host, verified: &Verified) -> ApiResult<Account> {
 
 pub fn get(host: &Host, req: &Request) -> ApiResult<Response> {
     let verified = caller(host, req)?;
-    migrate::ensure(host.sql)?;
+    folio_core::pairing::ensure_schema_for_token(host)?;
     let account = own_account(host, &verified)?;
     Ok(no_store(http_util::json(
         StatusCode::OK,
@@ -49,7 +49,7 @@ const READ_ONLY: [&str; 6] = ["id", "email", "role", "disabled", "created_at", "
 pub fn patch(host: &Host, req: &Request) -> ApiResult<Response> {
     let verified = account_owner(host, req)?;
     let patch: Value = http_util::json_body_of(req, &[MERGE_PATCH_JSON], MERGE_PATCH_JSON)?;
-    migrate::ensure(host.sql)?;
+    folio_core::pairing::ensure_schema_for_token(host)?;
     // Read, merge and write under the write lock, so two patches never lose each other's fields.
     let account = sql::transaction(host.sql, || {
         let current = own_account(host, &verified)?;
@@ -121,7 +121,7 @@ pub fn change_password(host: &Host, req: &Request) -> ApiResult<Response> {
         }
     }
     let (current, new) = fields.finish(|| (current.unwrap_or_default(), new.unwrap_or_default()))?;
-    migrate::ensure(host.sql)?;
+    folio_core::pairing::ensure_schema_for_token(host)?;
     let account = own_account(host, &verified)?;
     http_util::check_untagged(req)?;
     confirm_password(host, &account, current)?;
@@ -154,7 +154,7 @@ pub fn delete(host: &Host, req: &Request) -> ApiResult<Response> {
     let mut fields = Fields::of(&raw, &["password"])?;
     let given = fields.string("password");
     let given = fields.finish(|| given.unwrap_or_default())?;
-    migrate::ensure(host.sql)?;
+    folio_core::pairing::ensure_schema_for_token(host)?;
     let account = own_account(host, &verified)?;
     http_util::check_untagged(req)?;
     confirm_password(host, &account, given)?;

@@ -34,12 +34,18 @@ pub fn caller(host: &Host, req: &Request) -> ApiResult<Verified> {
 /// out need no more than [`caller`].
 pub fn account_owner(host: &Host, req: &Request) -> ApiResult<Verified> {
     let verified = caller(host, req)?;
+    require_role_scopes(&verified)?;
+    Ok(verified)
+}
+
+/// [`account_owner`]'s check, for a route that decides on it after reading the request.
+pub fn require_role_scopes(verified: &Verified) -> ApiResult<()> {
     let required = guard::role_scopes(&verified.claims.role).unwrap_or(&[]);
     let granted: Vec<&str> = verified.claims.scope.split(' ').collect();
     if !required.iter().all(|scope| granted.contains(scope)) {
         return Err(folio_core::ApiError::InsufficientScope { scope: required.join(" ") });
     }
-    Ok(verified)
+    Ok(())
 }
 
 /// Marks a response as never cacheable: it carries tokens or account data (RFC 6749 §5.1).
