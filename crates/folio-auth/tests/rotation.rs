@@ -235,3 +235,19 @@ fn status_counts_live_sessions_without_listing_the_store() {
     assert_eq!(body_json(&r)["live_sessions"], 2);
     assert_eq!(trips.listings(), 0);
 }
+
+/// The routes about one's own account read the token's session and the stores' pairing record
+/// in one key-value round trip, not one each.
+#[test]
+fn reading_ones_own_account_makes_one_key_value_round_trip() {
+    let app = TestApp::new();
+    let ann = sign_up_and_in(&app, "ann@example.com");
+    for path in ["/api/auth/me", "/api/auth/sessions"] {
+        let trips = RoundTrips::new(app.kv.as_ref());
+        let sql = app.sql();
+        // Over a read-ahead, as the Spin adapter builds every request's store.
+        let r = app.with_host_over(&sql, &trips, |h| folio_auth::handle(h, bearer("GET", path, &ann.access)));
+        assert_eq!(r.status(), 200, "{path}");
+        assert_eq!((trips.reads(), trips.writes()), (1, 0), "{path}");
+    }
+}

@@ -15,6 +15,9 @@ use folio_tokens::{TokenError, Verified};
 
 /// The caller's verified token (any scope): the routes about one's own sessions need no more.
 pub fn caller(host: &Host, req: &Request) -> ApiResult<Verified> {
+    // The session and the stores' pairing record in one round trip: the routes about one's own
+    // account check the pairing when they read SQL (folio_core::pairing::ensure_schema_for_token).
+    guard::read_ahead(folio_tokens::authenticator(), host, req, &[]);
     let token = guard::bearer_token(req)?;
     folio_tokens::verify_access_token(host, token).map_err(|e| {
         if !matches!(e, TokenError::Store(_) | TokenError::Config(_)) {
