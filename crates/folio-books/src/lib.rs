@@ -92,21 +92,22 @@ pub fn handle_with(auth: &dyn Authenticator, host: &Host, req: Request) -> Respo
 /// writer's lock. Writes: their token check already refused a store paired with another
 /// database (`guard::authorize`).
 fn ensure_schema(host: &Host) -> ApiResult<()> {
-    ensure_schema_reading_identity(host).map(|_| ())
+    patiently(host, migrate::ensure).map(|_| ())
 }
 
 /// [`ensure_schema`] for a read, which refuses a key-value store paired with another database
 /// here, where it reads SQL anyway (`folio_core::pairing::ensure_schema_for_token`): the store's
 /// record came with the token's session, the identity with the migrations' read.
 fn ensure_schema_for_read(host: &Host) -> ApiResult<()> {
-    let id = ensure_schema_reading_identity(host)?;
+    let id = patiently(host, migrate::ensure_identified)?;
     folio_core::pairing::require_identity(host, id.as_deref())
 }
 
-fn ensure_schema_reading_identity(host: &Host) -> ApiResult<Option<String>> {
+/// `step` of the migrations, tried again while another connection holds the lock it needs.
+fn patiently<T>(host: &Host, step: fn(&dyn folio_core::Sql) -> Result<T, MigrationError>) -> ApiResult<T> {
     folio_core::sql::retry_while_busy(
         host.sql,
-        || migrate::ensure_identified(host.sql),
+        || step(host.sql),
         |e| matches!(e, MigrationError::Sql(e) if e.is_busy()),
     )
     .map_err(ApiError::from)
