@@ -366,3 +366,31 @@ fn scopes_are_checked_per_route() {
     // An admin holds every scope.
     assert_eq!(send(&app, req("DELETE", &uri, "admin").body(vec![]).unwrap()).status(), 204);
 }
+
+#[test]
+fn a_write_reads_its_session_and_the_stores_pairing_in_one_round_trip() {
+    let app = TestApp::new();
+    let id = create(&app, &book(1))["id"].as_str().unwrap().to_string();
+    let uri = format!("/api/books/{id}");
+    let send = |method: &str, uri: &str, body: Option<&serde_json::Value>| {
+        let builder = req(method, uri, "editor");
+        let request = match body {
+            Some(b) => {
+                builder.header("content-type", "application/json").body(serde_json::to_vec(b).unwrap())
+            }
+            None => builder.body(vec![]),
+        };
+        counting_round_trips(&app, request.unwrap())
+    };
+    // One batch (the session, the pairing record), then the catalogue's data version is bumped.
+    let (status, reads, _) = send("POST", "/api/books", Some(&book(2)));
+    assert_eq!((status, reads), (201, 1));
+    let (status, reads, _) = send("PUT", &uri, Some(&book(3)));
+    assert_eq!((status, reads), (200, 1));
+    let (status, reads, _) = send("DELETE", &uri, None);
+    assert_eq!((status, reads), (204, 1));
+    // Refused at the scope: the same one batch, nothing more.
+    let (status, reads, writes) =
+        counting_round_trips(&app, req("DELETE", "/api/books/x", "reader").body(vec![]).unwrap());
+    assert_eq!((status, reads, writes), (403, 1, 0));
+}

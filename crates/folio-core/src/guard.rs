@@ -138,15 +138,23 @@ pub fn bearer_token(req: &Request) -> ApiResult<&str> {
 }
 
 /// Authenticates the request and checks that its token carries `scope`.
+///
+/// Reads that use keys of their own name them first with [`read_ahead`]. Writes and the
+/// administrators' routes, which check the stores' pairing, read the session and the pairing
+/// record here, in one round trip.
 pub fn authorize(auth: &dyn Authenticator, host: &Host, req: &Request, scope: &str) -> ApiResult<Principal> {
-    let principal = auth.authenticate_token(host, bearer_token(req)?)?;
-    principal.require(scope)?;
     // A token is vouched for by its session record in the key-value store. A store paired with
     // another database (two deployments on one Redis) would vouch for the other's tokens: no
     // write and no administrator's route then (crate::pairing). A read that goes on to read SQL
     // checks it there (crate::pairing::ensure_schema_for_token); a cached read, which reads no
     // SQL, is left to the readiness probe, which keeps such a deployment out of service.
-    if !req.method().is_safe() || scope == scopes::ADMIN_USERS {
+    let check_pairing = !req.method().is_safe() || scope == scopes::ADMIN_USERS;
+    if check_pairing {
+        read_ahead(auth, host, req, &[]);
+    }
+    let principal = auth.authenticate_token(host, bearer_token(req)?)?;
+    principal.require(scope)?;
+    if check_pairing {
         crate::pairing::require(host)?;
     }
     Ok(principal)
