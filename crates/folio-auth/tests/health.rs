@@ -1,6 +1,6 @@
 //! `/api/health` and the shared 404/405 rules, driven through the auth component's handler.
 
-use folio_core::{Host, Kv, Sql};
+use folio_core::{Clock, Host, Kv, Sql};
 use folio_native::{
     body_json, request, BrokenKv, BrokenSql, ManualClock, MapConfig, NativeSql, OsRandom, TestApp,
 };
@@ -21,8 +21,10 @@ fn health_is_ok_on_a_fresh_app_and_migrates_it() {
     assert_eq!(body["checks"]["kv"], "ok");
     assert_eq!(body["version"], env!("CARGO_PKG_VERSION"));
     assert_eq!(body["checks"]["stores"], "ok");
-    // The probe key is cleaned up; what stays is the store's pairing with this database.
-    assert_eq!(app.kv.keys().unwrap(), [folio_core::pairing::KEY], "health left keys behind");
+    // What stays: the store's pairing with this database and the one probe key.
+    let mut keys = app.kv.keys().unwrap();
+    keys.sort();
+    assert_eq!(keys, [folio_core::pairing::KEY, folio_core::health::PROBE_KEY], "health left keys behind");
     // And the database now has the schema.
     let tables = app.sql().execute("SELECT COUNT(*) AS n FROM schema_migrations", &[]).unwrap();
     assert!(tables.first().unwrap().i64("n").unwrap() >= 1);
@@ -104,4 +106,72 @@ fn health_is_ok_on_a_schema_newer_than_the_build() {
         .unwrap();
     let r = app.call(folio_auth::handle, get("/api/health"));
     assert_eq!(r.status(), 200, "{}", String::from_utf8_lossy(r.body()));
+}
+
+/// A store that takes every write and keeps none.
+struct ForgetfulKv(folio_native::MemoryKv);
+
+impl Kv for ForgetfulKv {
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, folio_core::KvError> {
+        self.0.get(key)
+    }
+    fn set(&self, _: &str, _: &[u8]) -> Result<(), folio_core::KvError> {
+        Ok(())
+    }
+    fn delete(&self, key: &str) -> Result<(), folio_core::KvError> {
+        self.0.delete(key)
+    }
+    fn exists(&self, key: &str) -> Result<bool, folio_core::KvError> {
+        self.0.exists(key)
+    }
+    fn keys(&self) -> Result<Vec<String>, folio_core::KvError> {
+        self.0.keys()
+    }
+}
+
+#[test]
+fn a_key_value_store_that_keeps_no_write_fails_the_check() {
+    let r = health_with(&NativeSql::in_memory(), &ForgetfulKv(folio_native::MemoryKv::new()));
+    assert_eq!(r.status(), 503);
+    assert_eq!(body_json(&r)["checks"]["kv"], "error");
+}
+
+#[test]
+fn a_flood_of_health_checks_writes_the_probe_once_a_second() {
+    let app = TestApp::new();
+    assert_eq!(app.call(folio_auth::handle, get("/api/health")).status(), 200);
+    let checks = |app: &TestApp| {
+        let trips = folio_native::RoundTrips::new(app.kv.as_ref());
+        let r = app.with_host_over(&app.sql(), &trips, |h| folio_auth::handle(h, get("/api/health")));
+        assert_eq!(r.status(), 200, "{}", body_json(&r));
+        trips.writes()
+    };
+    // Within the probe's second, a check reads the probe and writes nothing.
+    for _ in 0..5 {
+        assert_eq!(checks(&app), 0);
+    }
+    // A second later the next check writes a new probe, and the one after it reads it.
+    app.clock.advance_secs(1);
+    assert_eq!(checks(&app), 1);
+    assert_eq!(checks(&app), 0);
+    // A probe stamped far in the future (a replica's clock gone wrong) vouches for nothing.
+    app.kv
+        .set(folio_core::health::PROBE_KEY, format!("{}:x", app.clock.now_ms() + 60_000).as_bytes())
+        .unwrap();
+    assert_eq!(checks(&app), 1);
+}
+
+#[test]
+fn a_store_that_stops_taking_writes_fails_the_check_within_the_probes_second() {
+    let app = TestApp::new();
+    assert_eq!(app.call(folio_auth::handle, get("/api/health")).status(), 200);
+    // The store now refuses writes (a full Redis): reads still answer.
+    let full = folio_native::KvWritesFail { inner: app.kv.as_ref() };
+    let check =
+        |app: &TestApp| app.with_host_over(&app.sql(), &full, |h| folio_auth::handle(h, get("/api/health")));
+    assert_eq!(check(&app).status(), 200, "the probe written a moment ago still vouches");
+    app.clock.advance_secs(1);
+    let r = check(&app);
+    assert_eq!(r.status(), 503);
+    assert_eq!(body_json(&r)["checks"]["kv"], "error");
 }
