@@ -180,10 +180,11 @@ fn text(value: Option<&Value>, path: &str, max: usize, errors: &mut Vec<FieldErr
     check(value, path, |s| one_line(s, max), errors)
 }
 
-/// Trimmed, 1 to `max` characters, none of them a control character, and at least one that
-/// shows: a name of zero-width characters is as empty as one of spaces.
+/// Trimmed of what shows nothing at its edges ([`folio_core::text::trim_blank_edges`]), 1 to
+/// `max` characters, none of them a control character, and at least one that shows: a name of
+/// zero-width characters is as empty as one of spaces.
 pub fn one_line(raw: &str, max: usize) -> Result<String, String> {
-    let text = raw.trim();
+    let text = folio_core::text::trim_blank_edges(raw);
     let chars = text.chars().count();
     if chars == 0
         || chars > max

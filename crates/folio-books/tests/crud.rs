@@ -394,3 +394,18 @@ fn a_write_reads_its_session_and_the_stores_pairing_in_one_round_trip() {
         counting_round_trips(&app, req("DELETE", "/api/books/x", "reader").body(vec![]).unwrap());
     assert_eq!((status, reads, writes), (403, 1, 0));
 }
+
+#[test]
+fn zero_width_characters_at_the_edges_of_a_name_are_not_kept() {
+    let app = TestApp::new();
+    let mut hidden = book(1);
+    hidden["author"] = json!("\u{200B}Ann Author\u{FEFF}");
+    hidden["title"] = json!("\u{2060} Book 1");
+    let stored = create(&app, &hidden);
+    assert_eq!(stored["author"], "Ann Author");
+    assert_eq!(stored["title"], "Book 1");
+    create(&app, &book(2));
+    // One author, not a look-alike listed apart from her.
+    let r = get(&app, "/api/books?author=Ann%20Author", "reader");
+    assert_eq!(body(&r)["items"].as_array().unwrap().len(), 2, "{}", body(&r));
+}

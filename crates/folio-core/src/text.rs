@@ -19,7 +19,11 @@ pub fn is_hidden_control(c: char) -> bool {
 /// (`tools/unicode/invisible_table.py`), not listed by hand. Allowed inside a text, these are not
 /// enough to make one.
 pub fn is_invisible(c: char) -> bool {
-    crate::text_invisible::INVISIBLE
+    in_table(crate::text_invisible::INVISIBLE, c)
+}
+
+fn in_table(table: &[(char, char)], c: char) -> bool {
+    table
         .binary_search_by(|&(low, high)| {
             if high < c {
                 std::cmp::Ordering::Less
@@ -30,6 +34,20 @@ pub fn is_invisible(c: char) -> bool {
             }
         })
         .is_ok()
+}
+
+/// `text` without what shows nothing at its edges: [`str::trim`] for every invisible character
+/// of [`is_invisible`] at the start (a zero-width space, a byte order mark, a mark with no base
+/// before it) and, at the end, for those that add nothing there (spaces, format characters such as
+/// U+200B and U+FEFF; not a combining mark or a variation selector, which ends a syllable or an
+/// emoji, nor a tag character, which ends a flag). So `\u{200B}Ann Lee` is the author `Ann Lee`,
+/// not a look-alike listed apart from her, and a CSV cell cannot hide a leading `=` behind one.
+/// Controls other than white space stay, for the caller to refuse ([`is_hidden_control`]): a
+/// text that carries one was not typed by a person.
+pub fn trim_blank_edges(text: &str) -> &str {
+    let blank = |c: char| c.is_whitespace() || !is_hidden_control(c);
+    text.trim_start_matches(|c| is_invisible(c) && blank(c))
+        .trim_end_matches(|c| in_table(crate::text_invisible::BLANK_AT_THE_END, c) && blank(c))
 }
 
 /// True when `text` has at least one character that shows: a title of zero-width spaces is
@@ -80,6 +98,23 @@ pub fn at_most_chars(s: &str, max: usize) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn blank_edges_go_and_what_ends_a_syllable_or_an_emoji_stays() {
+        assert_eq!(trim_blank_edges("\u{200B}\u{FEFF} Ann Lee\u{200B}\u{2060} "), "Ann Lee");
+        assert_eq!(trim_blank_edges("\u{301}\u{200D}=cmd"), "=cmd", "a mark with no base before it");
+        // A virama ends a Devanagari conjunct; a variation selector an emoji; a cancel tag a flag.
+        for kept in [
+            "\u{915}\u{94D}",
+            "\u{2764}\u{FE0F}",
+            "\u{1F3F4}\u{E0067}\u{E0062}\u{E0073}\u{E0063}\u{E0074}\u{E007F}",
+        ] {
+            assert_eq!(trim_blank_edges(kept), kept);
+        }
+        assert_eq!(trim_blank_edges("\u{200B}\u{200B}"), "");
+        assert_eq!(trim_blank_edges("a\u{200B}b"), "a\u{200B}b", "only the edges");
+        assert_eq!(trim_blank_edges("\u{202E}abc\u{7}\t"), "\u{202E}abc\u{7}", "controls stay to be refused");
+    }
 
     #[test]
     fn logged_paths_hide_what_may_be_a_token_or_an_address() {

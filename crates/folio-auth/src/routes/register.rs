@@ -40,7 +40,7 @@ pub fn register(host: &Host, req: &Request) -> ApiResult<Response> {
         }
     }
     // A name of zero-width characters is no name: dropped like an empty one.
-    let name = name.map(str::trim).filter(|n| folio_core::text::has_visible(n));
+    let name = name.map(folio_core::text::trim_blank_edges).filter(|n| folio_core::text::has_visible(n));
     if name.is_some_and(|n| {
         n.chars().count() > MAX_NAME_CHARS || n.chars().any(folio_core::text::is_hidden_control)
     }) {

@@ -10,11 +10,12 @@ pub fn composed(text: &str) -> String {
     text.nfc().collect()
 }
 
-/// Checks a one-line text: trimmed, `min..=max` characters (Unicode scalar values, counted in
-/// NFC), and no control characters, which have no place in a title or a name and break CSV and
-/// terminals.
+/// Checks a one-line text: trimmed of what shows nothing at its edges (white space, zero-width
+/// characters: [`folio_core::text::trim_blank_edges`]), `min..=max` characters (Unicode scalar
+/// values, counted in NFC), and no control characters, which have no place in a title or a name
+/// and break CSV and terminals.
 fn one_line(raw: &str, min: usize, max: usize) -> Result<String, String> {
-    let text = &composed(raw.trim());
+    let text = &composed(folio_core::text::trim_blank_edges(raw));
     let chars = text.chars().count();
     if chars < min || chars > max {
         return Err(format!("must be {min} to {max} characters"));
@@ -41,7 +42,7 @@ macro_rules! one_line_text {
             pub const MIN_CHARS: usize = $min;
             pub const MAX_CHARS: usize = $max;
 
-            /// Trims surrounding whitespace, then checks length and characters.
+            /// Trims what shows nothing at the edges, then checks length and characters.
             pub fn parse(raw: &str) -> Result<Self, String> {
                 one_line(raw, Self::MIN_CHARS, Self::MAX_CHARS).map(Self)
             }
@@ -172,7 +173,8 @@ mod tests {
         assert!(Title::parse("").is_err());
         assert!(Title::parse("   ").is_err(), "only whitespace is empty");
         assert!(Title::parse("\u{200B}\u{FEFF}").is_err(), "only zero-width characters is empty too");
-        assert!(Title::parse("\u{200B}Dune").is_ok());
+        assert_eq!(Title::parse("\u{200B}Dune\u{FEFF}").unwrap().as_str(), "Dune", "blank edges go");
+        assert_eq!(Author::parse("\u{FEFF}=HYPERLINK()").unwrap().as_str(), "=HYPERLINK()");
         assert_eq!(Title::parse("  Dune ").unwrap().as_str(), "Dune");
         assert!(Title::parse(&"é".repeat(300)).is_ok(), "300 two-byte characters fit");
         assert!(Title::parse(&"a".repeat(301)).is_err());
