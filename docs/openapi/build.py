@@ -59,7 +59,10 @@ def op(op_id, summary, tag, responses, scope=None, params=None, body=None, descr
         o["responses"].setdefault("415", resp("UnsupportedMediaType"))
         o["responses"].setdefault("422", resp("ValidationFailed"))
     if scope is not None:
-        o["security"] = [{"bearer": [scope] if scope else []}]
+        # Either scheme: a token pasted as it is, or one that /docs fetches with the password flow
+        # (Authorize, as a FastAPI app's docs offer it).
+        scopes = [scope] if scope else []
+        o["security"] = [{"bearer": scopes}, {"oauth2": scopes}]
         o["responses"].setdefault("401", resp("Unauthorized"))
         if scope:
             o["responses"].setdefault("403", resp("Forbidden"))
@@ -69,6 +72,16 @@ def op(op_id, summary, tag, responses, scope=None, params=None, body=None, descr
 
 
 string = {"type": "string"}
+# API.md's scopes, each with what it allows.
+SCOPES = {
+    "read:books": "read and list books, preview the generator, read its runs",
+    "read:reports": "read the reports",
+    "create:books": "create books",
+    "update:books": "replace and patch books",
+    "delete:books": "delete books",
+    "generate:books": "run the generator",
+    "admin:users": "manage accounts, rotate the signing key, read the status",
+}
 integer = {"type": "integer"}
 time = {"type": "string", "format": "date-time"}
 count = {"type": "integer", "minimum": 0}
@@ -83,9 +96,12 @@ book_fields = {
     "published_year": {"type": "integer", "minimum": 1450, "description": "1450 to next year"},
     "pages": {"type": "integer", "minimum": 1, "maximum": 100000},
     "price_cents": {"type": "integer", "minimum": 0, "maximum": 100000000},
-    "language": {"type": "string", "pattern": "^[a-z]{2}$", "description": "ISO 639-1 code"},
-    "description": {"type": "string", "maxLength": 10000},
+    "language": {"type": "string", "pattern": "^[A-Za-z]{2}$", "description": "ISO 639-1 code, in any case; stored lower-case"},
+    "description": {"type": ["string", "null"], "maxLength": 10000, "description": "omitted or null: empty"},
 }
+BOOK_EXAMPLE = {"title": "Lorem Ipsum Dolor", "author": "Ann Author", "genre": "Fiction", "isbn": "978-0-306-40615-7",
+                "published_year": 2001, "pages": 320, "price_cents": 1999, "language": "en",
+                "description": "A quiet novel about a lighthouse keeper."}
 book_required = ["title", "author", "genre", "isbn", "published_year", "pages", "price_cents", "language"]
 
 account_fields = {"id": string, "email": {"type": "string", "format": "email"}, "name": {"type": ["string", "null"]},
@@ -184,12 +200,22 @@ schemas = {
         "type": "object", "additionalProperties": False, "required": ["email", "password"],
         "properties": {"email": {"type": "string", "format": "email"}, "password": {"type": "string", "minLength": 10},
                        "name": {"type": "string"}},
+        "example": {"email": "ada@example.com", "password": "correct horse battery", "name": "Ada Lovelace"},
     },
     "TokenRequest": {
         "type": "object",
         "required": ["grant_type"],
-        "properties": {"grant_type": {"enum": ["password", "refresh_token"]}, "username": string, "password": string,
-                       "refresh_token": string, "scope": string},
+        "description": "RFC 6749 §4.3 (password: username, password) or §6 (refresh_token: refresh_token); scope, "
+                       "space-separated, narrows the token (omitted: every scope of the account's role). A parameter "
+                       "sent empty counts as omitted (RFC 6749 §3.1); unknown parameters are ignored",
+        "properties": {"grant_type": {"enum": ["password", "refresh_token"], "example": "password"},
+                       "username": {"type": "string", "description": "the account's e-mail address",
+                                    "example": "ada@example.com"},
+                       "password": {"type": "string", "example": "correct horse battery"},
+                       "refresh_token": {"type": "string", "description": "refresh_token grant only", "example": ""},
+                       "scope": {"type": "string", "description": "optional: e.g. read:books read:reports",
+                                 "example": ""}},
+        "example": {"grant_type": "password", "username": "ada@example.com", "password": "correct horse battery"},
     },
     "TokenResponse": {
         "type": "object", "additionalProperties": False, "required": ["access_token", "token_type", "expires_in", "refresh_token", "scope"],
@@ -230,17 +256,27 @@ schemas = {
                        "and every problem is reported at once in one 422",
         "properties": {"name": {"type": ["string", "null"], "minLength": 1, "maxLength": 200},
                        "profile": {"oneOf": [ref("Profile"), {"type": "null"}]}},
+        "example": {"name": "Ada Lovelace", "profile": {"first_name": "Ada", "last_name": "Lovelace",
+                                                        "mobile_number": "+447700900123",
+                                                        "address": {"lines": ["12 St James's Square"], "city": "London",
+                                                                    "postal_code": "SW1Y 4JH", "country": "GB"}}},
     },
     "PasswordChange": {"type": "object", "additionalProperties": False, "required": ["current_password", "new_password"],
                        "properties": {"current_password": string,
                                       "new_password": {"type": "string", "minLength": 10, "maxLength": 1024,
-                                                       "description": "at least 10 characters, not the current one"}}},
+                                                       "description": "at least 10 characters, not the current one"}},
+                       "example": {"current_password": "correct horse battery", "new_password": "a new and longer phrase"}},
     "PasswordReset": {"type": "object", "additionalProperties": False, "required": ["new_password"],
-                      "properties": {"new_password": {"type": "string", "minLength": 10, "maxLength": 1024}}},
-    "Leave": {"type": "object", "additionalProperties": False, "required": ["password"], "properties": {"password": string}},
+                      "properties": {"new_password": {"type": "string", "minLength": 10, "maxLength": 1024}},
+                      "example": {"new_password": "a temporary passphrase"}},
+    "Leave": {"type": "object", "additionalProperties": False, "required": ["password"], "properties": {"password": string},
+              "example": {"password": "correct horse battery"}},
     "RotatedKey": {"type": "object", "additionalProperties": False, "required": ["kid"], "properties": {"kid": {"type": "string", "description": "the new signing key's id"}}},
     "Me": {"type": "object", "additionalProperties": False, "required": ["account", "claims"], "properties": {"account": ref("OwnAccount"), "claims": ref("Claims")}},
-    "IntrospectRequest": {"type": "object", "additionalProperties": False, "required": ["token"], "properties": {"token": string, "token_type_hint": string}},
+    "IntrospectRequest": {"type": "object", "additionalProperties": False, "required": ["token"],
+                          "properties": {"token": {"type": "string", "description": "an access token"},
+                                         "token_type_hint": {"type": "string", "description": "ignored (RFC 7662 §2.1)"}},
+                          "example": {"token": "eyJhbGciOiJFZERTQSIs..."}},
     "Introspection": {
         "type": "object", "additionalProperties": False, "required": ["active"],
         "properties": {"active": {"type": "boolean"}, "sub": string, "scope": string, "exp": integer, "iat": integer,
@@ -255,20 +291,25 @@ schemas = {
     "AccountList": {"type": "object", "additionalProperties": False, "required": ["items", "next_cursor"],
                     "properties": {"items": {"type": "array", "items": ref("Account")}, "next_cursor": {"type": ["string", "null"]}}},
     "AccountPatch": {"type": "object", "additionalProperties": False,
-                     "properties": {"role": {"enum": ["reader", "editor", "admin"]}, "disabled": {"type": "boolean"}}},
+                     "properties": {"role": {"enum": ["reader", "editor", "admin"]}, "disabled": {"type": "boolean"}},
+                     "example": {"role": "editor"}},
     "Jwks": {"type": "object", "additionalProperties": False, "required": ["keys"], "properties": {"keys": {"type": "array", "items": {"type": "object"}}}},
     "OpenIdConfiguration": {"type": "object", "required": ["issuer", "jwks_uri", "token_endpoint"],
                             "properties": {"issuer": string, "jwks_uri": string, "token_endpoint": string,
                                            "introspection_endpoint": string,
                                            "id_token_signing_alg_values_supported": {"type": "array", "items": string},
                                            "grant_types_supported": {"type": "array", "items": string}}},
-    "BookInput": {"type": "object", "additionalProperties": False, "required": book_required, "properties": book_fields},
+    "BookInput": {"type": "object", "additionalProperties": False, "required": book_required, "properties": book_fields,
+                  "example": BOOK_EXAMPLE},
     "BookPatch": {"type": "object", "description": "RFC 7396 JSON merge patch of a book's writable fields",
-                  "additionalProperties": False, "properties": book_fields},
+                  "additionalProperties": False, "properties": book_fields,
+                  "example": {"price_cents": 1499, "description": None}},
     "Book": {
         "type": "object", "additionalProperties": False,
         "required": book_required + ["id", "description", "created_at", "updated_at", "created_by", "version"],
         "properties": {"id": string, **book_fields, "isbn": {"type": "string", "pattern": "^[0-9]{13}$"},
+                       "language": {"type": "string", "pattern": "^[a-z]{2}$", "description": "ISO 639-1 code"},
+                       "description": {"type": "string", "maxLength": 10000},
                        "created_at": time, "updated_at": time, "created_by": string, "version": integer},
     },
     "BookList": {"type": "object", "additionalProperties": False, "required": ["items", "next_cursor"],
@@ -277,7 +318,8 @@ schemas = {
     "GeneratorRunRequest": {"type": "object", "additionalProperties": False, "required": ["count"],
                             "properties": {"count": {"type": "integer", "minimum": 1, "maximum": 100000},
                                            "seed": {"type": ["integer", "null"], "minimum": 0, "maximum": 9007199254740991,
-                                                    "description": "the same seed always yields the same books; absent or null: a random one is drawn (and returned)"}}},
+                                                    "description": "the same seed always yields the same books; absent or null: a random one is drawn (and returned)"}},
+                            "example": {"count": 100, "seed": 42}},
     "GeneratorRun": {"type": "object", "additionalProperties": False, "required": ["id", "count", "seed", "inserted", "elapsed_ms", "created_at"],
                      "properties": {"id": string, "count": integer, "seed": integer, "inserted": integer,
                                     "elapsed_ms": integer, "created_at": time}},
@@ -333,6 +375,8 @@ parameters = {
     "format": {"name": "format", "in": "query", "schema": {"enum": ["json", "csv"]}},
     "IfMatch": {"name": "If-Match", "in": "header", "schema": string, "description": "ETag from a read; a stale one gets 412"},
     "IfNoneMatch": {"name": "If-None-Match", "in": "header", "schema": string},
+    "IfNoneMatchWrite": {"name": "If-None-Match", "in": "header", "schema": string,
+                         "description": "* or a listed version of the book gets 412: nothing is written"},
     "IfMatchUntagged": {"name": "If-Match", "in": "header", "schema": string,
                         "description": "This resource sends no ETag: only * holds; any entity tag gets 412"},
     "IfNoneMatchUntagged": {"name": "If-None-Match", "in": "header", "schema": string,
@@ -499,15 +543,15 @@ paths = {
         "put": op("replaceBook", "Replace a book", "books",
                   {"200": ok("Replaced", ref("Book"), headers=ETAG), "404": resp("NotFound"), "409": resp("Conflict"),
                    "412": resp("PreconditionFailed")},
-                  scope="update:books", params=id_param + [param("IfMatch")], body=json_body(ref("BookInput"))),
+                  scope="update:books", params=id_param + [param("IfMatch"), param("IfNoneMatchWrite")], body=json_body(ref("BookInput"))),
         "patch": op("patchBook", "Merge-patch a book (RFC 7396)", "books",
                     {"200": ok("Patched", ref("Book"), headers=ETAG), "404": resp("NotFound"), "409": resp("Conflict"),
                      "412": resp("PreconditionFailed")},
-                    scope="update:books", params=id_param + [param("IfMatch")],
+                    scope="update:books", params=id_param + [param("IfMatch"), param("IfNoneMatchWrite")],
                     body=json_body(ref("BookPatch"), media="application/merge-patch+json")),
         "delete": op("deleteBook", "Delete a book", "books",
                      {"204": {"description": "Deleted"}, "404": resp("NotFound"), "412": resp("PreconditionFailed")},
-                     scope="delete:books", params=id_param + [param("IfMatch")]),
+                     scope="delete:books", params=id_param + [param("IfMatch"), param("IfNoneMatchWrite")]),
     },
     "/api/generator/preview": {"get": op(
         "previewBooks", "Generated books, not stored", "generator",
@@ -571,7 +615,16 @@ document = {
         "schemas": schemas,
         "parameters": parameters,
         "responses": responses,
-        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT (EdDSA)"}},
+        "securitySchemes": {
+            "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT (EdDSA)",
+                       "description": "An access token from POST /api/auth/token, as it is"},
+            "oauth2": {"type": "oauth2",
+                       "description": "The OAuth 2.0 password grant at the token endpoint: an account's e-mail "
+                                      "address and password (no client id or secret). Choose no scope to get "
+                                      "every scope of the account's role; choosing some narrows the token to them",
+                       "flows": {"password": {"tokenUrl": "/api/auth/token", "refreshUrl": "/api/auth/token",
+                                              "scopes": SCOPES}}},
+        },
     },
 }
 

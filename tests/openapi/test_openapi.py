@@ -169,3 +169,32 @@ def test_the_report_schemas_refuse_what_the_app_never_sends():
         if name in ROW_MEMBERS:
             rows = "histogram" if name == "prices" else "items"
             assert not validator.is_valid({**body, rows: [{**body[rows][0], "unexpected": 1}]}), name
+
+
+def test_every_request_body_has_an_example_that_its_schema_accepts():
+    """/docs's Try it out starts from these: each must be a request the app accepts as it is
+    (the black-box suite sends each one on real Spin: tests/blackbox/tests/openapi_examples.rs)."""
+    for path, item in DOC["paths"].items():
+        for method, op in item.items():
+            for media, content in op.get("requestBody", {}).get("content", {}).items():
+                schema = content["schema"]
+                name = schema["$ref"].rsplit("/", 1)[1]
+                example = DOC["components"]["schemas"][name].get("example")
+                assert example is not None, f"{method} {path} {media}: {name} has no example"
+                errors = [e.message for e in validator_for(schema).iter_errors(example)]
+                assert not errors, f"{name}: {errors}"
+
+
+def test_every_secured_operation_takes_a_pasted_token_or_the_password_flow():
+    flows = DOC["components"]["securitySchemes"]["oauth2"]["flows"]
+    assert flows["password"]["tokenUrl"] == "/api/auth/token"
+    scopes = set(flows["password"]["scopes"])
+    assert scopes == {"read:books", "read:reports", "create:books", "update:books", "delete:books",
+                      "generate:books", "admin:users"}
+    for path, item in DOC["paths"].items():
+        for method, op in item.items():
+            if op["security"]:
+                (bearer,), (oauth2,) = [list(s) for s in op["security"]]
+                assert (bearer, oauth2) == ("bearer", "oauth2"), f"{method} {path}"
+                assert op["security"][0]["bearer"] == op["security"][1]["oauth2"], f"{method} {path}"
+                assert set(op["security"][1]["oauth2"]) <= scopes, f"{method} {path}"

@@ -375,3 +375,42 @@ fn sessions_per_account_are_bounded() {
     let list = body_json(&call(&app, bearer("GET", "/api/auth/sessions", &latest.access)));
     assert_eq!(list["items"].as_array().unwrap().len(), folio_auth::sessions::MAX_SESSIONS_PER_ACCOUNT);
 }
+
+#[test]
+fn a_parameter_sent_empty_counts_as_omitted() {
+    // RFC 6749 §3.1. /docs's Try it out and plain HTML forms send every field they show.
+    let app = TestApp::new();
+    register(&app, "ann@example.com", PASSWORD);
+    let r = call(
+        &app,
+        form(
+            "/api/auth/token",
+            "grant_type=password&username=ann%40example.com&password=correct+horse+battery&scope=&refresh_token=",
+        ),
+    );
+    assert_eq!(r.status(), 200, "{}", String::from_utf8_lossy(r.body()));
+    assert_eq!(
+        body_json(&r)["scope"],
+        "read:books read:reports create:books update:books delete:books generate:books admin:users",
+        "no scope asked for: every scope of the role"
+    );
+    let r = call(
+        &app,
+        json_request(
+            "POST",
+            "/api/auth/token",
+            &json!({"grant_type": "password", "username": "ann@example.com", "password": PASSWORD, "scope": ""})
+                .to_string(),
+        ),
+    );
+    assert_eq!(r.status(), 200);
+    // A required parameter sent empty is missing, and a parameter twice is refused even when one is empty.
+    let r = call(&app, form("/api/auth/token", "grant_type=password&username=&password=x"));
+    assert_eq!((r.status().as_u16(), oauth_error(&r).as_str()), (400, "invalid_request"));
+    assert!(body_json(&r)["error_description"].as_str().unwrap().contains("username"), "{}", body_json(&r));
+    let r = call(
+        &app,
+        form("/api/auth/token", "grant_type=password&username=ann%40example.com&password=correct+horse+battery&scope=&scope=read:books"),
+    );
+    assert_eq!((r.status().as_u16(), oauth_error(&r).as_str()), (400, "invalid_request"));
+}
