@@ -153,7 +153,7 @@ prices_fields = {
     **{f"{name}_cents": nullable(cents, f"{what}; null when no book matches")
        for name, what in (("min", "lowest price"), ("max", "highest price"), ("p50", "50th percentile (nearest rank)"),
                           ("p90", "90th percentile (nearest rank)"), ("p99", "99th percentile (nearest rank)"))},
-    **{name: nullable(cents, f"{name}_cents under the name API.md gives it; null when no book matches")
+    **{name: nullable(cents, f"{name}_cents under the name the contract gives it; null when no book matches")
        for name in ("p50", "p90", "p99")},
     "histogram": {"type": "array", "maxItems": 50,
                   "description": "exactly `buckets` contiguous buckets of equal width from min_cents (the last may "
