@@ -170,15 +170,21 @@ pub fn check_email(email: &str) -> Result<(), &'static str> {
         return Err("must be at most 254 characters");
     }
     let Some((local, domain)) = email.split_once('@') else { return Err("must be an e-mail address") };
-    if stray_mark(email) {
-        return Err("must be an e-mail address");
+    // Said apart from the rest: the person cannot see what is wrong with what they typed or pasted.
+    if email.chars().any(char::is_whitespace) {
+        return Err("must be an e-mail address, without spaces");
     }
-    let bad_char = |c: char| {
-        c.is_whitespace()
-            || folio_core::text::is_hidden_control(c)
-            || is_invisible_in_address(c)
-            || "<>()[]\\,;:\"@".contains(c)
-    };
+    if stray_mark(email)
+        || email.chars().any(|c| folio_core::text::is_hidden_control(c) || is_invisible_in_address(c))
+        || misplaced_joiner(local)
+        || misplaced_joiner(domain)
+    {
+        return Err(
+            "must be an e-mail address without invisible characters (such as a zero-width space) or \
+             accents on no letter: it would look like another address",
+        );
+    }
+    let bad_char = |c: char| "<>()[]\\,;:\"@".contains(c);
     let labels_ok = domain.split('.').count() >= 2
         && domain.split('.').all(|l| !l.is_empty() && !l.starts_with('-') && !l.ends_with('-'));
     if local.is_empty()
@@ -188,8 +194,6 @@ pub fn check_email(email: &str) -> Result<(), &'static str> {
         || local.contains("..")
         || local.chars().any(bad_char)
         || domain.chars().any(|c| bad_char(c) || c == '_')
-        || misplaced_joiner(local)
-        || misplaced_joiner(domain)
         || !labels_ok
     {
         return Err("must be an e-mail address");
@@ -481,9 +485,12 @@ mod tests {
             '\u{1D173}',
             '\u{FFFC}',
         ] {
-            assert!(check_email(&format!("ce{hidden}o@example.com")).is_err(), "{hidden:?}");
+            let said = check_email(&format!("ce{hidden}o@example.com")).unwrap_err();
+            assert!(said.contains("invisible characters"), "{hidden:?}: {said}");
             assert!(check_email(&format!("ceo@example.com{hidden}")).is_err(), "{hidden:?}");
         }
+        assert_eq!(check_email("ann lee@example.com"), Err("must be an e-mail address, without spaces"));
+        assert_eq!(check_email("ann.example.com"), Err("must be an e-mail address"));
         assert!(check_email("रा\u{200D}जू@example.in").is_ok(), "joiners spell words in some scripts");
         for lookalike in [
             "bo\u{200D}ss@example.com",

@@ -165,14 +165,24 @@ fn book_response(status: StatusCode, book: &Book) -> Response {
 }
 
 /// `412`, in the words of the header that failed: `If-Match` names versions the book no longer
-/// has; `If-None-Match` names the version it has (or `*`, and the book exists).
+/// has, or none at all (blank, or weak tags only, which never match a write); `If-None-Match`
+/// names the version it has (or `*`, and the book exists).
 fn precondition_failed(req: &Request) -> ApiError {
-    ApiError::PreconditionFailed(if req.headers().contains_key(header::IF_MATCH) {
-        "the book has changed since you read it; fetch it again and retry".into()
-    } else {
-        "If-None-Match names the book's current version (or *, and the book exists): nothing was written"
-            .into()
-    })
+    let detail = match http_util::listed_tags(req.headers(), header::IF_MATCH) {
+        Some(tags) if tags.is_empty() => {
+            "If-Match is blank: it names no version of the book, so nothing was written; send the ETag \
+             of your read, or * for any version"
+        }
+        Some(tags) if tags.iter().all(|t| t.starts_with("W/")) => {
+            "If-Match names only weak entity tags, which never match a write: send the ETag of your \
+             read as it came; nothing was written"
+        }
+        Some(_) => "the book has changed since you read it; fetch it again and retry",
+        None => {
+            "If-None-Match names the book's current version (or *, and the book exists): nothing was written"
+        }
+    };
+    ApiError::PreconditionFailed(detail.into())
 }
 
 fn not_found() -> ApiError {

@@ -296,9 +296,17 @@ fn stale_if_match_is_412_and_changes_nothing_on_every_write() {
     let del = send(&app, req("DELETE", &uri, "editor").header("if-match", stale).body(vec![]).unwrap());
     assert_eq!(del.status(), 412);
     // Weak tags never match for writes, nor do tags that are not ours, nor a blank If-Match.
-    for tag in ["W/\"v2\"", "\"2\"", "\"garbage", "", " , "] {
+    for (tag, says) in [
+        ("W/\"v2\"", "only weak entity tags"),
+        ("\"2\"", "has changed since you read it"),
+        ("\"garbage", "has changed since you read it"),
+        ("", "If-Match is blank"),
+        (" , ", "If-Match is blank"),
+    ] {
         let r = send(&app, req("DELETE", &uri, "editor").header("if-match", tag).body(vec![]).unwrap());
         assert_eq!(r.status(), 412, "{tag}");
+        let detail = body(&r)["detail"].as_str().unwrap().to_string();
+        assert!(detail.contains(says), "{tag}: {detail}");
     }
     let b = body(&get(&app, &uri, "reader"));
     assert_eq!(b["pages"], 7);

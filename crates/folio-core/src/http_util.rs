@@ -303,7 +303,7 @@ impl Query {
             .collect();
         if unknown.len() > MAX_NAMED_UNKNOWN {
             let more = unknown.len() - MAX_NAMED_UNKNOWN;
-            errors.push(FieldError::new("query", format!("and {more} more unknown parameters")));
+            errors.push(FieldError::summing_up("query", more, format!("and {more} more unknown parameters")));
         }
         if errors.is_empty() {
             Ok(())
@@ -752,6 +752,14 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+        // The detail counts them all, not the entries listed.
+        let r = many.only(&[]).unwrap_err().into_response();
+        let body: serde_json::Value = serde_json::from_slice(r.body()).unwrap();
+        assert_eq!(body["detail"], "3000 fields are invalid");
+        assert_eq!(
+            body["errors"][MAX_NAMED_UNKNOWN],
+            serde_json::json!({"field": "query", "message": "and 2980 more unknown parameters"})
+        );
     }
 
     #[test]

@@ -21,11 +21,20 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
 pub struct FieldError {
     pub field: String,
     pub message: String,
+    /// How many fields this entry speaks for: 1, or more for an entry that sums up those not
+    /// listed one by one ("and 5 more unknown parameters"), so the detail counts them all.
+    #[serde(skip)]
+    stands_for: usize,
 }
 
 impl FieldError {
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { field: field.into(), message: message.into() }
+        Self { field: field.into(), message: message.into(), stands_for: 1 }
+    }
+
+    /// One entry for `count` fields that are not listed one by one.
+    pub fn summing_up(field: impl Into<String>, count: usize, message: impl Into<String>) -> Self {
+        Self { field: field.into(), message: message.into(), stands_for: count }
     }
 }
 
@@ -201,8 +210,8 @@ impl ApiError {
                 "the request body must be sent uncompressed, with no Content-Encoding".into()
             }
             ApiError::Validation(errors) => match errors.as_slice() {
-                [one] => format!("{}: {}", one.field, one.message),
-                _ => format!("{} fields are invalid", errors.len()),
+                [one] if one.stands_for == 1 => format!("{}: {}", one.field, one.message),
+                _ => format!("{} fields are invalid", errors.iter().map(|e| e.stands_for).sum::<usize>()),
             },
             ApiError::OAuth { description, .. } => description.clone(),
             ApiError::Misconfigured(bad) => misconfigured_detail(bad),
