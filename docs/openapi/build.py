@@ -416,7 +416,8 @@ responses = {
                     "headers": {"Retry-After": {"schema": integer}}},
     "Busy": {**problem("The database stayed locked by another write (e.g. a large generator run) past the "
                        "busy timeout, or a store (the database, the key-value store) could not be reached; "
-                       "nothing was changed, retry after Retry-After seconds. Or "
+                       "nothing was changed, retry after Retry-After seconds (2, or beside a generator run about "
+                       "what is left of it, up to 60, which the detail names). Or "
                        "(type /docs/problems#misconfigured, no Retry-After) a variable this route reads "
                        "has a value the app refuses: variables[] names each and what it must be (empty when the "
                        "key-value store holds another database's sessions: sign-up, sign-in, refresh, writes, admin routes; "

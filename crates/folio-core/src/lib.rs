@@ -12,6 +12,7 @@ pub mod guard;
 pub mod health;
 pub mod http_util;
 pub mod log;
+pub mod long_write;
 pub mod migrate;
 pub mod pairing;
 pub mod ports;

@@ -88,6 +88,12 @@ pub enum ApiError {
     OAuth { status: StatusCode, error: &'static str, description: String },
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    /// The database stayed locked by another writer past the request's lock budget: `503` with
+    /// `Retry-After`, since the same request will succeed once the write commits. How long to
+    /// wait is known when the writer is a generator run that announced itself
+    /// ([`crate::catalog::explain_busy`]); else a few seconds.
+    #[error("database busy: {detail}")]
+    Busy { detail: String, retry_after_secs: u64 },
     /// A store the request needs could not be reached (libSQL's server, Redis): `503` with
     /// `Retry-After`, the same `unavailable` problem type as a busy database. `store` is what
     /// the client is told ("database", "key-value store"); `cause`, the host's error with what
@@ -131,7 +137,10 @@ impl ApiError {
     /// The database stayed locked by another writer past SQLite's busy timeout: `503` with
     /// `Retry-After`, since the same request will succeed once the write commits.
     pub fn busy() -> Self {
-        ApiError::Unavailable("the database is busy with another write; retry shortly".into())
+        ApiError::Busy {
+            detail: "the database is busy with another write; retry shortly".into(),
+            retry_after_secs: UNAVAILABLE_RETRY_AFTER_SECS,
+        }
     }
 
     pub fn unauthorized(detail: impl Into<String>) -> Self {
@@ -155,6 +164,7 @@ impl ApiError {
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::OAuth { status, .. } => *status,
             ApiError::Unavailable(_)
+            | ApiError::Busy { .. }
             | ApiError::StoreUnavailable { .. }
             | ApiError::Misconfigured(_)
             | ApiError::StoresMisconfigured(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -181,7 +191,9 @@ impl ApiError {
             ApiError::Validation(_) => "/docs/problems#validation",
             ApiError::TooManyRequests { .. } => "/docs/problems#too-many-requests",
             ApiError::OAuth { .. } => "/docs/problems#oauth",
-            ApiError::Unavailable(_) | ApiError::StoreUnavailable { .. } => "/docs/problems#unavailable",
+            ApiError::Unavailable(_) | ApiError::Busy { .. } | ApiError::StoreUnavailable { .. } => {
+                "/docs/problems#unavailable"
+            }
             ApiError::Misconfigured(_) | ApiError::StoresMisconfigured(_) => "/docs/problems#misconfigured",
             ApiError::Internal(_) => "/docs/problems#internal",
         }
@@ -194,7 +206,8 @@ impl ApiError {
             | ApiError::NotFound(d)
             | ApiError::Conflict(d)
             | ApiError::PreconditionFailed(d)
-            | ApiError::Unavailable(d) => d.clone(),
+            | ApiError::Unavailable(d)
+            | ApiError::Busy { detail: d, .. } => d.clone(),
             ApiError::Unauthorized { detail, .. } => detail.clone(),
             ApiError::TooManyRequests { detail, .. } => detail.clone(),
             ApiError::InsufficientScope { scope } => format!("this request needs the scope {scope}"),
@@ -233,6 +246,7 @@ impl ApiError {
             ApiError::OAuth { error, .. } => error,
             ApiError::TooManyRequests { .. }
             | ApiError::Unavailable(_)
+            | ApiError::Busy { .. }
             | ApiError::StoreUnavailable { .. }
             | ApiError::Misconfigured(_)
             | ApiError::StoresMisconfigured(_) => "temporarily_unavailable",
@@ -317,6 +331,9 @@ impl ApiError {
             }
             ApiError::Unavailable(_) | ApiError::StoreUnavailable { .. } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(UNAVAILABLE_RETRY_AFTER_SECS));
+            }
+            ApiError::Busy { retry_after_secs, .. } => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
             }
             ApiError::UnsupportedContentCoding => {
                 headers.insert(header::ACCEPT_ENCODING, HeaderValue::from_static("identity"));

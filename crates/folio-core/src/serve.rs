@@ -75,7 +75,8 @@ fn serve_request(
         // and no route serves OPTIONS), so a known path's answer names its own methods.
         Ok(Some(origin)) if is_preflight(&req) => (Some(origin), preflight(handler(host, &req))),
         Ok(origin) => {
-            (origin, handler(host, &req).or_else(|e| options(&req, e)).unwrap_or_else(|e| e.into_response()))
+            let answer = handler(host, &req).or_else(|e| options(&req, e));
+            (origin, answer.unwrap_or_else(|e| crate::long_write::explain_busy(host, e).into_response()))
         }
     };
     if req.headers().contains_key(header::AUTHORIZATION) {

@@ -1,6 +1,6 @@
 //! Generator runs: generate and insert in one transaction, record the run, list the history.
 
-use folio_core::{catalog, sql::transaction, ApiError, Host, Sql, SqlError, Value};
+use folio_core::{catalog, long_write, sql::transaction, ApiError, Host, Sql, SqlError, Value};
 use serde::Serialize;
 
 use crate::{
@@ -45,6 +45,12 @@ pub fn run(host: &Host, limits: &Limits, seed: u64, count: usize, created_by: &s
     tune_connection(host.sql);
     let id = host.new_id();
     let mut phases = Phases::default();
+    // Writers refused beside the run are told how long it will hold the lock. Said before the
+    // lock is taken, not under it: a key-value store that stalls (a Redis reconnecting) must not
+    // hold the database's write lock with it.
+    let expected_ms = expected_duration_ms(host.sql, count);
+    let announced =
+        long_write::announce(host, &format!("a generator run of {count} books"), started_ms + expected_ms);
     let run = transaction(host.sql, || -> Result<Run, ApiError> {
         // Under the write lock: two runs racing cannot both fit in the room one of them leaves,
         // and the run is dated when it got the lock, not when it asked for it (the hourly budget
@@ -67,11 +73,39 @@ pub fn run(host: &Host, limits: &Limits, seed: u64, count: usize, created_by: &s
         // turn them off for the whole run, while what they hold is still the committed state.
         catalog::mark_pending(host)?;
         Ok(run)
-    })?;
+    });
+    if announced {
+        long_write::withdraw(host);
+    }
+    let run = run?;
     phases.committed_ms = ms_since(host, started_ms);
     folio_core::log::emit(phases.log_line(&run));
     catalog::publish(host);
     Ok(run)
+}
+
+/// What a run's time per book is taken to be when no earlier run tells: a run into a small
+/// catalogue takes about 25 µs a book on real Spin (docs/benchmarks.md), a run into a large one
+/// several times that.
+const DEFAULT_MICROS_PER_BOOK: i64 = 100;
+
+/// How long a run of `count` books will hold the write lock, in milliseconds: at the pace of the
+/// newest run of at least 1,000 books (smaller ones are mostly fixed costs), with a quarter more
+/// for a catalogue that has grown since. An estimate for `Retry-After`, never a limit.
+fn expected_duration_ms(sql: &dyn Sql, count: usize) -> i64 {
+    let pace = sql
+        .execute(
+            "SELECT elapsed_ms, count FROM generator_runs WHERE count >= 1000 ORDER BY created_at DESC LIMIT 1",
+            &[],
+        )
+        .ok()
+        .and_then(|rows| {
+            let row = rows.first()?;
+            Some((row.i64("elapsed_ms")?, row.i64("count")?))
+        })
+        .map(|(elapsed_ms, books)| elapsed_ms.max(1) * 1000 / books.max(1))
+        .unwrap_or(DEFAULT_MICROS_PER_BOOK);
+    (count as i64).saturating_mul(pace) / 1000 * 5 / 4
 }
 
 /// Where a run's time went, in milliseconds, logged once per run (`generator_run`) so that a

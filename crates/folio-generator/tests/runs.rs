@@ -3,7 +3,7 @@
 mod common;
 
 use common::{books, count, get, handler, post_run, stored_books};
-use folio_core::{catalog, Sql};
+use folio_core::{catalog, Kv, Sql};
 use folio_native::{body_json, json_request, request, TestApp};
 
 fn problem(r: &folio_core::Response, status: u16) -> serde_json::Value {
@@ -354,4 +354,68 @@ fn the_hourly_budget_counts_runs_for_one_hour() {
     assert_eq!(app.call(handler, post_run(r#"{"count": 10}"#, "editor")).status(), 201, "an hour later");
     let over = app.call(handler, post_run(r#"{"count": 11}"#, "editor"));
     assert_eq!(problem(&over, 422)["errors"][0]["field"], "count");
+}
+
+/// A store that keeps what the run announced (`folio_core::long_write`) before passing it on.
+struct Spy<'a> {
+    inner: &'a dyn Kv,
+    announced: std::cell::RefCell<Vec<serde_json::Value>>,
+}
+
+impl Kv for Spy<'_> {
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, folio_core::KvError> {
+        self.inner.get(key)
+    }
+    fn set(&self, key: &str, value: &[u8]) -> Result<(), folio_core::KvError> {
+        if key == folio_core::long_write::KEY {
+            self.announced.borrow_mut().push(serde_json::from_slice(value).unwrap());
+        }
+        self.inner.set(key, value)
+    }
+    fn delete(&self, key: &str) -> Result<(), folio_core::KvError> {
+        self.inner.delete(key)
+    }
+    fn exists(&self, key: &str) -> Result<bool, folio_core::KvError> {
+        self.inner.exists(key)
+    }
+    fn keys(&self) -> Result<Vec<String>, folio_core::KvError> {
+        self.inner.keys()
+    }
+}
+
+#[test]
+fn a_run_announces_how_long_it_will_hold_the_lock_and_withdraws_after() {
+    use folio_core::Clock;
+    let app = TestApp::new();
+    app.call(handler, get("/api/generator/runs", Some("reader"))); // migrate
+                                                                   // The newest run of at least 1,000 books took 2 ms a book (a run of 10 books does not count).
+    app.sql()
+        .execute(
+            "INSERT INTO generator_runs (id, count, seed, inserted, elapsed_ms, created_at, created_by) VALUES \
+             ('old', 10000, 1, 10000, 20000, '2026-01-01T00:00:00.000Z', 'x'), \
+             ('tiny', 10, 1, 10, 900, '2026-01-02T00:00:00.000Z', 'x')",
+            &[],
+        )
+        .unwrap();
+    let spy = Spy { inner: app.kv.as_ref(), announced: Default::default() };
+    let r = app.with_host_over(&app.sql(), &spy, |h| {
+        handler(h, post_run(r#"{"count": 5000, "seed": 3}"#, "editor"))
+    });
+    assert_eq!(r.status(), 201);
+    let announced = spy.announced.borrow().clone();
+    assert_eq!(announced.len(), 1, "{announced:?}");
+    assert_eq!(announced[0]["what"], "a generator run of 5000 books");
+    // 5,000 books at 2 ms, and a quarter more.
+    assert_eq!(announced[0]["until_ms"].as_i64().unwrap() - app.clock.now_ms(), 12_500);
+    assert!(app.kv.get(folio_core::long_write::KEY).unwrap().is_none(), "withdrawn after the run");
+
+    // A run that fails withdraws its notice too.
+    app.sql()
+        .execute(
+            "CREATE TRIGGER forced_failure BEFORE INSERT ON books BEGIN SELECT RAISE(ABORT, 'no'); END",
+            &[],
+        )
+        .unwrap();
+    assert_eq!(app.call(handler, post_run(r#"{"count": 3000, "seed": 4}"#, "editor")).status(), 500);
+    assert!(app.kv.get(folio_core::long_write::KEY).unwrap().is_none(), "withdrawn after a failed run");
 }

@@ -246,3 +246,46 @@ fn runs_are_bounded_by_the_catalogue_cap_and_an_hourly_budget_per_account() {
     let total = app.with_token("GET", "/api/books?count=true&limit=1", &admin).json()["total"].as_i64();
     assert_eq!(total, Some(116));
 }
+
+/// A write refused beside a long generator run is told how long the run will hold the lock
+/// (folio_core::long_write): the run's notice in the key-value store names it and its expected
+/// end, and the `503`'s `Retry-After` and detail say so. The test holds the database's write
+/// lock itself and writes the notice a run of 100,000 books into a large catalogue would write
+/// (a real one takes 10-30 s on this machine: docs/generator.md measures one), on an instance of
+/// its own.
+#[test]
+fn a_write_refused_beside_a_long_run_is_told_how_long_to_wait() {
+    let instance = folio_blackbox::Instance::start(folio_blackbox::Launch::default());
+    let app = &instance.app;
+    let token = app.login(&unique_email("beside-run")).access;
+    let db =
+        rusqlite::Connection::open(instance.state_dir().join("sqlite_db.db")).expect("Spin's SQLite file");
+    let kv = rusqlite::Connection::open(instance.state_dir().join("sqlite_key_value.db"))
+        .expect("Spin's key-value file");
+    kv.busy_timeout(std::time::Duration::from_secs(5)).unwrap();
+    let now_ms =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+    let notice = json!({"what": "a generator run of 100000 books", "until_ms": now_ms + 20_000}).to_string();
+    kv.execute(
+        "INSERT OR REPLACE INTO spin_key_value (store, key, value) VALUES ('default', 'catalog:long-write', ?1)",
+        [notice.as_bytes()],
+    )
+    .unwrap();
+    db.execute_batch("BEGIN IMMEDIATE").expect("the write lock");
+    let r = app.json("POST", "/api/books", Some(&token), &folio_blackbox::book_body("Beside a run"));
+    db.execute_batch("ROLLBACK").unwrap();
+    let body = r.problem(503);
+    let wait: u64 = r.header("retry-after").expect("Retry-After").parse().unwrap();
+    // About 15 s were left when the lock budget (5 s) ran out.
+    assert!((10..=20).contains(&wait), "Retry-After {wait}");
+    let detail = body["detail"].as_str().unwrap();
+    assert!(detail.contains("a generator run of 100000 books"), "{detail}");
+    assert!(detail.contains(&format!("about {wait} s")), "{detail}");
+    // Once the run has withdrawn its notice, a refusal says the default again.
+    kv.execute("DELETE FROM spin_key_value WHERE key = 'catalog:long-write'", []).unwrap();
+    db.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let r = app.json("POST", "/api/books", Some(&token), &folio_blackbox::book_body("Beside nothing"));
+    db.execute_batch("ROLLBACK").unwrap();
+    r.problem(503);
+    assert_eq!(r.header("retry-after"), Some("2"));
+}

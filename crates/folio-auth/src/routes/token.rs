@@ -91,7 +91,7 @@ pub fn token(host: &Host, req: &Request) -> ApiResult<Response> {
             r.headers_mut().append(http::header::VARY, http::HeaderValue::from_static("accept"));
             Ok(r)
         }
-        Err(e) => Ok(error_response(req, e)),
+        Err(e) => Ok(error_response(req, folio_core::long_write::explain_busy(host, e))),
     }
 }
 
