@@ -44,9 +44,15 @@ pub const KEY_PREFIX: &str = "books:read-cache:";
 /// The number of keys the cache can ever hold.
 pub const SLOTS: u64 = 4096;
 
+/// The largest copy kept: 8 KiB holds a book with a description of about 7,000 letters of the
+/// Latin alphabet; a book at the contract's limits in four-byte characters is 49 KB, and 4,096
+/// of those would take 200 MB of a Redis that also holds the sessions. Larger books are read
+/// from SQL every time. So the cache takes at most 4,096 × 8 KiB = 32 MiB.
+pub const MAX_PAYLOAD: usize = 8 * 1024;
+
 /// The cache's slots and entry format (the payload: the entity tag, a line break, the JSON).
 pub const CACHE: SlotCache =
-    SlotCache { prefix: KEY_PREFIX, slots: SLOTS, format: "folio-book/3", max_payload: 64 * 1024 };
+    SlotCache { prefix: KEY_PREFIX, slots: SLOTS, format: "folio-book/3", max_payload: MAX_PAYLOAD };
 
 /// A book as the cache holds it: the response body and its entity tag.
 #[derive(Debug, Clone, PartialEq, Eq)]

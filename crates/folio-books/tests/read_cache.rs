@@ -421,3 +421,19 @@ fn ids_that_no_book_can_have_skip_the_cache() {
         app.kv.keys().unwrap().into_iter().filter(|k| k.starts_with(read_cache::KEY_PREFIX)).collect();
     assert!(cached.is_empty(), "{cached:?}");
 }
+
+#[test]
+fn a_book_larger_than_the_copy_limit_is_served_but_not_stored() {
+    // A description of 2,500 four-byte characters: 10 KB, past the 8 KiB a copy may take.
+    let app = app();
+    let mut big = book(1);
+    big["description"] = json!("\u{1F4DA}".repeat(2_500));
+    let id = create(&app, &big)["id"].as_str().unwrap().to_string();
+    let r = get(&app, &format!("/api/books/{id}"), "reader");
+    assert_eq!(r.status(), 200);
+    assert!(r.body().len() > read_cache::MAX_PAYLOAD);
+    assert!(entry(&app, &id).is_none(), "not stored");
+    let small = create(&app, &book(2))["id"].as_str().unwrap().to_string();
+    get(&app, &format!("/api/books/{small}"), "reader");
+    assert!(entry(&app, &small).is_some(), "a book of ordinary size is stored");
+}

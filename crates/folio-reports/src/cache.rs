@@ -17,6 +17,11 @@ use crate::compute::ReportData;
 
 /// The number of cache keys the reports component can ever hold.
 pub const SLOTS: u64 = 1024;
+/// The largest entry kept: a report of a catalogue with hundreds of genres or a long author list
+/// grows with them (82 KB at 300 genres), and 1,024 such entries would crowd a Redis that holds
+/// the sessions; larger reports are computed every time. So the cache takes at most
+/// 1,024 × 64 KiB = 64 MiB.
+pub const MAX_ENTRY_BYTES: usize = 64 * 1024;
 /// Every cache key starts with this.
 pub const KEY_PREFIX: &str = "reports:cache:";
 
@@ -59,6 +64,9 @@ pub fn put(host: &Host, canonical: &str, version: &str, data: &ReportData) {
         data: data.clone(),
     };
     let bytes = serde_json::to_vec(&entry).expect("cache entry serializes");
+    if bytes.len() > MAX_ENTRY_BYTES {
+        return;
+    }
     if let Err(e) = host.kv.set(&slot_key(canonical), &bytes) {
         folio_core::log::warn("reports_cache_write_failed", &e);
     }

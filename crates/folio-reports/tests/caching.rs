@@ -273,3 +273,25 @@ fn if_match_without_a_current_version_is_412() {
     assert!(any.headers().get("etag").is_none(), "no version, no tag");
     folio_core::Sql::execute(&writer, "ROLLBACK", &[]).unwrap();
 }
+
+#[test]
+fn a_report_larger_than_the_entry_limit_is_computed_every_time() {
+    // 800 genres of 50 characters: the genres report's entry passes 64 KiB.
+    let mut books = generate(12, 800);
+    for (i, b) in books.iter_mut().enumerate() {
+        b.genre = format!("{i:03}{}", "g".repeat(47));
+    }
+    let app = app_with(&books);
+    let report = fetch(&app, "/api/reports/genres");
+    assert_eq!(report["items"].as_array().unwrap().len(), 800);
+    assert!(report.to_string().len() > cache::MAX_ENTRY_BYTES);
+    let cached = || app.kv.keys().unwrap().iter().filter(|k| k.starts_with(cache::KEY_PREFIX)).count();
+    assert_eq!(cached(), 0, "not stored");
+    // So a change behind the cache's back shows at once: it was computed again.
+    sql(&app, "UPDATE books SET genre = 'Renamed' WHERE id = ?", &[Value::from(books[0].id.as_str())]);
+    let again = fetch(&app, "/api/reports/genres");
+    assert!(again["items"].as_array().unwrap().iter().any(|g| g["genre"] == "Renamed"));
+    // A small report is stored as before.
+    fetch(&app, "/api/reports/summary");
+    assert_eq!(cached(), 1);
+}
