@@ -4,7 +4,9 @@
 // generate, every report, CSV download, account and sessions, the profile, a new password,
 // leaving, reload, sign out, API docs. Then one test per defect the UI audit found (each in a
 // browser context of its own, as the same user): see "after the UI audit" near the end, and
-// "after the re-audit" (drafts onto newer versions, drafts across accounts, the generator seed).
+// "after the re-audit" (drafts onto newer versions, drafts across accounts, the generator seed),
+// and "after the new-user audit" (the e-mail after a session ended, price decimals, generator
+// labels, summary figures, report controls, focus after a search).
 // Every page is screenshotted into artifacts/ (kept by CI). Any uncaught script error, any
 // Content-Security-Policy violation and any failed load of a non-API resource fails the test
 // it happens in.
@@ -269,7 +271,7 @@ describe('a user, start to finish', () => {
     await page.getByRole('button', { name: 'Delete' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
     await page.waitForURL(/\/books$/);
-    await page.getByLabel('Search').fill(bookTitle);
+    await page.getByLabel('Search', { exact: true }).fill(bookTitle);
     await page.getByRole('button', { name: 'Search' }).click();
     await page.getByText('No books match these filters.').waitFor();
     assertClean();
@@ -346,7 +348,12 @@ describe('a user, start to finish', () => {
       });
       assert.ok(drawn, `${name} chart is blank`);
     }
+    // A report's control is applied by its button (choosing alone changes nothing).
     await page.locator('#report-years select').selectOption('year');
+    await Promise.all([
+      page.waitForResponse((r) => r.url().includes('/api/reports/years?bucket=year')),
+      page.locator('#report-years').getByRole('button', { name: /^Apply/ }).click(),
+    ]);
     await page.locator('#report-years canvas').waitFor();
     await page.waitForTimeout(400);
     await shot('reports');
@@ -805,6 +812,7 @@ describe('after the UI audit', () => {
     await signInAs(p, user.email, user.password, { next: '/reports' });
     await p.locator('#report-authors canvas').waitFor();
     await p.locator('#report-authors select').selectOption('50');
+    await p.locator('#report-authors').getByRole('button', { name: /^Apply/ }).click();
     const labelled = (name) => p.waitForFunction((id) => {
       const canvas = document.querySelector(`#report-${id} canvas`);
       const chart = canvas && window.Chart && window.Chart.getChart(canvas);
@@ -1204,6 +1212,249 @@ describe('after the re-audit', () => {
     await p.waitForTimeout(200);
     assert.deepEqual(sent.slice(before), [], 'an unreadable seed was sent');
     await shot('reaudit-generator-seed', p);
+    await ctx.close();
+    assertClean();
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Defects found by the new-user audit on real Spin, each with its test.
+
+describe('after the new-user audit', () => {
+  test('after "Your session has ended" the sign-in page has the account\'s e-mail filled in, from the draft', async () => {
+    const token = await apiToken();
+    const book = await createBook(token, { title: `E-mail Draft ${stamp}` });
+    const { ctx, p } = await freshPage();
+    await signInAs(p, user.email, user.password, { next: `/books/${book.id}` });
+    await p.getByRole('heading', { name: book.title }).waitFor();
+    await p.getByLabel('Description').fill('Typed before the session ended.');
+    await endOtherSessions(await apiToken());
+    await p.getByRole('button', { name: 'Save changes' }).click();
+    await p.waitForURL(/\/signin\?next=%2Fbooks%2F/);
+    await p.getByText(KEPT).waitFor();
+    assert.equal(await p.getByLabel('E-mail').inputValue(), user.email);
+    // The e-mail is known, so the keyboard starts where typing is left to do.
+    assert.equal(await p.evaluate(() => document.activeElement.name), 'password');
+    // Nothing kept but the draft (the e-mail rides in it), and nothing in localStorage.
+    assert.deepEqual(await p.evaluate(() => ({ local: Object.keys(localStorage), session: Object.keys(sessionStorage) })),
+      { local: [], session: ['folio.draft'] });
+    await shot('newuser-session-ended-email', p);
+    // A reload of the sign-in page (memory gone, the draft still waiting): still filled in.
+    await p.reload();
+    await p.getByText(KEPT).waitFor();
+    assert.equal(await p.getByLabel('E-mail').inputValue(), user.email);
+    await p.getByLabel('Password').fill(user.password);
+    await p.getByRole('button', { name: 'Sign in' }).click();
+    await p.waitForURL(new RegExp(`/books/${book.id}$`));
+    await p.getByText(/has been filled in again/).waitFor();
+    assert.equal(await p.getByLabel('Description').inputValue(), 'Typed before the session ended.');
+    assert.deepEqual(await p.evaluate(() => ({ ...sessionStorage })), {}, 'the draft, e-mail and all, is consumed');
+    await ctx.close();
+    assertClean();
+  });
+
+  test('a price with more than two decimals is refused at its field, and nothing is sent', async () => {
+    const { ctx, p } = await freshPage();
+    await signInAs(p, user.email, user.password, { next: '/books/new' });
+    const writes = [];
+    p.on('request', (r) => {
+      if (['POST', 'PUT'].includes(r.method()) && new URL(r.url()).pathname.startsWith('/api/books')) writes.push(`${r.method()} ${r.postData()}`);
+    });
+    const title = `Priced ${stamp}`;
+    await p.getByLabel('Title').fill(title);
+    await p.getByLabel('Author').fill('Ada Tester');
+    await p.getByLabel('Genre').fill('Testing');
+    await p.getByLabel('ISBN').fill(nextIsbn());
+    await p.getByLabel('Year published').fill('2020');
+    await p.getByLabel('Pages').fill('321');
+    await p.getByLabel('Language').fill('en');
+    const price = p.getByLabel('Price');
+    for (const typed of ['12.505', '0.001', '1e-3', '12.5051']) {
+      await price.fill(typed);
+      await p.getByRole('button', { name: 'Create book' }).click();
+      await p.locator('#f-price[aria-invalid="true"]').waitFor({ timeout: 5000 });
+      assert.equal(await p.locator('#f-price-error').innerText(), 'must have at most two decimals (whole cents)', typed);
+      assert.deepEqual(await p.locator('.form-message li').allInnerTexts(), ['Price: must have at most two decimals (whole cents)']);
+      await p.getByText('The book was not created: one field needs a change').waitFor();
+      assert.equal(await p.evaluate(() => document.activeElement.id), 'f-price', 'focus on the field to correct');
+      await p.waitForTimeout(200);
+      assert.deepEqual(writes, [], `${typed} was sent`);
+      await shot('newuser-price-decimals', p);
+    }
+    // Trailing zeros are not decimals that matter: 12.500 is 12.50.
+    await price.fill('12.500');
+    await p.getByRole('button', { name: 'Create book' }).click();
+    await p.getByRole('heading', { name: title }).waitFor();
+    assert.equal(JSON.parse(writes.at(-1).slice(5)).price_cents, 1250);
+    assert.equal(await price.getAttribute('aria-invalid'), null);
+    // Editing refuses it alike.
+    await price.fill('9.999');
+    await p.getByRole('button', { name: 'Save changes' }).click();
+    await p.locator('#f-price[aria-invalid="true"]').waitFor({ timeout: 5000 });
+    await p.getByText('Not saved: one field needs a change').waitFor();
+    await p.waitForTimeout(200);
+    assert.equal(writes.length, 1, 'no PUT was sent');
+    await price.fill('9.99');
+    await p.getByRole('button', { name: 'Save changes' }).click();
+    await p.locator('.form-message .state.success').waitFor();
+    assert.equal(JSON.parse(writes.at(-1).slice(4)).price_cents, 999);
+    await ctx.close();
+    assertClean();
+  });
+
+  test('the generator names the fields the API refuses by their labels', async () => {
+    const { ctx, p } = await freshPage();
+    await signInAs(p, user.email, user.password, { next: '/generator' });
+    await p.getByLabel('How many books').fill('100001');
+    await p.getByLabel('Seed').fill('');
+    await p.getByRole('button', { name: 'Generate books' }).click();
+    await p.locator('#f-count[aria-invalid="true"]').waitFor();
+    await p.getByText('Nothing was generated: one field needs a change').waitFor();
+    const listed = await p.locator('.form-message li').allInnerTexts();
+    assert.equal(listed.length, 1);
+    assert.match(listed[0], /^How many books: must be /);
+    assert.equal(await p.getByText(/^Count:/).count(), 0);
+    await shot('newuser-generator-count', p);
+    // Both fields refused by the API at once (made up in the browser: the page refuses such a
+    // seed itself before asking): each listed by its label, each at its field.
+    await p.route('**/api/generator/runs', (route) => (route.request().method() === 'POST'
+      ? route.fulfill({
+        status: 422,
+        headers: { 'content-type': 'application/problem+json' },
+        body: JSON.stringify({
+          type: '/docs/problems#validation', title: 'Unprocessable Content', status: 422, detail: 'count: must be an integer from 1 to 100000',
+          errors: [{ field: 'count', message: 'must be an integer from 1 to 100000' }, { field: 'seed', message: 'must be an integer from 0 to 9007199254740991' }],
+        }),
+      })
+      : route.continue()));
+    await p.getByLabel('How many books').fill('5');
+    await p.getByRole('button', { name: 'Generate books' }).click();
+    await p.getByText('Nothing was generated: 2 fields need a change').waitFor();
+    assert.deepEqual(await p.locator('.form-message li').allInnerTexts(), [
+      'How many books: must be an integer from 1 to 100000',
+      'Seed: must be an integer from 0 to 9007199254740991',
+    ]);
+    assert.equal(await p.locator('#f-seed').getAttribute('aria-invalid'), 'true');
+    await ctx.close();
+    assertClean();
+  });
+
+  test('large figures fit their summary cards, at the default width and on a phone', async () => {
+    for (const viewport of [{ width: 1280, height: 900 }, { width: 375, height: 812 }]) {
+      for (const total of [366762421, 1234567890123]) {
+        const { ctx, p } = await freshPage({ viewport });
+        // The summary as the API answers it, with a total as large as a big catalogue's.
+        await p.route((url) => url.pathname === '/api/reports/summary', async (route) => {
+          const response = await route.fetch();
+          const json = await response.json();
+          await route.fulfill({ response, json: { ...json, books: Math.max(json.books, 1), total_price_cents: total } });
+        });
+        await signInAs(p, user.email, user.password, { next: '/reports' });
+        const cards = p.locator('#report-summary dl.stats');
+        await cards.waitFor();
+        const shown = (total / 100).toLocaleString('en-US', { minimumFractionDigits: 2 });
+        assert.equal(await cards.locator('div', { hasText: 'Total price' }).locator('dd').innerText(), shown);
+        const overflowing = await cards.evaluate((dl) => [...dl.querySelectorAll('div')]
+          .filter((card) => {
+            const dd = card.querySelector('dd');
+            const box = card.getBoundingClientRect();
+            const range = document.createRange();
+            range.selectNodeContents(dd);
+            const text = range.getBoundingClientRect();
+            return dd.scrollWidth > dd.clientWidth || text.right > box.right - 1 || text.left < box.left;
+          })
+          .map((card) => card.innerText.replace(/\s+/g, ' ')));
+        assert.deepEqual(overflowing, [], `${viewport.width} px, total ${shown}`);
+        assert.equal(await p.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth), 0,
+          `${viewport.width} px: the page scrolls sideways`);
+        // Each report's title keeps one line beside (or above) its control and CSV button.
+        await p.locator('#report-prices .report-head select').waitFor();
+        const squeezed = await p.evaluate(() => [...document.querySelectorAll('.report-head h2')]
+          .filter((el) => el.offsetHeight > parseFloat(getComputedStyle(el).lineHeight) * 1.5)
+          .map((el) => el.textContent));
+        assert.deepEqual(squeezed, [], `${viewport.width} px: report titles squeezed`);
+        await shot(`newuser-reports-total-${viewport.width}-${String(total).length}`, p);
+        await ctx.close();
+      }
+    }
+    assertClean();
+  });
+
+  test('a report control changes nothing until its button applies it; an arrow key alone sends nothing', async () => {
+    const { ctx, p } = await freshPage();
+    await signInAs(p, user.email, user.password, { next: '/reports' });
+    await p.locator('#report-authors canvas').waitFor();
+    await p.locator('#report-prices canvas').waitFor();
+    const sent = [];
+    p.on('request', (r) => {
+      const url = new URL(r.url());
+      if (url.pathname.startsWith('/api/reports/')) sent.push(url.pathname + url.search);
+    });
+    for (const [name, label, param] of [['authors', 'How many authors', 'limit'], ['years', 'Group by', 'bucket'], ['prices', 'Price ranges', 'buckets']]) {
+      const select = p.getByLabel(label, { exact: true });
+      const address = p.url();
+      const before = await select.inputValue();
+      await select.focus();
+      await p.keyboard.press('ArrowDown');
+      const chosen = await select.inputValue();
+      assert.notEqual(chosen, before, `the arrow key chose another ${label}`);
+      await p.waitForTimeout(500);
+      assert.deepEqual(sent, [], `choosing ${label} is not applying`);
+      assert.equal(p.url(), address, 'the URL waits for the choice to be applied');
+      const apply = p.locator(`#report-${name}`).getByRole('button', { name: /^Apply/ });
+      assert.equal(await apply.isEnabled(), true);
+      await Promise.all([
+        p.waitForResponse((r) => new URL(r.url()).pathname === `/api/reports/${name}`),
+        apply.click(),
+      ]);
+      assert.deepEqual(sent, [`/api/reports/${name}?${param}=${chosen}`]);
+      assert.equal(new URL(p.url()).searchParams.get(param), chosen);
+      assert.equal(await p.evaluate(() => document.activeElement.getAttribute('aria-label')), label, 'focus stays on the select');
+      assert.equal(await apply.isDisabled(), true, 'nothing left to apply');
+      await p.locator(`#report-${name} canvas`).waitFor();
+      sent.length = 0;
+    }
+    await shot('newuser-report-controls', p);
+    await ctx.close();
+    assertClean();
+  });
+
+  test('a search moves focus to the results, one Tab before the first book; navigation still focuses the page', async () => {
+    const word = `zq${stamp.replace(/\D/g, '')}`;
+    const token = await apiToken();
+    for (const n of ['one', 'two']) await createBook(token, { title: `Findable ${word} ${n}` });
+    const { ctx, p } = await freshPage();
+    await signInAs(p, user.email, user.password, { next: '/books' });
+    await p.locator('main table, main .state:not(.loading)').first().waitFor();
+    const focused = () => p.evaluate(() => {
+      const el = document.activeElement;
+      return el.id || el.getAttribute('aria-label') || el.textContent;
+    });
+    assert.equal(await focused(), 'main', 'a page shown by navigation has focus on the page');
+    const results = p.getByRole('region', { name: 'Search results' });
+    await p.getByLabel('Search', { exact: true }).fill(word);
+    await p.getByLabel('Search', { exact: true }).press('Enter');
+    await p.getByText('2 books · page 1').waitFor();
+    assert.equal(await focused(), 'Search results');
+    assert.equal(await results.evaluate((el) => el === document.activeElement), true);
+    await p.keyboard.press('Tab');
+    assert.equal(await p.evaluate(() => document.activeElement === document.querySelector('main tbody tr a')), true,
+      'one Tab reaches the first book');
+    assert.match(await focused(), new RegExp(`^Findable ${word} `));
+    await shot('newuser-search-focus', p);
+    // A filter that finds nothing: focus on the results too, which say so.
+    await p.getByLabel('Author').fill(`Nobody ${stamp}`);
+    await p.getByRole('button', { name: 'Search', exact: true }).click();
+    await p.getByText('No books match these filters.').waitFor();
+    assert.equal(await focused(), 'Search results');
+    // Navigation (a link, Back) still focuses the page.
+    await p.goBack();
+    await p.getByText('2 books · page 1').waitFor();
+    assert.equal(await focused(), 'main');
+    await p.locator('#nav').getByRole('link', { name: 'Catalogue' }).click();
+    await p.waitForURL(/\/books$/);
+    await p.locator('main table, main .state:not(.loading)').first().waitFor();
+    assert.equal(await focused(), 'main');
     await ctx.close();
     assertClean();
   });

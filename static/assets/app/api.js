@@ -24,8 +24,9 @@ const session = {
   refresh: null,
   scopes: new Set(),
   account: null,
-  // Set when the API ended the session (a 401 that a refresh could not rescue): {account: id}
-  // of whoever was signed in. The shell then says so on the sign-in page and keeps unsaved input.
+  // Set when the API ended the session (a 401 that a refresh could not rescue): {account: id,
+  // email} of whoever was signed in. The shell then says so on the sign-in page (with the e-mail
+  // filled in) and keeps unsaved input. Memory only, like the rest of the session.
   ended: null,
 };
 const listeners = new Set();
@@ -159,7 +160,7 @@ function forget() {
 function endSession() {
   const who = session.account;
   forget();
-  session.ended = { account: who ? who.id : null };
+  session.ended = { account: who ? who.id : null, email: who ? who.email || null : null };
   notify();
 }
 

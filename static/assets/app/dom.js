@@ -64,6 +64,8 @@ export function errorBox(error, intro) {
   return box;
 }
 
+// The API's field names whose form label is not the name itself in words (`count` is the
+// generator's "How many books"); any other name is said by `labelOf` from its last part.
 const LABELS = {
   q: 'Search',
   published_year: 'Year',
@@ -71,6 +73,8 @@ const LABELS = {
   isbn: 'ISBN',
   year_min: 'From year',
   year_max: 'To year',
+  count: 'How many books',
+  seed: 'Seed',
 };
 
 /** A field's message with the API's names of other fields in it said by their labels. */

@@ -14,6 +14,8 @@
 // drops it (`dropDraft`); a sign-in drops it at once unless it is the same account's
 // (`keepDraftOnlyFor`), and the first page drawn after that takes it (`takeDraft`, even a "Not
 // allowed" or "Page not found" page) and fills it in when it is the draft's page (`applyDraft`).
+// The draft names its account by id and by e-mail: the sign-in page fills the e-mail in
+// (`draftEmail`), since only that account gets the draft back.
 
 const KEY = 'folio.draft';
 const touched = new WeakSet();
@@ -59,8 +61,11 @@ function read() {
   }
 }
 
-/** Keeps the typed input of the page's forms; true when there was any (and so it was kept). */
-export function keepDraft(root, accountId) {
+/**
+ * Keeps the typed input of the page's forms; true when there was any (and so it was kept).
+ * `email` is the account's, for the sign-in page to fill in.
+ */
+export function keepDraft(root, accountId, email) {
   // Whose it is must be known: a draft of no account could never be given back, so the
   // sign-in page must not promise it.
   if (!accountId) return false;
@@ -81,7 +86,11 @@ export function keepDraft(root, accountId) {
   if (!fields.length) return false;
   try {
     sessionStorage.setItem(KEY, JSON.stringify({
-      path: location.pathname + location.search, account: accountId, fields, versions: formVersions,
+      path: location.pathname + location.search,
+      account: accountId,
+      email: typeof email === 'string' && email ? email : undefined,
+      fields,
+      versions: formVersions,
     }));
   } catch {
     return false; // storage full or refused: the sign-in page then only warns
@@ -92,6 +101,12 @@ export function keepDraft(root, accountId) {
 /** Whether a draft waits for the next sign-in. */
 export function hasDraft() {
   return sessionStorage.getItem(KEY) !== null;
+}
+
+/** The e-mail of the account a draft waits for (to fill in on the sign-in page), or null. */
+export function draftEmail() {
+  const draft = read();
+  return draft && typeof draft.email === 'string' && draft.email ? draft.email : null;
 }
 
 /** Forgets any draft (signing out: nothing typed may outlive it). */

@@ -37,11 +37,13 @@ let cleanup = null;
 let renderId = 0;
 
 // `state` rides in the history entry: it comes back with Back, Forward and a reload (the
-// catalogue keeps its trail of earlier pages there).
-export function navigate(to, { replace: replaceState = false, state: entry = {} } = {}) {
+// catalogue keeps its trail of earlier pages there). `focus` is for this navigation alone (never
+// in the history entry, so Back and a reload focus the page as any navigation does): 'results'
+// when a search form was submitted, so the page moves focus to its results instead.
+export function navigate(to, { replace: replaceState = false, state: entry = {}, focus = null } = {}) {
   if (replaceState) history.replaceState(entry, '', to);
   else history.pushState(entry, '', to);
-  render();
+  render({ focus });
 }
 
 function renderNav() {
@@ -72,7 +74,7 @@ function renderNav() {
   replace(nav, items);
 }
 
-async function render() {
+async function render({ focus = null } = {}) {
   const id = ++renderId;
   if (cleanup) {
     try {
@@ -119,6 +121,8 @@ async function render() {
   const ctx = {
     params,
     query: new URLSearchParams(location.search),
+    // How this page was reached: `focus: 'results'` after a search (see navigate).
+    intent: { focus },
     navigate,
     isCurrent: () => id === renderId,
     onLeave: (fn) => {
@@ -143,7 +147,8 @@ async function render() {
   }
   const heading = main.querySelector('h1');
   document.title = heading ? `${heading.textContent} · Folio` : 'Folio';
-  // Move focus to the new page for keyboard and screen-reader users, without scrolling jumps.
+  // Move focus to the new page for keyboard and screen-reader users, without scrolling jumps
+  // (unless the page moved it itself: the sign-in form, a catalogue's results after a search).
   if (ctx.focus !== false) main.focus({ preventScroll: true });
 }
 
@@ -175,7 +180,7 @@ onSessionChange(({ signedIn, ended, account: who }) => {
   // Signed out elsewhere (expired or revoked session): back to the sign-in page, which says
   // why; what the user had typed is kept for after they sign in again (drafts.js).
   if (!signedIn && !routes.some((r) => r.public && r.path.test(location.pathname))) {
-    const draftKept = ended ? keepDraft(main, ended.account) : false;
+    const draftKept = ended ? keepDraft(main, ended.account, ended.email) : false;
     navigate(`/signin?next=${encodeURIComponent(location.pathname + location.search)}`,
       { replace: true, state: ended ? { sessionEnded: true, draftKept } : {} });
   }

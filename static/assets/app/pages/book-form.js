@@ -26,9 +26,34 @@ function controls(book) {
   };
 }
 
+const PRICE_DECIMALS = 'must have at most two decimals (whole cents)';
+
+/**
+ * The price field in cents: `{cents}` (null when empty), or `{error}`. The form is novalidate,
+ * so `step="0.01"` is never enforced: a third decimal (`12.505`, `1e-3`) would be rounded away
+ * unseen, so it is refused at the field instead. Read from the text, so trailing zeros
+ * (`12.500`) are no decimals and no floating-point product decides.
+ */
+export function readPrice(input) {
+  const notANumber = { error: 'must be a number, e.g. 12.50' };
+  const text = input.value.trim();
+  if (text === '') return input.validity && input.validity.badInput ? notANumber : { cents: null };
+  const parts = /^[+-]?(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(text);
+  if (!parts || (!parts[1] && !parts[2])) return notANumber;
+  const [, whole, fraction = '', exponent = '0'] = parts;
+  let digits = `${whole}${fraction}`;
+  let scale = fraction.length - Number(exponent);
+  while (scale > 0 && digits.endsWith('0')) {
+    digits = digits.slice(0, -1);
+    scale -= 1;
+  }
+  if (scale > 2 && /[1-9]/.test(digits)) return { error: PRICE_DECIMALS };
+  return { cents: Math.round(Number(text) * 100) };
+}
+
 function readForm(c) {
   const int = (input) => (input.value.trim() === '' ? null : Number(input.value));
-  const price = c.price.value.trim() === '' ? null : Math.round(Number(c.price.value) * 100);
+  const price = readPrice(c.price).cents ?? null;
   return {
     title: c.title.value.trim(),
     author: c.author.value.trim(),
@@ -122,6 +147,11 @@ export async function render(main, ctx) {
   }
 
   async function save(overwriteEtag) {
+    // Refused here as the API's 422 would be: at the field, nothing sent.
+    const { error: priceError } = readPrice(c.price);
+    if (priceError) {
+      throw Object.assign(new Error('Some values are not valid.'), { fieldErrors: [{ field: 'price_cents', message: priceError }] });
+    }
     const body = readForm(c);
     if (creating) {
       const result = await request('POST', '/api/books', { body });

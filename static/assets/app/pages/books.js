@@ -72,7 +72,8 @@ function trailOf(filterKey, cursor) {
   return cursor ? null : [];
 }
 
-export async function render(main, { query, navigate, isCurrent }) {
+export async function render(main, ctx) {
+  const { query, navigate, isCurrent } = ctx;
   lastList = { href: location.pathname + location.search, state: history.state || {} };
   const filterKey = FILTERS.map((k) => `${k}=${query.get(k) || ''}`).join('&');
   const trail = trailOf(filterKey, query.get('cursor'));
@@ -100,20 +101,31 @@ export async function render(main, { query, navigate, isCurrent }) {
     event.preventDefault();
     const params = new URLSearchParams();
     for (const [key, value] of new FormData(form)) if (String(value).trim()) params.set(key, String(value).trim());
-    navigate(`/books${params.toString() ? `?${params}` : ''}`);
+    // Searched: focus goes to the results, not to the top of the page (12 Tabs from the first book).
+    navigate(`/books${params.toString() ? `?${params}` : ''}`, { focus: 'results' });
   });
   form.addEventListener('reset', (event) => {
     event.preventDefault();
     navigate('/books');
   });
 
-  const results = h('section', { 'aria-live': 'polite', 'aria-busy': 'true' }, state('loading', 'Loading books…'));
+  // The results: a region of their own, focusable, so that a search can move focus there (the
+  // first book is then one Tab away, and a screen reader says "Search results" and reads them).
+  const results = h('section', {
+    class: 'results', 'aria-label': 'Search results', tabindex: '-1', 'aria-live': 'polite', 'aria-busy': 'true',
+  }, state('loading', 'Loading books…'));
   replace(main,
     h('div', { class: 'page-head' },
       h('h1', {}, 'Catalogue'),
       can('create:books') ? h('a', { class: 'button', href: '/books/new' }, 'New book') : null),
     form,
     results);
+  // After a search (not a navigation: a link, Back, a reload, paging), focus is on the results
+  // at once, so it is never left on the form that was just replaced; they fill in around it.
+  if (ctx.intent && ctx.intent.focus === 'results') {
+    ctx.focus = false;
+    results.focus();
+  }
 
   const params = { count: 'true' };
   for (const key of FILTERS) if (query.get(key)) params[key] = query.get(key);

@@ -10,6 +10,19 @@ const FILTERS = ['genre', 'author', 'language', 'year_min', 'year_max'];
 // Each report's own control, kept in the URL too (so reload, Back and a shared link keep it).
 const CONTROLS = { limit: ['5', '10', '20', '50'], bucket: ['decade', 'year'], buckets: ['5', '10', '20', '50'] };
 
+// The locale's digit-group separator ("," in 3,667,624.21; read from a million, since some
+// locales group only from five digits), or '' when it has none.
+const GROUP = (1234567).toLocaleString().replace(/\p{Nd}/gu, '').charAt(0);
+/**
+ * A figure for a summary card, with a line-break opportunity after each digit-group separator:
+ * a figure too long for its card (the CSS shrinks it first) wraps as "12,345," / "678,901.23",
+ * never inside a group.
+ */
+function figure(text) {
+  if (!GROUP) return text;
+  return String(text).split(GROUP).flatMap((part, i) => (i ? [GROUP, h('wbr'), part] : [part]));
+}
+
 export async function render(main, { query, navigate, isCurrent, onLeave }) {
   // One live chart per report; destroyed when its report reloads or the page is left.
   const charts = {};
@@ -33,10 +46,12 @@ export async function render(main, { query, navigate, isCurrent, onLeave }) {
       h('button', { type: 'submit' }, 'Apply filters'),
       h('button', { type: 'reset', class: 'secondary' }, 'Clear')));
   form.append(genreSuggestions(genre));
-  // The report controls' values as they are now, for the URL.
-  const controlParams = (params = new URLSearchParams()) => {
+  // The report controls' values for the URL: those applied (the reports shown), or, for
+  // "Apply filters", which draws every report again, those chosen.
+  const applied = (select) => select.dataset.applied;
+  const controlParams = (params = new URLSearchParams(), value = applied) => {
     for (const select of [authorsLimit, yearBucket, priceBuckets]) {
-      if (select.value !== select.dataset.default) params.set(select.name, select.value);
+      if (value(select) !== select.dataset.default) params.set(select.name, value(select));
       else params.delete(select.name);
     }
     return params;
@@ -45,7 +60,7 @@ export async function render(main, { query, navigate, isCurrent, onLeave }) {
     event.preventDefault();
     const params = new URLSearchParams();
     for (const [key, value] of new FormData(form)) if (String(value).trim()) params.set(key, String(value).trim());
-    controlParams(params);
+    controlParams(params, (select) => select.value);
     navigate(`/reports${params.toString() ? `?${params}` : ''}`);
   });
   form.addEventListener('reset', (event) => {
@@ -61,6 +76,28 @@ export async function render(main, { query, navigate, isCurrent, onLeave }) {
     replace(filterMessage, errorBox(error, 'The reports could not be made'));
     showFieldErrors(form, error.fieldErrors, { focus: false });
   }
+
+  // A report's control, as on /users: choosing in the select changes nothing (an arrow key on
+  // a closed select fires `change`); its "Apply" button loads the report with the choice and
+  // keeps it in the URL, and focus stays on the select.
+  const control = (name, title, select) => {
+    select.dataset.applied = select.value;
+    const apply = h('button', { type: 'button', class: 'secondary small', disabled: true, 'aria-label': `Apply to ${title.toLowerCase()}` }, 'Apply');
+    const pending = () => {
+      apply.disabled = select.value === select.dataset.applied;
+    };
+    select.addEventListener('change', pending);
+    select.addEventListener('input', pending);
+    apply.addEventListener('click', () => {
+      if (select.value === select.dataset.applied) return;
+      select.dataset.applied = select.value;
+      pending();
+      select.focus();
+      keepInUrl();
+      load(name);
+    });
+    return h('div', { class: 'report-control' }, select, apply);
+  };
 
   const section = (name, title, controls) => {
     const body = h('div', { class: 'report-body', 'aria-live': 'polite' }, state('loading', `Loading ${title.toLowerCase()}…`));
@@ -82,16 +119,17 @@ export async function render(main, { query, navigate, isCurrent, onLeave }) {
   const sections = {
     summary: section('summary', 'Summary'),
     genres: section('genres', 'Books by genre'),
-    authors: section('authors', 'Top authors', authorsLimit),
-    years: section('years', 'Books by year', yearBucket),
-    prices: section('prices', 'Prices', priceBuckets),
+    authors: section('authors', 'Top authors', control('authors', 'Top authors', authorsLimit)),
+    years: section('years', 'Books by year', control('years', 'Books by year', yearBucket)),
+    prices: section('prices', 'Prices', control('prices', 'Prices', priceBuckets)),
   };
+  // The applied choices: what each report shows, and what its CSV holds.
   const extra = {
     summary: () => ({}),
     genres: () => ({}),
-    authors: () => ({ limit: authorsLimit.value }),
-    years: () => ({ bucket: yearBucket.value }),
-    prices: () => ({ buckets: priceBuckets.value }),
+    authors: () => ({ limit: applied(authorsLimit) }),
+    years: () => ({ bucket: applied(yearBucket) }),
+    prices: () => ({ buckets: applied(priceBuckets) }),
   };
 
   replace(main, h('h1', {}, 'Reports'), form, filterMessage, h('div', { class: 'reports' }, Object.values(sections).map((s) => s.el)));
@@ -167,7 +205,7 @@ export async function render(main, { query, navigate, isCurrent, onLeave }) {
         ['Years', data.earliest_year ? `${data.earliest_year}–${data.latest_year}` : '—'],
       ];
       replace(body, data.books
-        ? h('dl', { class: 'stats' }, cards.map(([k, v]) => h('div', {}, h('dt', {}, k), h('dd', {}, v))))
+        ? h('dl', { class: 'stats' }, cards.map(([k, v]) => h('div', {}, h('dt', {}, k), h('dd', {}, figure(v)))))
         : state('empty', 'No books match these filters.'));
       return;
     }
@@ -225,7 +263,7 @@ export async function render(main, { query, navigate, isCurrent, onLeave }) {
       if (items.length) {
         body.prepend(h('dl', { class: 'stats compact' },
           [['Median (p50)', data.p50_cents], ['p90', data.p90_cents], ['p99', data.p99_cents], ['Lowest', data.min_cents], ['Highest', data.max_cents]]
-            .map(([k, v]) => h('div', {}, h('dt', {}, k), h('dd', {}, formatPrice(v))))));
+            .map(([k, v]) => h('div', {}, h('dt', {}, k), h('dd', {}, figure(formatPrice(v)))))));
       }
     }
   }
@@ -251,13 +289,10 @@ export async function render(main, { query, navigate, isCurrent, onLeave }) {
       }
     }));
   }
-  const keepInUrl = () => {
+  function keepInUrl() {
     const params = controlParams(new URLSearchParams(location.search));
     history.replaceState(history.state, '', `/reports${params.toString() ? `?${params}` : ''}`);
-  };
-  authorsLimit.addEventListener('change', () => { keepInUrl(); load('authors'); });
-  yearBucket.addEventListener('change', () => { keepInUrl(); load('years'); });
-  priceBuckets.addEventListener('change', () => { keepInUrl(); load('prices'); });
+  }
 
   await Promise.all(Object.keys(sections).map((name) => load(name)));
 }

@@ -1,5 +1,5 @@
 import { currentSession, signIn, withStop } from '../api.js';
-import { draftPage, hasDraft } from '../drafts.js';
+import { draftEmail, draftPage, hasDraft } from '../drafts.js';
 import { busy, errorBox, field, h, replace } from '../dom.js';
 
 /**
@@ -42,6 +42,11 @@ export async function render(main, ctx) {
   if (query.get('registered')) {
     message.append(h('p', { class: 'state success', role: 'status' }, 'Your account is ready. Sign in to continue.'));
     email.value = query.get('registered');
+  } else {
+    // After the API ended the session: that account's e-mail, from memory (this page's life) or
+    // from the draft it left (which names its account, and survives a reload). Nothing else is
+    // kept for it.
+    email.value = currentSession().ended?.email || draftEmail() || '';
   }
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
@@ -73,5 +78,6 @@ export async function render(main, ctx) {
     h('h1', {}, 'Sign in'),
     form,
     h('p', { class: 'narrow' }, 'No account yet? ', h('a', { href: '/register' }, 'Register')));
-  email.focus();
+  // The e-mail known: the keyboard starts at the password.
+  (email.value ? password : email).focus();
 }
