@@ -600,9 +600,15 @@ paths = {
                                       params=report_params + [{"name": "buckets", "in": "query",
                                                                "schema": {"type": "integer", "minimum": 2, "maximum": 50, "default": 10}}])},
 }
-# Shape errors at the token endpoint are 400 invalid_request (RFC 6749 §5.2), never 422; and no
-# client authenticates there (public clients only), so there is no 401 invalid_client.
+# Shape errors at the token endpoint are 400 invalid_request (RFC 6749 §5.2), never 422. No
+# client is registered (public clients only): client credentials are an unknown client.
 del paths["/api/auth/token"]["post"]["responses"]["422"]
+paths["/api/auth/token"]["post"]["responses"]["401"] = {
+    **problem("invalid_client: client credentials in the Authorization header (HTTP Basic); no client is "
+              "registered here, so send none (Basic with an empty id and secret is ignored). A client_secret "
+              "in the body is 400 invalid_client"),
+    "headers": {"WWW-Authenticate": {"schema": string, "description": "Basic realm=\"folio\""}},
+}
 
 document = {
     "openapi": "3.1.0",

@@ -414,3 +414,28 @@ fn a_parameter_sent_empty_counts_as_omitted() {
     );
     assert_eq!((r.status().as_u16(), oauth_error(&r).as_str()), (400, "invalid_request"));
 }
+
+#[test]
+fn client_credentials_are_refused_as_an_unknown_client_and_public_clients_pass() {
+    // No client is registered (discovery: token_endpoint_auth_methods_supported = ["none"]).
+    let app = TestApp::new();
+    register(&app, "ann@example.com", PASSWORD);
+    let body = "grant_type=password&username=ann%40example.com&password=correct+horse+battery";
+    let with_basic = |credentials: &str| {
+        let mut r = form("/api/auth/token", body);
+        r.headers_mut().insert("authorization", format!("Basic {credentials}").parse().unwrap());
+        call(&app, r)
+    };
+    // someclient:wrongsecret, and an id without a secret: 401 invalid_client naming Basic.
+    for credentials in ["c29tZWNsaWVudDp3cm9uZ3NlY3JldA==", "c29tZWNsaWVudDo=", "not base64!"] {
+        let r = with_basic(credentials);
+        assert_eq!((r.status().as_u16(), oauth_error(&r).as_str()), (401, "invalid_client"), "{credentials}");
+        assert_eq!(r.headers()["www-authenticate"], "Basic realm=\"folio\"");
+    }
+    // Empty id and secret (Swagger UI's password flow on /docs): no client, signed in.
+    assert_eq!(with_basic("Og==").status(), 200);
+    // A secret in the body: 400 invalid_client; a client_id alone names a public client.
+    let r = call(&app, form("/api/auth/token", &format!("{body}&client_id=cli&client_secret=s")));
+    assert_eq!((r.status().as_u16(), oauth_error(&r).as_str()), (400, "invalid_client"));
+    assert_eq!(call(&app, form("/api/auth/token", &format!("{body}&client_id=cli"))).status(), 200);
+}

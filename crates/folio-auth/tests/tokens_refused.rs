@@ -336,3 +336,16 @@ fn introspection_checks_the_signature_even_when_a_session_vouches() {
     assert_eq!(introspect(&app, &forged), json!({"active": false}), "but the signature is wrong");
     assert_eq!(introspect(&app, &t.access)["active"], true);
 }
+
+#[test]
+fn introspection_judges_expiry_by_the_issuers_clock_without_leeway() {
+    let app = TestApp::new();
+    let t = editor(&app);
+    let exp = claims_of(&t.access)["exp"].as_i64().unwrap();
+    app.clock.set_ms((exp - 1) * 1000);
+    assert_eq!(introspect(&app, &t.access)["active"], true, "a second before exp");
+    app.clock.set_ms(exp * 1000);
+    assert_eq!(introspect(&app, &t.access), json!({"active": false}), "at exp");
+    // The routes still take it for their seconds of leeway (another clock may be behind).
+    assert_eq!(me_status(&app, &t.access).0, 200);
+}

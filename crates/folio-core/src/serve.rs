@@ -123,12 +123,20 @@ fn options(req: &Request, error: ApiError) -> ApiResult {
     }
 }
 
-/// An empty `204` whose `Allow` lists `allow` (and `OPTIONS`); also that header's value.
+/// An empty `204` whose `Allow` lists `allow` (and `OPTIONS`); also that header's value. A
+/// resource that takes `PATCH` says in what format (RFC 5789 §3.1: `Accept-Patch`; every PATCH
+/// route of the app takes a JSON merge patch).
 fn allowing(allow: &[Method]) -> (Response, Option<HeaderValue>) {
     let mut response = http::Response::builder().status(204).body(Vec::new()).expect("valid response");
     let value = HeaderValue::from_str(&crate::problem::allow_value(allow)).ok();
     if let Some(v) = &value {
         response.headers_mut().insert(header::ALLOW, v.clone());
+    }
+    if allow.contains(&Method::PATCH) {
+        response.headers_mut().insert(
+            HeaderName::from_static("accept-patch"),
+            HeaderValue::from_static(crate::http_util::MERGE_PATCH_JSON),
+        );
     }
     (response, value)
 }

@@ -65,6 +65,13 @@ fn options_is_answered_with_allow_everywhere() {
         assert_eq!(r.status, 204, "{path}: {}", r.text());
         assert_eq!(r.header("allow"), Some(allow), "{path}");
         assert!(r.body.is_empty(), "{path}");
+        // RFC 5789 §3.1: a resource that takes PATCH says in what format.
+        let patch = allow.contains("PATCH").then_some("application/merge-patch+json");
+        assert_eq!(r.header("accept-patch"), patch, "{path}");
+    }
+    for path in ["/api/auth/me", "/api/auth/users/anyone"] {
+        let r = app().call("OPTIONS", path, &[], b"");
+        assert_eq!(r.header("accept-patch"), Some("application/merge-patch+json"), "{path}");
     }
     assert_eq!(app().call("OPTIONS", "/api/nothing", &[], b"").status, 404, "an unknown path stays unknown");
     let r = app().call("DELETE", "/api/health", &[], b"");

@@ -50,7 +50,13 @@ pub fn introspect(host: &Host, req: &Request) -> ApiResult<Response> {
     let may_see = |v: &folio_tokens::Verified| {
         caller.principal().has_scope(scopes::ADMIN_USERS) || v.claims.sub == caller.claims.sub
     };
-    let body = match check(host, &settings, &token)?.filter(may_see) {
+    // The seconds of leeway that every route allows (folio_tokens::settings::LEEWAY_SECS) are for
+    // a token checked by a clock other than its issuer's; here the issuer answers by its own
+    // clock, and a gateway caches "active" until `exp`: a token past `exp`, or before `nbf`, is
+    // not active (RFC 7662 §2.2), even while the routes still take it for those seconds.
+    let now = host.clock.now_secs();
+    let in_its_time = |v: &folio_tokens::Verified| v.claims.nbf <= now && now < v.claims.exp;
+    let body = match check(host, &settings, &token)?.filter(may_see).filter(in_its_time) {
         Some(v) => {
             let c = &v.claims;
             json!({

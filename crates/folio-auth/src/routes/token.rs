@@ -99,7 +99,14 @@ pub fn token(host: &Host, req: &Request) -> ApiResult<Response> {
 /// router's `405` too): `error` in problem details, or RFC 6749 §5.2's `application/json` for a
 /// client whose `Accept` names that type, and `Vary: accept`.
 pub fn error_response(req: &Request, e: ApiError) -> Response {
+    // RFC 6749 §5.2: a client refused for credentials it sent in the Authorization header is told
+    // the scheme that header would need.
+    let basic = matches!(&e, ApiError::OAuth { error: "invalid_client", status, .. } if *status == StatusCode::UNAUTHORIZED);
     let mut r = e.into_oauth_response();
+    if basic {
+        r.headers_mut()
+            .insert(http::header::WWW_AUTHENTICATE, http::HeaderValue::from_static("Basic realm=\"folio\""));
+    }
     if http_util::wants_plain_json(req) {
         r.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static(http_util::JSON));
     }
@@ -107,8 +114,37 @@ pub fn error_response(req: &Request, e: ApiError) -> Response {
     r
 }
 
+/// The token endpoint serves public clients only (discovery: `token_endpoint_auth_methods_supported`
+/// is `none`): no client is registered, so a client that authenticates is one the server does
+/// not know, and is refused `invalid_client` (RFC 6749 §5.2) rather than served as if its
+/// credentials had been checked: `401` with `WWW-Authenticate: Basic` when they came in the
+/// `Authorization` header, `400` when in the body (`client_secret`). A `client_id` alone only
+/// names a public client (§3.2.1) and is ignored, as is HTTP Basic with an empty id and secret
+/// (`Basic Og==`, which Swagger UI's password flow sends on /docs) and any other scheme.
+fn refuse_client_credentials(req: &Request, params: &Params) -> ApiResult<()> {
+    use base64::{engine::general_purpose::STANDARD, Engine as _};
+    let unknown =
+        |status| oauth(status, "invalid_client", "no client is registered here: send no client credentials");
+    for value in req.headers().get_all(http::header::AUTHORIZATION) {
+        let text = value.to_str().unwrap_or_default().trim();
+        let Some((scheme, credentials)) = text.split_once(' ') else { continue };
+        if !scheme.eq_ignore_ascii_case("basic") {
+            continue;
+        }
+        let decoded = STANDARD.decode(credentials.trim()).unwrap_or_default();
+        if decoded != b":" {
+            return Err(unknown(StatusCode::UNAUTHORIZED));
+        }
+    }
+    if params.contains_key("client_secret") {
+        return Err(unknown(StatusCode::BAD_REQUEST));
+    }
+    Ok(())
+}
+
 fn grant(host: &Host, req: &Request) -> ApiResult<Response> {
     let params = params(req)?;
+    refuse_client_credentials(req, &params)?;
     let settings = AuthSettings::from_host(host)?;
     migrate::ensure(host.sql)?;
     // Sessions go into the key-value store: not into one that holds another database's.
