@@ -579,6 +579,35 @@ describe('API docs', () => {
     assertClean();
   });
 
+  test('/docs signs in with Authorize (the password flow) and Try it out carries the token', async () => {
+    const p = await context.newPage();
+    watch(p);
+    const account = await register('docs-authorize');
+    await p.goto(`${BASE_URL}/docs`);
+    await p.locator('.swagger-ui .opblock').first().waitFor();
+    await p.locator('button.authorize').first().click();
+    const dialog = p.locator('.modal-ux');
+    await dialog.locator('input#oauth_username').fill(account.email);
+    await dialog.locator('input#oauth_password').fill(account.password);
+    const [granted] = await Promise.all([
+      p.waitForResponse((r) => r.url().endsWith('/api/auth/token')),
+      dialog.locator('button.authorize').last().click(),
+    ]);
+    assert.equal(granted.status(), 200, await granted.text());
+    await dialog.locator('.close-modal').click();
+    const me = p.locator('#operations-auth-me');
+    await me.locator('.opblock-summary').click();
+    await me.locator('button.try-out__btn').click();
+    await me.locator('button.execute').click();
+    const status = me.locator('.live-responses-table .response .response-col_status').first();
+    await status.waitFor();
+    assert.equal((await status.textContent()).trim(), '200');
+    assert.ok((await me.locator('.live-responses-table').first().innerText()).includes(account.email), 'the account answered');
+    await shot('docs-authorized', p);
+    assertClean();
+    await p.close();
+  });
+
   test('a signed-in tab that shows /docs leaves no token to copy, and the app resumes on Back', async () => {
     const p = await context.newPage();
     watch(p);
