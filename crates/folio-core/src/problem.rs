@@ -591,7 +591,7 @@ mod tests {
     #[test]
     fn bad_variables_are_a_503_naming_each_without_retry_after() {
         let e = ConfigError::combine([
-            ConfigError::invalid("access_token_ttl_seconds", "an integer from 60 to 86400"),
+            ConfigError::invalid("access_token_ttl_seconds", "an integer from 1 to 86400"),
             ConfigError::invalid("signup_role", "reader, editor or admin"),
         ])
         .unwrap();
@@ -604,7 +604,7 @@ mod tests {
         assert_eq!(b["variables"][0]["name"], "access_token_ttl_seconds");
         assert_eq!(b["variables"][1]["expected"], "reader, editor or admin");
         let detail = b["detail"].as_str().unwrap();
-        assert!(detail.contains("access_token_ttl_seconds must be an integer from 60 to 86400"), "{detail}");
+        assert!(detail.contains("access_token_ttl_seconds must be an integer from 1 to 86400"), "{detail}");
         assert!(detail.contains("signup_role must be reader, editor or admin"), "{detail}");
         // A host failure is not the operator's values: it stays an internal error.
         let provider = ConfigError::combine([

@@ -65,9 +65,9 @@ fn password_grant(instance: &Instance, email: &str) -> Resp {
 }
 
 #[test]
-fn access_token_ttl_of_three_seconds() {
-    let instance = start("access_token_ttl_seconds", "3");
-    let range = "an integer from 60 to 86400";
+fn access_token_ttl_of_zero_seconds() {
+    let instance = start("access_token_ttl_seconds", "0");
+    let range = "an integer from 1 to 86400";
     health_names(&instance, "access_token_ttl_seconds", range);
     let email = unique_email("ttl");
     assert_eq!(register(&instance, &email).status, 201, "registration does not depend on it");
@@ -86,7 +86,7 @@ fn access_token_ttl_of_three_seconds() {
 #[test]
 fn refresh_token_ttl_that_is_not_a_number() {
     let instance = start("refresh_token_ttl_seconds", "a month");
-    let range = "an integer from 300 to 31622400";
+    let range = "an integer from 1 to 31622400";
     health_names(&instance, "refresh_token_ttl_seconds", range);
     let email = unique_email("refresh-ttl");
     assert_eq!(register(&instance, &email).status, 201);
@@ -247,4 +247,31 @@ fn rotating_beside_a_malformed_signing_key_names_the_variable() {
     instance.restart_with_variable("signing_key", secret);
     let rotated = instance.app.with_token("POST", "/api/auth/keys/rotate", &admin);
     assert_names(&instance, &rotated, "auth", "signing_key", "PKCS#8 PEM", Some(secret));
+}
+
+/// A short lifetime is what a test of expiry sets: a two-second access token works, is refused
+/// `401 invalid_token` once its `exp` and the routes' 5 s of leeway have passed, and introspects
+/// inactive from `exp` on; its refresh token still signs the session in again.
+#[test]
+fn a_two_second_access_token_expires() {
+    let instance = start("access_token_ttl_seconds", "2");
+    let app = &instance.app;
+    let tokens = app.login(&unique_email("short-ttl"));
+    assert_eq!(app.with_token("GET", "/api/books", &tokens.access).status, 200);
+    std::thread::sleep(std::time::Duration::from_millis(2_500));
+    let fresh = app.login(&tokens.email);
+    let r = app.json("POST", "/api/auth/introspect", Some(&fresh.access), &json!({"token": tokens.access}));
+    assert_eq!(r.json(), json!({"active": false}), "past exp");
+    std::thread::sleep(std::time::Duration::from_millis(5_000));
+    let r = app.with_token("GET", "/api/books", &tokens.access);
+    assert_eq!(r.status, 401, "{}", r.text());
+    assert!(r.header("www-authenticate").unwrap_or_default().contains("invalid_token"));
+    let r = app.call(
+        "POST",
+        "/api/auth/token",
+        &[("content-type", "application/x-www-form-urlencoded")],
+        format!("grant_type=refresh_token&refresh_token={}", tokens.refresh).as_bytes(),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["expires_in"], 2);
 }
