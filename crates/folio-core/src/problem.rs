@@ -91,7 +91,7 @@ pub enum ApiError {
     /// The database stayed locked by another writer past the request's lock budget: `503` with
     /// `Retry-After`, since the same request will succeed once the write commits. How long to
     /// wait is known when the writer is a generator run that announced itself
-    /// ([`crate::catalog::explain_busy`]); else a few seconds.
+    /// ([`crate::long_write::explain_busy`]); else a few seconds.
     #[error("database busy: {detail}")]
     Busy { detail: String, retry_after_secs: u64 },
     /// A store the request needs could not be reached (libSQL's server, Redis): `503` with
@@ -342,10 +342,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType { expected }
                 if *expected == crate::http_util::MERGE_PATCH_JSON =>
             {
-                headers.insert(
-                    header::HeaderName::from_static("accept-patch"),
-                    HeaderValue::from_static(crate::http_util::MERGE_PATCH_JSON),
-                );
+                crate::http_util::accept_merge_patch(headers);
             }
             _ => {}
         }

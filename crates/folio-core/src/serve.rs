@@ -133,10 +133,7 @@ fn allowing(allow: &[Method]) -> (Response, Option<HeaderValue>) {
         response.headers_mut().insert(header::ALLOW, v.clone());
     }
     if allow.contains(&Method::PATCH) {
-        response.headers_mut().insert(
-            HeaderName::from_static("accept-patch"),
-            HeaderValue::from_static(crate::http_util::MERGE_PATCH_JSON),
-        );
+        crate::http_util::accept_merge_patch(response.headers_mut());
     }
     (response, value)
 }
