@@ -8,7 +8,7 @@
 
 use std::borrow::Cow;
 
-use http::{header, HeaderName, HeaderValue, Method};
+use http::{header, HeaderName, HeaderValue, Method, StatusCode};
 
 use crate::{cors::AllowedOrigins, ApiError, ApiResult, Host, Request, Response};
 
@@ -89,6 +89,15 @@ fn serve_request(
             .or_insert(HeaderValue::from_static("private, no-cache"));
     }
     if is_head {
+        // The GET's length, as RFC 9110 §9.3.2 asks of a HEAD answer: a client sizing a
+        // download by HEAD reads it here; the edge then writes no body.
+        // Not where HTTP forbids the header (`204`) or where the empty body is not the
+        // representation's (`304`).
+        let status = response.status();
+        if status != StatusCode::NO_CONTENT && status != StatusCode::NOT_MODIFIED {
+            let length = response.body().len();
+            response.headers_mut().entry(header::CONTENT_LENGTH).or_insert(HeaderValue::from(length));
+        }
         response.body_mut().clear();
     }
     let headers = response.headers_mut();

@@ -48,6 +48,28 @@ fn head_drops_the_body_but_keeps_headers() {
     let r = app.call(ok_handler, request("HEAD", "/x").body(vec![]).unwrap());
     assert!(r.body().is_empty());
     assert_eq!(r.headers()["content-type"], "application/json");
+    // The GET's length (`{"a":1}`), which the edge then declares without sending a body.
+    assert_eq!(r.headers()["content-length"], "7");
+}
+
+#[test]
+fn head_declares_no_length_for_a_not_modified_or_no_content_answer() {
+    fn empty(status: http::StatusCode) -> folio_core::ApiResult {
+        let mut r = Response::new(Vec::new());
+        *r.status_mut() = status;
+        Ok(r)
+    }
+    fn not_modified(host: &Host, req: Request) -> Response {
+        serve::serve(host, req, |_, _| empty(http::StatusCode::NOT_MODIFIED))
+    }
+    fn no_content(host: &Host, req: Request) -> Response {
+        serve::serve(host, req, |_, _| empty(http::StatusCode::NO_CONTENT))
+    }
+    let app = TestApp::new();
+    for handler in [not_modified as folio_native::Handler, no_content] {
+        let r = app.call(handler, request("HEAD", "/x").body(vec![]).unwrap());
+        assert!(r.headers().get("content-length").is_none(), "{}", r.status());
+    }
 }
 
 #[test]

@@ -67,6 +67,29 @@ fn every_component_declares_the_length_of_what_it_sends() {
     assert!(head.body.is_empty());
 }
 
+/// A `HEAD` answer says how long the `GET`'s body is (RFC 9110 §9.3.2: a client sizes a download
+/// by it) and sends none, on every component, the streamed >1 MiB asset included; the agent's
+/// kept-alive connection then carries a whole `GET`, so no body byte was sent after all.
+#[test]
+fn head_answers_declare_the_get_length_and_send_no_body() {
+    let bundle = swagger_bundle_url();
+    for path in ["/api/health", "/.well-known/jwks.json", "/api/books", "/api/reports", "/", bundle.as_str()]
+    {
+        let get = app().get(path);
+        let head = app().call("HEAD", path, &[], b"");
+        assert_eq!(head.status, get.status, "{path}");
+        assert!(head.body.is_empty(), "{path}");
+        assert_eq!(head.header("content-length"), Some(get.body.len().to_string().as_str()), "{path}");
+        let again = app().get(path);
+        assert_eq!(again.body.len(), get.body.len(), "{path}: the GET after the HEAD on its connection");
+    }
+    // A `304` has no representation of its own to size: no length is made up for it.
+    let etag = app().get("/").header("etag").expect("the UI's page has an ETag").to_string();
+    let not_modified = app().call("HEAD", "/", &[("if-none-match", &etag)], b"");
+    assert_eq!(not_modified.status, 304);
+    assert_eq!(not_modified.header("content-length"), None);
+}
+
 /// One raw HTTP/1.1 exchange; returns the status line and the head of the answer.
 fn raw_exchange(request: &[u8]) -> String {
     let addr = app().base.trim_start_matches("http://").to_string();
