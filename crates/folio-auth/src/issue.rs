@@ -56,18 +56,44 @@ pub fn granted_scope(role: Role, requested: Option<&str>) -> ApiResult<String> {
 }
 
 /// `held` narrowed to the `requested` scopes, in `held`'s order; absent or blank, `held` as it
-/// is. A requested scope not held is `invalid_scope`, the scope named, then `refusal`: at sign-in
-/// the role's scopes are held; at a refresh, the session's (RFC 6749 §6: a refresh "MUST NOT
-/// include any scope not originally granted").
+/// is. A requested scope not held is `invalid_scope`, then `refusal`: at sign-in the role's
+/// scopes are held; at a refresh, the session's (RFC 6749 §6: a refresh "MUST NOT include any
+/// scope not originally granted").
+///
+/// The list is read as RFC 6749 §3.3 writes it: scope names of printable ASCII without `"` or
+/// `\`, separated by spaces (a tab, line break or no-break space is not a separator). The
+/// description names a refused scope only when it is one of the app's own, so it never repeats
+/// what a client made up (§5.2 allows only printable ASCII there, and the problem's `detail`
+/// never carries a value sent).
 fn narrowed(held: &str, requested: Option<&str>, refusal: &str) -> ApiResult<String> {
-    let Some(requested) = requested.map(str::trim).filter(|r| !r.is_empty()) else {
+    let Some(requested) = requested.map(|r| r.trim_matches(' ')).filter(|r| !r.is_empty()) else {
         return Ok(held.to_string());
     };
-    let wanted: Vec<&str> = requested.split_whitespace().collect();
+    let invalid_scope = |description: String| oauth(StatusCode::BAD_REQUEST, "invalid_scope", &description);
+    let wanted: Vec<&str> = requested.split(' ').filter(|w| !w.is_empty()).collect();
+    if !wanted.iter().all(|w| is_scope_token(w)) {
+        return Err(invalid_scope(
+            "scope must be scope names separated by spaces (RFC 6749, section 3.3: printable ASCII, no quotes or backslashes)"
+                .into(),
+        ));
+    }
     if let Some(extra) = wanted.iter().find(|w| !held.split(' ').any(|h| h == **w)) {
-        return Err(oauth(StatusCode::BAD_REQUEST, "invalid_scope", &format!("the scope {extra} {refusal}")));
+        let description = if Role::Admin.scopes().contains(extra) {
+            format!("the scope {extra} {refusal}")
+        } else {
+            format!(
+                "a requested scope is not one this service grants (its scopes: {})",
+                Role::Admin.scopes().join(" ")
+            )
+        };
+        return Err(invalid_scope(description));
     }
     Ok(held.split(' ').filter(|s| wanted.contains(s)).collect::<Vec<_>>().join(" "))
+}
+
+/// A `scope-token` of RFC 6749 §3.3: `%x21 / %x23-5B / %x5D-7E`, at least one.
+fn is_scope_token(word: &str) -> bool {
+    !word.is_empty() && word.bytes().all(|b| matches!(b, 0x21 | 0x23..=0x5B | 0x5D..=0x7E))
 }
 
 /// What one access token asserts.
@@ -285,7 +311,44 @@ mod tests {
             "read:books admin:users"
         );
         match granted_scope(Role::Reader, Some("read:books create:books")) {
-            Err(ApiError::OAuth { error: "invalid_scope", .. }) => {}
+            Err(ApiError::OAuth { error: "invalid_scope", description, .. }) => {
+                assert_eq!(description, "the scope create:books is not available to this account")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_scope_list_is_separated_by_spaces_and_never_echoed_when_made_up() {
+        assert_eq!(
+            granted_scope(Role::Editor, Some(" read:books  read:reports ")).unwrap(),
+            "read:books read:reports"
+        );
+        for odd in
+            ["read:books\tread:reports", "read:books\nread:reports", "read:books\u{a0}read:reports", "\t"]
+        {
+            match granted_scope(Role::Admin, Some(odd)) {
+                Err(ApiError::OAuth { error: "invalid_scope", description, .. }) => {
+                    assert!(description.contains("separated by spaces"), "{odd:?}: {description}")
+                }
+                other => panic!("{odd:?}: {other:?}"),
+            }
+        }
+        let made_up = "x".repeat(5000) + "<script>";
+        for requested in [made_up.as_str(), "é\"\\<script>", "\0"] {
+            match granted_scope(Role::Admin, Some(requested)) {
+                Err(ApiError::OAuth { error: "invalid_scope", description, .. }) => {
+                    assert!(!description.contains("script") && !description.contains("xxx"), "{description}");
+                    assert!(description
+                        .bytes()
+                        .all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\'));
+                    assert!(description.len() < 200, "{}", description.len());
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        match granted_scope(Role::Admin, Some("read:books write:everything")) {
+            Err(ApiError::OAuth { description, .. }) => assert!(!description.contains("write:everything")),
             other => panic!("{other:?}"),
         }
     }

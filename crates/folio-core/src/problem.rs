@@ -116,6 +116,26 @@ pub enum ApiError {
     Internal(anyhow::Error),
 }
 
+/// `detail` in the characters RFC 6749 §5.2 allows in `error_description` (`%x20-21 / %x23-5B /
+/// %x5D-7E`): typographic marks become their ASCII look-alikes, anything else a `?`. OAuth client
+/// libraries may show or parse it; the problem's `detail` keeps the words as written.
+pub fn oauth_description(detail: &str) -> String {
+    let mut out = String::with_capacity(detail.len());
+    for c in detail.chars() {
+        match c {
+            ' ' | '!' | '#'..='[' | ']'..='~' => out.push(c),
+            '"' | '\u{2018}' | '\u{2019}' | '\u{201c}' | '\u{201d}' => out.push('\''),
+            '\\' => out.push('/'),
+            '\u{2013}' | '\u{2014}' | '\u{2212}' => out.push('-'),
+            '\u{2026}' => out.push_str("..."),
+            '\u{a7}' => out.push_str("section "),
+            c if c.is_whitespace() || c.is_control() => out.push(' '),
+            _ => out.push('?'),
+        }
+    }
+    out
+}
+
 /// The status's reason phrase as RFC 9110 §15 names it: the `http` crate still has RFC 7231's
 /// "Payload Too Large" and "Unprocessable Entity".
 pub fn reason_phrase(status: StatusCode) -> &'static str {
@@ -295,7 +315,7 @@ impl ApiError {
         }
         if oauth_members || matches!(self, ApiError::OAuth { .. }) {
             body["error"] = serde_json::json!(self.oauth_error());
-            body["error_description"] = body["detail"].clone();
+            body["error_description"] = serde_json::json!(oauth_description(&self.detail()));
         }
         let mut response = http::Response::builder()
             .status(status)
@@ -425,6 +445,21 @@ mod tests {
 
     fn body(r: &Response) -> serde_json::Value {
         serde_json::from_slice(r.body()).unwrap()
+    }
+
+    #[test]
+    fn an_oauth_description_keeps_to_the_characters_rfc_6749_allows() {
+        let d = oauth_description("the \"x\" \\ – RFC 6749 §5.2: café\u{0}\tend…");
+        assert_eq!(d, "the 'x' / - RFC 6749 section 5.2: caf?  end...");
+        let r = ApiError::OAuth {
+            status: StatusCode::BAD_REQUEST,
+            error: "invalid_request",
+            description: "a – b".into(),
+        }
+        .into_oauth_response();
+        let b = body(&r);
+        assert_eq!(b["error_description"], "a - b");
+        assert_eq!(b["detail"], "a – b", "the problem's detail keeps its words");
     }
 
     #[test]

@@ -542,3 +542,51 @@ fn a_sign_in_under_way_when_a_writer_takes_the_lock_answers_within_one_budget() 
     // Nothing is left locked: the same sign-in works at once.
     assert_eq!(app.password_grant(&email, PASSWORD).email, email);
 }
+
+/// RFC 6749 §3.3 and §5.2 at the token endpoint: a scope list is separated by spaces only, and a
+/// refused scope is named only when it is one of the app's own, so `error_description` never
+/// carries what a client made up (nor a character outside printable ASCII).
+#[test]
+fn a_requested_scope_is_read_as_rfc_6749_writes_it_and_never_echoed() {
+    let email = unique_email("scope");
+    app().login(&email);
+    let grant = |scope: &str| {
+        let body = format!(
+            "grant_type=password&username={}&password={}&scope={}",
+            folio_blackbox::urlencode(&email),
+            folio_blackbox::urlencode(folio_blackbox::PASSWORD),
+            folio_blackbox::urlencode(scope)
+        );
+        app().call(
+            "POST",
+            "/api/auth/token",
+            &[("content-type", "application/x-www-form-urlencoded")],
+            body.as_bytes(),
+        )
+    };
+    let r = grant("read:books  read:reports");
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["scope"], "read:books read:reports");
+    let made_up = format!("é\"\\<script>{}", "x".repeat(3000));
+    for scope in
+        ["read:books\tread:reports", "read:books\u{a0}read:reports", made_up.as_str(), "write:everything"]
+    {
+        let r = grant(scope);
+        assert_eq!(r.status, 400, "{scope:?}: {}", r.text());
+        let body = r.json();
+        assert_eq!(body["error"], "invalid_scope");
+        let description = body["error_description"].as_str().unwrap();
+        assert!(
+            description.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\'),
+            "{description}"
+        );
+        assert!(
+            !r.text().contains("<script") && !r.text().contains("everything") && r.body.len() < 1000,
+            "{}",
+            r.text()
+        );
+    }
+    // An editor asking for the administrators' scope is told which one.
+    let r = grant("read:books admin:users");
+    assert_eq!(r.json()["error_description"], "the scope admin:users is not available to this account");
+}
