@@ -520,7 +520,9 @@ paths = {
                                                  body=json_body(ref("PasswordReset")))},
     "/.well-known/jwks.json": {"get": op("jwks", "Public signing keys", "auth", {"200": ok("JWK set", ref("Jwks"))})},
     "/.well-known/openid-configuration": {"get": op("discovery", "OpenID discovery document", "auth",
-                                                    {"200": ok("Discovery", ref("OpenIdConfiguration"))})},
+                                                    {"200": ok("Discovery", ref("OpenIdConfiguration")),
+                                                     "400": problem("The request's Host names no origin to make the links absolute on "
+                                                                    "(a user name, a port past 65535); set token_issuer to the app's URL")})},
     "/api/books": {
         "get": op("listBooks", "List, filter, search and page through books", "books",
                   {"200": ok("A page", ref("BookList")), "400": resp("BadRequest"), "422": resp("ValidationFailed")},

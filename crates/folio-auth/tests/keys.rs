@@ -200,24 +200,38 @@ fn discovery_document_points_at_the_endpoints() {
     );
     assert_eq!(body_json(&r)["jwks_uri"], "https://books.example/.well-known/jwks.json");
     // Only the origin of either: no user name, no path, no default port; a Host that is not an
-    // authority, or a scheme that is not HTTP, gives relative links rather than a made-up origin.
+    // authority, or a scheme that is not HTTP, gives no origin to make the links absolute on
+    // (RFC 8414 §2 wants URLs): `400`, never relative links or a made-up origin.
     let discovered = |headers: &[(&str, &str)]| {
         let mut req = request("GET", "/.well-known/openid-configuration");
         for (name, value) in headers {
             req = req.header(*name, *value);
         }
-        body_json(&call(&app, req.body(vec![]).unwrap()))["token_endpoint"].as_str().unwrap().to_string()
+        let r = call(&app, req.body(vec![]).unwrap());
+        match r.status().as_u16() {
+            200 => body_json(&r)["token_endpoint"].as_str().unwrap().to_string(),
+            status => {
+                assert_eq!(r.headers()["content-type"], "application/problem+json");
+                status.to_string()
+            }
+        }
     };
     let full = |url: &'static str| [("host", "internal:80"), ("spin-full-url", url)];
     assert_eq!(discovered(&full("https://books.example:443/x/y?z")), "https://books.example/api/auth/token");
     // Spin builds that URL from the client's Host, so a user name in it came from `Host: who@b`:
-    // relative links, as for that Host itself.
-    assert_eq!(discovered(&full("https://who@books.example:443/x/y?z")), "/api/auth/token");
+    // refused, as that Host itself is.
+    assert_eq!(discovered(&full("https://who@books.example:443/x/y?z")), "400");
     assert_eq!(discovered(&full("http://books.example:8080/")), "http://books.example:8080/api/auth/token");
-    assert_eq!(discovered(&[("host", "books.example/x")]), "/api/auth/token");
-    assert_eq!(discovered(&[("host", "who@books.example")]), "/api/auth/token");
-    assert_eq!(discovered(&[("spin-full-url", "ftp://books.example/")]), "/api/auth/token");
-    assert_eq!(discovered(&[]), "/api/auth/token");
+    assert_eq!(discovered(&[("host", "books.example/x")]), "400");
+    assert_eq!(discovered(&[("host", "who@books.example")]), "400");
+    assert_eq!(discovered(&[("host", "books.example:99999")]), "400");
+    assert_eq!(discovered(&[("spin-full-url", "ftp://books.example/")]), "400");
+    assert_eq!(discovered(&[]), "400");
+    assert_eq!(
+        d["response_types_supported"],
+        serde_json::json!([]),
+        "no authorization endpoint, no implicit flow"
+    );
     assert_eq!(call(&app, request("POST", "/.well-known/jwks.json").body(vec![]).unwrap()).status(), 405);
 }
 

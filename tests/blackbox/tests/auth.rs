@@ -352,16 +352,21 @@ fn a_client_sent_spin_header_cannot_steer_the_discovery_documents_urls() {
 }
 
 /// `Host: a@b` reaches the component as the URL `http://a@b/...` (Spin 4.0.2 builds it from the
-/// Host): a user name there must not make `b` the discovery document's origin.
+/// Host): a user name there must not make `b` the discovery document's origin; nor may a port
+/// past 65,535 leave the links relative (RFC 8414 §2 wants URLs). Such a request is `400`.
 #[test]
-fn a_host_with_a_user_name_gives_no_origin_to_the_discovery_document() {
-    let d = app().call("GET", "/.well-known/openid-configuration", &[("host", "attacker@evil.example")], b"");
-    assert_eq!(d.status, 200, "{}", d.text());
-    let d = d.json();
+fn a_host_that_names_no_origin_gets_no_discovery_document() {
+    for host in ["attacker@evil.example", "evil.example:99999"] {
+        let d = app().call("GET", "/.well-known/openid-configuration", &[("host", host)], b"");
+        assert_eq!(d.problem(400)["status"], 400, "{host}");
+        assert!(!d.text().contains("evil.example"), "{host}: {}", d.text());
+    }
+    let d = app().get("/.well-known/openid-configuration").json();
     for member in ["jwks_uri", "token_endpoint", "introspection_endpoint"] {
         let url = d[member].as_str().unwrap();
-        assert!(!url.contains("evil.example"), "{member}: {url}");
+        assert!(url.starts_with("http://") || url.starts_with("https://"), "{member}: {url}");
     }
+    assert_eq!(d["response_types_supported"], serde_json::json!([]), "no authorization endpoint");
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! `GET /.well-known/jwks.json` and `GET /.well-known/openid-configuration`.
 
-use folio_core::{guard::scopes, http_util, migrate, ApiResult, Host, Request, Response};
+use folio_core::{guard::scopes, http_util, migrate, ApiError, ApiResult, Host, Request, Response};
 use http::{header, StatusCode};
 use serde_json::json;
 use url::Url;
@@ -48,9 +48,9 @@ fn origin(req: &Request) -> Option<Url> {
     Url::parse(&url.origin().ascii_serialization()).ok()
 }
 
-/// `path` made absolute on `origin`, or left as it is when the origin is unknown.
-fn link(origin: Option<&Url>, path: &str) -> String {
-    origin.and_then(|o| o.join(path).ok()).map_or_else(|| path.to_string(), String::from)
+/// `path` made absolute on `origin` (RFC 8414 §2: the metadata's endpoints are URLs).
+fn link(origin: &Url, path: &str) -> String {
+    origin.join(path).map_or_else(|_| path.to_string(), String::from)
 }
 
 /// Where the discovery document's links point, and whether that came from the request.
@@ -74,7 +74,15 @@ fn link_base(issuer: &str, req: &Request) -> (Option<Url>, bool) {
 pub fn discovery(host: &Host, req: &Request) -> ApiResult<Response> {
     let tokens = TokenSettings::from_host(host)?;
     let (base, from_request) = link_base(&tokens.issuer, req);
-    let link = |path: &str| link(base.as_ref(), path);
+    // Links must be absolute (RFC 8414 §2), and a Host that names no origin (`a@b`, a port past
+    // 65535, a path) gives none to build them on: that request is malformed (RFC 9112 §3.2).
+    let base = base.ok_or_else(|| {
+        ApiError::BadRequest(
+            "the request's Host does not name an origin (host and port) to build the document's links on"
+                .into(),
+        )
+    })?;
+    let link = |path: &str| link(&base, path);
     let all_scopes = [
         scopes::READ_BOOKS,
         scopes::READ_REPORTS,
@@ -92,8 +100,13 @@ pub fn discovery(host: &Host, req: &Request) -> ApiResult<Response> {
         // No `registration_endpoint`: that names RFC 7591 dynamic *client* registration, and a
         // client that knows it would post client metadata to the account sign-up route.
         "grant_types_supported": ["password", "refresh_token"],
-        "response_types_supported": ["token"],
+        // Required by RFC 8414 and OIDC Discovery, and empty: response types are what an
+        // authorization endpoint answers (`token` would announce the implicit flow), and the app
+        // has none; its grants go to the token endpoint.
+        "response_types_supported": [],
         "token_endpoint_auth_methods_supported": ["none"],
+        // The signing algorithm of the app's tokens, under the only name discovery has for it
+        // (the contract's "supported algs"; verifiers read it to pin the algorithm).
         "id_token_signing_alg_values_supported": ["EdDSA"],
         "subject_types_supported": ["public"],
         "scopes_supported": all_scopes,
