@@ -93,7 +93,7 @@ pub fn normalize_email(email: &str) -> String {
 /// that is not ASCII is then Punycode-encoded (the app's `idna` has no Unicode back end: Cargo.toml).
 fn ascii_domain(domain: &str) -> String {
     domain
-        .split(['.', '\u{3002}'])
+        .split(LABEL_SEPARATORS)
         .map(|label| match label.is_ascii() {
             true => label.to_string(),
             false => {
@@ -162,6 +162,10 @@ fn is_invisible_in_address(c: char) -> bool {
     )
 }
 
+/// What separates a domain's labels: the full stop and the three that UTS 46 maps to it (the
+/// ideographic, full-width and half-width ideographic full stops), as an IME may type them.
+const LABEL_SEPARATORS: [char; 4] = ['.', '\u{3002}', '\u{FF0E}', '\u{FF61}'];
+
 /// A pragmatic address check: one `@`, a local part and a dotted domain, no spaces or control
 /// characters, within RFC 5321's lengths. Deliverability is not ours to prove.
 pub fn check_email(email: &str) -> Result<(), &'static str> {
@@ -185,8 +189,8 @@ pub fn check_email(email: &str) -> Result<(), &'static str> {
         );
     }
     let bad_char = |c: char| "<>()[]\\,;:\"@".contains(c);
-    let labels_ok = domain.split('.').count() >= 2
-        && domain.split('.').all(|l| !l.is_empty() && !l.starts_with('-') && !l.ends_with('-'));
+    let labels_ok = domain.split(LABEL_SEPARATORS).count() >= 2
+        && domain.split(LABEL_SEPARATORS).all(|l| !l.is_empty() && !l.starts_with('-') && !l.ends_with('-'));
     if local.is_empty()
         || local.len() > 64
         || local.starts_with('.')
@@ -506,6 +510,12 @@ mod tests {
         assert_eq!(normalize_email("boss@Bücher.example"), "boss@xn--bcher-kva.example");
         assert_eq!(normalize_email("boss@xn--bcher-kva.example"), "boss@xn--bcher-kva.example");
         assert_eq!(normalize_email("boss@bücher\u{3002}example"), "boss@xn--bcher-kva.example");
+        for stop in ['\u{3002}', '\u{FF0E}', '\u{FF61}'] {
+            let typed = format!("boss@example{stop}com");
+            assert_eq!(check_email(&typed), Ok(()), "{typed}");
+            assert_eq!(normalize_email(&typed), "boss@example.com", "{typed}");
+        }
+        assert_eq!(check_email("boss@example\u{3002}"), Err("must be an e-mail address"));
         assert_eq!(normalize_email("Ann@Example.COM"), "ann@example.com");
     }
 }

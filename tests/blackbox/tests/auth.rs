@@ -595,3 +595,18 @@ fn a_requested_scope_is_read_as_rfc_6749_writes_it_and_never_echoed() {
     let r = grant("read:books admin:users");
     assert_eq!(r.json()["error_description"], "the scope admin:users is not available to this account");
 }
+
+/// A domain typed with an ideographic, full-width or half-width ideographic full stop (an IME
+/// may type them) is the same domain: the address is taken, not refused as malformed.
+#[test]
+fn an_ideographic_full_stop_in_the_domain_is_a_full_stop() {
+    let local = unique_email("stop").replace("@blackbox.test", "");
+    let register = |email: String| {
+        app().json("POST", "/api/auth/register", None, &json!({"email": email, "password": PASSWORD}))
+    };
+    assert_eq!(register(format!("{local}@example.com")).status, 201);
+    for stop in ['\u{3002}', '\u{FF0E}', '\u{FF61}'] {
+        let r = register(format!("{local}@example{stop}com"));
+        assert_eq!(r.status, 409, "{stop:?}: {}", r.text());
+    }
+}
