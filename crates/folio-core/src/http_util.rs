@@ -270,11 +270,15 @@ fn decode_component(raw: &str) -> (String, bool) {
     }
 }
 
-/// A decimal integer as a query string should write one: ASCII digits, an optional leading `-`.
-/// `str::parse` would also take `+5`, and a trimmed ` 10` would hide what the client sent.
+/// A decimal integer as a query string should write one: ASCII digits, an optional leading `-`
+/// on a number other than zero. `str::parse` would also take `+5` and `-0`, and a trimmed ` 10`
+/// would hide what the client sent.
 pub fn decimal(raw: &str) -> Option<i64> {
-    let digits = raw.strip_prefix('-').unwrap_or(raw);
+    let (negative, digits) = raw.strip_prefix('-').map_or((false, raw), |d| (true, d));
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    if negative && digits.bytes().all(|b| b == b'0') {
         return None;
     }
     raw.parse().ok()
@@ -571,7 +575,20 @@ mod tests {
         assert_eq!(q.int("a", 0, 100).unwrap(), Some(42));
         assert_eq!(q.int("b", -10, 0).unwrap(), Some(-7));
         assert_eq!(q.int("c", 0, 10).unwrap(), Some(7));
-        for raw in ["%2B5", "+5", "%2010", "10%20", "1.5", "1e2", "", "-", "0x10", "99999999999999999999"] {
+        for raw in [
+            "%2B5",
+            "+5",
+            "%2010",
+            "10%20",
+            "1.5",
+            "1e2",
+            "",
+            "-",
+            "0x10",
+            "99999999999999999999",
+            "-0",
+            "-000",
+        ] {
             let q = query_of(&format!("/x?n={raw}"));
             assert_eq!(query_error(q.int("n", 0, 100)), "n: must be an integer from 0 to 100", "{raw}");
         }

@@ -293,3 +293,24 @@ fn an_author_typed_two_ways_is_one_author() {
         assert_eq!(page.json()["items"].as_array().unwrap().len(), 2, "{spelling:?}: {}", page.text());
     }
 }
+
+/// Integers in query strings are plain decimal digits: a sign on a positive number or on zero,
+/// spaces, exponents are `422` naming the parameter, on every route that takes one.
+#[test]
+fn query_integers_must_be_written_as_plain_decimal_digits() {
+    let token = app().user_with_role("reader").access;
+    for path in [
+        "/api/books?year_min=-0",
+        "/api/books?year_min=%2B2000",
+        "/api/books?limit=1e1",
+        "/api/generator/preview?count=1&seed=-0",
+        "/api/generator/preview?count=%201",
+        "/api/reports/authors?limit=-0",
+    ] {
+        let r = app().with_token("GET", path, &token);
+        let problem = r.problem(422);
+        let field = problem["errors"][0]["field"].as_str().unwrap_or_default().to_string();
+        assert!(path.contains(&format!("{field}=")), "{path}: {problem}");
+    }
+    assert_eq!(app().with_token("GET", "/api/books?year_min=0&limit=010", &token).status, 200);
+}
