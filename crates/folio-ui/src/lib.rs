@@ -7,7 +7,8 @@
 //! 2. Only `GET` and `HEAD` (`405` with `Allow` otherwise).
 //! 3. Paths that try to leave the UI's files are `404` (see [`paths`]).
 //! 4. A file's exact path; then `<path>/index.html` (so `/docs` serves `docs/index.html`); then,
-//!    for extensionless paths outside `/assets/`, the single-page app's `index.html`; else `404`.
+//!    for extensionless paths outside `/assets/` with no hidden segment (`/.git/config`), the
+//!    single-page app's `index.html`; else `404`.
 //! 5. Strong per-representation ETag and `304` on `If-None-Match`; `Cache-Control` immutable for
 //!    hashed asset paths and `no-cache` for the rest; brotli or gzip when accepted, with
 //!    `Vary: Accept-Encoding`; `HEAD` answers headers only.

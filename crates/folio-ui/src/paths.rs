@@ -41,15 +41,25 @@ fn percent_decode(raw: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-/// True for paths a single-page-app route may have: the last segment has no file extension.
+/// True for paths a single-page-app route may have: the last segment has no file extension, and
+/// no segment is a hidden name (`/.git/config`, `/.env`): no page of the app lives there, and a
+/// scanner's probe gets a `404`, not the app's page that reads as a file found.
 pub fn is_page_route(path: &str) -> bool {
     let last = path.rsplit('/').next().unwrap_or("");
-    !last.contains('.')
+    !last.contains('.') && !path.split('/').any(|segment| segment.starts_with('.'))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hidden_names_are_no_page_routes() {
+        assert!(is_page_route("/books/abc") && is_page_route("/") && is_page_route("/users"));
+        for path in ["/.git/config", "/.env", "/a/.ssh/id", "/.well-known/security"] {
+            assert!(!is_page_route(path), "{path}");
+        }
+    }
 
     #[test]
     fn decodes_and_keeps_ordinary_paths() {

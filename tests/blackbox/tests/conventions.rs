@@ -171,6 +171,17 @@ fn the_ui_is_served_for_non_api_paths() {
     }
 }
 
+/// Hidden names are no page of the app: a scanner's probe for `/.git/config` or `/.env` gets a
+/// `404` problem, not the app's page that reads as a file found.
+#[test]
+fn hidden_paths_are_not_found_rather_than_the_app_page() {
+    for path in ["/.git/config", "/.env", "/backup/.htpasswd"] {
+        let r = app().get(path);
+        assert_eq!(r.problem(404)["status"], 404, "{path}");
+        assert!(!r.text().contains("<html"), "{path}");
+    }
+}
+
 #[test]
 fn path_traversal_does_not_escape_the_ui_files() {
     for path in ["/../spin.toml", "/%2e%2e/spin.toml", "/static/../../Cargo.toml"] {
