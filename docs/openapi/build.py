@@ -273,6 +273,11 @@ schemas = {
               "example": {"password": "correct horse battery"}},
     "RotatedKey": {"type": "object", "additionalProperties": False, "required": ["kid"], "properties": {"kid": {"type": "string", "description": "the new signing key's id"}}},
     "Me": {"type": "object", "additionalProperties": False, "required": ["account", "claims"], "properties": {"account": ref("OwnAccount"), "claims": ref("Claims")}},
+    "RevocationRequest": {"type": "object", "required": ["token"],
+                          "properties": {"token": {"type": "string", "description": "a refresh token or an access token"},
+                                         "token_type_hint": {"type": "string", "enum": ["refresh_token", "access_token"],
+                                                             "description": "optional; the token's shape decides (RFC 7009 §2.1)"}},
+                          "example": {"token": "<the refresh_token of a sign-in>", "token_type_hint": "refresh_token"}},
     "IntrospectRequest": {"type": "object", "additionalProperties": False, "required": ["token"],
                           "properties": {"token": {"type": "string", "description": "an access token"},
                                          "token_type_hint": {"type": "string", "description": "ignored (RFC 7662 §2.1)"}},
@@ -453,6 +458,19 @@ paths = {
         body={"required": True, "content": {"application/x-www-form-urlencoded": {"schema": ref("TokenRequest")},
                                               "application/json": {"schema": ref("TokenRequest")}}})},
     "/api/auth/logout": {"post": op("logout", "Revoke the caller's session", "auth", {"204": {"description": "Revoked"}}, scope="")},
+    "/api/auth/revoke": {"post": op(
+        "revoke", "RFC 7009 token revocation: end a session with its refresh or access token", "auth",
+        {"200": {"description": "Revoked, or the token was no token of a live session (RFC 7009 §2.2: the same "
+                                "answer, with no body): the session of a refresh token (current or spent) or of a "
+                                "good access token is over, every token of it refused from then on"},
+         "400": {"description": "invalid_request (no token): problem details with the RFC 6749 members error "
+                                "and error_description",
+                 "content": {"application/problem+json": {"schema": ref("Problem")},
+                             "application/json": {"schema": ref("Problem")}}}},
+        description="Needs no bearer: the token presented is the proof (a client whose access token has "
+                    "expired still holds its refresh token). Public clients only, as at the token endpoint.",
+        body={"required": True, "content": {"application/x-www-form-urlencoded": {"schema": ref("RevocationRequest")},
+                                              "application/json": {"schema": ref("RevocationRequest")}}})},
     "/api/auth/me": {
         "get": op("me", "The caller's account (with its profile) and token claims", "auth", {"200": ok("Me", ref("Me"))}, scope=""),
         "patch": op("updateMe", "Change one's name and profile (RFC 7396 merge patch)", "auth",
@@ -604,13 +622,14 @@ paths = {
 }
 # Shape errors at the token endpoint are 400 invalid_request (RFC 6749 §5.2), never 422. No
 # client is registered (public clients only): client credentials are an unknown client.
-del paths["/api/auth/token"]["post"]["responses"]["422"]
-paths["/api/auth/token"]["post"]["responses"]["401"] = {
-    **problem("invalid_client: client credentials in the Authorization header (HTTP Basic); no client is "
-              "registered here, so send none (Basic with an empty id and secret is ignored). A client_secret "
-              "in the body is 400 invalid_client"),
-    "headers": {"WWW-Authenticate": {"schema": string, "description": "Basic realm=\"folio\""}},
-}
+for oauth_path in ("/api/auth/token", "/api/auth/revoke"):
+    del paths[oauth_path]["post"]["responses"]["422"]
+    paths[oauth_path]["post"]["responses"]["401"] = {
+        **problem("invalid_client: client credentials in the Authorization header (HTTP Basic); no client is "
+                  "registered here, so send none (Basic with an empty id and secret is ignored). A client_secret "
+                  "in the body is 400 invalid_client"),
+        "headers": {"WWW-Authenticate": {"schema": string, "description": "Basic realm=\"folio\""}},
+    }
 
 document = {
     "openapi": "3.1.0",

@@ -289,6 +289,38 @@ pub fn refresh(
 }
 
 /// Ends a session whose refresh token was presented again, and says so.
+/// What a revocation ended (RFC 7009): the session of the token presented, as account and
+/// session ids, or `None` when the token is no token of a live session (unknown, malformed,
+/// expired, already revoked), which the endpoint answers the same way.
+///
+/// A refresh token, current or spent, ends its session: a spent one may be a leaked copy, and
+/// its holder asks for the session's end. An access token ends its session too (the app's access
+/// tokens live and die with their session: RFC 7009 §2.1 lets a server revoke the grant of an
+/// access token), but only a good one: a token that would be refused at the routes revokes
+/// nothing. Its type is told by its shape, whatever `token_type_hint` says (§2.1: the server
+/// searches on).
+pub fn revoke(host: &Host, presented: &str) -> ApiResult<Option<(String, String)>> {
+    if let Some((account_id, session_id)) = parse_refresh_token(presented) {
+        let Some(registered) = sessions::find(host.sql, account_id, session_id)? else { return Ok(None) };
+        return match registered.refresh_status(&digest::fingerprint(presented.as_bytes())) {
+            RefreshStatus::Current | RefreshStatus::Spent => {
+                sessions::revoke(host, account_id, session_id)?;
+                Ok(Some((account_id.to_string(), session_id.to_string())))
+            }
+            RefreshStatus::Unknown => Ok(None),
+        };
+    }
+    match folio_tokens::verify_access_token(host, presented) {
+        Ok(verified) => {
+            sessions::revoke(host, &verified.claims.sub, &verified.claims.sid)?;
+            Ok(Some((verified.claims.sub, verified.claims.sid)))
+        }
+        // The stores or the configuration failing is not "no such token": the client must retry.
+        Err(e @ (folio_tokens::TokenError::Store(_) | folio_tokens::TokenError::Config(_))) => Err(e.into()),
+        Err(_) => Ok(None),
+    }
+}
+
 fn reused(host: &Host, account_id: &str, session_id: &str, how: &str) -> ApiError {
     if let Err(e) = sessions::revoke(host, account_id, session_id) {
         return e;

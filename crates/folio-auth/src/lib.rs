@@ -23,7 +23,8 @@ use folio_core::{health, router::Params, router::Router, serve::serve, ApiResult
 use http::Method;
 
 use routes::{
-    account, introspect, keys as key_routes, operations, register, sessions as own, token, users, well_known,
+    account, introspect, keys as key_routes, operations, register, revoke, sessions as own, token, users,
+    well_known,
 };
 
 type Route = fn(&Host, &Request, &Params) -> ApiResult;
@@ -41,6 +42,7 @@ fn routes() -> Router<Route> {
         .route(Method::POST, "/api/auth/register", |h, r, _| register::register(h, r))
         .route(Method::POST, TOKEN_PATH, |h, r, _| token::token(h, r))
         .route(Method::POST, "/api/auth/logout", |h, r, _| own::logout(h, r))
+        .route(Method::POST, REVOKE_PATH, |h, r, _| revoke::revoke(h, r))
         .route(Method::GET, "/api/auth/me", |h, r, _| account::get(h, r))
         .route(Method::PATCH, "/api/auth/me", |h, r, _| account::patch(h, r))
         .route(Method::DELETE, "/api/auth/me", |h, r, _| account::delete(h, r))
@@ -59,6 +61,8 @@ fn routes() -> Router<Route> {
 
 /// The OAuth 2.0 token endpoint.
 const TOKEN_PATH: &str = "/api/auth/token";
+/// The OAuth 2.0 revocation endpoint (RFC 7009).
+const REVOKE_PATH: &str = "/api/auth/revoke";
 
 /// Serves one request.
 pub fn handle(host: &Host, req: Request) -> Response {
@@ -66,7 +70,10 @@ pub fn handle(host: &Host, req: Request) -> Response {
         let (route, params) = match routes().find(req.method(), req.uri().path()) {
             Ok(found) => found,
             // OAuth clients read `error` from whatever the token endpoint answers, its 405 too.
-            Err(e) if req.uri().path() == TOKEN_PATH && req.method() != Method::OPTIONS => {
+            Err(e)
+                if [TOKEN_PATH, REVOKE_PATH].contains(&req.uri().path())
+                    && req.method() != Method::OPTIONS =>
+            {
                 return Ok(token::error_response(req, e))
             }
             Err(e) => return Err(e),

@@ -77,6 +77,10 @@ fn every_request_example_of_the_openapi_document_is_accepted_as_it_is() {
     let r = app.json("POST", "/api/auth/introspect", Some(&token), &example(&doc, "IntrospectRequest"));
     assert_eq!((r.status, r.json()["active"].clone()), (200, json!(false)), "{}", r.text());
 
+    // The revocation example names no real token either: 200, nothing revoked (RFC 7009 §2.2).
+    let r = app.json("POST", "/api/auth/revoke", None, &example(&doc, "RevocationRequest"));
+    assert_eq!(r.status, 200, "{}", r.text());
+
     let r = app.json("POST", "/api/auth/password", Some(&token), &example(&doc, "PasswordChange"));
     assert_eq!(r.status, 204, "{}", r.text());
 

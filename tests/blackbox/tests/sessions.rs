@@ -144,3 +144,38 @@ fn a_second_deployment_on_the_same_redis_is_named_not_trusted() {
     assert_eq!(first.app.get("/api/health").status, 200);
     assert_eq!(first.app.with_token("GET", "/api/auth/me", &tokens.access).status, 200);
 }
+
+/// RFC 7009 revocation on real Spin: a client whose access token has expired ends its session
+/// with the refresh token it still holds; an unknown token gets the same `200` and ends nothing.
+#[test]
+fn a_refresh_token_revokes_its_session_where_logout_no_longer_can() {
+    let t = app().login(&unique_email("revoke"));
+    let revoke = |token: &str| {
+        app().call(
+            "POST",
+            "/api/auth/revoke",
+            &[("content-type", "application/x-www-form-urlencoded")],
+            format!("token={}&token_type_hint=refresh_token", folio_blackbox::urlencode(token)).as_bytes(),
+        )
+    };
+    let r = revoke("not-a-token-of-anybody");
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(app().with_token("GET", "/api/auth/me", &t.access).status, 200, "nothing revoked");
+    let r = revoke(&t.refresh);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(r.body.is_empty());
+    // Every token of the session is refused at once, in every component.
+    assert_eq!(app().with_token("GET", "/api/auth/me", &t.access).status, 401);
+    assert_eq!(app().with_token("GET", "/api/books", &t.access).status, 401);
+    let refreshed = app().call(
+        "POST",
+        "/api/auth/token",
+        &[("content-type", "application/x-www-form-urlencoded")],
+        format!("grant_type=refresh_token&refresh_token={}", folio_blackbox::urlencode(&t.refresh))
+            .as_bytes(),
+    );
+    assert_eq!(refreshed.status, 400, "{}", refreshed.text());
+    // The discovery document names the endpoint.
+    let d = app().get("/.well-known/openid-configuration").json();
+    assert!(d["revocation_endpoint"].as_str().unwrap().ends_with("/api/auth/revoke"), "{d}");
+}

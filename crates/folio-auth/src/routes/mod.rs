@@ -5,6 +5,7 @@ pub mod introspect;
 pub mod keys;
 pub mod operations;
 pub mod register;
+pub mod revoke;
 pub mod sessions;
 pub mod token;
 pub mod users;

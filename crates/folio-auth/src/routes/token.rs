@@ -18,14 +18,14 @@ use crate::{
     settings::AuthSettings,
 };
 
-type Params = BTreeMap<String, String>;
+pub(crate) type Params = BTreeMap<String, String>;
 
 fn invalid_request(description: &str) -> ApiError {
     oauth(StatusCode::BAD_REQUEST, "invalid_request", description)
 }
 
 /// The request's parameters from a form or a JSON object of strings.
-fn params(req: &Request) -> ApiResult<Params> {
+pub(crate) fn params(req: &Request) -> ApiResult<Params> {
     http_util::check_body_framing(req)?;
     let mut out = Params::new();
     match http_util::content_type(req).as_deref() {
@@ -73,7 +73,7 @@ fn params(req: &Request) -> ApiResult<Params> {
     Ok(out)
 }
 
-fn required<'a>(params: &'a Params, name: &str) -> ApiResult<&'a str> {
+pub(crate) fn required<'a>(params: &'a Params, name: &str) -> ApiResult<&'a str> {
     params
         .get(name)
         .map(String::as_str)
@@ -121,7 +121,7 @@ pub fn error_response(req: &Request, e: ApiError) -> Response {
 /// `Authorization` header, `400` when in the body (`client_secret`). A `client_id` alone only
 /// names a public client (§3.2.1) and is ignored, as is HTTP Basic with an empty id and secret
 /// (`Basic Og==`, which Swagger UI's password flow sends on /docs) and any other scheme.
-fn refuse_client_credentials(req: &Request, params: &Params) -> ApiResult<()> {
+pub(crate) fn refuse_client_credentials(req: &Request, params: &Params) -> ApiResult<()> {
     use base64::{engine::general_purpose::STANDARD, Engine as _};
     let unknown =
         |status| oauth(status, "invalid_client", "no client is registered here: send no client credentials");

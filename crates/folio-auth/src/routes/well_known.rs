@@ -97,6 +97,8 @@ pub fn discovery(host: &Host, req: &Request) -> ApiResult<Response> {
         "jwks_uri": link("/.well-known/jwks.json"),
         "token_endpoint": link("/api/auth/token"),
         "introspection_endpoint": link("/api/auth/introspect"),
+        "revocation_endpoint": link("/api/auth/revoke"),
+        "revocation_endpoint_auth_methods_supported": ["none"],
         // No `registration_endpoint`: that names RFC 7591 dynamic *client* registration, and a
         // client that knows it would post client metadata to the account sign-up route.
         "grant_types_supported": ["password", "refresh_token"],
