@@ -165,9 +165,14 @@ fn check_pairing(host: &Host) -> Option<Result<(), String>> {
 }
 
 fn check_kv(host: &Host) -> Result<(), String> {
+    // The clock is read after each store call, not once for the check: a call may have waited
+    // on the store (Spin holds a request through a Redis reconnection, 100 s and more), and the
+    // probes other checks wrote meanwhile are younger than this request; against its start they
+    // looked stale, and a healthy store was reported broken once it came back.
+    let stored = host.kv.get(PROBE_KEY).map_err(|e| e.to_string())?;
     let now = host.clock.now_ms();
     // A read alone proves the store answers; a recent probe, that it kept a write.
-    if host.kv.get(PROBE_KEY).map_err(|e| e.to_string())?.is_some_and(|v| written_recently(&v, now)) {
+    if stored.is_some_and(|v| written_recently(&v, now)) {
         return Ok(());
     }
     let value = format!("{now}:{}", host.new_id()).into_bytes();
@@ -175,7 +180,7 @@ fn check_kv(host: &Host) -> Result<(), String> {
     match host.kv.get(PROBE_KEY).map_err(|e| e.to_string())? {
         // Another check may have written between this one's write and read: a fresh probe of its
         // own proves the same.
-        Some(v) if v == value || written_recently(&v, now) => Ok(()),
+        Some(v) if v == value || written_recently(&v, host.clock.now_ms()) => Ok(()),
         Some(_) => Err("read back a different value".into()),
         None => Err("read back nothing".into()),
     }
