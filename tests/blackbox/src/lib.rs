@@ -182,9 +182,16 @@ impl Instance {
 
     /// Stops the app and starts it again over the same state (on a new port).
     pub fn restart(&mut self) {
+        self.restart_after(|_| {});
+    }
+
+    /// Stops the app, runs `between` on its state directory (an operator's restore, say), and
+    /// starts it again over that state (on a new port).
+    pub fn restart_after(&mut self, between: impl FnOnce(&Path)) {
         if let Some(guard) = self.app._guard.take() {
             stop(guard);
         }
+        between(self.state.path());
         let (base, served_by, guard) =
             launch(&self.options, self.state.path()).unwrap_or_else(|e| panic!("{e:#}"));
         self.app = App { base, served_by, agent: App::agent(), _guard: Some(guard), _state: None };

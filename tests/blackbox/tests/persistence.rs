@@ -156,3 +156,53 @@ fn reads_that_reach_the_database_refuse_a_store_paired_with_another() {
         assert_eq!(r.header("retry-after"), None, "{path}");
     }
 }
+
+/// The README's backup and restore, step by step on real Spin: an online copy while the app
+/// runs, then (app stopped) the copy put in place, its sessions deleted, the key-value store
+/// emptied. Every session ends, the one logged out after the backup included (its refresh
+/// token lives in the copy's `auth_sessions`), and what the backup held is there.
+#[test]
+fn the_documented_restore_ends_every_session_and_keeps_the_data() {
+    let mut instance = Instance::start(Launch::default());
+    let email = unique_email("restore");
+    let kept = instance.app.login(&email);
+    let logged_out = instance.app.password_grant(&email, folio_blackbox::PASSWORD);
+    let created = instance.app.json("POST", "/api/books", Some(&kept.access), &book_body("Backed up"));
+    assert_eq!(created.status, 201, "{}", created.text());
+    let id = created.json()["id"].as_str().unwrap().to_string();
+
+    // The README's `sqlite3 ... ".backup ..."` while the app runs; `VACUUM INTO` is the same
+    // consistent online copy through the write-ahead log, without the sqlite3 program.
+    let backups = tempfile::tempdir().unwrap();
+    let backup = backups.path().join("folio.db");
+    let live = rusqlite::Connection::open(instance.state_dir().join("sqlite_db.db")).unwrap();
+    live.execute("VACUUM INTO ?1", [backup.to_str().unwrap()]).unwrap();
+    drop(live);
+    assert_eq!(instance.app.with_token("POST", "/api/auth/logout", &logged_out.access).status, 204);
+
+    instance.restart_after(|state| {
+        std::fs::copy(&backup, state.join("sqlite_db.db")).unwrap();
+        for stale in ["sqlite_db.db-wal", "sqlite_db.db-shm", "sqlite_key_value.db"] {
+            let _ = std::fs::remove_file(state.join(stale));
+        }
+        let restored = rusqlite::Connection::open(state.join("sqlite_db.db")).unwrap();
+        restored.execute("DELETE FROM auth_sessions", []).unwrap();
+    });
+    let app = &instance.app;
+    let refresh = |token: &str| {
+        app.call(
+            "POST",
+            "/api/auth/token",
+            &[("content-type", "application/x-www-form-urlencoded")],
+            format!("grant_type=refresh_token&refresh_token={}", folio_blackbox::urlencode(token)).as_bytes(),
+        )
+    };
+    for (which, tokens) in [("logged out after the backup", &logged_out), ("live at the backup", &kept)] {
+        assert_eq!(refresh(&tokens.refresh).status, 400, "{which}: its refresh token");
+        assert_eq!(app.with_token("GET", "/api/auth/me", &tokens.access).status, 401, "{which}");
+    }
+    let again = app.password_grant(&email, folio_blackbox::PASSWORD);
+    let got = app.with_token("GET", &format!("/api/books/{id}"), &again.access);
+    assert_eq!(got.status, 200, "{}", got.text());
+    assert_eq!(got.json()["title"], "Backed up");
+}
