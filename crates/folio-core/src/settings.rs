@@ -102,6 +102,18 @@ pub fn issuer_text(host: &Host, name: &str, default: &str) -> Result<String, Con
 }
 
 fn canonical_issuer(name: &str, value: String) -> Result<String, ConfigError> {
+    // `localhost:3000` and `books.example.com:443` are URIs to a parser (the scheme `localhost`,
+    // the path `3000`), but whoever wrote one meant an origin and forgot its scheme.
+    if value
+        .split_once(':')
+        .is_some_and(|(_, port)| !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err(ConfigError::invalid(
+            name,
+            "an origin with its scheme (e.g. https://books.example.com or http://127.0.0.1:3000),              not a host and port"
+                .to_string(),
+        ));
+    }
     let Ok(url) = Url::parse(&value) else { return Ok(value) };
     if !matches!(url.scheme(), "http" | "https") {
         return Ok(value);
@@ -144,6 +156,8 @@ mod tests {
             "https://books.example.com:443",
             "https://books.example.com/auth",
             "https://books.example.com//",
+            "localhost:3000",
+            "books.example.com:443",
         ] {
             assert!(issuer(bad).is_err(), "{bad}");
         }

@@ -181,6 +181,14 @@ fn token_issuer_that_is_not_a_uri_stops_every_token_check() {
     }
 }
 
+/// `localhost:3000` parses as a URI (the scheme `localhost`), but its writer meant an origin and
+/// forgot the scheme: refused, as the issuer the discovery document would publish.
+#[test]
+fn token_issuer_written_as_host_and_port_is_refused() {
+    let instance = start("token_issuer", "localhost:3000");
+    health_names(&instance, "token_issuer", "not a host and port");
+}
+
 #[test]
 fn token_audience_with_surrounding_spaces() {
     let instance = start("token_audience", " folio-api");
