@@ -191,9 +191,29 @@ schemas = {
     },
     "Status": {
         "type": "object", "additionalProperties": False,
-        "required": ["accounts", "live_sessions", "books", "generator_runs", "schema_version", "version"],
+        "required": ["accounts", "live_sessions", "books", "generator_runs", "schema_version", "version", "settings"],
         "properties": {"accounts": integer, "live_sessions": integer, "books": integer, "generator_runs": integer,
-                       "schema_version": integer, "version": string},
+                       "schema_version": integer, "version": string,
+                       "settings": {
+                           "type": "object", "additionalProperties": False,
+                           "description": "The variables in effect as the app read them (a misspelt variable is "
+                                          "dropped by Spin and its default applies); never a secret",
+                           "required": ["token_issuer", "token_audience", "access_token_ttl_seconds",
+                                        "refresh_token_ttl_seconds", "signing_key", "allow_signup", "signup_role",
+                                        "admin_emails_listed", "cors_allowed_origins", "book_read_cache_fill_one_in",
+                                        "generator_max_books", "generator_books_per_hour"],
+                           "properties": {
+                               "token_issuer": string, "token_audience": string,
+                               "access_token_ttl_seconds": integer, "refresh_token_ttl_seconds": integer,
+                               "signing_key": {"enum": ["variable", "generated"],
+                                               "description": "where the signing key comes from, never the key"},
+                               "allow_signup": {"type": "boolean"},
+                               "signup_role": {"enum": ["reader", "editor", "admin"]},
+                               "admin_emails_listed": {"type": "integer", "description":
+                                                       "how many addresses admin_emails lists (0: the first account "
+                                                       "became the administrator)"},
+                               "cors_allowed_origins": string, "book_read_cache_fill_one_in": integer,
+                               "generator_max_books": integer, "generator_books_per_hour": integer}}},
     },
     "Account": {"type": "object", "additionalProperties": False, "required": account_required, "properties": account_fields},
     "Register": {

@@ -39,3 +39,36 @@ fn others_get_401_or_403() {
     assert_eq!(r.status(), 403);
     assert_eq!(r.headers()["www-authenticate"], "Bearer error=\"insufficient_scope\", scope=\"admin:users\"");
 }
+
+/// What an operator checks after a deployment (a misspelt variable is dropped by Spin without a
+/// word, and its default applies): the settings in effect, and never a secret.
+#[test]
+fn admins_see_the_settings_in_effect_without_secrets() {
+    let defaults = TestApp::new();
+    let admin = defaults.with_host(|h| folio_auth::testing::login_as(h, "admin"));
+    let settings = body_json(&get(&defaults, Some(&admin)))["settings"].clone();
+    assert_eq!(settings["allow_signup"], true);
+    assert_eq!(settings["signup_role"], "editor");
+    assert_eq!(settings["admin_emails_listed"], 0, "none: the first account is the administrator");
+    assert_eq!(settings["signing_key"], "generated");
+    assert_eq!(settings["token_issuer"], "folio");
+    assert_eq!(settings["access_token_ttl_seconds"], 900);
+    assert_eq!(settings["book_read_cache_fill_one_in"], 8);
+
+    let key = "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=";
+    let set = TestApp::new()
+        .with_var("allow_signup", "false")
+        .with_var("signup_role", "reader")
+        .with_var("admin_emails", "boss@example.com, deputy@example.com")
+        .with_var("signing_key", key);
+    let admin = set.with_host(|h| folio_auth::testing::login_as(h, "admin"));
+    let r = get(&set, Some(&admin));
+    assert_eq!(r.status(), 200, "{}", body_json(&r));
+    let settings = body_json(&r)["settings"].clone();
+    assert_eq!(settings["allow_signup"], false);
+    assert_eq!(settings["signup_role"], "reader");
+    assert_eq!(settings["admin_emails_listed"], 2);
+    assert_eq!(settings["signing_key"], "variable");
+    let text = String::from_utf8_lossy(r.body()).to_string();
+    assert!(!text.contains(key) && !text.contains("boss@"), "{text}");
+}

@@ -283,3 +283,18 @@ fn a_two_second_access_token_expires() {
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.json()["expires_in"], 2);
 }
+
+/// The settings in effect on real Spin, for an administrator: the variable set through Spin's
+/// environment shows, the default of one that is not set shows, no secret shows.
+#[test]
+fn status_lists_the_settings_in_effect_for_an_administrator() {
+    let instance = start("signup_role", "reader");
+    let admin = instance.app.admin();
+    let r = instance.app.with_token("GET", "/api/status", &admin.access);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let settings = r.json()["settings"].clone();
+    assert_eq!(settings["signup_role"], "reader", "{settings}");
+    assert_eq!(settings["allow_signup"], true, "the default: {settings}");
+    assert_eq!(settings["access_token_ttl_seconds"], 900);
+    assert!(matches!(settings["signing_key"].as_str(), Some("generated" | "variable")), "{settings}");
+}
