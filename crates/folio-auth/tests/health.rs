@@ -176,40 +176,6 @@ fn a_store_that_stops_taking_writes_fails_the_check_within_the_probes_second() {
     assert_eq!(body_json(&r)["checks"]["kv"], "error");
 }
 
-/// A store that holds the check's first read for 100 s (Spin through a Redis reconnection), and
-/// in which another replica's check writes its probe between this check's write and read-back.
-struct HeldThenRaced<'a> {
-    inner: &'a dyn Kv,
-    clock: &'a ManualClock,
-    probe_reads: std::cell::Cell<u32>,
-}
-
-impl Kv for HeldThenRaced<'_> {
-    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, folio_core::KvError> {
-        if key == folio_core::health::PROBE_KEY {
-            self.probe_reads.set(self.probe_reads.get() + 1);
-            match self.probe_reads.get() {
-                1 => self.clock.advance_secs(100),
-                2 => self.inner.set(key, format!("{}:other-replica", self.clock.now_ms()).as_bytes())?,
-                _ => {}
-            }
-        }
-        self.inner.get(key)
-    }
-    fn set(&self, key: &str, value: &[u8]) -> Result<(), folio_core::KvError> {
-        self.inner.set(key, value)
-    }
-    fn delete(&self, key: &str) -> Result<(), folio_core::KvError> {
-        self.inner.delete(key)
-    }
-    fn exists(&self, key: &str) -> Result<bool, folio_core::KvError> {
-        self.inner.exists(key)
-    }
-    fn keys(&self) -> Result<Vec<String>, folio_core::KvError> {
-        self.inner.keys()
-    }
-}
-
 /// The operator audit's outage: the checks Spin held through a Redis reconnection answered `503`
 /// "read back a different value" for a healthy store, their clock read before the wait.
 #[test]
@@ -217,8 +183,24 @@ fn a_check_held_by_the_store_judges_probes_by_the_time_it_resumes() {
     let app = TestApp::new();
     assert_eq!(app.call(folio_auth::handle, get("/api/health")).status(), 200);
     app.kv.delete(folio_core::health::PROBE_KEY).unwrap();
-    let held = HeldThenRaced { inner: app.kv.as_ref(), clock: &app.clock, probe_reads: Default::default() };
+    // The store holds the check's first read for 100 s (Spin through a Redis reconnection), and
+    // another replica's check writes its probe between this check's write and its read-back.
+    let probe_reads = std::cell::Cell::new(0);
+    let held = folio_native::HookedKv {
+        inner: app.kv.as_ref(),
+        hook: |call| {
+            if let folio_native::KvCall::Get(key @ folio_core::health::PROBE_KEY) = call {
+                probe_reads.set(probe_reads.get() + 1);
+                match probe_reads.get() {
+                    1 => app.clock.advance_secs(100),
+                    2 => app.kv.set(key, format!("{}:other-replica", app.clock.now_ms()).as_bytes())?,
+                    _ => {}
+                }
+            }
+            Ok(())
+        },
+    };
     let r = app.with_host_over(&app.sql(), &held, |h| folio_auth::handle(h, get("/api/health")));
-    assert_eq!(held.probe_reads.get(), 2, "the check read, wrote and read back");
+    assert_eq!(probe_reads.get(), 2, "the check read, wrote and read back");
     assert_eq!(r.status(), 200, "{}", body_json(&r));
 }

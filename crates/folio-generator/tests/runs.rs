@@ -357,32 +357,6 @@ fn the_hourly_budget_counts_runs_for_one_hour() {
 }
 
 /// A store that keeps what the run announced (`folio_core::long_write`) before passing it on.
-struct Spy<'a> {
-    inner: &'a dyn Kv,
-    announced: std::cell::RefCell<Vec<serde_json::Value>>,
-}
-
-impl Kv for Spy<'_> {
-    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, folio_core::KvError> {
-        self.inner.get(key)
-    }
-    fn set(&self, key: &str, value: &[u8]) -> Result<(), folio_core::KvError> {
-        if key == folio_core::long_write::KEY {
-            self.announced.borrow_mut().push(serde_json::from_slice(value).unwrap());
-        }
-        self.inner.set(key, value)
-    }
-    fn delete(&self, key: &str) -> Result<(), folio_core::KvError> {
-        self.inner.delete(key)
-    }
-    fn exists(&self, key: &str) -> Result<bool, folio_core::KvError> {
-        self.inner.exists(key)
-    }
-    fn keys(&self) -> Result<Vec<String>, folio_core::KvError> {
-        self.inner.keys()
-    }
-}
-
 #[test]
 fn a_run_announces_how_long_it_will_hold_the_lock_and_withdraws_after() {
     use folio_core::Clock;
@@ -397,12 +371,22 @@ fn a_run_announces_how_long_it_will_hold_the_lock_and_withdraws_after() {
             &[],
         )
         .unwrap();
-    let spy = Spy { inner: app.kv.as_ref(), announced: Default::default() };
+    // What the run announces, as it writes it.
+    let announced = std::cell::RefCell::new(Vec::<serde_json::Value>::new());
+    let spy = folio_native::HookedKv {
+        inner: app.kv.as_ref(),
+        hook: |call| {
+            if let folio_native::KvCall::Set(folio_core::long_write::KEY, value) = call {
+                announced.borrow_mut().push(serde_json::from_slice(value).unwrap());
+            }
+            Ok(())
+        },
+    };
     let r = app.with_host_over(&app.sql(), &spy, |h| {
         handler(h, post_run(r#"{"count": 5000, "seed": 3}"#, "editor"))
     });
     assert_eq!(r.status(), 201);
-    let announced = spy.announced.borrow().clone();
+    let announced = announced.borrow().clone();
     assert_eq!(announced.len(), 1, "{announced:?}");
     assert_eq!(announced[0]["what"], "a generator run of 5000 books");
     // 5,000 books at 2 ms, and a quarter more.

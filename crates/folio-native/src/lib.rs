@@ -173,6 +173,45 @@ impl Kv for KvWritesFail<'_> {
     }
 }
 
+/// One call on a [`HookedKv`], as its hook sees it before the call reaches the store.
+#[derive(Debug, Clone, Copy)]
+pub enum KvCall<'k> {
+    Get(&'k str),
+    Set(&'k str, &'k [u8]),
+    Delete(&'k str),
+    Exists(&'k str),
+}
+
+/// A store that shows each call to `hook` before `inner` serves it: a test that needs the store
+/// to stall, race another writer or record what it was given at one moment writes only that
+/// moment, not a whole store. An error from the hook is the call's error.
+pub struct HookedKv<'a, F: Fn(KvCall<'_>) -> Result<(), KvError>> {
+    pub inner: &'a dyn Kv,
+    pub hook: F,
+}
+
+impl<F: Fn(KvCall<'_>) -> Result<(), KvError>> Kv for HookedKv<'_, F> {
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, KvError> {
+        (self.hook)(KvCall::Get(key))?;
+        self.inner.get(key)
+    }
+    fn set(&self, key: &str, value: &[u8]) -> Result<(), KvError> {
+        (self.hook)(KvCall::Set(key, value))?;
+        self.inner.set(key, value)
+    }
+    fn delete(&self, key: &str) -> Result<(), KvError> {
+        (self.hook)(KvCall::Delete(key))?;
+        self.inner.delete(key)
+    }
+    fn exists(&self, key: &str) -> Result<bool, KvError> {
+        (self.hook)(KvCall::Exists(key))?;
+        self.inner.exists(key)
+    }
+    fn keys(&self) -> Result<Vec<String>, KvError> {
+        self.inner.keys()
+    }
+}
+
 /// A database that cannot be opened, for testing error paths.
 pub struct BrokenSql;
 
