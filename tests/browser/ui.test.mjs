@@ -550,7 +550,19 @@ describe('a user, start to finish', () => {
   });
 
   test('sign out', async () => {
+    // The session ends on the server, not only in the page: the refresh token the page held is
+    // revoked (RFC 7009), whatever its access token's age, and refreshes no more.
+    const revoked = page.waitForResponse((r) => r.url().endsWith('/api/auth/revoke'));
     await page.getByRole('button', { name: 'Sign out' }).first().click();
+    const response = await revoked;
+    assert.equal(response.status(), 200);
+    const { token } = JSON.parse(response.request().postData());
+    const refreshed = await fetch(`${BASE_URL}/api/auth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: token }),
+    });
+    assert.equal(refreshed.status, 400, 'the revoked refresh token is refused');
     await page.waitForURL(/\/signin$/);
     await page.reload();
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();

@@ -240,7 +240,13 @@ export async function restore() {
 
 export async function signOut() {
   try {
-    if (session.access) await request('POST', '/api/auth/logout', { retry: false });
+    // The refresh token ends the session in one request whatever the access token's age (RFC
+    // 7009 revocation); logout would first have to refresh an expired access token.
+    if (session.refresh) {
+      await request('POST', '/api/auth/revoke', { auth: false, retry: false, body: { token: session.refresh } });
+    } else if (session.access) {
+      await request('POST', '/api/auth/logout', { retry: false });
+    }
   } catch {
     // Signing out locally matters more than telling the server; the session expires anyway.
   } finally {
