@@ -645,9 +645,9 @@ paths = {
 for oauth_path in ("/api/auth/token", "/api/auth/revoke"):
     del paths[oauth_path]["post"]["responses"]["422"]
     paths[oauth_path]["post"]["responses"]["401"] = {
-        **problem("invalid_client: client credentials in the Authorization header (HTTP Basic); no client is "
-                  "registered here, so send none (Basic with an empty id and secret is ignored). A client_secret "
-                  "in the body is 400 invalid_client"),
+        **problem("invalid_client: a client secret in the Authorization header (HTTP Basic); no client is "
+                  "registered here, so send none (Basic with an empty secret, id:, names a public client and is "
+                  "served). A non-empty client_secret in the body is 400 invalid_client"),
         "headers": {"WWW-Authenticate": {"schema": string, "description": "Basic realm=\"folio\""}},
     }
 

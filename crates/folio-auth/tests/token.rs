@@ -426,16 +426,24 @@ fn client_credentials_are_refused_as_an_unknown_client_and_public_clients_pass()
         r.headers_mut().insert("authorization", format!("Basic {credentials}").parse().unwrap());
         call(&app, r)
     };
-    // someclient:wrongsecret, and an id without a secret: 401 invalid_client naming Basic.
-    for credentials in ["c29tZWNsaWVudDp3cm9uZ3NlY3JldA==", "c29tZWNsaWVudDo=", "not base64!"] {
+    // someclient:wrongsecret, an id with no secret part at all, not Basic credentials: 401
+    // invalid_client naming Basic.
+    for credentials in ["c29tZWNsaWVudDp3cm9uZ3NlY3JldA==", "c29tZWNsaWVudA==", "not base64!"] {
         let r = with_basic(credentials);
         assert_eq!((r.status().as_u16(), oauth_error(&r).as_str()), (401, "invalid_client"), "{credentials}");
         assert_eq!(r.headers()["www-authenticate"], "Basic realm=\"folio\"");
     }
-    // Empty id and secret (Swagger UI's password flow on /docs): no client, signed in.
+    // Empty id and secret (Swagger UI's password flow on /docs), and an id with the empty secret
+    // (requests-oauthlib's password flow, RFC 6749 §2.3.1): a public client, signed in.
     assert_eq!(with_basic("Og==").status(), 200);
-    // A secret in the body: 400 invalid_client; a client_id alone names a public client.
+    assert_eq!(with_basic("c29tZWNsaWVudDo=").status(), 200, "someclient:");
+    // A secret in the body: 400 invalid_client; a client_id alone, or with an empty secret
+    // (§3.1: a parameter without a value counts as omitted), names a public client.
     let r = call(&app, form("/api/auth/token", &format!("{body}&client_id=cli&client_secret=s")));
     assert_eq!((r.status().as_u16(), oauth_error(&r).as_str()), (400, "invalid_client"));
     assert_eq!(call(&app, form("/api/auth/token", &format!("{body}&client_id=cli"))).status(), 200);
+    assert_eq!(
+        call(&app, form("/api/auth/token", &format!("{body}&client_id=cli&client_secret="))).status(),
+        200
+    );
 }

@@ -610,3 +610,25 @@ fn an_ideographic_full_stop_in_the_domain_is_a_full_stop() {
         assert_eq!(r.status, 409, "{stop:?}: {}", r.text());
     }
 }
+
+/// A public client that names itself with the empty secret is served (RFC 6749 §2.3.1 and §3.1:
+/// requests-oauthlib's password flow sends Basic `id:`, authlib's `client_secret_post` an empty
+/// `client_secret`); a secret is an unknown client's.
+#[test]
+fn a_public_client_with_the_empty_secret_signs_in() {
+    let t = app().login(&unique_email("public-client"));
+    let body = format!(
+        "grant_type=password&username={}&password={}",
+        folio_blackbox::urlencode(&t.email),
+        folio_blackbox::urlencode(PASSWORD)
+    );
+    let form = [("content-type", "application/x-www-form-urlencoded")];
+    let basic = |credentials: &str| {
+        let auth = format!("Basic {credentials}");
+        app().call("POST", "/api/auth/token", &[form[0], ("authorization", &auth)], body.as_bytes())
+    };
+    assert_eq!(basic("Zm9saW8tY2xpOg==").status, 200, "folio-cli:");
+    assert_eq!(basic("Zm9saW8tY2xpOnNlY3JldA==").status, 401, "folio-cli:secret");
+    let empty_secret = format!("{body}&client_id=folio-cli&client_secret=");
+    assert_eq!(app().call("POST", "/api/auth/token", &form, empty_secret.as_bytes()).status, 200);
+}

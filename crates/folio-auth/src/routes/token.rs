@@ -115,16 +115,18 @@ pub fn error_response(req: &Request, e: ApiError) -> Response {
 }
 
 /// The token endpoint serves public clients only (discovery: `token_endpoint_auth_methods_supported`
-/// is `none`): no client is registered, so a client that authenticates is one the server does
-/// not know, and is refused `invalid_client` (RFC 6749 §5.2) rather than served as if its
-/// credentials had been checked: `401` with `WWW-Authenticate: Basic` when they came in the
-/// `Authorization` header, `400` when in the body (`client_secret`). A `client_id` alone only
-/// names a public client (§3.2.1) and is ignored, as is HTTP Basic with an empty id and secret
-/// (`Basic Og==`, which Swagger UI's password flow sends on /docs) and any other scheme.
+/// is `none`): no client is registered, so a client that proves itself with a secret is one the
+/// server does not know, and is refused `invalid_client` (RFC 6749 §5.2) rather than served as
+/// if its secret had been checked: `401` with `WWW-Authenticate: Basic` when it came in the
+/// `Authorization` header, `400` when in the body (`client_secret`). A client that only names
+/// itself is a public client (§3.2.1) and is served: a `client_id`, HTTP Basic with an empty
+/// secret (`folio-cli:`, which requests-oauthlib's password flow sends, or `:`, Swagger UI's on
+/// /docs: §2.3.1 lets a client whose secret is the empty string send it so), and `client_secret=`
+/// with no value (§3.1: a parameter without a value counts as omitted). Other schemes are ignored.
 pub(crate) fn refuse_client_credentials(req: &Request, params: &Params) -> ApiResult<()> {
     use base64::{engine::general_purpose::STANDARD, Engine as _};
     let unknown =
-        |status| oauth(status, "invalid_client", "no client is registered here: send no client credentials");
+        |status| oauth(status, "invalid_client", "no client is registered here: send no client secret");
     for value in req.headers().get_all(http::header::AUTHORIZATION) {
         let text = value.to_str().unwrap_or_default().trim();
         let Some((scheme, credentials)) = text.split_once(' ') else { continue };
@@ -132,11 +134,15 @@ pub(crate) fn refuse_client_credentials(req: &Request, params: &Params) -> ApiRe
             continue;
         }
         let decoded = STANDARD.decode(credentials.trim()).unwrap_or_default();
-        if decoded != b":" {
+        // `id:` with the empty secret names a public client; anything else claims a secret (or
+        // is not Basic credentials at all).
+        let names_only =
+            decoded.iter().position(|b| *b == b':').is_some_and(|colon| colon + 1 == decoded.len());
+        if !names_only {
             return Err(unknown(StatusCode::UNAUTHORIZED));
         }
     }
-    if params.contains_key("client_secret") {
+    if params.get("client_secret").is_some_and(|secret| !secret.is_empty()) {
         return Err(unknown(StatusCode::BAD_REQUEST));
     }
     Ok(())
