@@ -561,6 +561,10 @@ paths = {
                                                     {"200": ok("Discovery", ref("OpenIdConfiguration")),
                                                      "400": problem("The request's Host names no origin to make the links absolute on "
                                                                     "(a user name, a port past 65535); set token_issuer to the app's URL")})},
+    "/.well-known/oauth-authorization-server": {"get": op("authorizationServerMetadata", "RFC 8414 authorization server metadata (the discovery document)", "auth",
+                                                    {"200": ok("Discovery", ref("OpenIdConfiguration")),
+                                                     "400": problem("The request's Host names no origin to make the links absolute on "
+                                                                    "(a user name, a port past 65535); set token_issuer to the app's URL")})},
     "/api/books": {
         "get": op("listBooks", "List, filter, search and page through books", "books",
                   {"200": ok("A page", ref("BookList")), "400": resp("BadRequest"), "422": resp("ValidationFailed")},

@@ -57,6 +57,7 @@ fn routes() -> Router<Route> {
         .route(Method::POST, "/api/auth/keys/rotate", |h, r, _| key_routes::rotate(h, r))
         .route(Method::GET, "/.well-known/jwks.json", |h, r, _| well_known::jwks(h, r))
         .route(Method::GET, "/.well-known/openid-configuration", |h, r, _| well_known::discovery(h, r))
+        .route(Method::GET, "/.well-known/oauth-authorization-server", |h, r, _| well_known::discovery(h, r))
 }
 
 /// The OAuth 2.0 token endpoint.

@@ -227,11 +227,15 @@ fn discovery_document_points_at_the_endpoints() {
     assert_eq!(discovered(&[("host", "books.example:99999")]), "400");
     assert_eq!(discovered(&[("spin-full-url", "ftp://books.example/")]), "400");
     assert_eq!(discovered(&[]), "400");
-    assert_eq!(
-        d["response_types_supported"],
-        serde_json::json!([]),
-        "no authorization endpoint, no implicit flow"
-    );
+    // Not empty (validators refuse that), and no authorization endpoint to start a flow at.
+    assert_eq!(d["response_types_supported"], serde_json::json!(["token"]));
+    assert!(d.get("authorization_endpoint").is_none());
+    // RFC 8414's path serves the same metadata.
+    let rfc8414 =
+        request("GET", "/.well-known/oauth-authorization-server").header("host", "books.example:3000");
+    let r = call(&app, rfc8414.body(vec![]).unwrap());
+    assert_eq!(r.status(), 200);
+    assert_eq!(body_json(&r)["token_endpoint"], "http://books.example:3000/api/auth/token");
     assert_eq!(call(&app, request("POST", "/.well-known/jwks.json").body(vec![]).unwrap()).status(), 405);
 }
 

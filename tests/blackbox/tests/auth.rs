@@ -366,7 +366,11 @@ fn a_host_that_names_no_origin_gets_no_discovery_document() {
         let url = d[member].as_str().unwrap();
         assert!(url.starts_with("http://") || url.starts_with("https://"), "{member}: {url}");
     }
-    assert_eq!(d["response_types_supported"], serde_json::json!([]), "no authorization endpoint");
+    assert!(d.get("authorization_endpoint").is_none(), "no authorization endpoint");
+    // RFC 8414's own path (strict OAuth 2.0 clients look there) serves the same document.
+    let rfc8414 = app().get("/.well-known/oauth-authorization-server");
+    assert_eq!(rfc8414.status, 200, "{}", rfc8414.text());
+    assert_eq!(rfc8414.json(), d);
 }
 
 #[test]

@@ -77,6 +77,8 @@ fn the_contracts_paths_reach_the_components_the_readme_names() {
         ("GET", "/api/auth/users", "auth"),
         ("GET", "/.well-known/jwks.json", "auth"),
         ("GET", "/.well-known/openid-configuration", "auth"),
+        ("GET", "/.well-known/oauth-authorization-server", "auth"),
+        ("POST", "/api/auth/revoke", "auth"),
         ("GET", "/api/health", "auth"),
         ("GET", "/api/status", "auth"),
         ("GET", "/api/openapi.json", "auth"),

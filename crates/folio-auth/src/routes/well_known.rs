@@ -71,6 +71,11 @@ fn link_base(issuer: &str, req: &Request) -> (Option<Url>, bool) {
     }
 }
 
+/// `GET /.well-known/openid-configuration` (the contract's) and `GET
+/// /.well-known/oauth-authorization-server` (RFC 8414 §3, where strict OAuth 2.0 clients look,
+/// oauth4webapi's `oauth2` mode among them): one document. The app is an OAuth 2.0 authorization
+/// server rather than an OpenID Provider (it issues no ID token), so both paths serve the same
+/// metadata.
 pub fn discovery(host: &Host, req: &Request) -> ApiResult<Response> {
     let tokens = TokenSettings::from_host(host)?;
     let (base, from_request) = link_base(&tokens.issuer, req);
@@ -102,10 +107,11 @@ pub fn discovery(host: &Host, req: &Request) -> ApiResult<Response> {
         // No `registration_endpoint`: that names RFC 7591 dynamic *client* registration, and a
         // client that knows it would post client metadata to the account sign-up route.
         "grant_types_supported": ["password", "refresh_token"],
-        // Required by RFC 8414 and OIDC Discovery, and empty: response types are what an
-        // authorization endpoint answers (`token` would announce the implicit flow), and the app
-        // has none; its grants go to the token endpoint.
-        "response_types_supported": [],
+        // Required by RFC 8414 and OIDC Discovery, though response types are an authorization
+        // endpoint's and the app has none (its grants go to the token endpoint, and no client
+        // can start an implicit flow without `authorization_endpoint`). Not empty: metadata
+        // validators (authlib's) refuse an empty list as a missing one.
+        "response_types_supported": ["token"],
         "token_endpoint_auth_methods_supported": ["none"],
         // The signing algorithm of the app's tokens, under the only name discovery has for it
         // (the contract's "supported algs"; verifiers read it to pin the algorithm).
