@@ -19,7 +19,12 @@ pub const COMPONENT: HeaderName = HeaderName::from_static("x-folio-component");
 
 /// The API's methods, for a preflight to a path no route knows.
 const CORS_ALLOW_METHODS: &str = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
-const CORS_ALLOW_HEADERS: &str = "authorization, content-type, if-match, if-none-match, x-request-id";
+/// The request headers a cross-origin page may send: the API's own, and those that common
+/// browser tooling adds to every call, which would otherwise turn each into a network error:
+/// trace context (`traceparent`, `tracestate`: OpenTelemetry's fetch instrumentation),
+/// `cache-control` and `pragma` (HTTP wrappers that ask for no cache), `x-requested-with`.
+const CORS_ALLOW_HEADERS: &str = "authorization, content-type, if-match, if-none-match, x-request-id, \
+     traceparent, tracestate, cache-control, pragma, x-requested-with";
 // `content-disposition`: a cross-origin CSV download (reports) reads its file name from it.
 const CORS_EXPOSE_HEADERS: &str =
     "etag, location, www-authenticate, retry-after, allow, x-request-id, content-disposition, accept-patch, \
