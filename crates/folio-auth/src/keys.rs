@@ -10,6 +10,12 @@
 //! slot cleared), the previous key's row gets `retired_at`; its public key stays in the JWKS for
 //! one access-token lifetime (plus leeway) after that, then the row is deleted. docs/auth.md has
 //! the procedure.
+//!
+//! Standby: beside a generated signing key the app keeps a second generated key (`standby = 1`)
+//! that is published but signs nothing. A rotation promotes it, so new tokens carry a `kid` that
+//! every verifier which fetched the JWKS since the previous rotation already holds (standard JWKS
+//! clients otherwise refuse new tokens for their refetch cooldown, 30 s in jose and PyJWT), and
+//! makes the next standby. A key from `signing_key` has none: the operator rotates it.
 
 use anyhow::anyhow;
 use base64::{
@@ -157,6 +163,7 @@ struct KeyRow {
     public_key: String,
     private_seed: Option<String>,
     generated_slot: bool,
+    standby: bool,
     created_at: i64,
     retired_at: Option<i64>,
     publish_until: Option<i64>,
@@ -169,6 +176,7 @@ impl KeyRow {
             public_key: row.string("public_key"),
             private_seed: row.text("private_seed").map(str::to_string),
             generated_slot: row.i64("generated_slot") == Some(1),
+            standby: row.i64("standby") == Some(1),
             created_at: row.i64("created_at").unwrap_or(0),
             retired_at: row.i64("retired_at"),
             publish_until: row.i64("publish_until"),
@@ -188,7 +196,7 @@ impl KeyRow {
 
 fn load_rows(sql: &dyn Sql) -> ApiResult<Vec<KeyRow>> {
     let rows = sql.execute(
-        "SELECT kid, public_key, private_seed, generated_slot, created_at, retired_at, publish_until
+        "SELECT kid, public_key, private_seed, generated_slot, standby, created_at, retired_at, publish_until
          FROM auth_signing_keys",
         &[],
     )?;
@@ -232,12 +240,14 @@ pub fn active(host: &Host, settings: &AuthSettings) -> ApiResult<SigningKey> {
             // rotation does: an operator who sets a key (say, after the database leaked) must not
             // see the old one sign again when the variable is emptied later. Its public key
             // stays published as long as its tokens live (retired below).
-            if rows.iter().any(|r| r.generated_slot || r.private_seed.is_some()) {
+            if rows.iter().any(|r| r.generated_slot || r.standby || r.private_seed.is_some()) {
                 host.sql.execute(
-                    "UPDATE auth_signing_keys SET private_seed = NULL, generated_slot = NULL
-                     WHERE private_seed IS NOT NULL OR generated_slot IS NOT NULL",
+                    "UPDATE auth_signing_keys SET private_seed = NULL, generated_slot = NULL, standby = NULL
+                     WHERE private_seed IS NOT NULL OR generated_slot IS NOT NULL OR standby IS NOT NULL",
                     &[],
                 )?;
+                // The standby key (published, never signed) is retired below with the rest.
+                rows.iter_mut().for_each(|r| r.standby = false);
             }
             key
         }
@@ -250,7 +260,7 @@ pub fn active(host: &Host, settings: &AuthSettings) -> ApiResult<SigningKey> {
                 key
             }
             None => {
-                let candidate = generate(host, now, "INSERT OR IGNORE")?;
+                let candidate = generate(host, now, "INSERT OR IGNORE", Slot::Signing)?;
                 // Whoever won the race, everyone signs with the row that is there now.
                 rows = load_rows(host.sql)?;
                 let winner = rows
@@ -267,26 +277,42 @@ pub fn active(host: &Host, settings: &AuthSettings) -> ApiResult<SigningKey> {
             }
         },
     };
-    if rows.iter().any(|r| r.kid != key.kid && r.retired_at.is_none()) {
+    if rows.iter().any(|r| r.kid != key.kid && r.retired_at.is_none() && !r.standby) {
         host.sql.execute(
-            "UPDATE auth_signing_keys SET retired_at = ?, publish_until = ? WHERE kid != ? AND retired_at IS NULL",
+            "UPDATE auth_signing_keys SET retired_at = ?, publish_until = ?
+             WHERE kid != ? AND retired_at IS NULL AND standby IS NULL",
             &[Value::from(now), Value::from(now + horizon(settings)), Value::from(&key.kid)],
         )?;
         folio_core::log::emit(json!({"level": "info", "event": "signing_key_rotated", "kid": key.kid}));
     }
+    if settings.signing_key.is_none() && !rows.iter().any(|r| r.standby) {
+        // Whoever wins a race stores it (the column is UNIQUE); every loser's key is discarded.
+        generate(host, now, "INSERT OR IGNORE", Slot::Standby)?;
+    }
     Ok(key)
 }
 
-/// A new key from the Random port, stored as the generated key (`insert` is `INSERT`, or
-/// `INSERT OR IGNORE` where a concurrent first request may have stored one first).
-fn generate(host: &Host, now: i64, insert: &str) -> ApiResult<SigningKey> {
+/// Which generated key a new row is: the one that signs, or the standby one.
+#[derive(Clone, Copy)]
+enum Slot {
+    Signing,
+    Standby,
+}
+
+/// A new key from the Random port, stored as the generated key of `slot` (`insert` is `INSERT`,
+/// or `INSERT OR IGNORE` where a concurrent request may have stored one first).
+fn generate(host: &Host, now: i64, insert: &str, slot: Slot) -> ApiResult<SigningKey> {
     let mut seed = [0u8; 32];
     host.random.fill(&mut seed);
     let key = SigningKey::from_seed(seed)
         .ok_or_else(|| ApiError::Internal(anyhow!("the Random port gave an all-zero seed")))?;
+    let column = match slot {
+        Slot::Signing => "generated_slot",
+        Slot::Standby => "standby",
+    };
     host.sql.execute(
         &format!(
-            "{insert} INTO auth_signing_keys (kid, public_key, private_seed, generated_slot, source, created_at)
+            "{insert} INTO auth_signing_keys (kid, public_key, private_seed, {column}, source, created_at)
              VALUES (?, ?, ?, 1, 'generated', ?)"
         ),
         &[
@@ -360,7 +386,24 @@ pub fn rotate_generated(host: &Host, settings: &AuthSettings) -> ApiResult<Signi
              WHERE generated_slot = 1",
             &[Value::from(now), Value::from(now + horizon(settings))],
         )?;
-        generate(host, now, "INSERT")
+        // The standby key signs from now on (verifiers have had it since the last rotation),
+        // and a new standby is published; without one (a database from before standby keys),
+        // a new key signs at once.
+        let promoted = host.sql.execute(
+            "UPDATE auth_signing_keys SET generated_slot = 1, standby = NULL WHERE standby = 1 RETURNING kid",
+            &[],
+        )?;
+        let key = match promoted.first() {
+            Some(_) => stored_key(
+                load_rows(host.sql)?
+                    .iter()
+                    .find(|r| r.generated_slot)
+                    .ok_or_else(|| ApiError::Internal(anyhow!("the promoted signing key vanished")))?,
+            )?,
+            None => generate(host, now, "INSERT", Slot::Signing)?,
+        };
+        generate(host, now, "INSERT", Slot::Standby)?;
+        Ok(key)
     })?;
     folio_core::log::emit(json!({"level": "info", "event": "signing_key_rotated", "kid": key.kid}));
     Ok(key)
@@ -380,16 +423,21 @@ pub fn published(host: &Host, settings: &AuthSettings) -> ApiResult<Vec<Publishe
             &[Value::from(horizon), Value::from(now)],
         )?;
     }
-    let mut keys: Vec<(i64, PublishedKey)> = rows
+    let mut keys: Vec<((bool, i64), PublishedKey)> = rows
         .into_iter()
         .filter(|r| r.published_at(now, horizon))
         .filter_map(|r| {
             let public_key = URL_SAFE_NO_PAD.decode(&r.public_key).ok().filter(|k| k.len() == 32)?;
-            Some((r.created_at, PublishedKey { kid: r.kid, public_key, retired_at: r.retired_at }))
+            Some((
+                (r.standby, r.created_at),
+                PublishedKey { kid: r.kid, public_key, retired_at: r.retired_at },
+            ))
         })
         .collect();
-    // The signing key first, then the most recently retired.
-    keys.sort_by_key(|(created, k)| (k.retired_at.is_some(), -k.retired_at.unwrap_or(0), -created));
+    // The signing key first, then the standby key, then the most recently retired.
+    keys.sort_by_key(|((standby, created), k)| {
+        (k.retired_at.is_some(), *standby, -k.retired_at.unwrap_or(0), -created)
+    });
     Ok(keys.into_iter().map(|(_, k)| k).collect())
 }
 

@@ -50,7 +50,8 @@ fn a_key_is_generated_on_first_use_and_published() {
     let app = TestApp::new();
     let set = jwks(&app);
     let keys = set["keys"].as_array().unwrap();
-    assert_eq!(keys.len(), 1);
+    // The signing key, then the standby key that the next rotation promotes.
+    assert_eq!(keys.len(), 2);
     let k = &keys[0];
     assert_eq!(
         (k["kty"].as_str(), k["crv"].as_str(), k["alg"].as_str(), k["use"].as_str()),
@@ -60,8 +61,9 @@ fn a_key_is_generated_on_first_use_and_published() {
     let t = sign_up_and_in(&app, "ann@example.com");
     assert_eq!(header_of(&t.access)["kid"], k["kid"]);
     verify_with_jwks(&set, &t.access).unwrap();
-    // The same key on every later request.
-    assert_eq!(kids(&app), vec![k["kid"].as_str().unwrap().to_string()]);
+    // The same keys on every later request.
+    let standby = keys[1]["kid"].as_str().unwrap().to_string();
+    assert_eq!(kids(&app), vec![k["kid"].as_str().unwrap().to_string(), standby]);
 }
 
 #[test]
@@ -76,9 +78,10 @@ fn concurrent_first_requests_agree_on_one_key() {
         })
         .collect();
     let seen: Vec<Vec<String>> = handles.into_iter().map(|h| h.join().unwrap()).collect();
-    assert!(seen.iter().all(|k| k.len() == 1 && k == &seen[0]), "{seen:?}");
+    // One signing key and one standby key, whoever won each race.
+    assert!(seen.iter().all(|k| k.len() == 2 && k == &seen[0]), "{seen:?}");
     let rows = app.sql().execute("SELECT COUNT(*) AS n FROM auth_signing_keys", &[]).unwrap();
-    assert_eq!(rows.first().unwrap().i64("n"), Some(1));
+    assert_eq!(rows.first().unwrap().i64("n"), Some(2));
 }
 
 #[test]
@@ -105,7 +108,11 @@ fn rotation_keeps_the_old_public_key_until_its_tokens_expire() {
     let after = sign_in(&app, "ann@example.com");
     let new_kid = header_of(&after.access)["kid"].as_str().unwrap().to_string();
     assert_ne!(old_kid, new_kid);
-    assert_eq!(kids(&app), vec![new_kid.clone(), old_kid.clone()], "signing key first, retired key kept");
+    let published = kids(&app);
+    assert_eq!(published[0], new_kid, "signing key first");
+    assert!(published.contains(&old_kid), "retired key kept: {published:?}");
+    // The generated standby key is retired with the generated key: a configured key has none.
+    assert_eq!(published.len(), 3, "{published:?}");
     // Tokens of both keys verify, offline with the JWKS and inside the app.
     let set = jwks(&app);
     verify_with_jwks(&set, &before.access).unwrap();
@@ -252,35 +259,43 @@ fn an_administrator_rotates_the_generated_key() {
     assert_eq!(rotate(&app, &ann.access).status(), 403);
     assert_eq!(call(&app, request("POST", "/api/auth/keys/rotate").body(vec![]).unwrap()).status(), 401);
 
+    let standby = kids(&app)[1].clone();
     let r = rotate(&app, &admin.access);
     assert_eq!(r.status(), 200);
     let new_kid = body_json(&r)["kid"].as_str().unwrap().to_string();
     assert_ne!(new_kid, old_kid);
-    // New tokens carry the new kid; the JWKS serves both, the signing key first.
+    // The standby key signs now: verifiers holding the JWKS of before the rotation know it.
+    assert_eq!(new_kid, standby);
+    // New tokens carry the new kid; the JWKS serves the signing key, the next standby and the
+    // retired key.
     let after = sign_in(&app, "ann@example.com");
     assert_eq!(header_of(&after.access)["kid"], new_kid.as_str());
-    assert_eq!(kids(&app), vec![new_kid.clone(), old_kid.clone()]);
+    let published = kids(&app);
+    let next_standby = published[1].clone();
+    assert_eq!(published, vec![new_kid.clone(), next_standby.clone(), old_kid.clone()]);
     let set = jwks(&app);
     verify_with_jwks(&set, &ann.access).unwrap();
     verify_with_jwks(&set, &after.access).unwrap();
     // Tokens of the old key keep working until they expire, in the app and by introspection.
     assert_eq!(me_status(&app, &ann.access).0, 200);
     assert_eq!(introspect(&app, &ann.access)["active"], true);
-    // The old seed is gone at once: nothing signs with it again.
+    // The old seed is gone at once: nothing signs with it again (the signing and standby keep theirs).
     let seeds = app
         .sql()
         .execute("SELECT COUNT(*) AS n FROM auth_signing_keys WHERE private_seed IS NOT NULL", &[])
         .unwrap();
-    assert_eq!(seeds.first().unwrap().i64("n"), Some(1));
-    // Rotating again keeps every key whose tokens may still live.
+    assert_eq!(seeds.first().unwrap().i64("n"), Some(2));
+    // Rotating again promotes that standby and keeps every key whose tokens may still live.
     app.clock.advance_secs(100);
     let third = body_json(&rotate(&app, &admin.access))["kid"].as_str().unwrap().to_string();
-    assert_eq!(kids(&app), vec![third.clone(), new_kid.clone(), old_kid.clone()]);
+    assert_eq!(third, next_standby);
+    let fourth = kids(&app)[1].clone();
+    assert_eq!(kids(&app), vec![third.clone(), fourth.clone(), new_kid.clone(), old_kid.clone()]);
     // The first retired key leaves when its last token has expired, the second 100 s later.
     app.clock.advance_secs(900 + folio_tokens::settings::LEEWAY_SECS - 100);
-    assert_eq!(kids(&app), vec![third.clone(), new_kid]);
+    assert_eq!(kids(&app), vec![third.clone(), fourth.clone(), new_kid]);
     app.clock.advance_secs(100);
-    assert_eq!(kids(&app), vec![third]);
+    assert_eq!(kids(&app), vec![third, fourth]);
 }
 
 /// Rotations in a loop do not grow the public key set without bound: at 32 published keys the
@@ -289,7 +304,8 @@ fn an_administrator_rotates_the_generated_key() {
 fn rotations_stop_at_a_bounded_key_set_until_the_oldest_key_leaves() {
     let app = TestApp::new();
     let admin = sign_up_and_in(&app, "admin@example.com");
-    for _ in 1..folio_auth::keys::MAX_PUBLISHED_KEYS {
+    // Two published from the start (the signing and standby keys); each rotation adds one.
+    for _ in 2..folio_auth::keys::MAX_PUBLISHED_KEYS {
         assert_eq!(rotate(&app, &admin.access).status(), 200);
         app.clock.advance_secs(1);
     }
@@ -297,9 +313,9 @@ fn rotations_stop_at_a_bounded_key_set_until_the_oldest_key_leaves() {
     let refused = rotate(&app, &admin.access);
     assert_eq!(refused.status(), 429);
     assert_eq!(refused.headers()["content-type"], "application/problem+json");
-    // The first key retired 31 s ago and stays for 900 s + the leeway after it.
+    // The first key retired 30 s ago and stays for 900 s + the leeway after it.
     let wait: i64 = refused.headers()["retry-after"].to_str().unwrap().parse().unwrap();
-    assert_eq!(wait, 900 + folio_tokens::settings::LEEWAY_SECS - 31);
+    assert_eq!(wait, 900 + folio_tokens::settings::LEEWAY_SECS - 30);
     assert_eq!(kids(&app).len(), folio_auth::keys::MAX_PUBLISHED_KEYS, "nothing was added");
     app.clock.advance_secs(wait);
     // The administrator's token has expired meanwhile (its lifetime is that of the keys' stay).

@@ -184,8 +184,15 @@ fn a_rotated_key_signs_new_tokens_and_the_jwks_keeps_the_old_one_for_pyjwt() {
     let after = app.get("/.well-known/jwks.json").json();
     let kids: Vec<&str> =
         after["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap()).collect();
-    assert_eq!(kids.len(), 2, "{after}");
+    // The signing key (the standby key of before, promoted), the next standby, the retired key.
+    assert_eq!(kids.len(), 3, "{after}");
     assert_eq!(kids[0], kid, "the signing key first");
+    assert!(
+        before["keys"].as_array().unwrap().iter().any(|k| k["kid"] == kid.as_str()),
+        "the new signing key was published before the rotation: {before}"
+    );
+    folio_native::interop::pyjwt(&before, &fresh.access, "folio", "folio-api")
+        .expect("a new token, verified with the JWKS of before the rotation");
     folio_native::interop::pyjwt(&after, &admin.access, "folio", "folio-api")
         .expect("an old token, after the rotation");
     folio_native::interop::pyjwt(&after, &fresh.access, "folio", "folio-api").expect("a new token");
