@@ -206,7 +206,9 @@ def test_first_use_on_both_replicas_at_once_makes_one_schema_and_one_signing_key
         assert r.status == 200, f"{r.status} {r.text[:300]}\n{c.logs()}"
     assert reg_a.status == 201 and reg_b.status == 201, (reg_a.text, reg_b.text)
     keys_a, keys_b = jwks_a.json()["keys"], jwks_b.json()["keys"]
-    assert keys_a == keys_b and len(keys_a) == 1, f"one signing key for the app, not one per replica: {keys_a} {keys_b}"
+    # One signing key for the app and one standby key (published a rotation ahead), not a pair
+    # per replica.
+    assert keys_a == keys_b and len(keys_a) == 2, f"one signing key for the app, not one per replica: {keys_a} {keys_b}"
 
     # Tokens issued by either replica carry that key and verify, offline, against either JWKS.
     kid = keys_a[0]["kid"]
@@ -217,10 +219,12 @@ def test_first_use_on_both_replicas_at_once_makes_one_schema_and_one_signing_key
         claims = jwt.decode(token, key=key, algorithms=["EdDSA"], audience="folio-api", issuer="folio")
         assert claims["email"] == email
 
-    # Each migration applied and recorded once; one generated key row.
+    # Each migration applied and recorded once; one generated key row and one standby row.
     counts = c.sql("SELECT version, COUNT(*) FROM schema_migrations GROUP BY version")
     assert counts and all(n == 1 for _, n in counts), counts
     assert c.sql("SELECT COUNT(*) FROM auth_signing_keys WHERE generated_slot = 1") == [(1,)]
+    assert c.sql("SELECT COUNT(*) FROM auth_signing_keys WHERE standby = 1") == [(1,)]
+    assert c.sql("SELECT COUNT(*) FROM auth_signing_keys") == [(2,)], "no loser's key left behind"
 
 
 # --- the token service across replicas -------------------------------------------------------
