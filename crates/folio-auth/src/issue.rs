@@ -288,7 +288,6 @@ pub fn refresh(
     })
 }
 
-/// Ends a session whose refresh token was presented again, and says so.
 /// What a revocation ended (RFC 7009): the session of the token presented, as account and
 /// session ids, or `None` when the token is no token of a live session (unknown, malformed,
 /// expired, already revoked), which the endpoint answers the same way.
@@ -321,6 +320,7 @@ pub fn revoke(host: &Host, presented: &str) -> ApiResult<Option<(String, String)
     }
 }
 
+/// Ends a session whose refresh token was presented again, and says so.
 fn reused(host: &Host, account_id: &str, session_id: &str, how: &str) -> ApiError {
     if let Err(e) = sessions::revoke(host, account_id, session_id) {
         return e;

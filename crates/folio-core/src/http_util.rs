@@ -10,6 +10,7 @@ use crate::{ApiError, ApiResult, FieldError, Request, Response};
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 pub const JSON: &str = "application/json";
 pub const MERGE_PATCH_JSON: &str = "application/merge-patch+json";
+pub const FORM: &str = "application/x-www-form-urlencoded";
 
 /// Says that the resource takes JSON merge patches (RFC 5789 §3.1 `Accept-Patch`, the app's one
 /// patch format): on a `415` to a `PATCH` and on `OPTIONS` where `PATCH` is allowed.
@@ -19,7 +20,6 @@ pub fn accept_merge_patch(headers: &mut http::HeaderMap) {
         http::HeaderValue::from_static(MERGE_PATCH_JSON),
     );
 }
-pub const FORM: &str = "application/x-www-form-urlencoded";
 
 /// The media type of the request body, lower-cased, without parameters; `None` when it is absent,
 /// given twice, or names a charset other than UTF-8 (every body is read as UTF-8, so a body

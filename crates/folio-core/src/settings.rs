@@ -110,7 +110,8 @@ fn canonical_issuer(name: &str, value: String) -> Result<String, ConfigError> {
     {
         return Err(ConfigError::invalid(
             name,
-            "an origin with its scheme (e.g. https://books.example.com or http://127.0.0.1:3000),              not a host and port"
+            "an origin with its scheme (e.g. https://books.example.com or http://127.0.0.1:3000), \
+             not a host and port"
                 .to_string(),
         ));
     }

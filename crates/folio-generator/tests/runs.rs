@@ -356,13 +356,14 @@ fn the_hourly_budget_counts_runs_for_one_hour() {
     assert_eq!(problem(&over, 422)["errors"][0]["field"], "count");
 }
 
-/// A store that keeps what the run announced (`folio_core::long_write`) before passing it on.
+/// A run says in the key-value store (`folio_core::long_write`) how long it will hold the lock.
 #[test]
 fn a_run_announces_how_long_it_will_hold_the_lock_and_withdraws_after() {
     use folio_core::Clock;
     let app = TestApp::new();
-    app.call(handler, get("/api/generator/runs", Some("reader"))); // migrate
-                                                                   // The newest run of at least 1,000 books took 2 ms a book (a run of 10 books does not count).
+    // Migrate.
+    app.call(handler, get("/api/generator/runs", Some("reader")));
+    // The newest run of at least 1,000 books took 2 ms a book (a run of 10 books does not count).
     app.sql()
         .execute(
             "INSERT INTO generator_runs (id, count, seed, inserted, elapsed_ms, created_at, created_by) VALUES \
