@@ -81,7 +81,10 @@ fn parse_admin_emails(text: &str) -> Result<Vec<String>, ConfigError> {
     let entries: Vec<&str> =
         text.split([',', ' ', ';', '\n']).map(str::trim).filter(|e| !e.is_empty()).collect();
     if entries.iter().any(|e| accounts::check_email(e).is_err()) {
-        return Err(ConfigError::invalid(ADMIN_EMAILS, "e-mail addresses separated by commas"));
+        return Err(ConfigError::invalid(
+            ADMIN_EMAILS,
+            "e-mail addresses separated by commas, semicolons, spaces or new lines",
+        ));
     }
     Ok(entries.into_iter().map(accounts::normalize_email).collect())
 }

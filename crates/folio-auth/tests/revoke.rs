@@ -83,6 +83,14 @@ fn requests_the_endpoint_cannot_read_are_oauth_errors() {
     let r = call(&app, folio_native::request("GET", "/api/auth/revoke").body(vec![]).unwrap());
     assert_eq!(r.status(), 405);
     assert_eq!(body_json(&r)["error"], "invalid_request");
+    // No body: the answer names what this endpoint takes, not the token endpoint's grant_type.
+    let r = call(&app, folio_native::request("POST", "/api/auth/revoke").body(vec![]).unwrap());
+    assert_eq!(r.status(), 400);
+    let description = body_json(&r)["error_description"].as_str().unwrap().to_string();
+    assert!(
+        description.contains("the token to revoke") && !description.contains("grant_type"),
+        "{description}"
+    );
 }
 
 /// Form-encodes a token (base64url and dots need none; the tests' made-up ones are plain).

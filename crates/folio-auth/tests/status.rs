@@ -72,3 +72,18 @@ fn admins_see_the_settings_in_effect_without_secrets() {
     let text = String::from_utf8_lossy(r.body()).to_string();
     assert!(!text.contains(key) && !text.contains("boss@"), "{text}");
 }
+
+/// A variable the app refuses is named, as `GET /api/health` names it, not hidden behind settings
+/// that read as if all were well: a signing key that does not parse stops every sign-in.
+#[test]
+fn a_refused_variable_is_named_not_shown_as_in_effect() {
+    let app = TestApp::new();
+    let admin = app.with_host(|h| folio_auth::testing::login_as(h, "admin"));
+    let app = app.with_var("signing_key", "not a key");
+    let r = get(&app, Some(&admin));
+    assert_eq!(r.status(), 503, "{}", body_json(&r));
+    let body = body_json(&r);
+    assert_eq!(body["type"], "/docs/problems#misconfigured");
+    assert_eq!(body["variables"][0]["name"], "signing_key", "{body}");
+    assert!(!String::from_utf8_lossy(r.body()).contains("not a key"), "never the value");
+}

@@ -76,6 +76,9 @@ fn settings_in_effect(host: &Host) -> ApiResult<serde_json::Value> {
 /// and the settings in effect.
 pub fn status(host: &Host, req: &Request) -> ApiResult<Response> {
     folio_tokens::authorize(host, req, scopes::ADMIN_USERS)?;
+    // Every variable the app refuses, named as `GET /api/health` names them: a signing key that
+    // does not parse stops sign-in, so the settings must not read as if all were well.
+    crate::settings::check_all(host)?;
     migrate::ensure(host.sql)?;
     let settings = settings_in_effect(host)?;
     // Counted in the sessions' registry (one indexed range), never by listing the store.

@@ -23,7 +23,7 @@ pub fn revoke(host: &Host, req: &Request) -> ApiResult<Response> {
 }
 
 fn revoke_token(host: &Host, req: &Request) -> ApiResult<Response> {
-    let params = params(req)?;
+    let params = params(req, "the token to revoke")?;
     refuse_client_credentials(req, &params)?;
     let presented = required(&params, "token")?;
     migrate::ensure(host.sql)?;

@@ -24,8 +24,9 @@ fn invalid_request(description: &str) -> ApiError {
     oauth(StatusCode::BAD_REQUEST, "invalid_request", description)
 }
 
-/// The request's parameters from a form or a JSON object of strings.
-pub(crate) fn params(req: &Request) -> ApiResult<Params> {
+/// The request's parameters from a form or a JSON object of strings; `needed` names them for
+/// the answer to a request without a body.
+pub(crate) fn params(req: &Request, needed: &str) -> ApiResult<Params> {
     http_util::check_body_framing(req)?;
     let mut out = Params::new();
     match http_util::content_type(req).as_deref() {
@@ -59,10 +60,10 @@ pub(crate) fn params(req: &Request) -> ApiResult<Params> {
         // No body and so no media type: the parameters are missing (RFC 6749 §5.2), as for every
         // other body route (`http_util::json_body_of`), not a wrong Content-Type.
         None if req.body().is_empty() => {
-            return Err(invalid_request(
-                "this request needs a body: grant_type and its parameters, as \
-                 application/x-www-form-urlencoded or application/json",
-            ))
+            return Err(invalid_request(&format!(
+                "this request needs a body: {needed}, as application/x-www-form-urlencoded or \
+                 application/json"
+            )))
         }
         _ => {
             return Err(ApiError::UnsupportedMediaType {
@@ -149,7 +150,7 @@ pub(crate) fn refuse_client_credentials(req: &Request, params: &Params) -> ApiRe
 }
 
 fn grant(host: &Host, req: &Request) -> ApiResult<Response> {
-    let params = params(req)?;
+    let params = params(req, "grant_type and its parameters")?;
     refuse_client_credentials(req, &params)?;
     let settings = AuthSettings::from_host(host)?;
     migrate::ensure(host.sql)?;
