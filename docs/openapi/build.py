@@ -87,6 +87,7 @@ time = {"type": "string", "format": "date-time"}
 count = {"type": "integer", "minimum": 0}
 cents = {"type": "integer", "minimum": 0}
 ETAG = {"ETag": {"description": "Entity tag of the representation", "schema": string}}
+NOT_MODIFIED = {"description": "Not modified (If-None-Match matched): no body", "headers": ETAG}
 
 book_fields = {
     "title": {"type": "string", "minLength": 1, "maxLength": 300},
@@ -120,8 +121,10 @@ filters = [param(p) for p in ("genre", "author", "language", "year_min", "year_m
 report_params = filters + [param("format"), param("IfMatch"), param("IfNoneMatch")]
 report_responses = lambda schema, name: {  # noqa: E731
     "200": ok(f"The {name} report; CSV (header row first) for ?format=csv or Accept: text/csv", schema,
-              headers=ETAG, extra_media={"text/csv": {"schema": string}}),
-    "304": {"description": "Not modified (If-None-Match matched)"},
+              headers={**ETAG, "Content-Disposition": {"schema": string, "description": "CSV only: attachment; "
+                                                        f"filename=\"folio-{name}.csv\""}},
+              extra_media={"text/csv": {"schema": string}}),
+    "304": NOT_MODIFIED,
     "412": problem("If-Match names another state of this report"),
 }
 
@@ -163,6 +166,15 @@ prices_fields = {
                                            "to_cents": {"type": "integer", "minimum": 1, "description": "exclusive"},
                                            "books": count}}},
 }
+
+# What the catalogue's text filters refuse (folio_core::text::is_hidden_control): C0 and C1
+# controls and the bidirectional controls.
+NO_CONTROLS = "^[^\\u0000-\\u001F\\u007F-\\u009F\\u061C\\u200E\\u200F\\u202A-\\u202E\\u2066-\\u2069]*$"
+# What a password may not hold (folio_auth::password::check_policy): Unicode's control characters.
+NO_CONTROL_CHARS = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$"
+NEW_PASSWORD = {"type": "string", "minLength": 10, "maxLength": 1024, "pattern": NO_CONTROL_CHARS,
+                "description": "10 to 1,024 characters, not only spaces, not the account's e-mail address, no "
+                               "control characters (tab, new line, ...)"}
 
 schemas = {
     "Problem": {
@@ -218,8 +230,9 @@ schemas = {
     "Account": {"type": "object", "additionalProperties": False, "required": account_required, "properties": account_fields},
     "Register": {
         "type": "object", "additionalProperties": False, "required": ["email", "password"],
-        "properties": {"email": {"type": "string", "format": "email"}, "password": {"type": "string", "minLength": 10},
-                       "name": {"type": "string"}},
+        "properties": {"email": {"type": "string", "format": "email"}, "password": NEW_PASSWORD,
+                       "name": {"type": ["string", "null"], "maxLength": 200, "pattern": NO_CONTROLS,
+                                "description": "optional; blank or null: no name"}},
         "example": {"email": "ada@example.com", "password": "correct horse battery", "name": "Ada Lovelace"},
     },
     "TokenRequest": {
@@ -283,11 +296,11 @@ schemas = {
     },
     "PasswordChange": {"type": "object", "additionalProperties": False, "required": ["current_password", "new_password"],
                        "properties": {"current_password": string,
-                                      "new_password": {"type": "string", "minLength": 10, "maxLength": 1024,
-                                                       "description": "at least 10 characters, not the current one"}},
+                                      "new_password": {**NEW_PASSWORD, "description": NEW_PASSWORD["description"]
+                                                       + "; not the current one"}},
                        "example": {"current_password": "correct horse battery", "new_password": "a new and longer phrase"}},
     "PasswordReset": {"type": "object", "additionalProperties": False, "required": ["new_password"],
-                      "properties": {"new_password": {"type": "string", "minLength": 10, "maxLength": 1024}},
+                      "properties": {"new_password": NEW_PASSWORD},
                       "example": {"new_password": "a temporary passphrase"}},
     "Leave": {"type": "object", "additionalProperties": False, "required": ["password"], "properties": {"password": string},
               "example": {"password": "correct horse battery"}},
@@ -302,6 +315,12 @@ schemas = {
                           "properties": {"token": {"type": "string", "description": "an access token"},
                                          "token_type_hint": {"type": "string", "description": "ignored (RFC 7662 §2.1)"}},
                           "example": {"token": "eyJhbGciOiJFZERTQSIs..."}},
+    "IntrospectForm": {"type": "object", "required": ["token"],
+                       "description": "As an OAuth client sends it: other parameters (client_id, ...) are ignored, "
+                                      "as at the token endpoint (RFC 6749 §3.2); token given twice is 422",
+                       "properties": {"token": {"type": "string", "description": "an access token"},
+                                      "token_type_hint": {"type": "string", "description": "ignored (RFC 7662 §2.1)"}},
+                       "example": {"token": "eyJhbGciOiJFZERTQSIs..."}},
     "Introspection": {
         "type": "object", "additionalProperties": False, "required": ["active"],
         "properties": {"active": {"type": "boolean"}, "sub": string, "scope": string, "exp": integer, "iat": integer,
@@ -379,9 +398,6 @@ schemas = {
     },
 }
 
-# What the catalogue's text filters refuse (folio_core::text::is_hidden_control): C0 and C1
-# controls and the bidirectional controls.
-NO_CONTROLS = "^[^\\u0000-\\u001F\\u007F-\\u009F\\u061C\\u200E\\u200F\\u202A-\\u202E\\u2066-\\u2069]*$"
 # The years a filter may name, on the book list and every report (folio_books::listing::filter).
 FILTER_YEAR = {"type": "integer", "minimum": 0, "maximum": 9999}
 
@@ -391,8 +407,8 @@ parameters = {
               "description": "Exact genre, case included; trimmed, blank is no filter, control characters refused (422)"},
     "author": {"name": "author", "in": "query", "schema": {"type": "string", "maxLength": 200, "pattern": NO_CONTROLS},
                "description": "Exact author, case included; trimmed, blank is no filter, control characters refused (422)"},
-    "language": {"name": "language", "in": "query", "schema": {"type": "string", "pattern": "^[A-Za-z]{2}$"},
-                 "description": "ISO 639-1 code, in any case (an unassigned pair of letters is 422)"},
+    "language": {"name": "language", "in": "query", "schema": {"type": "string", "pattern": "^\\s*([A-Za-z]{2}\\s*)?$"},
+                 "description": "ISO 639-1 code, in any case (an unassigned pair of letters is 422); trimmed, blank is no filter"},
     "year_min": {"name": "year_min", "in": "query", "schema": FILTER_YEAR,
                  "description": "Earliest publication year; a year no book can have matches nothing"},
     "year_max": {"name": "year_max", "in": "query", "schema": FILTER_YEAR,
@@ -436,7 +452,8 @@ responses = {
                               "checks, checks.config and variables[] each bad variable and what it must be; "
                               "checks.stores is error when the key-value store holds another database's state "
                               "(type misconfigured), and checks.sqlite is error with type misconfigured when the "
-                              "database is in memory, a new one per request (spin up --from without --state-dir); "
+                              "database is in memory, a new one per request (an app run from a registry reference, spin up "
+                              "--from <reference>, without --state-dir); "
                               "Retry-After when a store failed"),
                     "headers": {"Retry-After": {"schema": integer}}},
     "Busy": {**problem("The database stayed locked by another write (e.g. a large generator run) past the "
@@ -458,17 +475,18 @@ paths = {
                               {"200": ok("Both stores work", ref("Health")), "503": resp("Unavailable")})},
     "/api/status": {"get": op("status", "Counts of accounts, live sessions, books and runs; schema version", "operations",
                               {"200": ok("Status", ref("Status"))}, scope="admin:users")},
-    "/api/openapi.json": {"get": op("openapi", "This document", "operations", {"200": ok("OpenAPI 3.1", {"type": "object"}), "304": {"description": "Not modified (If-None-Match matched its ETag)"}},
+    "/api/openapi.json": {"get": op("openapi", "This document", "operations", {"200": ok("OpenAPI 3.1", {"type": "object"}), "304": NOT_MODIFIED},
                                        database=False)},
     "/api/auth/register": {"post": op("register", "Register an account", "auth",
                                       {"201": ok("The account", ref("Account"),
                                                  headers={"Location": {"schema": string, "description":
                                                           "/api/auth/users/{id}: where an administrator reads it"}}),
-                                       "403": problem("Self-registration is disabled"),
+                                       "403": problem("Self-registration is disabled (allow_signup is false)"),
                                        "409": resp("Conflict")}, body=json_body(ref("Register")))},
     "/api/auth/token": {"post": op(
         "token", "OAuth 2.0 token endpoint: password and refresh_token grants", "auth",
-        {"200": ok("Tokens", ref("TokenResponse")),
+        {"200": ok("Tokens", ref("TokenResponse"), headers={"Cache-Control": {"schema": {"const": "no-store"}},
+                                                             "Pragma": {"schema": {"const": "no-cache"}}}),
          "400": {"description": "invalid_request, invalid_grant, unsupported_grant_type: problem details with the "
                                 "RFC 6749 members error and error_description; sent as application/json (RFC 6749 "
                                 "§5.2) to a client whose Accept names application/json and not problem+json",
@@ -527,7 +545,7 @@ paths = {
                                                     "{\"active\": false} for every other token, as for one that is not good.",
                                         body={"required": True, "content": {
                                             "application/json": {"schema": ref("IntrospectRequest")},
-                                            "application/x-www-form-urlencoded": {"schema": ref("IntrospectRequest")}}})},
+                                            "application/x-www-form-urlencoded": {"schema": ref("IntrospectForm")}}})},
     "/api/auth/sessions": {"get": op("listSessions", "The caller's live sessions", "auth",
                                      {"200": ok("Sessions", ref("SessionList"))}, scope="")},
     "/api/auth/sessions/{id}": {"delete": op("revokeSession", "Revoke one of the caller's sessions", "auth",
@@ -553,6 +571,10 @@ paths = {
                                              "application/merge-patch+json": {"schema": ref("AccountPatch")}}})},
     "/api/auth/users/{id}/password": {"post": op("resetPassword", "Set an account's password (admin)", "auth",
                                                  {"204": {"description": "Set: every session of that account ended"},
+                                                  "403": problem("The token lacks admin:users (insufficient_scope, in "
+                                                                 "WWW-Authenticate), or names the caller's own account "
+                                                                 "(type forbidden, no WWW-Authenticate): an administrator "
+                                                                 "changes their own password with POST /api/auth/password"),
                                                   "404": resp("NotFound"), "412": resp("UntaggedPrecondition")},
                                                  scope="admin:users", params=id_param + untagged,
                                                  body=json_body(ref("PasswordReset")))},
@@ -582,7 +604,7 @@ paths = {
     },
     "/api/books/{id}": {
         "get": op("getBook", "A book", "books", {"200": ok("The book", ref("Book"), headers=ETAG),
-                                                 "304": {"description": "Not modified"}, "404": resp("NotFound"),
+                                                 "304": NOT_MODIFIED, "404": resp("NotFound"),
                                                  "412": problem("If-Match names another version of this book")},
                   scope="read:books", params=id_param + [param("IfMatch"), param("IfNoneMatch")]),
         "put": op("replaceBook", "Replace a book", "books",
@@ -610,6 +632,9 @@ paths = {
         "post": op("runGenerator", "Generate and insert books, all or nothing", "generator",
                    {"201": ok("The run", ref("GeneratorRun"),
                               headers={"Location": {"schema": string, "description": "/api/generator/runs/{id}"}}),
+                    "403": problem("The token lacks generate:books (insufficient_scope, in WWW-Authenticate), "
+                                   "or generator_books_per_hour is 0 for an account that is not an administrator "
+                                   "(type forbidden, no WWW-Authenticate)"),
                     "409": problem("The run would take the catalogue past generator_max_books"),
                     "429": {**problem("This account's hourly budget (generator_books_per_hour) is spent; retry after Retry-After seconds"),
                             "headers": {"Retry-After": {"schema": integer}}}},
@@ -643,6 +668,18 @@ paths = {
                                       scope="read:reports",
                                       params=report_params + [{"name": "buckets", "in": "query",
                                                                "schema": {"type": "integer", "minimum": 2, "maximum": 50, "default": 10}}])},
+    # Served by the ui component (API.md, "Health and the rest"): pages, not JSON.
+    "/": {"get": op("webUi", "The web UI", "ui", {
+        "200": ok("The single-page app's HTML (with a Content-Security-Policy and the other security headers); "
+                  "every other path outside /api that is not one of its files answers the same page, so a "
+                  "reloaded or shared link opens its view", string, headers=ETAG, media="text/html"),
+        "304": NOT_MODIFIED,
+        "404": problem("A path no page can have: a hidden file's (/.git/config, /.env) or an escape (..)")},
+        database=False)},
+    "/docs": {"get": op("apiDocs", "Interactive API documentation (works offline)", "ui", {
+        "200": ok("This document rendered for people, with Try it out and the password flow's Authorize; "
+                  "every script and style is served by the app itself", string, headers=ETAG, media="text/html"),
+        "304": NOT_MODIFIED}, database=False)},
 }
 # Shape errors at the token endpoint are 400 invalid_request (RFC 6749 §5.2), never 422. No
 # client is registered (public clients only): client credentials are an unknown client.
@@ -659,14 +696,22 @@ document = {
     "openapi": "3.1.0",
     "info": {"title": "Folio", "version": "0.1.0",
              "description": "The books platform's HTTP API. Every error is RFC 9457 problem details "
-                            "(application/problem+json). Bodies over 64 KiB get 413; unknown fields 422."},
+                            "(application/problem+json). Bodies over 64 KiB get 413; unknown fields 422. "
+                            "HEAD works wherever GET does (the GET's headers and Content-Length, no body); "
+                            "OPTIONS on a known path is 204 with Allow (a CORS preflight from an allowed origin "
+                            "gets the Access-Control-* headers on every /api path); another method on a known "
+                            "path is 405 with Allow."},
     "servers": [{"url": "/"}],
-    "tags": [{"name": n} for n in ("operations", "auth", "books", "generator", "reports")],
+    "tags": [{"name": n} for n in ("operations", "auth", "books", "generator", "reports", "ui")],
     "paths": paths,
     "components": {
         "schemas": schemas,
         "parameters": parameters,
         "responses": responses,
+        "headers": {"X-Request-Id": {"schema": {"type": "string", "maxLength": 128},
+                                     "description": "The request's id: the caller's X-Request-Id when it is at most "
+                                                    "128 letters, digits, -, _, . or :, else a new one; on the "
+                                                    "request's log lines too"}},
         "securitySchemes": {
             "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT (EdDSA)",
                        "description": "An access token from POST /api/auth/token, as it is"},
@@ -681,12 +726,33 @@ document = {
 }
 
 # Every operation that takes query parameters validates them: out-of-range, malformed, repeated
-# or unknown parameters get 422.
+# or unknown parameters get 422. (Path and header parameters are not shapes the app validates: an
+# unknown id is 404, a condition that does not hold 412.)
+def location(p):
+    return parameters[p["$ref"].rsplit("/", 1)[1]]["in"] if "$ref" in p else p["in"]
+
+
 for item in paths.values():
     for o in item.values():
-        if any(p.get("in") == "query" or "$ref" in p and not p["$ref"].endswith(("/id", "/IfMatch", "/IfNoneMatch"))
-               for p in o.get("parameters", [])):
+        if any(location(p) == "query" for p in o.get("parameters", [])):
             o["responses"].setdefault("422", resp("ValidationFailed"))
+
+# The token and revocation endpoints answer every error as application/json too, to a client whose
+# Accept names it and not problem+json (RFC 6749 §5.2's type; docs/auth.md): what OAuth libraries
+# such as oauth4webapi send.
+for oauth_path in ("/api/auth/token", "/api/auth/revoke"):
+    for status, r in paths[oauth_path]["post"]["responses"].items():
+        if status.startswith(("4", "5")):
+            r = dict(responses[r["$ref"].rsplit("/", 1)[1]]) if "$ref" in r else r
+            r["content"] = {**r["content"], "application/json": r["content"]["application/problem+json"]}
+            paths[oauth_path]["post"]["responses"][status] = r
+
+# Every answer carries a request id: the caller's X-Request-Id when it is short and plain, else a
+# new one; the same id is on the request's log lines.
+REQUEST_ID_HEADER = {"$ref": "#/components/headers/X-Request-Id"}
+for r in [r for item in paths.values() for o in item.values() for r in o["responses"].values()] + list(responses.values()):
+    if "$ref" not in r:
+        r["headers"] = {**r.get("headers", {}), "X-Request-Id": REQUEST_ID_HEADER}
 
 text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 if "--check" in sys.argv:

@@ -567,3 +567,26 @@ fn the_problem_types_page_has_a_section_for_every_problem_type_and_no_other() {
         );
     }
 }
+
+/// The pages the OpenAPI document lists under the `ui` tag (API.md: `GET /` and `GET /docs`) are
+/// the embedded catalog's own, served as HTML; and the document lists no other `ui` operation.
+#[test]
+fn the_pages_the_openapi_document_lists_are_served_as_html() {
+    let doc: serde_json::Value =
+        serde_json::from_str(include_str!("../../../docs/openapi.json")).expect("openapi.json parses");
+    let mut pages = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            if op["tags"].as_array().unwrap().iter().any(|t| t == "ui") {
+                assert_eq!(method, "get", "{path}");
+                pages.push(path.clone());
+            }
+        }
+    }
+    assert_eq!(pages, ["/", "/docs"]);
+    for page in pages {
+        let r = embedded(&page, &[]);
+        assert_eq!(r.status(), 200, "{page}");
+        assert_eq!(header(&r, "content-type"), Some("text/html; charset=utf-8"), "{page}");
+    }
+}
