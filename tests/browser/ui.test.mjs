@@ -224,7 +224,7 @@ describe('a user, start to finish', () => {
     assertClean();
   });
 
-  test('an edit on a stale version shows the conflict and can overwrite', async () => {
+  test('an edit on a stale version is compared three ways: only a field both changed is overwritten', async () => {
     const id = page.url().split('/').pop();
     // Someone else saves the book after this page read it.
     const token = await apiToken();
@@ -233,7 +233,9 @@ describe('a user, start to finish', () => {
     const body = await current.json();
     const theirs = {};
     for (const k of ['title', 'author', 'genre', 'isbn', 'published_year', 'pages', 'price_cents', 'language', 'description']) theirs[k] = body[k];
+    // They change the author (which this page leaves alone) and the pages (which it changes too).
     theirs.author = 'Someone Else';
+    theirs.pages = 350;
     const put = await fetch(`${BASE_URL}/api/books/${id}`, {
       method: 'PUT',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'if-match': current.headers.get('etag') },
@@ -251,12 +253,19 @@ describe('a user, start to finish', () => {
     assert.match(text, /Someone Else/);
     assert.match(text, /Ada Tester/);
     assert.deepEqual(await conflict.locator('tbody th').allInnerTexts(), ['Author', 'Pages'], 'only the fields that really differ');
+    const kept = await conflict.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.lastElementChild.textContent));
+    assert.deepEqual(kept, ['theirs', 'yours (both changed it)'], 'their author stays; the pages are the choice');
+    assert.match(text, /You both changed Pages/);
+    assert.equal(await page.evaluate(() => document.activeElement.tagName), 'H2', 'focus on the explanation, not on Overwrite');
+    assert.equal(await page.getByRole('button', { name: 'Save changes' }).isVisible(), false, 'the refused save is not offered again');
     await shot('book-conflict');
     await conflict.getByRole('button', { name: 'Save mine over theirs' }).click();
     await page.locator('.form-message .state.success').waitFor();
     const after = await (await fetch(`${BASE_URL}/api/books/${id}`, { headers: { authorization: `Bearer ${token}` } })).json();
-    assert.equal(after.pages, 400);
-    assert.equal(after.author, 'Ada Tester');
+    assert.equal(after.pages, 400, 'mine, where both changed it');
+    assert.equal(after.author, 'Someone Else', 'theirs, where only they changed it');
+    assert.equal(await page.getByLabel('Author').inputValue(), 'Someone Else');
+    assert.equal(await page.getByRole('button', { name: 'Save changes' }).isVisible(), true);
     assertClean();
   });
 
@@ -1084,14 +1093,10 @@ describe('after the re-audit', () => {
     assert.equal(await p.getByLabel('Title').inputValue(), theirs.title, 'fields not typed in show their version');
     assert.equal(await p.getByLabel('Description').inputValue(), 'A: my careful rewrite');
     await shot('reaudit-draft-conflict', p);
-    // "Save changes" still sends the version the text was typed against: refused, compared again.
-    const [put] = await Promise.all([
-      p.waitForResponse((r) => r.request().method() === 'PUT'),
-      p.getByRole('button', { name: 'Save changes' }).click(),
-    ]);
-    assert.equal(put.status(), 412);
-    assert.notEqual(put.request().headers()['if-match'], saved.headers.get('etag'));
-    await p.waitForFunction(() => document.activeElement && document.activeElement.textContent === 'Save mine over theirs');
+    // Nothing saves the draft unseen: the form's own Save is withdrawn while the comparison is
+    // up, and focus is on its explanation, not on the button that overwrites.
+    assert.equal(await p.getByRole('button', { name: 'Save changes' }).isVisible(), false);
+    assert.equal(await p.evaluate(() => document.activeElement.textContent), 'Someone else changed this book');
     let stored = await api('GET', `/api/books/${book.id}`, { token: other });
     assert.equal(stored.data.description, 'B: colleague correction', 'nothing was overwritten unseen');
     // Chosen after seeing both: saved over theirs, their title kept.
@@ -1496,6 +1501,225 @@ describe('after the new-user audit', () => {
     await p.waitForURL(/\/books$/);
     await p.locator('main table, main .state:not(.loading)').first().waitFor();
     assert.equal(await focused(), 'main');
+    await ctx.close();
+    assertClean();
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Defects found by the UI audit of 2026-12-07 (evening): the back/forward cache, a busy token
+// endpoint, the skip link, what a reader is offered, the administrator's tasks, prices in the
+// field's units, the API docs as a next page.
+
+describe('after the back/forward-cache audit', () => {
+  // playwright-core starts Chromium with the back/forward cache off; real browsers have it on.
+  let cached;
+  before(async () => {
+    cached = await chromium.launch({
+      executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+      headless: true,
+      ignoreDefaultArgs: ['--disable-back-forward-cache'],
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+  });
+  after(async () => {
+    await cached?.close();
+  });
+  async function cachedPage() {
+    const ctx = await cached.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US' });
+    const p = await ctx.newPage();
+    watch(p);
+    return { ctx, p };
+  }
+  // A page shown again from the cache is loaded afresh by the app (main.js): without the cache,
+  // Back would be a 'back_forward' navigation.
+  const reloadedFromCache = (p) => p.evaluate(() => performance.getEntriesByType('navigation')[0].type === 'reload');
+
+  test('Back to a page the tab has moved on from resumes with the tab\'s session, never its spent token', async () => {
+    const token = await apiToken();
+    const book = await createBook(token, { title: `Back Cache ${stamp}` });
+    const { ctx, p } = await cachedPage();
+    await signInAs(p, user.email, user.password, { next: '/books' });
+    await p.locator('main table, main .state:not(.loading)').first().waitFor();
+    // A full page load of the app (an address typed): it takes the session over and rotates it.
+    await p.goto(`${BASE_URL}/reports`);
+    await p.getByRole('heading', { name: 'Reports', level: 1 }).waitFor();
+    await p.goBack();
+    await p.waitForURL(/\/books$/);
+    await p.getByRole('heading', { name: 'Catalogue', level: 1 }).waitFor();
+    assert.equal(await reloadedFromCache(p), true, 'the catalogue came back from the cache and was loaded afresh');
+    // Its requests use the tab's current session (the spent token would have ended it).
+    await p.goto(`${BASE_URL}/books/${book.id}`);
+    await p.getByRole('heading', { name: book.title }).waitFor();
+    assert.equal(new URL(p.url()).pathname, `/books/${book.id}`);
+    assert.equal((await api('GET', '/api/auth/sessions', { token })).status, 200, 'and the account is still signed in');
+    await ctx.close();
+    assertClean();
+  });
+
+  test('Back after signing out shows no signed-in page from the cache', async () => {
+    const { ctx, p } = await cachedPage();
+    await signInAs(p, user.email, user.password, { next: '/account' });
+    await p.getByRole('heading', { name: 'Account', level: 1 }).waitFor();
+    // Another document of the tab (an address typed), where the user signs out.
+    await p.goto(`${BASE_URL}/books`);
+    await p.locator('main table, main .state:not(.loading)').first().waitFor();
+    await p.locator('#nav').getByRole('button', { name: 'Sign out' }).click();
+    await p.waitForURL(/\/signin/);
+    await p.goBack(); // the catalogue's entry, in the same document: signed out, so sign-in again
+    await p.waitForURL(/\/signin/);
+    await p.goBack(); // the account page, from the cache
+    await p.waitForURL(/\/signin\?next=%2Faccount/);
+    await p.getByRole('heading', { name: 'Sign in', level: 1 }).waitFor();
+    assert.equal(await reloadedFromCache(p), true, 'the account page came back from the cache and was loaded afresh');
+    assert.equal(await p.getByRole('heading', { name: 'Account', level: 1 }).count(), 0);
+    assert.equal(await p.locator('#nav').getByRole('button', { name: 'Sign out' }).count(), 0, 'the navigation is a signed-out one');
+    await ctx.close();
+    assertClean();
+  });
+});
+
+describe('after the evening UI audit', () => {
+  test('a busy token endpoint does not end the session: a reload resumes it once the server answers', async () => {
+    const { ctx, p } = await freshPage();
+    await signInAs(p, user.email, user.password, { next: '/account' });
+    await p.getByRole('heading', { name: 'Account', level: 1 }).waitFor();
+    // Two busy answers to the refresh a reload makes: tried again, as Retry-After says.
+    let busyLeft = 2;
+    await p.route('**/api/auth/token', (route) => {
+      if (busyLeft > 0 && /grant_type=refresh_token/.test(route.request().postData() || '')) {
+        busyLeft -= 1;
+        return route.fulfill({ status: 503, headers: { 'retry-after': '1', 'content-type': 'application/json' },
+          body: JSON.stringify({ error: 'temporarily_unavailable', error_description: 'the database is busy' }) });
+      }
+      return route.continue();
+    });
+    await p.reload();
+    await p.getByRole('heading', { name: 'Account', level: 1 }).waitFor();
+    assert.equal(busyLeft, 0, 'the reload met both busy answers');
+    // Busy for longer than a page waits: the sign-in form, but the session is not ended.
+    busyLeft = 100;
+    await p.reload();
+    await p.waitForURL(/\/signin/);
+    assert.equal(await p.getByText('Your session has ended').count(), 0, 'a busy server is not an ended session');
+    await p.unroute('**/api/auth/token');
+    await p.goto(`${BASE_URL}/account`);
+    await p.getByRole('heading', { name: 'Account', level: 1 }).waitFor();
+    await ctx.close();
+    assertClean();
+  });
+
+  test('the skip link moves focus to the content and changes nothing else', async () => {
+    const { ctx, p } = await freshPage();
+    await signInAs(p, user.email, user.password, { next: '/books/new' });
+    await p.getByLabel('Title').fill('Typed before skipping');
+    const before = await p.evaluate(() => [history.length, location.href]);
+    await p.locator('.skip-link').focus();
+    await p.keyboard.press('Enter');
+    assert.equal(await p.evaluate(() => document.activeElement.id), 'main');
+    assert.deepEqual(await p.evaluate(() => [history.length, location.href]), before, 'no history entry, same address');
+    assert.equal(await p.getByLabel('Title').inputValue(), 'Typed before skipping', 'the page was not drawn again');
+    await ctx.close();
+    assertClean();
+  });
+
+  test('a reader is offered no Save or Generate, and can still read every field', async (t) => {
+    const admin = await apiToken();
+    if (!(await isAdmin(admin))) return t.skip('needs an admin to make a reader');
+    const reader = await register('ui-reader');
+    assert.equal((await api('PATCH', `/api/auth/users/${reader.id}`, { token: admin, body: { role: 'reader' } })).status, 200);
+    const book = await createBook(admin, { title: `Read Only ${stamp}`, description: 'word '.repeat(400) });
+    const { ctx, p } = await freshPage();
+    await signInAs(p, reader.email, reader.password, { next: `/books/${book.id}` });
+    await p.getByRole('heading', { name: book.title }).waitFor();
+    await p.getByText('Your account can read this book but not change it.').waitFor();
+    assert.equal(await p.getByRole('button', { name: 'Save changes' }).isVisible(), false);
+    assert.equal(await p.getByLabel('Title').evaluate((el) => el.readOnly && !el.disabled), true, 'read-only, still reachable');
+    await p.getByLabel('Title').press('Enter');
+    assert.equal(await p.locator('.form-message .state.error').count(), 0, 'Enter in a field sends nothing');
+    await p.goto(`${BASE_URL}/generator`);
+    await p.getByRole('button', { name: 'Preview' }).waitFor();
+    assert.equal(await p.getByRole('button', { name: 'Generate books' }).isVisible(), false);
+    await ctx.close();
+    assertClean();
+  });
+
+  test('prices are refused in the field\'s own units, before anything is sent', async () => {
+    const { ctx, p } = await freshPage();
+    await signInAs(p, user.email, user.password, { next: '/books/new' });
+    const sent = [];
+    p.on('request', (r) => { if (r.method() === 'POST' && new URL(r.url()).pathname === '/api/books') sent.push(r); });
+    for (const [typed, words] of [['-1', 'must be from 0.00 to 1,000,000.00'], ['1000000.01', 'must be from 0.00 to 1,000,000.00']]) {
+      await p.getByLabel('Price').fill(typed);
+      await p.getByRole('button', { name: 'Create book' }).click();
+      await p.locator('#f-price-error').getByText(words).waitFor();
+    }
+    assert.equal(sent.length, 0);
+    await ctx.close();
+    assertClean();
+  });
+
+  test('the generator refuses a count it cannot use for a preview too', async () => {
+    const { ctx, p } = await freshPage();
+    await signInAs(p, user.email, user.password, { next: '/generator' });
+    const previews = [];
+    p.on('request', (r) => { if (new URL(r.url()).pathname === '/api/generator/preview') previews.push(r.url()); });
+    for (const typed of ['', '0', '2.5']) {
+      await p.getByLabel('How many books').fill(typed);
+      await p.getByRole('button', { name: 'Preview' }).click();
+      await p.getByText('must be a whole number from 1 to 100,000').first().waitFor();
+    }
+    assert.deepEqual(previews, [], 'nothing previewed quietly with another count');
+    await ctx.close();
+    assertClean();
+  });
+
+  test('an administrator sets another account\'s password, rotates the key and reads the service status', async (t) => {
+    const admin = await apiToken();
+    if (!(await isAdmin(admin))) return t.skip('needs an admin');
+    const bob = await register('ui-bob-evening');
+    const { ctx, p } = await freshPage();
+    await signInAs(p, user.email, user.password, { next: '/users' });
+    const service = p.getByRole('region', { name: 'Service' });
+    await service.getByText('Live sessions').waitFor();
+    await service.getByText('Settings in effect').click();
+    await service.getByText('book_read_cache_fill_one_in').waitFor();
+    // A password for Bob, refused when weak, then set.
+    const before = (await api('GET', '/.well-known/jwks.json')).data.keys.length;
+    let row = p.getByRole('row').filter({ hasText: bob.email });
+    while (!(await row.count())) {
+      await p.getByRole('button', { name: 'Next →' }).click();
+      row = p.getByRole('row').filter({ hasText: bob.email });
+      await p.waitForTimeout(200);
+    }
+    await row.getByRole('button', { name: `Set a password for ${bob.email}` }).click();
+    const dialog = p.getByRole('dialog');
+    await dialog.getByLabel('New password').fill('short');
+    await dialog.getByRole('button', { name: 'Set password' }).click();
+    await dialog.locator('.field-error').getByText(/at least 10 characters/).waitFor();
+    await dialog.getByLabel('New password').fill('a brand new passphrase');
+    await dialog.getByRole('button', { name: 'Set password' }).click();
+    await p.getByText(`The password of ${bob.email} is set`).waitFor();
+    assert.equal((await api('POST', '/api/auth/token', { form: { grant_type: 'password', username: bob.email, password: 'a brand new passphrase' } })).status, 200);
+    // The key: rotated after a confirmation; the key set grows by the new standby.
+    await service.getByRole('button', { name: 'Rotate signing key' }).click();
+    await p.getByRole('dialog').getByRole('button', { name: 'Rotate' }).click();
+    await p.getByText(/New tokens are signed with key /).waitFor();
+    assert.equal((await api('GET', '/.well-known/jwks.json')).data.keys.length, before + 1);
+    await shot('evening-users-service', p);
+    await ctx.close();
+    assertClean();
+  });
+
+  test('signing in with the API docs as the next page opens the docs document', async () => {
+    const { ctx, p } = await freshPage();
+    await p.goto(`${BASE_URL}/signin?next=${encodeURIComponent('/docs')}`);
+    await p.getByLabel('E-mail').fill(user.email);
+    await p.getByLabel('Password').fill(user.password);
+    await p.getByRole('button', { name: 'Sign in' }).click();
+    await p.waitForURL(/\/docs$/);
+    await p.locator('.swagger-ui').first().waitFor();
+    assert.equal(await p.getByText('Page not found').count(), 0);
     await ctx.close();
     assertClean();
   });

@@ -73,7 +73,7 @@ pub fn decide(
         return Err(ApiError::validation(
             "count",
             format!(
-                "must be at most {budget}: generator_books_per_hour for accounts other than administrators"
+                "must be at most {budget}: the most books an account other than an administrator may generate in an hour"
             ),
         ));
     }

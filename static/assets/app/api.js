@@ -33,9 +33,11 @@ const listeners = new Set();
 let refreshing = null;
 
 export class ApiError extends Error {
-  constructor(status, problem, message) {
+  constructor(status, problem, message, wait = null) {
     super(message);
     this.status = status;
+    // Retry-After in seconds, when the server said when to come back.
+    this.wait = wait;
     this.problem = problem || {};
     this.fieldErrors = Array.isArray(this.problem.errors) ? this.problem.errors : [];
   }
@@ -110,7 +112,17 @@ async function toError(response) {
       ? `The server is busy. Try again in ${wait ? humanDuration(wait) : 'a moment'}.`
       : fallbackMessage(response.status);
   }
-  return new ApiError(response.status, problem, message);
+  return new ApiError(response.status, problem, message, wait);
+}
+
+/**
+ * Whether a failed refresh means the session is over: the token endpoint refused the refresh
+ * token (`400 invalid_grant`: revoked, expired, reused) or the client (`401`). A network failure,
+ * a busy server (`503`), a throttle (`429`) or a fault (`5xx`) says nothing about the session,
+ * and its refresh token is still good: it is kept for the next try.
+ */
+function refusesSession(error) {
+  return error.status === 400 || error.status === 401;
 }
 
 function networkError() {
@@ -211,8 +223,8 @@ function refreshTokens() {
       try {
         accept(await tokenRequest({ grant_type: 'refresh_token', refresh_token: token }));
       } catch (error) {
-        // A refused refresh token ends the session; a network failure keeps it for a retry.
-        if (error.status !== 0) endSession();
+        // A refused refresh token ends the session; any other failure keeps it for a retry.
+        if (refusesSession(error)) endSession();
         throw error;
       }
     })().finally(() => {
@@ -222,16 +234,27 @@ function refreshTokens() {
   return refreshing;
 }
 
-/** On page start: resume the session the previous page of this tab handed over, if any. */
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * On page start: resume the session the previous page of this tab handed over, if any. A busy
+ * server or a dropped connection is tried again a few times (as long as Retry-After says, at
+ * most 5 s a time); if it still fails the refresh token stays in memory, so the next page of the
+ * tab (a reload) can resume with it, and the page shows the sign-in form meanwhile.
+ */
 export async function restore() {
   const token = sessionStorage.getItem(STORAGE_KEY);
   sessionStorage.removeItem(STORAGE_KEY);
   if (!token) return false;
   session.refresh = token;
-  try {
-    await refreshTokens();
-  } catch {
-    return false;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await refreshTokens();
+      break;
+    } catch (error) {
+      if (refusesSession(error) || attempt === 3) return false;
+      await sleep(Math.min(error.wait || 1, 5) * 1000);
+    }
   }
   await loadAccount();
   notify();
@@ -255,19 +278,28 @@ export async function signOut() {
   }
 }
 
+/**
+ * Lets go of the session this page holds without a word and without touching the tab's hand-over:
+ * for a page about to be loaded afresh (main.js, after the back/forward cache), whose token may be
+ * spent; handed over again as it unloads, it would overwrite the tab's current one.
+ */
+export function releaseHeldSession() {
+  session.access = null;
+  session.expiresAt = 0;
+  session.refresh = null;
+}
+
 /** Ends the local session without calling the API (e.g. after the API refused it). */
 export function dropSession() {
   forget();
   notify();
 }
 
-// Hand the refresh token to the next page of this tab only when this one goes away.
+// Hand the refresh token to the next page of this tab only when this one goes away. (A page shown
+// again from the back/forward cache is loaded afresh by the shell, main.js, and so takes up the
+// hand-over like any new page.)
 addEventListener('pagehide', () => {
   if (session.refresh) sessionStorage.setItem(STORAGE_KEY, session.refresh);
-});
-// Back from the back/forward cache: this page is alive again, so the hand-over is void.
-addEventListener('pageshow', (event) => {
-  if (event.persisted) sessionStorage.removeItem(STORAGE_KEY);
 });
 
 /** The problem type of an error response, read from a copy so the response stays readable. */
@@ -299,7 +331,9 @@ export async function request(method, path, options = {}) {
     try {
       await refreshTokens();
     } catch (error) {
-      if (error.status === 0) throw error;
+      // Unreachable or busy: say so (the session is kept). Refused: the session has ended, and
+      // the request goes out without a token to get the route's own 401.
+      if (!refusesSession(error)) throw error;
     }
   }
   const headers = { Accept: options.accept || 'application/json', ...(options.headers || {}) };
@@ -324,10 +358,11 @@ export async function request(method, path, options = {}) {
     // The access token may have been refused for age alone: refresh once and try again.
     try {
       await refreshTokens();
-      return request(method, path, { ...options, retry: false });
-    } catch {
-      // fall through to the 401 below
+    } catch (error) {
+      // Busy or unreachable: the session is kept, and the user is told to try again.
+      if (!refusesSession(error)) throw error;
     }
+    if (session.access) return request(method, path, { ...options, retry: false });
   }
   if (response.status === 401 && auth) {
     const error = await toError(response);

@@ -64,12 +64,27 @@ export function errorBox(error, intro) {
   return box;
 }
 
+/**
+ * Shows `error` at the top of `container` for an action that has no message area of its own (a
+ * list row's Delete, a report's CSV, a session's Sign out): in place of the last such box there,
+ * so repeated tries do not pile up, and scrolled into view, since the button may be far below.
+ */
+export function showActionError(container, error, intro) {
+  for (const old of container.querySelectorAll(':scope > [data-action-error]')) old.remove();
+  const box = errorBox(error, intro);
+  box.setAttribute('data-action-error', '');
+  container.prepend(box);
+  box.scrollIntoView({ block: 'nearest' });
+  return box;
+}
+
 // The API's field names whose form label is not the name itself in words (`count` is the
 // generator's "How many books"); any other name is said by `labelOf` from its last part.
 const LABELS = {
   q: 'Search',
-  published_year: 'Year',
+  published_year: 'Year published',
   price_cents: 'Price',
+  email: 'E-mail',
   isbn: 'ISBN',
   year_min: 'From year',
   year_max: 'To year',
@@ -79,6 +94,9 @@ const LABELS = {
 
 /** A field's message with the API's names of other fields in it said by their labels. */
 export function inWords(message) {
+  // A list of the values a parameter takes ("must be one of title, -title, published_year, ...")
+  // names values, not fields: kept as the API wrote them.
+  if (/\bone of\b/.test(String(message ?? ''))) return String(message);
   return String(message ?? '').replace(/\b[a-z]+(?:_[a-z]+)+\b/g, (name) => (LABELS[name] ? `“${LABELS[name]}”` : name));
 }
 
@@ -88,7 +106,9 @@ export function labelOf(field) {
   // list its position (`profile.address.lines[1]` → Lines 2).
   const last = String(field || '').split('.').pop();
   const item = /^(.*)\[(\d+)\]$/.exec(last);
-  const text = (item ? `${item[1]} ${Number(item[2]) + 1}` : last).replace(/_/g, ' ');
+  // Address lines are "Address line 2" in words, as the form labels them.
+  const list = item && item[1] === 'lines' ? 'address line' : item && item[1];
+  const text = (item ? `${list} ${Number(item[2]) + 1}` : last).replace(/_/g, ' ');
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
@@ -203,6 +223,10 @@ export function formatNumber(value, digits = 0) {
 /** Disables a button while `work` runs, so a double click cannot send twice. */
 export async function busy(button, work) {
   const label = button.textContent;
+  // Disabling the focused button drops focus to the page's body, where a keyboard or screen
+  // reader user loses their place: it comes back to the button afterwards, unless the work moved
+  // focus somewhere on purpose (an error summary, a field) or took the button away.
+  const hadFocus = document.activeElement === button;
   button.disabled = true;
   button.setAttribute('aria-busy', 'true');
   try {
@@ -211,5 +235,7 @@ export async function busy(button, work) {
     button.disabled = false;
     button.removeAttribute('aria-busy');
     button.textContent = label;
+    const lost = !document.activeElement || document.activeElement === document.body;
+    if (hadFocus && lost && button.isConnected) button.focus({ preventScroll: true });
   }
 }

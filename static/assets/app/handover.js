@@ -11,8 +11,10 @@
   addEventListener('pagehide', function () {
     if (held) sessionStorage.setItem(KEY, held);
   });
-  // Back from the back/forward cache: this page is shown again, so the hand-over is void.
+  // Back from the back/forward cache: the tab may have moved on since this page held the token
+  // (an app page spent it, or signed out). The token it holds is dropped, and whatever the page
+  // just left handed over stays in storage for the next page of the app: this page needs none.
   addEventListener('pageshow', function (event) {
-    if (event.persisted) sessionStorage.removeItem(KEY);
+    if (event.persisted) held = null;
   });
 })();

@@ -1,6 +1,6 @@
 // The app shell: routing (History API), navigation by scope, and page lifecycles.
 
-import { can, currentSession, onSessionChange, restore, signOut } from './api.js';
+import { can, currentSession, onSessionChange, releaseHeldSession, restore, signOut } from './api.js';
 import { h, replace, state, errorBox } from './dom.js';
 import { applyDraft, dropDraft, keepDraft, keepDraftOnlyFor, takeDraft } from './drafts.js';
 import * as signin from './pages/signin.js';
@@ -41,6 +41,12 @@ let renderId = 0;
 // in the history entry, so Back and a reload focus the page as any navigation does): 'results'
 // when a search form was submitted, so the page moves focus to its results instead.
 export function navigate(to, { replace: replaceState = false, state: entry = {}, focus = null } = {}) {
+  // The API docs and problem pages are documents of their own, not views of this app.
+  if (/^\/(docs|api)(\/|$|\?|#)/.test(to)) {
+    if (replaceState) location.replace(to);
+    else location.assign(to);
+    return;
+  }
   if (replaceState) history.replaceState(entry, '', to);
   else history.pushState(entry, '', to);
   render({ focus });
@@ -102,6 +108,7 @@ async function render({ focus = null } = {}) {
     replace(main, h('h1', {}, 'Page not found'), state('empty', `There is no page at ${path}.`),
       h('p', {}, h('a', { href: '/' }, 'Go to the start page')));
     document.title = 'Not found · Folio';
+    main.focus({ preventScroll: true });
     return;
   }
   if (!route.public && !signedIn) {
@@ -115,6 +122,7 @@ async function render({ focus = null } = {}) {
   if (route.scope && !can(route.scope)) {
     replace(main, h('h1', {}, 'Not allowed'), state('error', 'Your account does not have access to this page.'));
     document.title = 'Not allowed · Folio';
+    main.focus({ preventScroll: true });
     return;
   }
   const params = path.match(route.path).slice(1).map(decodeURIComponent);
@@ -160,16 +168,51 @@ document.addEventListener('click', (event) => {
   const url = new URL(link.href, location.href);
   if (url.origin !== location.origin || url.pathname.startsWith('/api/') || url.pathname.startsWith('/docs')) return;
   event.preventDefault();
+  if (url.hash && url.pathname === location.pathname && url.search === location.search) {
+    // A link within this page (the skip link): move focus there, and leave the page, its input
+    // and the history as they are.
+    const target = document.getElementById(decodeURIComponent(url.hash.slice(1)));
+    if (target) {
+      target.focus();
+      target.scrollIntoView({ block: 'start' });
+    }
+    return;
+  }
   navigate(url.pathname + url.search + url.hash);
 });
 
 addEventListener('popstate', () => render());
+
+// Shown again from the back/forward cache (Back after an address typed, or after the API docs):
+// the tab may have moved on meanwhile. Another page of it may have spent this page's refresh
+// token (rotation: presented again it would look stolen, and the API would end the session
+// everywhere), signed out, or signed in as someone else; and what this page shows may belong to
+// a session that has ended. So it is hidden at once and the page loaded afresh, which takes up
+// the tab's hand-over as any new page does. (Not resumed in place: the page that was left writes
+// its hand-over as it goes, from another renderer process, and this one could read the storage
+// before that write arrives.)
+addEventListener('pageshow', (event) => {
+  if (!event.persisted) return;
+  renderId += 1;
+  releaseHeldSession();
+  replace(document.getElementById('nav'));
+  replace(main, state('loading', 'Loading…'));
+  location.reload();
+});
 
 document.querySelector('.menu-toggle').addEventListener('click', (event) => {
   const open = document.body.classList.toggle('menu-open');
   event.currentTarget.setAttribute('aria-expanded', String(open));
 });
 document.querySelector('.menu-toggle').hidden = false;
+// Escape closes the phone menu, as it closes a dialog, and gives focus back to its button.
+document.addEventListener('keydown', (event) => {
+  if (event.key !== 'Escape' || !document.body.classList.contains('menu-open')) return;
+  const toggle = document.querySelector('.menu-toggle');
+  document.body.classList.remove('menu-open');
+  toggle.setAttribute('aria-expanded', 'false');
+  toggle.focus();
+});
 
 onSessionChange(({ signedIn, ended, account: who }) => {
   renderNav();

@@ -1,7 +1,7 @@
 // The account: who is signed in, the profile, a new password, the live sessions, leaving.
 
 import { WRONG_PASSWORD, dropSession, request, signOut } from '../api.js';
-import { busy, confirmDialog, errorBox, field, formatTime, h, replace, showFieldErrors, state, toast } from '../dom.js';
+import { busy, confirmDialog, errorBox, field, formatTime, h, replace, showActionError, showFieldErrors, state, toast } from '../dom.js';
 import { markClean, versioned } from '../drafts.js';
 
 /** The profile's form controls, named as the API names the fields, so its errors land on them. */
@@ -213,7 +213,7 @@ function leaveSection(navigate) {
 export async function render(main, { navigate, isCurrent }) {
   const overview = h('section', { class: 'card' }, state('loading', 'Loading your account…'));
   const profile = h('div', {}, state('loading', 'Loading your profile…'));
-  const sessions = h('section', { class: 'card', 'aria-live': 'polite' }, state('loading', 'Loading your sessions…'));
+  const sessions = h('section', { class: 'card' }, state('loading', 'Loading your sessions…'));
   const signOutButton = h('button', { type: 'button' }, 'Sign out');
   signOutButton.addEventListener('click', () => busy(signOutButton, async () => {
     await signOut();
@@ -279,7 +279,7 @@ export async function render(main, { navigate, isCurrent }) {
             if (error.status !== 404) failed.push(error);
           }
         }
-        if (failed.length) sessions.prepend(errorBox(failed[0], `${failed.length} session(s) could not be signed out`));
+        if (failed.length) showActionError(sessions, failed[0], `${failed.length} session(s) could not be signed out`);
         else toast('Signed out all other sessions.');
         await loadSessions();
       });
@@ -297,7 +297,7 @@ export async function render(main, { navigate, isCurrent }) {
                 toast('Signed out that session.');
               } catch (error) {
                 if (error.status !== 404) {
-                  sessions.prepend(errorBox(error, 'That session could not be signed out'));
+                  showActionError(sessions, error, 'That session could not be signed out');
                   return;
                 }
               }

@@ -48,11 +48,23 @@ export function readPrice(input) {
     scale -= 1;
   }
   if (scale > 2 && /[1-9]/.test(digits)) return { error: PRICE_DECIMALS };
-  return { cents: Math.round(Number(text) * 100) };
+  const cents = Math.round(Number(text) * 100);
+  // The API's range (0 to 100,000,000 cents), said in the field's own units.
+  if (!(cents >= 0 && cents <= MAX_PRICE_CENTS)) return { error: `must be from 0.00 to ${formatPrice(MAX_PRICE_CENTS)}` };
+  return { cents };
 }
 
+const MAX_PRICE_CENTS = 100_000_000;
+
 function readForm(c) {
-  const int = (input) => (input.value.trim() === '' ? null : Number(input.value));
+  // A number the field cannot read ("1e", "1e400": Infinity, which JSON sends as null) is sent as
+  // written, so the API says what is wrong with it rather than "is required".
+  const int = (input) => {
+    const text = input.value.trim();
+    if (text === '') return input.validity && input.validity.badInput ? input.value : null;
+    const n = Number(text);
+    return Number.isFinite(n) ? n : text;
+  };
   const price = readPrice(c.price).cents ?? null;
   return {
     title: c.title.value.trim(),
@@ -107,7 +119,9 @@ export async function render(main, ctx) {
   }
   const editable = creating ? can('create:books') : can('update:books');
   const c = controls(book);
-  for (const el of Object.values(c)) el.disabled = !editable;
+  // Read-only, not disabled: a reader can still reach each field with Tab, select its text and
+  // scroll a long description; the style says it cannot be changed.
+  for (const el of Object.values(c)) el.readOnly = !editable;
   const submit = h('button', { type: 'submit', hidden: !editable }, creating ? 'Create book' : 'Save changes');
   const message = h('div', { class: 'form-message' });
   const conflict = h('div', { class: 'conflict', hidden: true });
@@ -170,11 +184,17 @@ export async function render(main, ctx) {
     markClean(form);
     showBook();
     conflict.hidden = true;
+    submit.hidden = !editable;
     replace(message, h('p', { class: 'state success', role: 'status' }, 'Saved.'));
     toast(`Saved “${book.title}”.`);
   }
 
   // `restored`: the comparison is for a draft typed before the session ended, not a refused save.
+  // A refused save is compared three ways: the version this page loaded (the base), the form
+  // (mine) and the latest (theirs). A field only they changed takes their value, a field only I
+  // changed keeps mine, and only a field both changed, differently, is a choice to make: saving
+  // mine never puts back an old value over a colleague's edit of another field. A restored draft
+  // was typed on a version this page never saw, so there every difference is a choice.
   async function showConflict(mine, { restored = false } = {}) {
     let theirs;
     let theirEtag;
@@ -186,11 +206,27 @@ export async function render(main, ctx) {
       replace(message, errorBox(error, 'This book changed and its new version could not be loaded'));
       return;
     }
-    const differences = FIELDS.filter((name) => comparable(name, mine[name]) !== comparable(name, theirs[name]));
-    const overwrite = h('button', { type: 'button', class: 'danger' }, 'Save mine over theirs');
+    const base = restored ? null : book;
+    const same = (name, a, b) => comparable(name, a) === comparable(name, b);
+    const mineChanged = (name) => !base || !same(name, mine[name], base[name]);
+    const theirsChanged = (name) => !base || !same(name, theirs[name], base[name]);
+    const rows = FIELDS.filter((name) => !same(name, mine[name], theirs[name]) || (base && theirsChanged(name)));
+    const clashes = rows.filter((name) => mineChanged(name) && theirsChanged(name) && !same(name, mine[name], theirs[name]));
+    // What "save mine" sends: theirs, with the fields I changed.
+    const merged = { ...theirs };
+    for (const name of FIELDS) if (mineChanged(name)) merged[name] = mine[name];
+    const outcome = (name) => {
+      if (same(name, mine[name], theirs[name])) return 'same';
+      if (!mineChanged(name)) return 'theirs kept';
+      if (!theirsChanged(name)) return 'yours';
+      return 'choose';
+    };
+    const overwrite = h('button', { type: 'button', class: clashes.length ? 'danger' : '' },
+      clashes.length ? 'Save mine over theirs' : 'Save my changes with theirs');
     const useTheirs = h('button', { type: 'button', class: 'secondary' }, 'Discard mine, load theirs');
     overwrite.addEventListener('click', () => busy(overwrite, async () => {
       try {
+        fill(c, merged);
         await save(theirEtag);
       } catch (error) {
         if (error.status === 412) return showConflict(readForm(c), { restored });
@@ -205,29 +241,44 @@ export async function render(main, ctx) {
       markClean(form);
       showBook();
       conflict.hidden = true;
+    submit.hidden = !editable;
       replace(message, h('p', { class: 'state', role: 'status' }, 'Loaded the latest version. Your changes were discarded.'));
     });
+    const heading = h('h2', { tabindex: '-1' }, 'Someone else changed this book');
+    const cols = base
+      ? ['Field', 'When you opened it', 'Yours', 'Saved by them', 'Saving yours keeps']
+      : ['Field', 'Yours', 'Saved by them'];
+    const kept = (name) => ({ same: 'either (the same)', 'theirs kept': 'theirs', yours: 'yours', choose: 'yours (both changed it)' })[outcome(name)];
     replace(conflict,
-      h('h2', {}, 'Someone else changed this book'),
+      heading,
       h('p', {}, restored
         ? 'What you typed before your session ended was typed on an older version: this book was saved by someone else while you were signed out. Nothing of yours is saved yet. Compare and choose:'
-        : 'Your changes were not saved, because this book was saved by someone else after you opened it. Compare and choose:'),
-      differences.length
+        : clashes.length
+          ? `Your changes were not saved, because this book was saved by someone else after you opened it. You both changed ${clashes.map(labelOf).join(', ')}: saving yours replaces their value there. Compare and choose:`
+          : 'Your changes were not saved, because this book was saved by someone else after you opened it. You changed different fields: saving yours keeps their changes too.'),
+      rows.length
         ? h('div', { class: 'table-wrap' }, h('table', {},
-          h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Field'), h('th', { scope: 'col' }, 'Yours'), h('th', { scope: 'col' }, 'Saved by them'))),
-          h('tbody', {}, differences.map((name) => h('tr', {},
+          h('thead', {}, h('tr', {}, cols.map((col) => h('th', { scope: 'col' }, col)))),
+          h('tbody', {}, rows.map((name) => h('tr', {},
             h('th', { scope: 'row' }, labelOf(name)),
+            base ? h('td', { class: 'wrap' }, display(name, base[name])) : null,
             h('td', { class: 'wrap' }, display(name, mine[name])),
-            h('td', { class: 'wrap' }, display(name, theirs[name])))))))
+            h('td', { class: 'wrap' }, display(name, theirs[name])),
+            base ? h('td', {}, kept(name)) : null)))))
         : h('p', {}, 'Their version has the same values as yours.'),
       h('div', { class: 'actions' }, overwrite, useTheirs));
     conflict.hidden = false;
     conflict.setAttribute('role', 'alert');
-    overwrite.focus();
+    // The form's own Save would send the refused version again: the choice is made above.
+    submit.hidden = true;
+    // Focus on the explanation, not on a button that overwrites: Enter must not decide.
+    heading.focus();
   }
 
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
+    // Enter in a read-only field submits the form too: a reader has nothing to save.
+    if (!editable) return;
     replace(message);
     showFieldErrors(form, []);
     await busy(submit, async () => {

@@ -2,7 +2,7 @@
 // reload, back and shared links show the same page.
 
 import { can, request } from '../api.js';
-import { busy, confirmDialog, errorBox, field, formatPrice, h, replace, showFieldErrors, state, toast } from '../dom.js';
+import { busy, confirmDialog, errorBox, field, formatPrice, h, replace, showActionError, showFieldErrors, state, toast } from '../dom.js';
 
 const SORTS = [
   ['-created_at', 'Newest first'],
@@ -112,7 +112,7 @@ export async function render(main, ctx) {
   // The results: a region of their own, focusable, so that a search can move focus there (the
   // first book is then one Tab away, and a screen reader says "Search results" and reads them).
   const results = h('section', {
-    class: 'results', 'aria-label': 'Search results', tabindex: '-1', 'aria-live': 'polite', 'aria-busy': 'true',
+    class: 'results', 'aria-label': 'Search results', tabindex: '-1', 'aria-busy': 'true',
   }, state('loading', 'Loading books…'));
   replace(main,
     h('div', { class: 'page-head' },
@@ -203,7 +203,8 @@ export async function render(main, ctx) {
 
   const total = typeof page.total === 'number' ? page.total : null;
   replace(results,
-    h('p', { class: 'summary' }, [
+    // The count is announced (a status), not the whole table: the region itself is not live.
+    h('p', { class: 'summary', role: 'status' }, [
       total === null ? null : `${total.toLocaleString()} book${total === 1 ? '' : 's'}`,
       pageNumber === null ? null : `page ${pageNumber}`,
     ].filter(Boolean).join(' · ') || 'A later page'),
@@ -243,7 +244,7 @@ export async function remove(book, button, done, etag) {
       return true;
     }
     const slot = document.getElementById('main');
-    slot.prepend(errorBox(error, 'The book was not deleted'));
+    showActionError(slot, error, 'The book was not deleted');
     return false;
   }
   toast(`Deleted “${book.title}”.`);

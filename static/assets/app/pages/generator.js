@@ -10,6 +10,7 @@ function quotaInWords(message) {
 }
 
 const MAX_SEED = Number.MAX_SAFE_INTEGER; // the API takes JSON integers 0..2^53 - 1
+const MAX_COUNT = 100_000; // books in one run (API.md)
 
 /**
  * The seed field as the API will read it: `{seed}` (undefined when empty: a random seed), or
@@ -39,13 +40,13 @@ export function readSeed(input) {
 }
 
 export async function render(main, { isCurrent }) {
-  const count = h('input', { name: 'count', type: 'number', min: 1, max: 100000, required: true, value: '100' });
+  const count = h('input', { name: 'count', type: 'number', min: 1, max: MAX_COUNT, required: true, value: '100' });
   const seed = h('input', { name: 'seed', type: 'number', step: '1', placeholder: 'random' });
   const previewButton = h('button', { type: 'button', class: 'secondary' }, 'Preview');
   const runButton = h('button', { type: 'submit', hidden: !can('generate:books') }, 'Generate books');
   const message = h('div', { class: 'form-message' });
   const preview = h('section', { class: 'preview', 'aria-live': 'polite' });
-  const history = h('section', { 'aria-live': 'polite' }, state('loading', 'Loading the history…'));
+  const history = h('section', {}, state('loading', 'Loading the history…'));
   const form = h('form', { class: 'card generator-form', novalidate: true },
     h('div', { class: 'grid' },
       field('How many books', count, '1 to 100,000. The preview shows at most 100.'),
@@ -57,7 +58,13 @@ export async function render(main, { isCurrent }) {
   const values = () => {
     const { seed: s, error } = readSeed(seed);
     if (error) return { refused: { fieldErrors: [{ field: 'seed', message: error }] } };
-    const body = { count: Number(count.value) };
+    // The same rule for Preview and Generate: a count the field cannot read, or below 1, is
+    // refused at the field (a preview never quietly shows 1 book instead).
+    const n = Number(count.value);
+    if (count.value.trim() === '' || !Number.isInteger(n) || n < 1 || n > MAX_COUNT) {
+      return { refused: { fieldErrors: [{ field: 'count', message: `must be a whole number from 1 to ${formatNumber(MAX_COUNT)}` }] } };
+    }
+    const body = { count: n };
     if (s !== undefined) body.seed = s;
     return body;
   };
@@ -99,7 +106,7 @@ export async function render(main, { isCurrent }) {
     replace(preview, state('loading', 'Generating a preview…'));
     previewed = null;
     try {
-      const result = await request('GET', '/api/generator/preview', { query: { count: Math.min(Math.max(n || 1, 1), 100), seed: s } });
+      const result = await request('GET', '/api/generator/preview', { query: { count: Math.min(n, 100), seed: s } });
       const items = result.data.items || [];
       const used = result.data.seed;
       if (used !== undefined && used !== null) {

@@ -3,7 +3,7 @@
 
 import { request } from '../api.js';
 import { PX_PER_BAR, barChart } from '../charts.js';
-import { busy, errorBox, field, formatNumber, formatPrice, h, replace, showFieldErrors, state, toast } from '../dom.js';
+import { busy, errorBox, field, formatNumber, formatPrice, h, replace, showActionError, showFieldErrors, state, toast } from '../dom.js';
 import { genreSuggestions } from './books.js';
 
 const FILTERS = ['genre', 'author', 'language', 'year_min', 'year_max'];
@@ -285,7 +285,7 @@ export async function render(main, { query, navigate, isCurrent, onLeave }) {
         setTimeout(() => URL.revokeObjectURL(url), 10_000);
         toast(`Downloaded folio-${name}.csv`);
       } catch (error) {
-        sections[name].body.prepend(errorBox(error, 'The CSV could not be downloaded'));
+        showActionError(sections[name].body, error, 'The CSV could not be downloaded');
       }
     }));
   }

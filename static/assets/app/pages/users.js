@@ -1,16 +1,118 @@
-// Users (admin only): roles and disabling. Both end the account's sessions (the API does that);
-// the page asks for a confirmation that says so before either happens.
+// Users (admin only): roles, disabling and setting a password, each of which ends the account's
+// sessions (the API does that), so the page asks for a confirmation that says so first; and the
+// service: its counts and settings in effect (GET /api/status) and the signing key's rotation.
 
 import { currentSession, request } from '../api.js';
-import { confirmDialog, errorBox, formatTime, h, replace, state, toast } from '../dom.js';
+import {
+  busy, confirmDialog, errorBox, field, formatNumber, formatTime, h, replace, showFieldErrors, state, toast,
+} from '../dom.js';
 
 const ROLES = ['reader', 'editor', 'admin'];
 const article = (word) => (/^[aeiou]/.test(word) ? 'an' : 'a');
 
+/**
+ * Sets another account's password (POST /api/auth/users/{id}/password): for someone locked out or
+ * whose password leaked. A dialog with the one field; the API's refusals are shown at it.
+ */
+function setPasswordDialog(user) {
+  return new Promise((resolve) => {
+    const input = h('input', { type: 'password', name: 'new_password', autocomplete: 'new-password', required: true, minlength: 10, maxlength: 1024 });
+    const cancel = h('button', { type: 'button', class: 'secondary' }, 'Cancel');
+    const submit = h('button', { type: 'submit' }, 'Set password');
+    const note = h('div', { class: 'form-message' });
+    const form = h('form', { novalidate: true },
+      field('New password', input, 'At least 10 characters. Tell them by a safe channel; they can change it on their Account page.'),
+      note,
+      h('div', { class: 'actions' }, cancel, submit));
+    const dialog = h('dialog', { class: 'dialog', 'aria-labelledby': 'dialog-title' },
+      h('h2', { id: 'dialog-title' }, `Set a password for ${user.email}`),
+      h('p', {}, 'They will be signed out everywhere at once, and a lock after failed sign-ins is lifted.'),
+      form);
+    const close = (result) => {
+      dialog.close();
+      dialog.remove();
+      resolve(result);
+    };
+    cancel.addEventListener('click', () => close(false));
+    dialog.addEventListener('cancel', (event) => {
+      event.preventDefault();
+      close(false);
+    });
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      replace(note);
+      showFieldErrors(form, []);
+      busy(submit, async () => {
+        try {
+          await request('POST', `/api/auth/users/${encodeURIComponent(user.id)}/password`, { body: { new_password: input.value } });
+          close(true);
+        } catch (error) {
+          replace(note, errorBox(error, 'The password was not set'));
+          showFieldErrors(form, error.fieldErrors);
+        }
+      });
+    });
+    document.body.append(dialog);
+    dialog.showModal();
+    input.focus();
+  });
+}
+
+/** The service: counts, the settings in effect, and the signing key's rotation. */
+function serviceSection(isCurrent) {
+  const body = h('div', {}, state('loading', 'Loading the service’s status…'));
+  const rotate = h('button', { type: 'button', class: 'secondary' }, 'Rotate signing key');
+  const note = h('div', { class: 'form-message' });
+  const section = h('section', { class: 'card', 'aria-labelledby': 'service-title' },
+    h('h2', { id: 'service-title' }, 'Service'), body, note, h('div', { class: 'actions' }, rotate));
+  async function load() {
+    try {
+      const { data } = await request('GET', '/api/status');
+      if (!isCurrent()) return;
+      const settings = data.settings || {};
+      const item = (label, value) => h('div', {}, h('dt', {}, label), h('dd', {}, value));
+      replace(body,
+        h('dl', { class: 'stats compact' },
+          item('Accounts', formatNumber(data.accounts)),
+          item('Live sessions', formatNumber(data.live_sessions)),
+          item('Books', formatNumber(data.books)),
+          item('Generator runs', formatNumber(data.generator_runs)),
+          item('Schema version', String(data.schema_version)),
+          item('Version', String(data.version))),
+        h('details', {},
+          h('summary', {}, 'Settings in effect'),
+          h('dl', { class: 'settings' }, Object.entries(settings).map(([name, value]) =>
+            h('div', {}, h('dt', {}, name), h('dd', {}, value === '' ? '(empty)' : String(value)))))));
+    } catch (error) {
+      if (isCurrent()) replace(body, errorBox(error, 'The status could not be loaded'));
+    }
+  }
+  rotate.addEventListener('click', async () => {
+    const ok = await confirmDialog({
+      title: 'Rotate the signing key?',
+      message: 'New access tokens are signed with the next key at once. Tokens already issued stay valid until they expire, and the key set keeps their keys until then, so nobody is signed out.',
+      confirmLabel: 'Rotate',
+    });
+    rotate.focus();
+    if (!ok) return;
+    replace(note);
+    await busy(rotate, async () => {
+      try {
+        const { data } = await request('POST', '/api/auth/keys/rotate');
+        toast(`New tokens are signed with key ${data.kid}.`);
+      } catch (error) {
+        replace(note, errorBox(error, 'The key was not rotated'));
+      }
+    });
+  });
+  load();
+  return section;
+}
+
 export async function render(main, { isCurrent }) {
-  const list = h('section', { 'aria-live': 'polite' }, state('loading', 'Loading accounts…'));
+  const list = h('section', { 'aria-labelledby': 'accounts-title' }, state('loading', 'Loading accounts…'));
   const message = h('div', { class: 'form-message' });
-  replace(main, h('h1', {}, 'Users'), message, list);
+  replace(main, h('h1', {}, 'Users'), serviceSection(isCurrent), h('h2', { id: 'accounts-title' }, 'Accounts'), message, list);
   const cursors = [];
 
   async function patch(user, body) {
@@ -74,7 +176,18 @@ export async function render(main, { isCurrent }) {
           pending();
         }
       });
-      const toggle = h('button', { type: 'button', class: user.disabled ? 'secondary small' : 'danger small', disabled: self, dataset: { toggle: user.id } }, user.disabled ? 'Enable' : 'Disable');
+      const toggle = h('button', {
+        type: 'button', class: user.disabled ? 'secondary small' : 'danger small', disabled: self, dataset: { toggle: user.id },
+        'aria-label': `${user.disabled ? 'Enable' : 'Disable'} ${user.email}`,
+      }, user.disabled ? 'Enable' : 'Disable');
+      // An administrator changes their own password on the Account page (it asks for the current one).
+      const password = h('button', { type: 'button', class: 'secondary small', 'aria-label': `Set a password for ${user.email}` }, 'Set password');
+      password.hidden = self;
+      password.addEventListener('click', async () => {
+        replace(message);
+        if (await setPasswordDialog(user)) toast(`The password of ${user.email} is set; they were signed out everywhere.`);
+        password.focus();
+      });
       toggle.addEventListener('click', async () => {
         const disabling = !user.disabled;
         if (disabling) {
@@ -104,7 +217,7 @@ export async function render(main, { isCurrent }) {
         h('td', {}, h('div', { class: 'role-control' }, role, apply)),
         h('td', {}, user.disabled ? 'Disabled' : 'Active'),
         h('td', { class: 'hide-narrow' }, formatTime(user.created_at)),
-        h('td', {}, toggle));
+        h('td', {}, h('div', { class: 'row-actions' }, toggle, password)));
     });
     const prev = h('button', { type: 'button', class: 'secondary', disabled: !cursors.length }, '← Previous');
     prev.addEventListener('click', () => load(cursors.pop() || undefined));
