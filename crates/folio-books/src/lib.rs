@@ -240,7 +240,21 @@ fn list_page(host: &Host, mut query: ListQuery) -> ApiResult<Vec<u8>> {
         None => None,
     };
     let (statement, params) = query.page_sql(after.as_ref(), store::SELECT_COLUMNS);
-    let rows = store::execute(sql, &statement, &params).map_err(store::read_error)?;
+    // The page and its count from one snapshot: as separate statements a write committing
+    // between them made a page list a book its total did not count (race audit).
+    let read = || -> ApiResult<_> {
+        let rows = store::execute(sql, &statement, &params).map_err(store::read_error)?;
+        let total = match query.count {
+            true => {
+                let (statement, params) = query.count_sql();
+                let counted = store::execute(sql, &statement, &params).map_err(store::read_error)?;
+                Some(counted.first().and_then(|r| r.i64("n")).unwrap_or(0))
+            }
+            false => None,
+        };
+        Ok((rows, total))
+    };
+    let (rows, total) = if query.count { folio_core::sql::read_transaction(sql, read)? } else { read()? };
     let mut items: Vec<Book> = rows.iter().map(|r| Book::from_row(&r)).collect();
     let mut next_cursor = None;
     if items.len() as i64 > query.limit {
@@ -257,10 +271,8 @@ fn list_page(host: &Host, mut query: ListQuery) -> ApiResult<Vec<u8>> {
         }
     }
     let mut body = serde_json::json!({ "items": items, "next_cursor": next_cursor });
-    if query.count {
-        let (statement, params) = query.count_sql();
-        let rows = store::execute(sql, &statement, &params).map_err(store::read_error)?;
-        body["total"] = Value::from(rows.first().and_then(|r| r.i64("n")).unwrap_or(0));
+    if let Some(total) = total {
+        body["total"] = Value::from(total);
     }
     Ok(serde_json::to_vec(&body).expect("a page serializes"))
 }
@@ -316,11 +328,13 @@ fn create(call: &Call) -> ApiResult {
     let new = NewBook::from_json(&body, call.max_year())?;
     ensure_schema(call.host)?;
     let id = call.host.new_id();
-    let now = call.host.now_rfc3339();
     let book = catalog::write(
         call.host,
         |_| true,
         || {
+            // Stamped under the write lock, not before waiting for it: a write that waited
+            // behind another must not carry an earlier time than the one that went first.
+            let now = call.host.now_rfc3339();
             store::insert(call.host.sql, &id, &new, &now, &principal.subject)?;
             store::get(call.host.sql, &id)?
                 .ok_or_else(|| ApiError::Internal(anyhow!("a created book cannot be read back")))
@@ -345,9 +359,9 @@ fn replace(call: &Call) -> ApiResult {
     if current.holds(&new) {
         return Ok(book_response(StatusCode::OK, &current));
     }
-    let now = call.host.now_rfc3339();
+    // Stamped under the write lock (see create).
     let written = catalog::write(call.host, Written::is_done, || {
-        store::replace(call.host.sql, call.id(), &new, &now, &expect)
+        store::replace(call.host.sql, call.id(), &new, &call.host.now_rfc3339(), &expect)
     })?;
     match written {
         Written::Done(book) => Ok(book_response(StatusCode::OK, &book)),
@@ -378,11 +392,10 @@ fn patch(call: &Call) -> ApiResult {
         if current.holds(&new) {
             return Ok(book_response(StatusCode::OK, &current));
         }
-        let now = call.host.now_rfc3339();
-        // Write only over the version the patch was applied to.
+        // Write only over the version the patch was applied to; stamped under the write lock.
         let only_this = Expect::OneOf(vec![current.version]);
         let written = catalog::write(call.host, Written::is_done, || {
-            store::replace(call.host.sql, call.id(), &new, &now, &only_this)
+            store::replace(call.host.sql, call.id(), &new, &call.host.now_rfc3339(), &only_this)
         })?;
         match written {
             Written::Done(book) => return Ok(book_response(StatusCode::OK, &book)),

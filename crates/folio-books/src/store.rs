@@ -155,7 +155,9 @@ impl<T> Written<T> {
     }
 }
 
-/// Replaces a book's content if its version is expected; bumps version and `updated_at`.
+/// Replaces a book's content if its version is expected; bumps version and `updated_at`, which
+/// never goes back before the version it replaces (times are fixed-width RFC 3339 UTC, so text
+/// order is time order): another replica's clock may be a little behind this one's.
 pub fn replace(
     sql: &dyn Sql,
     id: &str,
@@ -166,7 +168,7 @@ pub fn replace(
     let (guard, guard_params) = expect.clause();
     let statement = format!(
         "UPDATE books SET title = ?, author = ?, genre = ?, isbn = ?, published_year = ?, pages = ?, \
-         price_cents = ?, language = ?, description = ?, updated_at = ?, version = version + 1 \
+         price_cents = ?, language = ?, description = ?, updated_at = MAX(?, updated_at), version = version + 1 \
          WHERE id = ?{guard} RETURNING {SELECT_COLUMNS}"
     );
     let mut params = Vec::from(content_params(book));

@@ -417,3 +417,45 @@ fn zero_width_characters_at_the_edges_of_a_name_are_not_kept() {
     let r = get(&app, "/api/books?author=Ann%20Author", "reader");
     assert_eq!(body(&r)["items"].as_array().unwrap().len(), 2, "{}", body(&r));
 }
+
+/// The race audit's timestamps: a write stamped its time before waiting for the write lock, so
+/// the version written after another carried an earlier `updated_at` than it. Stamped under the
+/// lock now, and never before the version it replaces (another replica's clock may be behind).
+#[test]
+fn a_write_that_waited_behind_another_is_not_stamped_earlier_than_it() {
+    let app = TestApp::new();
+    let created = create(&app, &book(1));
+    let uri = format!("/api/books/{}", created["id"].as_str().unwrap());
+    let first = std::cell::RefCell::new(serde_json::Value::Null);
+    let sql = app.sql();
+    // While this PATCH waits for the lock, a second later another one goes first.
+    let hooked = folio_native::Interleaved::before(&sql, "BEGIN IMMEDIATE", || {
+        app.clock.advance_secs(1);
+        let r = merge_patch(&app, &uri, "editor", &json!({"pages": 222}), None);
+        assert_eq!(r.status(), 200);
+        *first.borrow_mut() = body(&r);
+    });
+    let request = req("PATCH", &uri, "editor")
+        .header("content-type", "application/merge-patch+json")
+        .body(br#"{"pages": 333}"#.to_vec())
+        .unwrap();
+    let second = body(&app.with_host_over(&hooked, app.kv.as_ref(), |h| handler(h, request)));
+    drop(hooked);
+    let first = first.into_inner();
+    assert_eq!(second["version"].as_i64(), first["version"].as_i64().map(|v| v + 1), "{first} {second}");
+    let time = |b: &serde_json::Value| b["updated_at"].as_str().unwrap().to_string();
+    assert!(
+        time(&second) >= time(&first),
+        "v{} at {} after v{} at {}",
+        second["version"],
+        time(&second),
+        first["version"],
+        time(&first)
+    );
+
+    // A stored time ahead of this clock (another replica's) is not gone back from.
+    let ahead = "2999-01-01T00:00:00.000Z";
+    app.with_host(|h| h.sql.execute("UPDATE books SET updated_at = ?", &[ahead.into()]).unwrap());
+    let r = merge_patch(&app, &uri, "editor", &json!({"pages": 444}), None);
+    assert_eq!(body(&r)["updated_at"], ahead);
+}

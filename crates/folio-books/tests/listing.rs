@@ -395,3 +395,31 @@ fn books_indexed_before_the_full_text_index_lost_its_column_sizes_are_still_foun
     let check = folio_native::check_full_text(&sql);
     assert!(check.is_ok(), "{check:?}");
 }
+
+/// The race audit's `total`: the page and its count were separate statements, each with its own
+/// snapshot, so a book added between them was counted but not listed (or listed, not counted).
+/// They share one snapshot now, and agree.
+#[test]
+fn a_page_and_its_total_agree_while_a_book_is_added_between_them() {
+    let app = TestApp::new();
+    let by = |n: u64| {
+        let mut b = book(n);
+        b["author"] = json!("Race Author");
+        b
+    };
+    create(&app, &by(1));
+    let sql = app.sql();
+    let hooked = folio_native::Interleaved::before(&sql, "SELECT COUNT(*) AS n FROM books", || {
+        create(&app, &by(2));
+    });
+    let request =
+        req("GET", "/api/books?author=Race%20Author&count=true", "reader").body(Vec::new()).unwrap();
+    let r = app.with_host_over(&hooked, app.kv.as_ref(), |h| handler(h, request));
+    assert!(hooked.fired(), "a book was added between the page and its count");
+    let page = body(&r);
+    assert_eq!(page["items"].as_array().unwrap().len(), 1, "{page}");
+    assert_eq!(page["total"], 1, "the count is of the page's snapshot: {page}");
+    // Afterwards both books are listed and counted.
+    let page = body(&get(&app, "/api/books?author=Race%20Author&count=true", "reader"));
+    assert_eq!((page["items"].as_array().unwrap().len(), page["total"].as_i64()), (2, Some(2)));
+}

@@ -81,6 +81,14 @@ pub fn current(host: &Host) -> Option<String> {
     }
 }
 
+/// Whether the store still names `version`, asked of the store itself (not a value read ahead):
+/// for a reader that read SQL after taking the version and must know whether a write committed
+/// meanwhile, since then what it read is newer than the version says. Any doubt (a pending
+/// marker, another version, a failing store) is `false`.
+pub fn still_current(host: &Host, version: &str) -> bool {
+    matches!(data_version(host), Ok(stored) if stored == version)
+}
+
 /// Step 1: records, under the write lock and before `COMMIT`, that the catalogue is changing.
 pub fn mark_pending(host: &Host) -> Result<(), KvError> {
     host.kv.set(DATA_VERSION_KEY, format!("{PENDING_PREFIX}{}", host.new_id()).as_bytes())

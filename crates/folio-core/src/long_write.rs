@@ -23,35 +23,69 @@ pub const MAX_RETRY_AFTER_SECS: u64 = 60;
 /// past it, the writer is taken to be gone.
 const BELIEVED_PAST_END_MS: i64 = 60_000;
 
-#[derive(Debug, Serialize, Deserialize)]
+/// One long write's notice.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct Notice {
+    /// The writer's own id, so that it takes back its notice and no other.
+    #[serde(default)]
+    id: String,
     /// What holds the lock, in words a client may be shown ("a generator run of 100000 books").
     what: String,
     /// When it expects to release it, in milliseconds since the epoch.
     until_ms: i64,
 }
 
-/// Says that `what` will hold the write lock until about `until_ms`, unless another long write
-/// has said so and is still believed (two runs: the second waits for the first's lock, and its
-/// notice must not replace the one that is true). Whether it said so: only then does the writer
-/// [`withdraw`] the notice when it is done.
-pub fn announce(host: &Host, what: &str, until_ms: i64) -> bool {
-    if let Some(other) = notice(host) {
-        if believed(&other, host.clock.now_ms()) {
-            return false;
+/// What the key holds: the notices of the long writes running or waiting, in the order they
+/// will hold the lock. (A single notice, as an earlier build wrote it, reads as a list of one.)
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Notices {
+    writes: Vec<Notice>,
+}
+
+/// Says that the long write `id`, described by `what`, will hold the write lock for about
+/// `expected_ms` once it has it. Behind writes already announced and still believed (two runs at
+/// once: the second waits for the first's lock), it expects to start when the last of them ends,
+/// and its notice is queued after theirs: a request refused beside the first run is told the
+/// first run's time, and beside the second, once the first has withdrawn, the second's. Best
+/// effort: two writers announcing at the same instant may lose one notice (the store has no
+/// compare-and-set here), which leaves the default answer for it.
+pub fn announce(host: &Host, id: &str, what: &str, expected_ms: i64) {
+    let now = host.clock.now_ms();
+    let mut notices = believed_notices(host, now);
+    let start = notices.writes.iter().map(|n| n.until_ms).max().unwrap_or(now).max(now);
+    notices.writes.push(Notice { id: id.to_string(), what: what.to_string(), until_ms: start + expected_ms });
+    store(host, &notices);
+}
+
+/// Takes back the notice of `id`, once its lock is released (another writer's stays).
+pub fn withdraw(host: &Host, id: &str) {
+    let mut notices = believed_notices(host, host.clock.now_ms());
+    notices.writes.retain(|n| n.id != id);
+    store(host, &notices);
+}
+
+fn store(host: &Host, notices: &Notices) {
+    let _ = if notices.writes.is_empty() {
+        host.kv.delete(KEY)
+    } else {
+        match serde_json::to_vec(notices) {
+            Ok(value) => host.kv.set(KEY, &value),
+            Err(_) => Ok(()),
         }
-    }
-    serde_json::to_vec(&Notice { what: what.to_string(), until_ms })
-        .is_ok_and(|value| host.kv.set(KEY, &value).is_ok())
+    };
 }
 
-/// Takes the notice back, once the lock is released.
-pub fn withdraw(host: &Host) {
-    let _ = host.kv.delete(KEY);
-}
-
-fn notice(host: &Host) -> Option<Notice> {
-    host.kv.get(KEY).ok().flatten().and_then(|v| serde_json::from_slice::<Notice>(&v).ok())
+/// The notices still believed at `now`, in the order they hold the lock.
+fn believed_notices(host: &Host, now: i64) -> Notices {
+    let stored = host.kv.get(KEY).ok().flatten().and_then(|v| {
+        serde_json::from_slice::<Notices>(&v)
+            .ok()
+            .or_else(|| serde_json::from_slice::<Notice>(&v).ok().map(|n| Notices { writes: vec![n] }))
+    });
+    let mut notices = stored.unwrap_or_default();
+    notices.writes.retain(|n| believed(n, now));
+    notices.writes.sort_by_key(|n| n.until_ms);
+    notices
 }
 
 fn believed(notice: &Notice, now: i64) -> bool {
@@ -65,11 +99,9 @@ pub fn explain_busy(host: &Host, error: ApiError) -> ApiError {
     if !matches!(error, ApiError::Busy { .. }) {
         return error;
     }
-    let Some(notice) = notice(host) else { return error };
     let now = host.clock.now_ms();
-    if !believed(&notice, now) {
-        return error;
-    }
+    // The writer holding the lock is the first in line: the one expected to end first.
+    let Some(notice) = believed_notices(host, now).writes.into_iter().next() else { return error };
     let left_ms = notice.until_ms.saturating_sub(now);
     if left_ms <= 0 {
         return ApiError::Busy {

@@ -431,6 +431,23 @@ where
     }
 }
 
+/// Runs `work`, which only reads, inside `BEGIN ... COMMIT`: every statement of it sees one
+/// snapshot of the database (SQLite's WAL gives each statement its own otherwise), so that, for
+/// instance, a page of books and the count beside it agree under concurrent writes. A deferred
+/// transaction takes no lock a writer waits for; it never writes.
+pub fn read_transaction<T, E>(sql: &dyn Sql, work: impl FnOnce() -> Result<T, E>) -> Result<T, E>
+where
+    E: From<SqlError>,
+{
+    sql.execute("BEGIN", &[])?;
+    let out = work();
+    // Nothing was written: ending the transaction only lets go of the snapshot.
+    let ended = sql.execute(if out.is_ok() { "COMMIT" } else { "ROLLBACK" }, &[]);
+    let out = out?;
+    ended?;
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use std::cell::Cell;

@@ -49,16 +49,18 @@ pub fn run(host: &Host, limits: &Limits, seed: u64, count: usize, created_by: &s
     // lock is taken, not under it: a key-value store that stalls (a Redis reconnecting) must not
     // hold the database's write lock with it.
     let expected_ms = expected_duration_ms(host.sql, count);
-    let announced =
-        long_write::announce(host, &format!("a generator run of {count} books"), started_ms + expected_ms);
+    long_write::announce(host, &id, &format!("a generator run of {count} books"), expected_ms);
     let run = transaction(host.sql, || -> Result<Run, ApiError> {
         // Under the write lock: two runs racing cannot both fit in the room one of them leaves,
         // and the run is dated when it got the lock, not when it asked for it (the hourly budget
-        // counts runs by this time).
+        // counts runs by this time). Its `elapsed_ms` is timed from here too: the run's own work,
+        // not a wait behind another run's lock, which would make the next run's estimate (and
+        // the Retry-After beside it) a multiple of the truth.
+        let locked_ms = host.clock.now_ms();
         let created_at = host.now_rfc3339();
         quota::check(host, limits, count as i64, created_by)?;
         let inserted = insert_all(host, seed, count, &created_at, created_by, &mut phases)?;
-        let elapsed_ms = ms_since(host, started_ms);
+        let elapsed_ms = ms_since(host, locked_ms);
         let run = Run {
             id: id.clone(),
             count: count as i64,
@@ -74,9 +76,7 @@ pub fn run(host: &Host, limits: &Limits, seed: u64, count: usize, created_by: &s
         catalog::mark_pending(host)?;
         Ok(run)
     });
-    if announced {
-        long_write::withdraw(host);
-    }
+    long_write::withdraw(host, &id);
     let run = run?;
     phases.committed_ms = ms_since(host, started_ms);
     folio_core::log::emit(phases.log_line(&run));

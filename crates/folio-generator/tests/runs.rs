@@ -389,9 +389,11 @@ fn a_run_announces_how_long_it_will_hold_the_lock_and_withdraws_after() {
     assert_eq!(r.status(), 201);
     let announced = announced.borrow().clone();
     assert_eq!(announced.len(), 1, "{announced:?}");
-    assert_eq!(announced[0]["what"], "a generator run of 5000 books");
+    let notice = &announced[0]["writes"][0];
+    assert_eq!(notice["what"], "a generator run of 5000 books");
+    assert_eq!(notice["id"], body_json(&r)["id"], "the run's own notice");
     // 5,000 books at 2 ms, and a quarter more.
-    assert_eq!(announced[0]["until_ms"].as_i64().unwrap() - app.clock.now_ms(), 12_500);
+    assert_eq!(notice["until_ms"].as_i64().unwrap() - app.clock.now_ms(), 12_500);
     assert!(app.kv.get(folio_core::long_write::KEY).unwrap().is_none(), "withdrawn after the run");
 
     // A run that fails withdraws its notice too.
@@ -403,4 +405,26 @@ fn a_run_announces_how_long_it_will_hold_the_lock_and_withdraws_after() {
         .unwrap();
     assert_eq!(app.call(handler, post_run(r#"{"count": 3000, "seed": 4}"#, "editor")).status(), 500);
     assert!(app.kv.get(folio_core::long_write::KEY).unwrap().is_none(), "withdrawn after a failed run");
+}
+
+/// The race audit's `elapsed_ms`: a run that waited for another run's lock counted the wait,
+/// and the next run's estimate (its `Retry-After`) was then several times too long. The run's
+/// time starts when it has the lock.
+#[test]
+fn a_runs_elapsed_time_leaves_out_its_wait_for_the_lock() {
+    use folio_core::Clock;
+    let app = TestApp::new();
+    app.call(handler, get("/api/generator/runs", Some("reader")));
+    let sql = app.sql();
+    // The run waits 30 s behind another writer's lock (the clock moves while it waits).
+    let waited = folio_native::Interleaved::before(&sql, "BEGIN IMMEDIATE", || app.clock.advance_secs(30));
+    let before = app.clock.now_ms();
+    let r = app.with_host_over(&waited, app.kv.as_ref(), |h| {
+        handler(h, post_run(r#"{"count": 50, "seed": 9}"#, "editor"))
+    });
+    assert!(waited.fired());
+    assert_eq!(r.status(), 201);
+    assert_eq!(app.clock.now_ms() - before, 30_000, "the wait happened");
+    let elapsed = body_json(&r)["elapsed_ms"].as_i64().unwrap();
+    assert!(elapsed < 30_000, "elapsed_ms {elapsed} counts the wait");
 }

@@ -127,17 +127,24 @@ fn report_response(
         render::add_caching_headers(&mut response, Some(&etag));
         return Ok(response);
     }
-    let data = match cache::get(host, &canonical, &version) {
-        Some(data) => data,
+    let (data, tagged) = match cache::get(host, &canonical, &version) {
+        Some(data) => (data, true),
         None => {
             // Only computing needs the database: a cached answer or a 304 opens no connection.
             pairing::ensure_schema_for_token(host)?;
             let data = compute::compute(host, &params)?;
-            cache::put(host, &canonical, &version, &data);
-            data
+            // A write that committed while this computed is in the figures, and the version read
+            // before names the state without it: that tag would name two bodies (one strong
+            // ETag, two representations). Such an answer goes out untagged and uncached, as
+            // when no version vouches for the data.
+            let tagged = catalog::still_current(host, &version);
+            if tagged {
+                cache::put(host, &canonical, &version, &data);
+            }
+            (data, tagged)
         }
     };
     let mut response = render::report(&data, format, report.name())?;
-    render::add_caching_headers(&mut response, Some(&etag));
+    render::add_caching_headers(&mut response, tagged.then_some(etag.as_str()));
     Ok(response)
 }

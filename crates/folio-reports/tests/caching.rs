@@ -295,3 +295,52 @@ fn a_report_larger_than_the_entry_limit_is_computed_every_time() {
     fetch(&app, "/api/reports/summary");
     assert_eq!(cached(), 1);
 }
+
+/// The race audit's report tags: a write that commits after the version was read and before the
+/// report is computed is in the figures, and the version names the state without it. Tagged so,
+/// one strong ETag would name two bodies (the one earlier readers got, and this one): the answer
+/// goes out untagged and uncached, and the next request is tagged by the version that names it.
+#[test]
+fn a_report_computed_across_a_write_is_sent_without_the_older_tag() {
+    let books = generate(7, 60);
+    let app = app_with(&books);
+    let uri = "/api/reports/summary";
+    let before = app.call(handler, get(uri));
+    let old_tag = before.headers()["etag"].to_str().unwrap().to_string();
+    let total = body_json(&before)["total_price_cents"].as_i64().unwrap();
+    bump(&app); // so that the next request computes again, under a version read before the write
+    let written = std::cell::Cell::new(false);
+    let racing = folio_native::HookedKv {
+        inner: app.kv.as_ref(),
+        hook: |call| {
+            // The cache slot is read after the version: the write lands between the two, as
+            // another connection's does (its marker, its commit, its new version).
+            if let folio_native::KvCall::Get(key) = call {
+                if key.starts_with(cache::KEY_PREFIX) && !written.get() {
+                    written.set(true);
+                    let writer = app.sql();
+                    folio_core::Sql::execute(
+                        &writer,
+                        "UPDATE books SET price_cents = price_cents + 1 WHERE id = ?",
+                        &[Value::from(books[0].id.as_str())],
+                    )
+                    .unwrap();
+                    app.kv.set(catalog::DATA_VERSION_KEY, b"version-after-the-write")?;
+                }
+            }
+            Ok(())
+        },
+    };
+    let r = app.with_host_over(&app.sql(), &racing, |h| handler(h, get(uri)));
+    assert!(written.get(), "the write raced the report");
+    assert_eq!(r.status(), 200);
+    assert_eq!(body_json(&r)["total_price_cents"], total + 1, "the write is in the figures");
+    assert!(r.headers().get("etag").is_none(), "no tag that names the state before the write");
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    // The next answer is the same body, tagged by the version that names it, and it is cached.
+    let after = app.call(handler, get(uri));
+    assert_eq!(body_json(&after), body_json(&r));
+    let new_tag = after.headers()["etag"].to_str().unwrap().to_string();
+    assert_ne!(new_tag, old_tag);
+    assert_eq!(etag_of(&app, uri), new_tag);
+}
