@@ -237,13 +237,17 @@ mod tests {
     /// `n` attempts at once for one address, each held `hold` while "checking", then resolved.
     fn at_once(app: &Arc<TestApp>, n: usize, right: bool, wait: Duration) -> (usize, usize) {
         app.with_host(|h| folio_core::migrate::ensure(h.sql).unwrap());
+        // Released together, and each check held long enough that they overlap however the
+        // threads are scheduled (a loaded machine ran them one after another).
+        let start = Arc::new(std::sync::Barrier::new(n));
         let outcomes: Vec<bool> = (0..n)
             .map(|_| {
-                let app = app.clone();
+                let (app, start) = (app.clone(), start.clone());
                 std::thread::spawn(move || {
+                    start.wait();
                     app.with_host(|h| match reserve_within(h, "v@example.com", wait) {
                         Ok(attempt) => {
-                            std::thread::sleep(Duration::from_millis(20));
+                            std::thread::sleep(Duration::from_millis(100));
                             if right { attempt.succeeded() } else { attempt.failed() }.unwrap();
                             true
                         }

@@ -203,6 +203,14 @@ fn a_new_password_follows_the_rules() {
     let same = change_password(&app, &t.access, PASSWORD, PASSWORD);
     assert_eq!(fields(&same), ["new_password"]);
     assert!(body_json(&same)["errors"][0]["message"].as_str().unwrap().contains("differ"));
+    // Both fields empty (a form sent as it was): the current password is asked for, the new one
+    // is too short, and nothing says they are the same.
+    let empty = change_password(&app, &t.access, "", "");
+    assert_eq!(fields(&empty), ["current_password", "new_password"]);
+    assert!(!String::from_utf8_lossy(empty.body()).contains("differ"));
+    // Leaving with an empty password likewise: asked for, not counted as a wrong one.
+    let leave = call(&app, bearer_json("DELETE", "/api/auth/me", &t.access, &json!({"password": ""})));
+    assert_eq!(fields(&leave), ["password"]);
     // The rule sign-up applies: not the account's own address, in any case or spacing.
     // Typed with a full-width letter or as another Unicode form, it is still the address.
     for own in ["ann@example.com", " ANN@example.com ", "ＡＮＮ@example.com"] {

@@ -112,11 +112,20 @@ pub fn change_password(host: &Host, req: &Request) -> ApiResult<Response> {
     let raw: Value = http_util::json_body(req)?;
     let mut fields = Fields::of(&raw, &["current_password", "new_password"])?;
     let (current, new) = (fields.string("current_password"), fields.string("new_password"));
+    // An empty current password is a missing one (a form's empty field), said at its field, not
+    // a wrong one counted toward the sign-in throttle.
+    if current == Some("") {
+        fields.fail::<()>("current_password", "is required");
+    }
     if let Some(new) = new {
-        if let Err(m) = password::check_policy_for(new, &verified.claims.email) {
+        let weak = password::check_policy_for(new, &verified.claims.email);
+        // "Must differ" only of a new password that is otherwise fine: an empty pair is not
+        // told it repeats itself.
+        let repeated = weak.is_ok() && current.is_some_and(|current| password::same_password(new, current));
+        if let Err(m) = weak {
             fields.fail::<()>("new_password", m);
         }
-        if current.is_some_and(|current| password::same_password(new, current)) {
+        if repeated {
             fields.fail::<()>("new_password", "must differ from the current password");
         }
     }
@@ -153,6 +162,10 @@ pub fn delete(host: &Host, req: &Request) -> ApiResult<Response> {
     let raw: Value = http_util::json_body(req)?;
     let mut fields = Fields::of(&raw, &["password"])?;
     let given = fields.string("password");
+    // Empty is missing (as for a password change), not a wrong password for the throttle.
+    if given == Some("") {
+        fields.fail::<()>("password", "is required");
+    }
     let given = fields.finish(|| given.unwrap_or_default())?;
     folio_core::pairing::ensure_schema_for_token(host)?;
     let account = own_account(host, &verified)?;

@@ -228,8 +228,9 @@ export async function render(main, { navigate, isCurrent }) {
       ['Name', a.name || '—'],
       ['Role', a.role || claims.role],
       ['Permissions', String(claims.scope || '').split(' ').join(', ')],
+      // (Not the access token's expiry: it is refreshed in the background, and the time shown
+      // went stale; the sessions below say until when each sign-in lasts.)
       ['Account created', formatTime(a.created_at)],
-      ['This access token expires', claims.exp ? formatTime(claims.exp * 1000) : '—'],
     ];
     replace(overview, h('h2', {}, 'You'), h('dl', { class: 'details' }, rows.map(([k, v]) => h('div', {}, h('dt', {}, k), h('dd', {}, v || '—')))));
     replace(profile, profileSection(a, (saved) => show(saved, claims)));

@@ -24,6 +24,7 @@ export async function render(main, ctx) {
         navigate(`/signin?registered=${encodeURIComponent(email.value.trim())}`);
       } catch (error) {
         if (error.status === 409) error.message = 'An account with this e-mail already exists. Sign in instead.';
+        if (error.status === 403) error.message = 'This server does not take new registrations. Ask its administrator for an account.';
         replace(message, errorBox(error));
         showFieldErrors(form, error.fieldErrors);
       }
