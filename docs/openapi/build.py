@@ -533,10 +533,19 @@ paths = {
                                          {"200": ok("The new key's id; tokens of older keys stay valid until they expire, "
                                                     "and the JWKS keeps their keys until then", ref("RotatedKey")),
                                           "409": problem("The key comes from the signing_key variable: rotate it there"),
+                                          "401": {**resp("Unauthorized"), "description": "Missing, malformed, expired, "
+                                                  "tampered or revoked token, or one whose Ed25519 signature does not "
+                                                  "verify against the published keys (the administrator's routes check it)"},
                                           "429": {**problem("The key set already publishes 32 keys (each kept until the last "
                                                             "token it signed has expired); retry after Retry-After seconds"),
                                                   "headers": {"Retry-After": {"schema": integer}}}},
-                                         scope="admin:users")},
+                                         scope="admin:users",
+                                         params=[{"name": "compromised", "in": "query",
+                                                  "schema": {"type": "boolean", "default": False},
+                                                  "description": "true after a leak of the database or a backup (which "
+                                                                 "holds the keys' seeds): two fresh keys, and every "
+                                                                 "earlier key leaves the JWKS at once, instead of "
+                                                                 "promoting the standby key"}])},
     "/api/auth/introspect": {"post": op("introspect", "RFC 7662 token introspection", "auth",
                                         {"200": ok("Introspection", ref("Introspection"))}, scope="",
                                         description="The caller needs a bearer access token of its own (401 without "

@@ -241,13 +241,15 @@ pub fn active(host: &Host, settings: &AuthSettings) -> ApiResult<SigningKey> {
             // see the old one sign again when the variable is emptied later. Its public key
             // stays published as long as its tokens live (retired below).
             if rows.iter().any(|r| r.generated_slot || r.standby || r.private_seed.is_some()) {
+                // The standby key never signed a token: nothing needs it published, and after a
+                // leak (the reason to set a key) its seed is known. It goes at once.
+                host.sql.execute("DELETE FROM auth_signing_keys WHERE standby = 1", &[])?;
+                rows.retain(|r| !r.standby);
                 host.sql.execute(
-                    "UPDATE auth_signing_keys SET private_seed = NULL, generated_slot = NULL, standby = NULL
-                     WHERE private_seed IS NOT NULL OR generated_slot IS NOT NULL OR standby IS NOT NULL",
+                    "UPDATE auth_signing_keys SET private_seed = NULL, generated_slot = NULL
+                     WHERE private_seed IS NOT NULL OR generated_slot IS NOT NULL",
                     &[],
                 )?;
-                // The standby key (published, never signed) is retired below with the rest.
-                rows.iter_mut().for_each(|r| r.standby = false);
             }
             key
         }
@@ -409,6 +411,34 @@ pub fn rotate_generated(host: &Host, settings: &AuthSettings) -> ApiResult<Signi
     Ok(key)
 }
 
+/// `POST /api/auth/keys/rotate?compromised=true`: the rotation after a leak of the database or
+/// a backup, which holds the private seeds of the signing key and of the standby key. A routine
+/// rotation would promote the standby key, whose seed leaked with the rest; this one makes two
+/// fresh keys (a signing one and a standby), deletes the standby row, and takes every other key
+/// out of the JWKS at once (its seed, or an older backup's, may be known), so offline verifiers
+/// refuse tokens signed with them from their next fetch. Tokens the app issued before keep
+/// working inside the app (their sessions vouch for them; the administrator's routes, which
+/// check signatures, ask for a refresh), and a refresh gets a token signed with the new key.
+pub fn rotate_after_compromise(host: &Host) -> ApiResult<SigningKey> {
+    let now = host.clock.now_secs();
+    let key = folio_core::sql::transaction(host.sql, || -> ApiResult<SigningKey> {
+        host.sql.execute("DELETE FROM auth_signing_keys WHERE standby = 1", &[])?;
+        // Retired now and published until now: gone from the next JWKS.
+        host.sql.execute(
+            "UPDATE auth_signing_keys SET generated_slot = NULL, private_seed = NULL,
+                 retired_at = COALESCE(retired_at, ?), publish_until = ?",
+            &[Value::from(now), Value::from(now)],
+        )?;
+        let key = generate(host, now, "INSERT", Slot::Signing)?;
+        generate(host, now, "INSERT", Slot::Standby)?;
+        Ok(key)
+    })?;
+    folio_core::log::emit(
+        json!({"level": "warn", "event": "signing_key_replaced_after_compromise", "kid": key.kid}),
+    );
+    Ok(key)
+}
+
 /// Every public key a verifier may still meet: the active one and the retired ones whose last
 /// token may still be valid. Older rows are deleted here.
 pub fn published(host: &Host, settings: &AuthSettings) -> ApiResult<Vec<PublishedKey>> {
@@ -442,6 +472,26 @@ pub fn published(host: &Host, settings: &AuthSettings) -> ApiResult<Vec<Publishe
 }
 
 /// The published key with this id, for introspection.
+/// Whether `token` is signed by a published key, for the claims the app issues (issuer,
+/// audience, time with the routes' leeway, the header's `kid`): the offline check a gateway
+/// makes, which the in-app check (session vouching) leaves out. `Ok(false)` for any token that
+/// does not verify.
+pub fn signature_verifies(host: &Host, settings: &AuthSettings, token: &str) -> ApiResult<bool> {
+    use jwt_simple::prelude::*;
+    let Ok(unverified) = folio_tokens::claims::decode(token) else { return Ok(false) };
+    let Some(public_key) = find_published(host, settings, &unverified.kid)? else { return Ok(false) };
+    let Ok(key) = Ed25519PublicKey::from_bytes(public_key.as_ref()) else { return Ok(false) };
+    let options = VerificationOptions {
+        allowed_issuers: Some(HashSet::from_strings(&[&settings.tokens.issuer])),
+        allowed_audiences: Some(HashSet::from_strings(&[&settings.tokens.audience])),
+        time_tolerance: Some(Duration::from_secs(folio_tokens::settings::LEEWAY_SECS as u64)),
+        artificial_time: Some(Duration::from_secs(host.clock.now_secs().max(0) as u64)),
+        required_key_id: Some(unverified.kid.clone()),
+        ..Default::default()
+    };
+    Ok(key.verify_token::<NoCustomClaims>(token, Some(options)).is_ok())
+}
+
 pub fn find_published(host: &Host, settings: &AuthSettings, kid: &str) -> ApiResult<Option<PublicKey>> {
     Ok(published(host, settings)?
         .into_iter()

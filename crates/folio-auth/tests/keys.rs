@@ -111,8 +111,9 @@ fn rotation_keeps_the_old_public_key_until_its_tokens_expire() {
     let published = kids(&app);
     assert_eq!(published[0], new_kid, "signing key first");
     assert!(published.contains(&old_kid), "retired key kept: {published:?}");
-    // The generated standby key is retired with the generated key: a configured key has none.
-    assert_eq!(published.len(), 3, "{published:?}");
+    // The generated standby key never signed: it is gone at once (after a leak, the reason to
+    // set a key, its seed is known), not kept published. A configured key has no standby.
+    assert_eq!(published.len(), 2, "{published:?}");
     // Tokens of both keys verify, offline with the JWKS and inside the app.
     let set = jwks(&app);
     verify_with_jwks(&set, &before.access).unwrap();
@@ -347,4 +348,43 @@ fn a_configured_key_is_rotated_by_its_variable_not_by_the_route() {
     assert_eq!(r.status(), 409);
     assert!(body_json(&r)["detail"].as_str().unwrap().contains("signing_key variable"));
     assert_eq!(kids(&app), before);
+}
+
+/// The security review's leak: the database (or a backup) holds the seeds of the signing key and
+/// of the standby key, and a routine rotation promotes that standby key, so the leaked key went
+/// on signing. `?compromised=true` makes two fresh keys and takes every earlier one out of the
+/// JWKS at once; tokens issued before keep working inside the app, and a refresh gets a token
+/// signed with the new key.
+#[test]
+fn a_rotation_after_a_leak_replaces_every_key_the_database_held() {
+    let app = TestApp::new();
+    let admin = sign_up_and_in(&app, "admin@example.com");
+    let ann = sign_up_and_in(&app, "ann@example.com");
+    let leaked = kids(&app);
+    assert_eq!(leaked.len(), 2, "signing and standby");
+    let bad = call(&app, bearer("POST", "/api/auth/keys/rotate?compromised=maybe", &admin.access));
+    assert_eq!(bad.status(), 422);
+    let r = call(&app, bearer("POST", "/api/auth/keys/rotate?compromised=true", &admin.access));
+    assert_eq!(r.status(), 200, "{}", body_json(&r));
+    let new_kid = body_json(&r)["kid"].as_str().unwrap().to_string();
+    let published = kids(&app);
+    assert_eq!(published.len(), 2, "the new signing key and a new standby only: {published:?}");
+    assert_eq!(published[0], new_kid);
+    assert!(published.iter().all(|k| !leaked.contains(k)), "no leaked key is published or promoted");
+    // Offline, the old tokens are refused from the next fetch; inside the app they still work.
+    let set = jwks(&app);
+    assert!(verify_with_jwks(&set, &ann.access).is_err());
+    assert_eq!(me_status(&app, &ann.access).0, 200);
+    // The administrator's routes check signatures: the admin refreshes, and goes on.
+    assert_eq!(rotate(&app, &admin.access).status(), 401);
+    let fresh = tokens_of(&app, &refresh_grant(&app, &admin.refresh));
+    assert_eq!(header_of(&fresh.access)["kid"], new_kid.as_str());
+    verify_with_jwks(&set, &fresh.access).unwrap();
+    assert_eq!(call(&app, bearer("GET", "/api/auth/users", &fresh.access)).status(), 200);
+    // Only the two fresh seeds are stored.
+    let seeds = app
+        .sql()
+        .execute("SELECT COUNT(*) AS n FROM auth_signing_keys WHERE private_seed IS NOT NULL", &[])
+        .unwrap();
+    assert_eq!(seeds.first().unwrap().i64("n"), Some(2));
 }

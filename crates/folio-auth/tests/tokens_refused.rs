@@ -349,3 +349,36 @@ fn introspection_judges_expiry_by_the_issuers_clock_without_leeway() {
     // The routes still take it for their seconds of leeway (another clock may be behind).
     assert_eq!(me_status(&app, &t.access).0, 200);
 }
+
+/// The security review's store-minted token: the in-app check trusts a session record that
+/// vouches for a token, so whoever can write the key-value store (a Redis without a password)
+/// can plant one for a token they made up. The administrator's routes verify the signature as
+/// well, which needs the private key the store never holds.
+#[test]
+fn an_administrators_route_refuses_a_token_the_store_vouches_for_without_a_signature() {
+    let app = TestApp::new();
+    let admin = app.with_host(|h| folio_auth::testing::login(h, "root@example.com", "admin"));
+    // The real token with its signature replaced, vouched for in the store as a writer of the
+    // store would do it.
+    let (signed, _) = admin.access_token.rsplit_once('.').unwrap();
+    let forged = format!("{signed}.{}", URL_SAFE_NO_PAD.encode([0u8; 64]));
+    let kv = app.kv.as_ref();
+    let mut session = folio_tokens::session::load(kv, &admin.account_id, &admin.session_id).unwrap().unwrap();
+    let now = app.clock.now_secs();
+    session.vouch(&forged, now + 600, now);
+    folio_tokens::session::save(kv, &session).unwrap();
+    let get = |token: &str, uri: &str| {
+        app.call(
+            folio_auth::handle,
+            request("GET", uri).header("authorization", format!("Bearer {token}")).body(Vec::new()).unwrap(),
+        )
+    };
+    for uri in ["/api/auth/users", "/api/status"] {
+        let refused = get(&forged, uri);
+        assert_eq!(refused.status(), 401, "{uri}");
+        assert!(refused.headers()["www-authenticate"].to_str().unwrap().contains("invalid_token"));
+        assert_eq!(get(&admin.access_token, uri).status(), 200, "{uri}: the signed token");
+    }
+    // Elsewhere the vouching is the check (docs/auth.md: the store is trusted).
+    assert_eq!(get(&forged, "/api/auth/me").status(), 200);
+}

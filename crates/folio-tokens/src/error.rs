@@ -35,14 +35,14 @@ pub enum TokenError {
 
 impl TokenError {
     /// The text a client sees: expiry is worth knowing (refresh and retry); every other cause is
-    /// "not valid", so a forger learns nothing about which check stopped them.
+    /// one "not valid", so a forger learns nothing about which check stopped them. An ended
+    /// session is not told apart from a token its session does not vouch for: the in-app check
+    /// reads the session before any signature, so an unsigned token naming an account and session
+    /// (ids an old token shows) would otherwise learn whether that session is still live.
     pub fn client_detail(&self) -> &'static str {
         match self {
             TokenError::Expired => "the access token has expired",
-            TokenError::SessionEnded | TokenError::AccountDisabled => {
-                "the access token's session has ended; sign in again"
-            }
-            _ => "the access token is not valid",
+            _ => "the access token is not valid, or its session has ended; sign in again",
         }
     }
 }
@@ -54,5 +54,25 @@ impl From<TokenError> for ApiError {
             TokenError::Config(e) => ApiError::from(e),
             other => ApiError::unauthorized(other.client_detail()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The security review's oracle: an unsigned token naming a live session got "not valid", one
+    /// naming an ended session "session has ended". One answer for every cause but expiry.
+    #[test]
+    fn an_ended_session_is_not_told_apart_from_a_token_it_does_not_vouch_for() {
+        let said = [
+            TokenError::SessionEnded,
+            TokenError::NotVouched,
+            TokenError::AccountDisabled,
+            TokenError::Signature,
+        ]
+        .map(|e| e.client_detail());
+        assert!(said.iter().all(|d| *d == said[0]), "{said:?}");
+        assert_ne!(TokenError::Expired.client_detail(), said[0]);
     }
 }

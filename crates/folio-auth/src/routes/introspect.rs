@@ -12,9 +12,7 @@
 use folio_core::{
     fields::Fields, guard::scopes, http_util, migrate, ApiError, ApiResult, Host, Request, Response,
 };
-use folio_tokens::{claims, settings::LEEWAY_SECS};
 use http::StatusCode;
-use jwt_simple::prelude::*;
 use serde_json::json;
 
 use crate::{keys, settings::AuthSettings};
@@ -83,18 +81,7 @@ pub fn introspect(host: &Host, req: &Request) -> ApiResult<Response> {
 
 /// Signature, claims and session; `Ok(None)` for any token that is not good now.
 fn check(host: &Host, settings: &AuthSettings, token: &str) -> ApiResult<Option<folio_tokens::Verified>> {
-    let Ok(unverified) = claims::decode(token) else { return Ok(None) };
-    let Some(public_key) = keys::find_published(host, settings, &unverified.kid)? else { return Ok(None) };
-    let Ok(key) = Ed25519PublicKey::from_bytes(public_key.as_ref()) else { return Ok(None) };
-    let options = VerificationOptions {
-        allowed_issuers: Some(HashSet::from_strings(&[&settings.tokens.issuer])),
-        allowed_audiences: Some(HashSet::from_strings(&[&settings.tokens.audience])),
-        time_tolerance: Some(Duration::from_secs(LEEWAY_SECS as u64)),
-        artificial_time: Some(Duration::from_secs(host.clock.now_secs().max(0) as u64)),
-        required_key_id: Some(unverified.kid.clone()),
-        ..Default::default()
-    };
-    if key.verify_token::<NoCustomClaims>(token, Some(options)).is_err() {
+    if !keys::signature_verifies(host, settings, token)? {
         return Ok(None);
     }
     match folio_tokens::verify_access_token(host, token) {

@@ -1,7 +1,7 @@
 //! App-wide operations routes served by `auth`, the one component holding both stores and the
 //! accounts: `GET /api/status` (admin) and `GET /api/openapi.json`.
 
-use folio_core::{guard::scopes, http_util, migrate, ApiResult, Host, Request, Response, Sql};
+use folio_core::{http_util, migrate, ApiResult, Host, Request, Response, Sql};
 use http::{header, StatusCode};
 use serde_json::json;
 
@@ -75,7 +75,7 @@ fn settings_in_effect(host: &Host) -> ApiResult<serde_json::Value> {
 /// Counts for administrators: accounts, live sessions, books, generator runs, schema version;
 /// and the settings in effect.
 pub fn status(host: &Host, req: &Request) -> ApiResult<Response> {
-    folio_tokens::authorize(host, req, scopes::ADMIN_USERS)?;
+    super::authorize_admin(host, req)?;
     // Every variable the app refuses, named as `GET /api/health` names them: a signing key that
     // does not parse stops sign-in, so the settings must not read as if all were well.
     crate::settings::check_all(host)?;

@@ -3,8 +3,7 @@
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use folio_core::{
-    fields::Fields, guard::scopes, http_util, migrate, router::Params, sql, ApiError, ApiResult, Host,
-    Request, Response,
+    fields::Fields, http_util, migrate, router::Params, sql, ApiError, ApiResult, Host, Request, Response,
 };
 use http::StatusCode;
 use serde_json::json;
@@ -37,7 +36,7 @@ fn decode_cursor(cursor: &str) -> ApiResult<(String, String)> {
 }
 
 pub fn list(host: &Host, req: &Request) -> ApiResult<Response> {
-    folio_tokens::authorize(host, req, scopes::ADMIN_USERS)?;
+    super::authorize_admin(host, req)?;
     let query = http_util::Query::from_request(req);
     query.only(&["limit", "cursor"])?;
     let limit = query.int("limit", 1, MAX_LIMIT)?.unwrap_or(DEFAULT_LIMIT) as usize;
@@ -57,7 +56,7 @@ pub fn list(host: &Host, req: &Request) -> ApiResult<Response> {
 
 /// `GET /api/auth/users/{id}`: one account, where a sign-up's `Location` points.
 pub fn get(host: &Host, req: &Request, params: &Params) -> ApiResult<Response> {
-    folio_tokens::authorize(host, req, scopes::ADMIN_USERS)?;
+    super::authorize_admin(host, req)?;
     // Takes no parameter, so a query string is ignored (README: a cache-buster works here).
     migrate::ensure(host.sql)?;
     let account = accounts::find_by_id(host.sql, params.get("id").unwrap_or_default())?
@@ -71,7 +70,7 @@ pub fn location(id: &str) -> String {
 }
 
 pub fn patch(host: &Host, req: &Request, params: &Params) -> ApiResult<Response> {
-    let admin = folio_tokens::authorize(host, req, scopes::ADMIN_USERS)?;
+    let admin = super::authorize_admin(host, req)?;
     let raw: serde_json::Value =
         http_util::json_body_of(req, &[http_util::JSON, http_util::MERGE_PATCH_JSON], http_util::JSON)?;
     // Absent: unchanged. `null` is not "unchanged" (a merge patch's null removes, and neither
@@ -119,7 +118,7 @@ pub fn patch(host: &Host, req: &Request, params: &Params) -> ApiResult<Response>
 /// person forgot theirs, or it leaked). Every session of that account ends, and its sign-in
 /// throttle is lifted, so the new password works at once.
 pub fn reset_password(host: &Host, req: &Request, params: &Params) -> ApiResult<Response> {
-    let admin = folio_tokens::authorize(host, req, scopes::ADMIN_USERS)?;
+    let admin = super::authorize_admin(host, req)?;
     let id = params.get("id").unwrap_or_default();
     // Without the current password an access token alone could make itself a permanent
     // credential and lock its owner out (docs/auth.md, "Asking for the password again").
