@@ -1545,8 +1545,7 @@ describe('after the back/forward-cache audit', () => {
     await p.goto(`${BASE_URL}/reports`);
     await p.getByRole('heading', { name: 'Reports', level: 1 }).waitFor();
     await p.goBack();
-    await p.waitForURL(/\/books$/);
-    await p.getByRole('heading', { name: 'Catalogue', level: 1 }).waitFor();
+    await p.waitForFunction(() => location.pathname === '/books' && document.querySelector('main h1')?.textContent === 'Catalogue');
     assert.equal(await reloadedFromCache(p), true, 'the catalogue came back from the cache and was loaded afresh');
     // Its requests use the tab's current session (the spent token would have ended it).
     await p.goto(`${BASE_URL}/books/${book.id}`);
@@ -1565,12 +1564,16 @@ describe('after the back/forward-cache audit', () => {
     await p.goto(`${BASE_URL}/books`);
     await p.locator('main table, main .state:not(.loading)').first().waitFor();
     await p.locator('#nav').getByRole('button', { name: 'Sign out' }).click();
-    await p.waitForURL(/\/signin/);
+    // Signing out redraws the page as signed out (the catalogue's entry becomes
+    // /signin?next=/books) and then goes to /signin: waited for whole, so that Back does not race
+    // the second step on a loaded machine.
+    await p.waitForFunction(() => location.pathname === '/signin' && location.search === '');
     await p.goBack(); // the catalogue's entry, in the same document: signed out, so sign-in again
-    await p.waitForURL(/\/signin/);
-    await p.goBack(); // the account page, from the cache
-    await p.waitForURL(/\/signin\?next=%2Faccount/);
     await p.getByRole('heading', { name: 'Sign in', level: 1 }).waitFor();
+    await p.goBack(); // the account page, from the cache, loaded afresh: sign-in again
+    // (Waited for by what the page shows, not by its address: the page is restored, reloads, and
+    // only then replaces its address, which waitForURL did not always see on a loaded machine.)
+    await p.waitForFunction(() => location.search === '?next=%2Faccount' && document.querySelector('main h1')?.textContent === 'Sign in');
     assert.equal(await reloadedFromCache(p), true, 'the account page came back from the cache and was loaded afresh');
     assert.equal(await p.getByRole('heading', { name: 'Account', level: 1 }).count(), 0);
     assert.equal(await p.locator('#nav').getByRole('button', { name: 'Sign out' }).count(), 0, 'the navigation is a signed-out one');
