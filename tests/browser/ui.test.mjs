@@ -1667,10 +1667,16 @@ describe('after the evening UI audit', () => {
     await signInAs(p, user.email, user.password, { next: '/generator' });
     const previews = [];
     p.on('request', (r) => { if (new URL(r.url()).pathname === '/api/generator/preview') previews.push(r.url()); });
+    await p.getByRole('heading', { name: 'Generator', level: 1 }).waitFor();
     for (const typed of ['', '0', '2.5']) {
       await p.getByLabel('How many books').fill(typed);
       await p.getByRole('button', { name: 'Preview' }).click();
-      await p.getByText('must be a whole number from 1 to 100,000').first().waitFor();
+      // At the field (its error slot), whatever the page's other text; said in full on failure.
+      await p.waitForFunction(() => /must be a whole number from 1 to 100.000/.test(document.getElementById('f-count-error')?.textContent || ''))
+        .catch(async (error) => {
+          throw new Error(`${typed || '(empty)'}: ${error.message}; the page said: ${await p.locator('main').innerText()}`);
+        });
+      assert.equal(await p.locator('#f-count-error').isVisible(), true, typed);
     }
     assert.deepEqual(previews, [], 'nothing previewed quietly with another count');
     await ctx.close();
