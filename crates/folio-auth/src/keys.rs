@@ -471,7 +471,6 @@ pub fn published(host: &Host, settings: &AuthSettings) -> ApiResult<Vec<Publishe
     Ok(keys.into_iter().map(|(_, k)| k).collect())
 }
 
-/// The published key with this id, for introspection.
 /// Whether `token` is signed by a published key, for the claims the app issues (issuer,
 /// audience, time with the routes' leeway, the header's `kid`): the offline check a gateway
 /// makes, which the in-app check (session vouching) leaves out. `Ok(false)` for any token that
@@ -492,6 +491,7 @@ pub fn signature_verifies(host: &Host, settings: &AuthSettings, token: &str) -> 
     Ok(key.verify_token::<NoCustomClaims>(token, Some(options)).is_ok())
 }
 
+/// The published key with this id.
 pub fn find_published(host: &Host, settings: &AuthSettings, kid: &str) -> ApiResult<Option<PublicKey>> {
     Ok(published(host, settings)?
         .into_iter()

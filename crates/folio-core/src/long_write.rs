@@ -24,7 +24,7 @@ pub const MAX_RETRY_AFTER_SECS: u64 = 60;
 const BELIEVED_PAST_END_MS: i64 = 60_000;
 
 /// One long write's notice.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 struct Notice {
     /// The writer's own id, so that it takes back its notice and no other.
     #[serde(default)]

@@ -416,7 +416,28 @@ where
     E: From<SqlError>,
 {
     begin_immediate(sql)?;
-    match work() {
+    finish(sql, work())
+}
+
+/// Runs `work`, which only reads, inside `BEGIN ... COMMIT`: every statement of it sees one
+/// snapshot of the database (SQLite's WAL gives each statement its own otherwise), so that, for
+/// instance, a page of books and the count beside it agree under concurrent writes. A deferred
+/// transaction takes no lock a writer waits for; it never writes.
+pub fn read_transaction<T, E>(sql: &dyn Sql, work: impl FnOnce() -> Result<T, E>) -> Result<T, E>
+where
+    E: From<SqlError>,
+{
+    sql.execute("BEGIN", &[])?;
+    finish(sql, work())
+}
+
+/// Ends the transaction that `outcome` came from: committed when it succeeded, else rolled back
+/// (and rolled back too when the commit fails).
+fn finish<T, E>(sql: &dyn Sql, outcome: Result<T, E>) -> Result<T, E>
+where
+    E: From<SqlError>,
+{
+    match outcome {
         Ok(v) => {
             if let Err(e) = sql.execute("COMMIT", &[]) {
                 let _ = sql.execute("ROLLBACK", &[]);
@@ -429,23 +450,6 @@ where
             Err(e)
         }
     }
-}
-
-/// Runs `work`, which only reads, inside `BEGIN ... COMMIT`: every statement of it sees one
-/// snapshot of the database (SQLite's WAL gives each statement its own otherwise), so that, for
-/// instance, a page of books and the count beside it agree under concurrent writes. A deferred
-/// transaction takes no lock a writer waits for; it never writes.
-pub fn read_transaction<T, E>(sql: &dyn Sql, work: impl FnOnce() -> Result<T, E>) -> Result<T, E>
-where
-    E: From<SqlError>,
-{
-    sql.execute("BEGIN", &[])?;
-    let out = work();
-    // Nothing was written: ending the transaction only lets go of the snapshot.
-    let ended = sql.execute(if out.is_ok() { "COMMIT" } else { "ROLLBACK" }, &[]);
-    let out = out?;
-    ended?;
-    Ok(out)
 }
 
 #[cfg(test)]

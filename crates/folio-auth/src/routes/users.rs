@@ -120,8 +120,10 @@ pub fn patch(host: &Host, req: &Request, params: &Params) -> ApiResult<Response>
 pub fn reset_password(host: &Host, req: &Request, params: &Params) -> ApiResult<Response> {
     let admin = super::authorize_admin(host, req)?;
     let id = params.get("id").unwrap_or_default();
-    // Without the current password an access token alone could make itself a permanent
-    // credential and lock its owner out (docs/auth.md, "Asking for the password again").
+    // Without the current password an access token alone could lock its owner out of their own
+    // account (docs/auth.md, "Asking for the password again"). It does not stop a stolen token
+    // from promoting another account that then resets this one (docs/auth.md, "What an
+    // administrator's token can do, and cannot").
     if id == admin.subject {
         return Err(ApiError::Forbidden(
             "an administrator changes their own password with POST /api/auth/password, which asks for \
