@@ -180,27 +180,37 @@ export function toast(text) {
 
 /** A modal confirmation (native <dialog>: focus trapped, Escape cancels). Resolves true/false. */
 export function confirmDialog({ title, message, confirmLabel = 'Confirm', danger = false }) {
-  return new Promise((resolve) => {
+  return modal(title, (close) => {
     const cancel = h('button', { type: 'button', class: 'secondary', value: 'cancel' }, 'Cancel');
     const ok = h('button', { type: 'button', class: danger ? 'danger' : '', value: 'ok' }, confirmLabel);
-    const dialog = h('dialog', { class: 'dialog', 'aria-labelledby': 'dialog-title' },
-      h('h2', { id: 'dialog-title' }, title),
-      h('p', {}, message),
-      h('div', { class: 'actions' }, cancel, ok));
+    ok.addEventListener('click', () => close(true));
+    return { content: [h('p', {}, message), h('div', { class: 'actions' }, cancel, ok)], cancel, focus: cancel };
+  });
+}
+
+/**
+ * A modal dialog titled `title`, resolved with what its `close` is given (`false` on its Cancel
+ * button or Escape). `build(close)` makes the rest: `{content, cancel, focus}`, the nodes under
+ * the title, the Cancel button and what takes focus when the dialog opens.
+ */
+export function modal(title, build) {
+  return new Promise((resolve) => {
+    const dialog = h('dialog', { class: 'dialog', 'aria-labelledby': 'dialog-title' });
     const close = (result) => {
       dialog.close();
       dialog.remove();
       resolve(result);
     };
+    const { content, cancel, focus } = build(close);
+    dialog.append(h('h2', { id: 'dialog-title' }, title), ...content);
     cancel.addEventListener('click', () => close(false));
-    ok.addEventListener('click', () => close(true));
     dialog.addEventListener('cancel', (e) => {
       e.preventDefault();
       close(false);
     });
     document.body.append(dialog);
     dialog.showModal();
-    cancel.focus();
+    focus.focus();
   });
 }
 

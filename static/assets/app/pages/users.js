@@ -4,7 +4,7 @@
 
 import { currentSession, request } from '../api.js';
 import {
-  busy, confirmDialog, errorBox, field, formatNumber, formatTime, h, replace, showFieldErrors, state, toast,
+  busy, confirmDialog, errorBox, field, formatNumber, formatTime, h, modal, replace, showFieldErrors, state, toast,
 } from '../dom.js';
 
 const ROLES = ['reader', 'editor', 'admin'];
@@ -15,7 +15,7 @@ const article = (word) => (/^[aeiou]/.test(word) ? 'an' : 'a');
  * whose password leaked. A dialog with the one field; the API's refusals are shown at it.
  */
 function setPasswordDialog(user) {
-  return new Promise((resolve) => {
+  return modal(`Set a password for ${user.email}`, (close) => {
     const input = h('input', { type: 'password', name: 'new_password', autocomplete: 'new-password', required: true, minlength: 10, maxlength: 1024 });
     const cancel = h('button', { type: 'button', class: 'secondary' }, 'Cancel');
     const submit = h('button', { type: 'submit' }, 'Set password');
@@ -24,20 +24,6 @@ function setPasswordDialog(user) {
       field('New password', input, 'At least 10 characters. Tell them by a safe channel; they can change it on their Account page.'),
       note,
       h('div', { class: 'actions' }, cancel, submit));
-    const dialog = h('dialog', { class: 'dialog', 'aria-labelledby': 'dialog-title' },
-      h('h2', { id: 'dialog-title' }, `Set a password for ${user.email}`),
-      h('p', {}, 'They will be signed out everywhere at once, and a lock after failed sign-ins is lifted.'),
-      form);
-    const close = (result) => {
-      dialog.close();
-      dialog.remove();
-      resolve(result);
-    };
-    cancel.addEventListener('click', () => close(false));
-    dialog.addEventListener('cancel', (event) => {
-      event.preventDefault();
-      close(false);
-    });
     form.addEventListener('submit', (event) => {
       event.preventDefault();
       replace(note);
@@ -52,9 +38,8 @@ function setPasswordDialog(user) {
         }
       });
     });
-    document.body.append(dialog);
-    dialog.showModal();
-    input.focus();
+    const warning = h('p', {}, 'They will be signed out everywhere at once, and a lock after failed sign-ins is lifted.');
+    return { content: [warning, form], cancel, focus: input };
   });
 }
 
