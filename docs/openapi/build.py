@@ -240,7 +240,8 @@ schemas = {
         "required": ["grant_type"],
         "description": "RFC 6749 §4.3 (password: username, password) or §6 (refresh_token: refresh_token); scope, "
                        "space-separated, narrows the token (omitted: every scope of the account's role). A parameter "
-                       "sent empty counts as omitted (RFC 6749 §3.1); unknown parameters are ignored",
+                       "sent empty counts as omitted (RFC 6749 §3.1); unknown parameters are ignored (in JSON whatever their type); a "
+                       "form that is not UTF-8 text or has a broken %-escape is invalid_request",
         "properties": {"grant_type": {"enum": ["password", "refresh_token"], "example": "password"},
                        "username": {"type": "string", "description": "the account's e-mail address",
                                     "example": "ada@example.com"},

@@ -95,5 +95,5 @@ fn requests_the_endpoint_cannot_read_are_oauth_errors() {
 
 /// Form-encodes a token (base64url and dots need none; the tests' made-up ones are plain).
 fn urlencoded(token: &str) -> String {
-    form_urlencoded::byte_serialize(token.as_bytes()).collect()
+    url::form_urlencoded::byte_serialize(token.as_bytes()).collect()
 }

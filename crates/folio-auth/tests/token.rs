@@ -230,6 +230,55 @@ fn malformed_requests_get_oauth_errors() {
     assert_eq!(r.headers()["vary"], "accept");
 }
 
+/// A form is read strictly: what only a lenient reading (replacement characters, a `%` kept as
+/// it is) makes a form carries credentials other than the client's, so it is `invalid_request`,
+/// never a wrong password counted against the account. Unknown JSON members are ignored
+/// whatever their type, as a form's unknown parameters are (RFC 6749 §3.2).
+#[test]
+fn malformed_forms_are_refused_and_unknown_json_members_ignored() {
+    let app = TestApp::new();
+    register(&app, "ann@example.com", PASSWORD);
+    // Five of them name Ann's address: were they read as wrong passwords, the fifth would lock it.
+    let malformed: [&[u8]; 7] = [
+        b"grant_type=password&username=ann%40example.com&password=%2",
+        b"grant_type=password&username=ann%40example.com&password=%FF%FE",
+        b"grant_type=password&username=ann%40example.com&password=%zz",
+        b"grant_type=password&username=ann%40example.com&password=%G0x",
+        b"grant_type=password&username=ann%40example.com&password=\xff",
+        b"grant_type=password&username=%zz&password=x",
+        b"grant_type=password&username=ann\xff@example.com&password=x",
+    ];
+    for body in malformed {
+        let r = call(
+            &app,
+            request("POST", "/api/auth/token")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body.to_vec())
+                .unwrap(),
+        );
+        let shown = String::from_utf8_lossy(body);
+        assert_eq!((r.status().as_u16(), oauth_error(&r).as_str()), (400, "invalid_request"), "{shown}");
+    }
+    // None of them counted as a failed sign-in.
+    assert_eq!(password_grant(&app, "ann@example.com", PASSWORD).status(), 200);
+
+    let signed_in = |extra: serde_json::Value| {
+        let mut body = json!({"grant_type": "password", "username": "ann@example.com", "password": PASSWORD});
+        body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        call(&app, json_request("POST", "/api/auth/token", &body.to_string()))
+    };
+    for extra in
+        [json!({"foo": 1}), json!({"foo": "x"}), json!({"nested": {"a": [1, 2]}}), json!({"flag": true})]
+    {
+        assert_eq!(signed_in(extra.clone()).status(), 200, "{extra}");
+    }
+    // A parameter the endpoint reads must still be a string.
+    for extra in [json!({"scope": ["read:books"]}), json!({"client_id": 7})] {
+        let r = signed_in(extra.clone());
+        assert_eq!((r.status().as_u16(), oauth_error(&r).as_str()), (400, "invalid_request"), "{extra}");
+    }
+}
+
 /// Reuse is recognised long after: a refresh token replayed 100 rotations later (a day of use at
 /// the default lifetime) still ends its session. 32 were remembered, and an older token was
 /// refused while its session lived on.

@@ -75,6 +75,14 @@ fn a_good_token_works_in_every_component_and_introspects_active() {
     let r = call(&app, req);
     assert_eq!(r.status(), 422);
     assert_eq!(body_json(&r)["errors"][0]["message"], "given more than once");
+    // A form that only a lenient reading makes one is malformed, like bad JSON: `400`.
+    for body in [format!("token={}%zz", t.access), format!("token={}%FF", t.access)] {
+        let mut req = form("/api/auth/introspect", &body);
+        req.headers_mut().insert("authorization", format!("Bearer {}", t.access).parse().unwrap());
+        let r = call(&app, req);
+        assert_eq!(r.status(), 400, "{body}");
+        assert_eq!(r.headers()["content-type"], "application/problem+json");
+    }
 }
 
 #[test]

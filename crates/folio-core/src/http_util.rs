@@ -270,6 +270,37 @@ fn decode_component(raw: &str) -> (String, bool) {
     }
 }
 
+/// Why a form body (`application/x-www-form-urlencoded`) was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FormError {
+    #[error("the form body is not UTF-8 text")]
+    NotUtf8,
+    #[error("the form body has a % that is not followed by two hexadecimal digits")]
+    BadEscape,
+    #[error("the form parameter {0} is not UTF-8 text once percent-decoded")]
+    Undecodable(String),
+}
+
+/// A form body's name-value pairs, in order, strictly. The WHATWG parser that browsers use (and
+/// the `form_urlencoded` crate) reads on through a body that is not UTF-8, a `%` without two hex
+/// digits after it, and an escape that decodes to bytes that are not UTF-8, replacing or keeping
+/// what it cannot decode: a credential read that way is not the one the client meant, so each
+/// of these is refused instead (the token endpoints answer it `invalid_request`).
+pub fn decode_form(body: &[u8]) -> Result<Vec<(String, String)>, FormError> {
+    let text = std::str::from_utf8(body).map_err(|_| FormError::NotUtf8)?;
+    let escapes_whole = text.match_indices('%').all(|(at, _)| {
+        text.as_bytes().get(at + 1..at + 3).is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit))
+    });
+    if !escapes_whole {
+        return Err(FormError::BadEscape);
+    }
+    let (pairs, undecodable) = decode_query(text);
+    match undecodable.into_iter().next() {
+        Some(name) => Err(FormError::Undecodable(crate::text::at_most_chars(&name, 100).to_string())),
+        None => Ok(pairs),
+    }
+}
+
 /// A decimal integer as a query string should write one: ASCII digits, an optional leading `-`
 /// on a number other than zero. `str::parse` would also take `+5` and `-0`, and a trimmed ` 10`
 /// would hide what the client sent.
@@ -507,6 +538,19 @@ pub fn not_modified(etag: &str) -> Response {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn forms_are_decoded_strictly() {
+        let ok = decode_form(b"a=1&b=x+y%2Bz&c&=e&&d=%C3%A9").unwrap();
+        let pairs: Vec<(&str, &str)> = ok.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        assert_eq!(pairs, [("a", "1"), ("b", "x y+z"), ("c", ""), ("", "e"), ("d", "é")]);
+        assert_eq!(decode_form(b""), Ok(Vec::new()));
+        assert_eq!(decode_form(b"a=\xff"), Err(FormError::NotUtf8));
+        for bad in [&b"a=%zz"[..], b"a=%2", b"a=%", b"a%G1=1", b"a=100%"] {
+            assert_eq!(decode_form(bad), Err(FormError::BadEscape), "{}", String::from_utf8_lossy(bad));
+        }
+        assert_eq!(decode_form(b"ok=1&pass=%FF%FE"), Err(FormError::Undecodable("pass".into())));
+    }
     #[test]
     fn merge_patch_follows_rfc_7396() {
         // The examples of RFC 7396 §3.

@@ -636,3 +636,31 @@ fn a_public_client_with_the_empty_secret_signs_in() {
     let empty_secret = format!("{body}&client_id=folio-cli&client_secret=");
     assert_eq!(app().call("POST", "/api/auth/token", &form, empty_secret.as_bytes()).status, 200);
 }
+
+/// A form that only a lenient parser reads (a broken `%` escape, bytes that are not UTF-8) is
+/// `invalid_request` on real Spin too, and never a wrong password counted against the account:
+/// five such requests leave the account's sign-in open.
+#[test]
+fn malformed_token_forms_are_invalid_requests_not_wrong_passwords() {
+    let email = unique_email("malformed-form");
+    app().login(&email);
+    let user = folio_blackbox::urlencode(&email);
+    let bodies: [Vec<u8>; 5] = [
+        format!("grant_type=password&username={user}&password=%zz").into_bytes(),
+        format!("grant_type=password&username={user}&password=%2").into_bytes(),
+        format!("grant_type=password&username={user}&password=%FF%FE").into_bytes(),
+        format!("grant_type=password&username={user}&password=%G0x").into_bytes(),
+        [format!("grant_type=password&username={user}&password=").into_bytes(), vec![0xff]].concat(),
+    ];
+    for body in bodies {
+        let r = app().call(
+            "POST",
+            "/api/auth/token",
+            &[("content-type", "application/x-www-form-urlencoded")],
+            &body,
+        );
+        assert_eq!(r.status, 400, "{}: {}", String::from_utf8_lossy(&body), r.text());
+        assert_eq!(r.json()["error"], "invalid_request", "{}", r.text());
+    }
+    app().password_grant(&email, folio_blackbox::PASSWORD);
+}

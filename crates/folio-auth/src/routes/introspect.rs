@@ -25,7 +25,9 @@ fn token_of(req: &Request) -> ApiResult<String> {
         http_util::check_body_framing(req)?;
         // Two tokens in one request ask two questions: refused (`Query::str`), rather than
         // answering for the first.
-        let form = http_util::Query::from_pairs(form_urlencoded::parse(req.body()).into_owned().collect());
+        // A body that only a lenient reading makes a form is malformed, as bad JSON is: `400`.
+        let pairs = http_util::decode_form(req.body()).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+        let form = http_util::Query::from_pairs(pairs);
         return form
             .str("token")?
             .map(str::to_string)

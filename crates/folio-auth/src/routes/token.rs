@@ -20,6 +20,20 @@ use crate::{
 
 pub(crate) type Params = BTreeMap<String, String>;
 
+/// Every parameter that the token and revocation endpoints read (RFC 6749 §4.3, §6; RFC 7009
+/// §2.1; client credentials, which are refused by name: [`refuse_client_credentials`]).
+const PARAMETERS: &[&str] = &[
+    "grant_type",
+    "username",
+    "password",
+    "refresh_token",
+    "scope",
+    "token",
+    "token_type_hint",
+    "client_id",
+    "client_secret",
+];
+
 fn invalid_request(description: &str) -> ApiError {
     oauth(StatusCode::BAD_REQUEST, "invalid_request", description)
 }
@@ -31,8 +45,9 @@ pub(crate) fn params(req: &Request, needed: &str) -> ApiResult<Params> {
     let mut out = Params::new();
     match http_util::content_type(req).as_deref() {
         Some(http_util::FORM) => {
-            for (k, v) in form_urlencoded::parse(req.body()) {
-                if out.insert(k.to_string(), v.to_string()).is_some() {
+            let pairs = http_util::decode_form(req.body()).map_err(|e| invalid_request(&e.to_string()))?;
+            for (k, v) in pairs {
+                if let Some(k) = out.insert(k.clone(), v).map(|_| k) {
                     return Err(invalid_request(&format!("the parameter {k} is given more than once")));
                 }
             }
@@ -53,6 +68,9 @@ pub(crate) fn params(req: &Request, needed: &str) -> ApiResult<Params> {
                         out.insert(k, s);
                     }
                     serde_json::Value::Null => {}
+                    // Unknown members are ignored whatever their type, as a form's unknown
+                    // parameters are (RFC 6749 §3.2); one the endpoints read must be a string.
+                    _ if !PARAMETERS.contains(&k.as_str()) => {}
                     _ => return Err(invalid_request(&format!("the parameter {k} must be a string"))),
                 }
             }
