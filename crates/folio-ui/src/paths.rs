@@ -41,12 +41,45 @@ fn percent_decode(raw: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-/// True for paths a single-page-app route may have: the last segment has no file extension, and
-/// no segment is a hidden name (`/.git/config`, `/.env`): no page of the app lives there, and a
-/// scanner's probe gets a `404`, not the app's page that reads as a file found.
-pub fn is_page_route(path: &str) -> bool {
-    let last = path.rsplit('/').next().unwrap_or("");
-    !last.contains('.') && !path.split('/').any(|segment| segment.starts_with('.'))
+/// The pages of the app: `routes` in `static/assets/app/main.js`, with `/` (which sends a visitor
+/// to the catalogue or to sign-in) and `*` for one path segment. The app's `index.html` is served
+/// at these with `200`; at any other address that is not a file it is served with `404`, so the
+/// app shows its *Page not found* and the status says the same (a native test checks that this
+/// list and main.js agree).
+pub const APP_PAGES: &[&str] = &[
+    "/",
+    "/signin",
+    "/register",
+    "/books",
+    "/books/new",
+    "/books/*",
+    "/generator",
+    "/reports",
+    "/account",
+    "/users",
+];
+
+/// True for an address of one of [`APP_PAGES`] (a trailing slash is ignored, as the app ignores
+/// it). A segment may hold a dot (`/books/a.b` is a book's address, whatever its id), but not
+/// start with one.
+pub fn is_app_page(path: &str) -> bool {
+    let path = match path.trim_end_matches('/') {
+        "" => "/",
+        trimmed => trimmed,
+    };
+    APP_PAGES.iter().any(|pattern| {
+        let wanted: Vec<&str> = pattern.split('/').collect();
+        let given: Vec<&str> = path.split('/').collect();
+        wanted.len() == given.len()
+            && wanted.iter().zip(&given).all(|(w, g)| w == g || (*w == "*" && !g.is_empty()))
+    })
+}
+
+/// True when a segment is a hidden name (`/.git/config`, `/.env`): no page of the app lives
+/// there, and a scanner's probe gets a `404` problem, not the app's page that reads as a file
+/// found.
+pub fn has_hidden_segment(path: &str) -> bool {
+    path.split('/').any(|segment| segment.starts_with('.'))
 }
 
 #[cfg(test)]
@@ -54,11 +87,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn hidden_names_are_no_page_routes() {
-        assert!(is_page_route("/books/abc") && is_page_route("/") && is_page_route("/users"));
-        for path in ["/.git/config", "/.env", "/a/.ssh/id", "/.well-known/security"] {
-            assert!(!is_page_route(path), "{path}");
+    fn hidden_names_are_found() {
+        for path in ["/.git/config", "/.env", "/a/.ssh/id", "/.well-known/security", "/books/.env"] {
+            assert!(has_hidden_segment(path), "{path}");
         }
+        assert!(!has_hidden_segment("/books/a.b") && !has_hidden_segment("/"));
     }
 
     #[test]
@@ -92,10 +125,14 @@ mod tests {
     }
 
     #[test]
-    fn page_routes_have_no_extension() {
-        assert!(is_page_route("/books/123"));
-        assert!(is_page_route("/"));
-        assert!(!is_page_route("/app.js"));
-        assert!(!is_page_route("/assets/x/chart.umd.min.js"));
+    fn app_pages_are_the_routes_of_the_app_dots_included() {
+        for path in
+            ["/", "/books", "/books/", "/books/new", "/books/abc", "/books/a.b", "/books/a.js", "/users"]
+        {
+            assert!(is_app_page(path), "{path}");
+        }
+        for path in ["/nope", "/books/a/b", "/reports/genres", "/signin/x", "/book", "/app.js", "/booksx"] {
+            assert!(!is_app_page(path), "{path}");
+        }
     }
 }

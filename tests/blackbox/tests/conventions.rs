@@ -164,9 +164,15 @@ fn authenticated_answers_are_private_everywhere() {
 
 #[test]
 fn the_ui_is_served_for_non_api_paths() {
-    for path in ["/", "/books", "/some/client/route"] {
+    for path in ["/", "/books", "/books/a.b"] {
         let r = app().get(path);
         assert_eq!(r.status, 200, "{path}");
+        assert!(r.header("content-type").unwrap_or("").starts_with("text/html"), "{path}");
+    }
+    // An address the app has no page for: its page (which says "Page not found") with a 404.
+    for path in ["/some/client/route", "/nope.b"] {
+        let r = app().get(path);
+        assert_eq!(r.status, 404, "{path}");
         assert!(r.header("content-type").unwrap_or("").starts_with("text/html"), "{path}");
     }
 }
