@@ -1565,11 +1565,9 @@ describe('after the back/forward-cache audit', () => {
     await p.locator('main table, main .state:not(.loading)').first().waitFor();
     await p.locator('#nav').getByRole('button', { name: 'Sign out' }).click();
     // Signing out redraws the page as signed out (the catalogue's entry becomes
-    // /signin?next=/books) and then goes to /signin: waited for whole, so that Back does not race
-    // the second step on a loaded machine.
+    // /signin?next=/books) and then replaces it with /signin: waited for whole, so that Back does
+    // not race the second step on a loaded machine.
     await p.waitForFunction(() => location.pathname === '/signin' && location.search === '');
-    await p.goBack(); // the catalogue's entry, in the same document: signed out, so sign-in again
-    await p.getByRole('heading', { name: 'Sign in', level: 1 }).waitFor();
     await p.goBack(); // the account page, from the cache, loaded afresh: sign-in again
     // (Waited for by what the page shows, not by its address: the page is restored, reloads, and
     // only then replaces its address, which waitForURL did not always see on a loaded machine.)
@@ -1732,4 +1730,89 @@ describe('after the evening UI audit', () => {
     await ctx.close();
     assertClean();
   });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Defects left over from the UI audits (the leftovers audit), each with its test. Each test
+// registers an account of its own, so it also runs alone (--test-name-pattern).
+
+/** A new account signed in on a fresh page (of `options`, e.g. a phone's viewport). */
+async function freshAccount(prefix, options = {}, next = '/books') {
+  const who = await register(prefix);
+  const { ctx, p } = await freshPage(options);
+  await signInAs(p, who.email, who.password, { next });
+  return { who, ctx, p, token: await tokenOf(who.email, who.password) };
+}
+
+/** The query of each request the page sends to `path` (an API path), from now on. */
+function queriesTo(p, path) {
+  const seen = [];
+  p.on('request', (request) => {
+    const url = new URL(request.url());
+    if (url.pathname === path) seen.push(Object.fromEntries(url.searchParams));
+  });
+  return seen;
+}
+
+/** Forgets the expected `404 for <path>` of a page load: the watcher counts every 404. */
+function expect404(path) {
+  const before = problems.length;
+  problems = problems.filter((found) => found !== `404 for ${path}`);
+  assert.equal(before - problems.length, 1, `one 404 for ${path}`);
+}
+
+describe('after the leftovers audit', () => {
+  test('signing out replaces the page: Back does not land on a second sign-in page', async () => {
+    const { ctx, p } = await freshAccount('ui-signout', {}, '/account');
+    await p.getByRole('heading', { name: 'Account', level: 1 }).waitFor();
+    await p.locator('#nav').getByRole('link', { name: 'Catalogue' }).click();
+    await p.getByRole('heading', { name: 'Catalogue', level: 1 }).waitFor();
+    const entries = await p.evaluate(() => history.length);
+    await p.locator('#nav').getByRole('button', { name: 'Sign out' }).click();
+    await p.waitForFunction(() => location.pathname === '/signin' && location.search === '' && document.querySelector('main h1')?.textContent === 'Sign in');
+    assert.equal(await p.evaluate(() => history.length), entries, 'signing out added a history entry');
+    // Back: the page before the catalogue (the account), which asks to sign in to go back there.
+    await p.goBack();
+    await p.waitForFunction(() => location.pathname === '/signin' && location.search === '?next=%2Faccount');
+    await p.getByRole('heading', { name: 'Sign in', level: 1 }).waitFor();
+    await ctx.close();
+    assertClean();
+  });
+
+  test('an address the app has no page for shows its "not found" page with 404; a missing asset stays a plain 404', async () => {
+    // The server: a book's address with a dot in its id is the app's page (it was problem JSON);
+    // an unknown address is the app's page with 404; a missing script is a 404 problem.
+    const dotted = await fetch(`${BASE_URL}/books/a.b`);
+    assert.equal(dotted.status, 200);
+    assert.match(dotted.headers.get('content-type'), /^text\/html/);
+    for (const path of ['/no/such/page', '/nope.b']) {
+      const unknown = await fetch(`${BASE_URL}${path}`);
+      assert.equal(unknown.status, 404, path);
+      assert.match(unknown.headers.get('content-type'), /^text\/html/, path);
+      assert.match(await unknown.text(), /<script type="module" src="\/assets\/app-[0-9a-f]+\/main\.js">/, path);
+    }
+    for (const path of ['/assets/nope.js', '/assets/app-0000000000/main.js', '/favicon.ico']) {
+      const asset = await fetch(`${BASE_URL}${path}`);
+      assert.equal(asset.status, 404, path);
+      assert.match(asset.headers.get('content-type'), /problem\+json/, path);
+    }
+    // The browser: the app's own words, never the API's JSON.
+    const { ctx, p } = await freshAccount('ui-notfound');
+    await p.goto(`${BASE_URL}/books/a.b`);
+    await p.getByRole('heading', { name: 'Book not found', level: 1 }).waitFor();
+    await p.getByText('There is no book at /books/a.b.').waitFor();
+    assert.doesNotMatch(await p.locator('body').innerText(), /"status"|problem|no book with/i);
+    await p.getByRole('link', { name: '← Catalogue' }).click();
+    await p.getByRole('heading', { name: 'Catalogue', level: 1 }).waitFor();
+    const response = await p.goto(`${BASE_URL}/no/such/page`);
+    assert.equal(response.status(), 404);
+    expect404('/no/such/page');
+    await p.getByRole('heading', { name: 'Page not found', level: 1 }).waitFor();
+    await p.getByText('There is no page at /no/such/page.').waitFor();
+    assert.equal(await p.title(), 'Not found · Folio');
+    await ctx.close();
+    assertClean();
+  });
+
+
 });

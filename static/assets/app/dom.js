@@ -48,6 +48,14 @@ export function state(kind, text) {
   return h('p', { class: `state ${kind}`, role: kind === 'error' ? 'alert' : 'status' }, text);
 }
 
+/**
+ * The app's "not found" page in `main`: what is missing, in words, and a way on. For an address
+ * the app has no page for (main.js) and for one whose resource the API does not have (a book).
+ */
+export function notFound(main, text, { title = 'Page not found', link = h('a', { href: '/' }, 'Go to the start page') } = {}) {
+  return replace(main, h('h1', {}, title), state('empty', text), h('p', {}, link));
+}
+
 /** An error from the API (or the network) in plain words, with field errors listed. */
 export function errorBox(error, intro) {
   const box = h('div', { class: 'state error', role: 'alert' });

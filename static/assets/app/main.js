@@ -1,7 +1,7 @@
 // The app shell: routing (History API), navigation by scope, and page lifecycles.
 
 import { can, currentSession, onSessionChange, releaseHeldSession, restore, signOut } from './api.js';
-import { h, replace, state, errorBox } from './dom.js';
+import { h, notFound, replace, state, errorBox } from './dom.js';
 import { applyDraft, dropDraft, keepDraft, keepDraftOnlyFor, takeDraft } from './drafts.js';
 import * as signin from './pages/signin.js';
 import * as register from './pages/register.js';
@@ -72,7 +72,10 @@ function renderNav() {
       on: {
         click: async () => {
           await signOut();
-          navigate('/signin');
+          // In place of the page signed out from (which signing out already turned into
+          // /signin?next=...): a pushed entry would leave that second sign-in page behind this
+          // one, where Back would land.
+          navigate('/signin', { replace: true });
         },
       },
     }, 'Sign out'));
@@ -105,8 +108,8 @@ async function render({ focus = null } = {}) {
   }
   const route = routes.find((r) => r.path.test(path));
   if (!route) {
-    replace(main, h('h1', {}, 'Page not found'), state('empty', `There is no page at ${path}.`),
-      h('p', {}, h('a', { href: '/' }, 'Go to the start page')));
+    // (The server answered this address with 404 and this same page: the status agrees.)
+    notFound(main, `There is no page at ${path}.`);
     document.title = 'Not found · Folio';
     main.focus({ preventScroll: true });
     return;

@@ -4,7 +4,7 @@
 // the book has been saved since, the page shows the same comparison at once.
 
 import { can, request } from '../api.js';
-import { busy, errorBox, field, formatPrice, h, labelOf, replace, showFieldErrors, state, toast } from '../dom.js';
+import { busy, errorBox, field, formatPrice, h, labelOf, notFound, replace, showFieldErrors, state, toast } from '../dom.js';
 import { backToList, listLink, remove } from './books.js';
 import { markClean, versioned } from '../drafts.js';
 
@@ -111,6 +111,13 @@ export async function render(main, ctx) {
       etag = result.etag;
     } catch (error) {
       if (!isCurrent()) return;
+      // No such book (deleted, or an address that was never one, `/books/a.b`): the app's own
+      // "not found" page, not the API's words about a resource.
+      if (error.status === 404) {
+        notFound(main, `There is no book at ${location.pathname}. It may have been deleted, or the address is wrong.`,
+          { title: 'Book not found', link: listLink(navigate, '← Catalogue') });
+        return;
+      }
       replace(main, h('h1', {}, 'Book'), errorBox(error, 'The book could not be loaded'),
         h('p', {}, h('a', { href: '/books' }, 'Back to the catalogue')));
       return;
