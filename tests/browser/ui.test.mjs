@@ -1762,6 +1762,47 @@ function expect404(path) {
 }
 
 describe('after the leftovers audit', () => {
+  test('a crafted catalogue address: the controls show exactly what is applied', async () => {
+    const { ctx, p } = await freshAccount('ui-crafted');
+    const sent = queriesTo(p, '/api/books');
+    // Values the controls cannot show: left out of the request, said once, the address rewritten.
+    const entries = await p.evaluate(() => history.length);
+    await p.goto(`${BASE_URL}/books?limit=7&sort=bogus&year_min=abc&author=Nobody%20Here&q=`);
+    await p.locator('main .results[aria-busy="false"]').waitFor();
+    assert.equal(new URL(p.url()).search, '?author=Nobody+Here', 'the address says what is applied');
+    assert.equal(await p.evaluate(() => history.length), entries + 1, 'rewritten in place, not a new entry');
+    assert.deepEqual(sent.at(-1), { count: 'true', author: 'Nobody Here' });
+    assert.equal(await p.getByLabel('Per page').inputValue(), '20');
+    assert.equal(await p.getByLabel('Sort').inputValue(), '-created_at');
+    assert.equal(await p.getByLabel('From year').inputValue(), '');
+    assert.equal(await p.getByLabel('Author').inputValue(), 'Nobody Here');
+    const note = p.locator('main .address-note');
+    assert.match(await note.innerText(), /From year “abc”, Sort “bogus”, Per page “7”/);
+    assert.equal(await note.getAttribute('role'), 'status');
+    // Values they can show are applied as written, and nothing is said.
+    await p.goto(`${BASE_URL}/books?limit=50&sort=title&year_min=1990`);
+    await p.locator('main .results[aria-busy="false"]').waitFor();
+    assert.equal(new URL(p.url()).search, '?limit=50&sort=title&year_min=1990');
+    assert.deepEqual(sent.at(-1), { count: 'true', limit: '50', sort: 'title', year_min: '1990' });
+    assert.equal(await p.getByLabel('Per page').inputValue(), '50');
+    assert.equal(await p.getByLabel('Sort').inputValue(), 'title');
+    assert.equal(await p.getByLabel('From year').inputValue(), '1990');
+    assert.equal(await note.count(), 0);
+    // The reports read their address by the same rule, report controls included.
+    const authors = queriesTo(p, '/api/reports/authors');
+    await p.goto(`${BASE_URL}/reports?limit=7&buckets=3&year_min=abc&bucket=year`);
+    await p.locator('#report-authors canvas, #report-authors .state.empty').first().waitFor();
+    assert.equal(new URL(p.url()).search, '?bucket=year');
+    assert.equal(await p.getByLabel('How many authors').inputValue(), '10');
+    assert.equal(await p.getByLabel('Price ranges').inputValue(), '10');
+    assert.equal(await p.getByLabel('Group by').inputValue(), 'year');
+    assert.deepEqual(authors.at(-1), { limit: '10' });
+    assert.match(await p.locator('main .address-note').innerText(), /From year “abc”, How many authors “7”, Price ranges “3”/);
+    await shot('leftovers-crafted-address', p);
+    await ctx.close();
+    assertClean();
+  });
+
   test('signing out replaces the page: Back does not land on a second sign-in page', async () => {
     const { ctx, p } = await freshAccount('ui-signout', {}, '/account');
     await p.getByRole('heading', { name: 'Account', level: 1 }).waitFor();
@@ -1814,5 +1855,49 @@ describe('after the leftovers audit', () => {
     assertClean();
   });
 
-
+  test('on a phone the catalogue\'s filters fold behind a button, so books are on the first screen', async () => {
+    const { ctx, p, token } = await freshAccount('ui-phone', { viewport: { width: 375, height: 667 } }, '/account');
+    const author = `Phone Author ${stamp}`;
+    await createBook(token, { title: `Phone Book ${stamp}`, author });
+    await p.goto(`${BASE_URL}/books`);
+    const first = p.locator('main tbody a').first();
+    await first.waitFor();
+    const box = await first.boundingBox();
+    assert.ok(box.y + box.height <= 667, `the first book is below the first screen (at ${Math.round(box.y)} px)`);
+    const toggle = p.getByRole('button', { name: 'Filters' });
+    assert.equal(await toggle.getAttribute('aria-expanded'), 'false');
+    assert.equal(await p.getByLabel('Search', { exact: true }).isVisible(), false);
+    // Keyboard: Enter opens, the next Tab is the first field; Space closes.
+    await toggle.focus();
+    await p.keyboard.press('Enter');
+    assert.equal(await toggle.getAttribute('aria-expanded'), 'true');
+    assert.equal(await p.getByLabel('Search', { exact: true }).isVisible(), true);
+    assert.equal(await p.evaluate((id) => document.getElementById(id)?.tagName, await toggle.getAttribute('aria-controls')), 'FORM');
+    await p.keyboard.press('Tab');
+    assert.equal(await p.evaluate(() => document.activeElement.name), 'q');
+    await p.keyboard.press('Shift+Tab');
+    await p.keyboard.press(' ');
+    assert.equal(await toggle.getAttribute('aria-expanded'), 'false');
+    assert.equal(await p.getByLabel('Search', { exact: true }).isVisible(), false);
+    // A search from the open form: the results, with the filters folded and counted on the button.
+    await toggle.click();
+    await p.getByLabel('Author').fill(author);
+    await p.getByLabel('Author').press('Enter');
+    await p.waitForURL(/author=/);
+    await p.getByRole('button', { name: 'Filters (1 applied)' }).waitFor();
+    await p.getByRole('link', { name: `Phone Book ${stamp}`, exact: true }).waitFor();
+    // A filter the API refuses opens the form, so its field's message is seen.
+    await p.goto(`${BASE_URL}/books?q=*`);
+    await p.locator('[name="q"][aria-invalid="true"]').waitFor();
+    assert.equal(await p.getByLabel('Search', { exact: true }).isVisible(), true);
+    assert.equal(await p.getByRole('button', { name: /^Filters/ }).getAttribute('aria-expanded'), 'true');
+    await shot('leftovers-phone-filters', p);
+    // A wide screen shows the form and no button.
+    await p.setViewportSize({ width: 1280, height: 900 });
+    await p.goto(`${BASE_URL}/books`);
+    await p.getByLabel('Search', { exact: true }).waitFor();
+    assert.equal(await p.getByRole('button', { name: /^Filters/ }).count(), 0, 'no Filters button on a wide screen');
+    await ctx.close();
+    assertClean();
+  });
 });

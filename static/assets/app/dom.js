@@ -120,6 +120,79 @@ export function labelOf(field) {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
+/**
+ * Sets `controls` (form controls named as the address's parameters) from `query`, and leaves out
+ * each value its control cannot show: an option a select does not offer (`limit=7`, `sort=bogus`),
+ * text a number field cannot hold (`year_min=abc`). So the controls show exactly what the page
+ * applies, never a default over a value sent anyway. A value a control can show but the API
+ * refuses (`q=*`, `year_min=1e3`) is kept, and the refusal is said at its field; a blank one is no
+ * value (as when the form is sent), and one given twice counts once. A control left out shows its
+ * default (`data-default`, else a select's first option, else nothing).
+ * Returns `applied` (`query` with those changes; other parameters, like `cursor`, untouched) and
+ * `dropped`, the values left out with their controls' labels.
+ */
+export function readAddress(query, controls) {
+  const applied = new URLSearchParams(query);
+  const dropped = [];
+  for (const control of controls) {
+    const value = query.get(control.name);
+    const fallback = control.dataset.default ?? (control.tagName === 'SELECT' ? control.options[0]?.value : '') ?? '';
+    control.value = value ?? '';
+    if (value !== null && value.trim() && control.value === value) {
+      applied.set(control.name, value);
+      continue;
+    }
+    control.value = fallback;
+    applied.delete(control.name);
+    if (value !== null && value.trim()) dropped.push({ label: labelText(control), value });
+  }
+  return { applied, dropped };
+}
+
+/** A control's name for the user: its label's text (`field`), else its aria-label. */
+function labelText(control) {
+  // (Not `control.labels`: empty while the form is not in the document yet.)
+  return control.closest('.field')?.querySelector('label')?.textContent || control.getAttribute('aria-label') || control.name;
+}
+
+/**
+ * Says what `readAddress` left out (null when nothing was), as a status under the filters. Long
+ * crafted values are shortened: the point is which control, not the whole text.
+ */
+export function droppedNote(dropped) {
+  if (!dropped.length) return null;
+  const shown = dropped.map(({ label, value }) => `${label} “${value.length > 40 ? `${value.slice(0, 39)}…` : value}”`);
+  return h('p', { class: 'state address-note', role: 'status' },
+    `Not applied, since this page does not offer ${dropped.length === 1 ? 'it' : 'them'}: ${shown.join(', ')} (from the address). The controls show what is applied.`);
+}
+
+/**
+ * A *Filters* button that shows and hides a filter `form` on a phone (under 40 rem, app.css), so
+ * that the results start on the first screen; a wider screen shows the form and no button. The
+ * button says how many filters are `active`, since they are out of sight. A native button
+ * (Enter and Space) with `aria-expanded` and `aria-controls`, placed right before the form, so
+ * the next Tab after opening it is the form's first field.
+ */
+export function filtersToggle(form, active = 0) {
+  form.id = form.id || 'filters';
+  form.classList.add('collapsed');
+  const button = h('button', { type: 'button', class: 'secondary filters-toggle', 'aria-expanded': 'false', 'aria-controls': form.id },
+    active ? `Filters (${active} applied)` : 'Filters');
+  button.addEventListener('click', () => setFiltersOpen(form, button, form.classList.contains('collapsed')));
+  return button;
+}
+
+/** Opens a form that `filtersToggle` hid: its fields have something to say (a refused filter). */
+export function openFilters(form) {
+  const button = document.querySelector(`.filters-toggle[aria-controls="${form.id}"]`);
+  if (button) setFiltersOpen(form, button, true);
+}
+
+function setFiltersOpen(form, button, open) {
+  form.classList.toggle('collapsed', !open);
+  button.setAttribute('aria-expanded', String(open));
+}
+
 /** A labelled form control; `control` is an input/select/textarea element. */
 export function field(label, control, hint) {
   const id = control.id || `f-${control.name || Math.random().toString(36).slice(2)}`;

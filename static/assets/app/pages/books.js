@@ -2,7 +2,7 @@
 // reload, back and shared links show the same page.
 
 import { can, request } from '../api.js';
-import { busy, confirmDialog, errorBox, field, formatPrice, h, replace, showActionError, showFieldErrors, state, toast } from '../dom.js';
+import { busy, confirmDialog, droppedNote, errorBox, field, filtersToggle, formatPrice, h, openFilters, readAddress, replace, showActionError, showFieldErrors, state, toast } from '../dom.js';
 
 const SORTS = [
   ['-created_at', 'Newest first'],
@@ -73,17 +73,13 @@ function trailOf(filterKey, cursor) {
 }
 
 export async function render(main, ctx) {
-  const { query, navigate, isCurrent } = ctx;
-  lastList = { href: location.pathname + location.search, state: history.state || {} };
-  const filterKey = FILTERS.map((k) => `${k}=${query.get(k) || ''}`).join('&');
-  const trail = trailOf(filterKey, query.get('cursor'));
-  const input = (name, attrs = {}) => h('input', { name, value: query.get(name) || '', ...attrs });
+  const { navigate, isCurrent } = ctx;
+  const input = (name, attrs = {}) => h('input', { name, ...attrs });
   const genre = input('genre', { placeholder: 'Exact, e.g. Fantasy' });
   const genreList = genreSuggestions(genre);
-  const sort = h('select', { name: 'sort' }, SORTS.map(([value, label]) =>
-    h('option', { value, selected: (query.get('sort') || '-created_at') === value }, label)));
-  const limit = h('select', { name: 'limit' }, ['10', '20', '50', '100'].map((n) =>
-    h('option', { value: n, selected: (query.get('limit') || '20') === n }, n)));
+  // The API's defaults, shown when the address names none.
+  const sort = h('select', { name: 'sort', dataset: { default: '-created_at' } }, SORTS.map(([value, label]) => h('option', { value }, label)));
+  const limit = h('select', { name: 'limit', dataset: { default: '20' } }, ['10', '20', '50', '100'].map((n) => h('option', { value: n }, n)));
   const form = h('form', { class: 'filters', role: 'search' },
     field('Search', input('q', { type: 'search', placeholder: 'Words in title, author, description' })),
     field('Author', input('author', { placeholder: 'Exact, as written' })),
@@ -97,6 +93,17 @@ export async function render(main, ctx) {
       h('button', { type: 'submit' }, 'Search'),
       h('button', { type: 'reset', class: 'secondary' }, 'Clear')));
   form.append(genreList);
+  // The controls show exactly what is applied: a value from the address that none of them can
+  // show is left out, said under the form, and the address rewritten (no new history entry) to
+  // the search applied. Its cursor was made for other parameters: the first page, then.
+  const { applied: query, dropped } = readAddress(ctx.query, FILTERS.map((name) => form.elements.namedItem(name)));
+  if (dropped.length) query.delete('cursor');
+  if (query.toString() !== ctx.query.toString()) {
+    history.replaceState(history.state, '', `/books${query.toString() ? `?${query}` : ''}`);
+  }
+  lastList = { href: location.pathname + location.search, state: history.state || {} };
+  const filterKey = FILTERS.map((k) => `${k}=${query.get(k) || ''}`).join('&');
+  const trail = trailOf(filterKey, query.get('cursor'));
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     const params = new URLSearchParams();
@@ -118,7 +125,9 @@ export async function render(main, ctx) {
     h('div', { class: 'page-head' },
       h('h1', {}, 'Catalogue'),
       can('create:books') ? h('a', { class: 'button', href: '/books/new' }, 'New book') : null),
+    filtersToggle(form, FILTERS.filter((k) => k !== 'sort' && k !== 'limit' && query.get(k)).length),
     form,
+    droppedNote(dropped),
     results);
   // After a search (not a navigation: a link, Back, a reload, paging), focus is on the results
   // at once, so it is never left on the form that was just replaced; they fill in around it.
@@ -138,7 +147,10 @@ export async function render(main, ctx) {
     replace(results, errorBox(error, 'The books could not be loaded'));
     results.setAttribute('aria-busy', 'false');
     // A refused filter is also said at its field (the form's controls carry the API's names).
-    if (error.fieldErrors.length) showFieldErrors(form, error.fieldErrors, { focus: false });
+    if (error.fieldErrors.length) {
+      showFieldErrors(form, error.fieldErrors, { focus: false });
+      openFilters(form);
+    }
     return;
   }
   if (!isCurrent()) return;

@@ -3,7 +3,7 @@
 
 import { request } from '../api.js';
 import { PX_PER_BAR, barChart } from '../charts.js';
-import { busy, errorBox, field, formatNumber, formatPrice, h, replace, showActionError, showFieldErrors, state, toast } from '../dom.js';
+import { busy, droppedNote, errorBox, field, filtersToggle, formatNumber, formatPrice, h, openFilters, readAddress, replace, showActionError, showFieldErrors, state, toast } from '../dom.js';
 import { genreSuggestions } from './books.js';
 
 const FILTERS = ['genre', 'author', 'language', 'year_min', 'year_max'];
@@ -23,7 +23,7 @@ function figure(text) {
   return String(text).split(GROUP).flatMap((part, i) => (i ? [GROUP, h('wbr'), part] : [part]));
 }
 
-export async function render(main, { query, navigate, isCurrent, onLeave }) {
+export async function render(main, { query: address, navigate, isCurrent, onLeave }) {
   // One live chart per report; destroyed when its report reloads or the page is left.
   const charts = {};
   const dropChart = (name) => {
@@ -31,10 +31,7 @@ export async function render(main, { query, navigate, isCurrent, onLeave }) {
     delete charts[name];
   };
   onLeave(() => Object.keys(charts).forEach(dropChart));
-  const filters = {};
-  for (const key of FILTERS) if (query.get(key)) filters[key] = query.get(key);
-
-  const input = (name, attrs = {}) => h('input', { name, value: query.get(name) || '', ...attrs });
+  const input = (name, attrs = {}) => h('input', { name, ...attrs });
   const genre = input('genre', { placeholder: 'Exact, e.g. Fantasy' });
   const form = h('form', { class: 'filters', role: 'search' },
     field('Genre', genre),
@@ -75,6 +72,7 @@ export async function render(main, { query, navigate, isCurrent, onLeave }) {
     filterRefused = true;
     replace(filterMessage, errorBox(error, 'The reports could not be made'));
     showFieldErrors(form, error.fieldErrors, { focus: false });
+    openFilters(form);
   }
 
   // A report's control, as on /users: choosing in the select changes nothing (an arrow key on
@@ -108,13 +106,22 @@ export async function render(main, { query, navigate, isCurrent, onLeave }) {
     return { el, body, download };
   };
 
-  const chosen = (name, fallback) => (CONTROLS[name].includes(query.get(name)) ? query.get(name) : fallback);
   const authorsLimit = h('select', { name: 'limit', 'aria-label': 'How many authors', dataset: { default: '10' } },
-    CONTROLS.limit.map((n) => h('option', { value: n, selected: n === chosen('limit', '10') }, `Top ${n}`)));
+    CONTROLS.limit.map((n) => h('option', { value: n }, `Top ${n}`)));
   const yearBucket = h('select', { name: 'bucket', 'aria-label': 'Group by', dataset: { default: 'decade' } },
-    [['decade', 'By decade'], ['year', 'By year']].map(([v, l]) => h('option', { value: v, selected: v === chosen('bucket', 'decade') }, l)));
+    [['decade', 'By decade'], ['year', 'By year']].map(([v, l]) => h('option', { value: v }, l)));
   const priceBuckets = h('select', { name: 'buckets', 'aria-label': 'Price ranges', dataset: { default: '10' } },
-    CONTROLS.buckets.map((n) => h('option', { value: n, selected: n === chosen('buckets', '10') }, `${n} ranges`)));
+    CONTROLS.buckets.map((n) => h('option', { value: n }, `${n} ranges`)));
+  // As on the catalogue: the filters and the report controls show exactly what is applied; a
+  // value from the address that none of them can show is left out, said under the form, and the
+  // address rewritten to what is applied.
+  const { applied: query, dropped } = readAddress(address,
+    [...FILTERS.map((name) => form.elements.namedItem(name)), authorsLimit, yearBucket, priceBuckets]);
+  if (query.toString() !== address.toString()) {
+    history.replaceState(history.state, '', `/reports${query.toString() ? `?${query}` : ''}`);
+  }
+  const filters = {};
+  for (const key of FILTERS) if (query.get(key)) filters[key] = query.get(key);
 
   const sections = {
     summary: section('summary', 'Summary'),
@@ -132,7 +139,8 @@ export async function render(main, { query, navigate, isCurrent, onLeave }) {
     prices: () => ({ buckets: applied(priceBuckets) }),
   };
 
-  replace(main, h('h1', {}, 'Reports'), form, filterMessage, h('div', { class: 'reports' }, Object.values(sections).map((s) => s.el)));
+  const active = FILTERS.filter((key) => filters[key]).length;
+  replace(main, h('h1', {}, 'Reports'), filtersToggle(form, active), form, droppedNote(dropped), filterMessage, h('div', { class: 'reports' }, Object.values(sections).map((s) => s.el)));
 
   // The latest load of each report: an answer that a newer load (a changed control) overtook
   // is dropped, so a slow first answer cannot draw over the one asked for.
