@@ -20,10 +20,14 @@ export function loadChart() {
   return loading;
 }
 
-// A category tick's label, shortened when long (Chart.js calls it with the scale as `this`).
+// A horizontal chart's tick label, shortened with "…" to what its axis has room for: at most
+// LABEL_CHARS, and no more than 40 % of the chart's width (a phone's chart is ~310 px, where 28
+// characters were cut off at the canvas's edge). Chart.js calls it with the scale as `this`, on
+// every resize too.
 function shortLabel(value) {
   const label = String(this.getLabelForValue(value));
-  return label.length > LABEL_CHARS ? `${label.slice(0, LABEL_CHARS - 1).trimEnd()}…` : label;
+  const room = Math.max(8, Math.min(LABEL_CHARS, Math.floor((this.chart.width * 0.4) / PX_PER_CHAR)));
+  return label.length > room ? `${label.slice(0, room - 1).trimEnd()}…` : label;
 }
 
 const reducedMotion = () => matchMedia('(prefers-reduced-motion: reduce)').matches;
@@ -31,16 +35,21 @@ const reducedMotion = () => matchMedia('(prefers-reduced-motion: reduce)').match
 /** Room per bar of a horizontal chart, so that every bar keeps its label (see barChart). */
 export const PX_PER_BAR = 22;
 const LABEL_CHARS = 28;
+// The average width of a character of Chart.js's 12 px tick font, rounded up.
+const PX_PER_CHAR = 7;
 
 /**
  * A bar chart on `canvas`. `histogram` draws touching bars (a distribution over ranges).
  * The canvas is labelled; the data is also offered as a table next to it for screen readers.
  * Horizontal charts are of categories (genres, authors) that no neighbour identifies: every bar
  * is labelled (no auto-skipping; the caller gives the chart PX_PER_BAR per bar), a long label is
- * shortened with "…", and the tooltip and the table show it in full. Ordered axes (years, price
- * ranges) may skip labels, since the neighbours say what a bar is.
+ * shortened with "…" to fit the chart's width, and the tooltip and the table show it in full.
+ * Ordered axes (years, price ranges) are labelled level, never rotated (rotated labels were cut
+ * off at a phone's canvas edge), from `ticks` when given (shorter texts than `labels`, e.g.
+ * "100K–200K"; the tooltip keeps the full label), and skip labels where they would overlap,
+ * since the neighbours say what a bar is.
  */
-export async function barChart(canvas, { labels, values, label, horizontal = false, histogram = false }) {
+export async function barChart(canvas, { labels, values, label, horizontal = false, histogram = false, ticks = null }) {
   const Chart = await loadChart();
   const dark = matchMedia('(prefers-color-scheme: dark)').matches;
   const text = dark ? '#d8dee6' : '#1d2733';
@@ -66,7 +75,17 @@ export async function barChart(canvas, { labels, values, label, horizontal = fal
       animation: reducedMotion() ? false : { duration: 300 },
       plugins: { legend: { display: false } },
       scales: {
-        x: { ticks: { color: text }, grid: { color: grid }, beginAtZero: true },
+        x: {
+          ticks: horizontal ? { color: text } : {
+            color: text,
+            maxRotation: 0,
+            autoSkip: true,
+            autoSkipPadding: 12,
+            callback: (value) => (ticks ? ticks[value] : labels[value]),
+          },
+          grid: { color: grid },
+          beginAtZero: true,
+        },
         y: {
           ticks: horizontal ? { color: text, autoSkip: false, callback: shortLabel } : { color: text },
           grid: { color: grid },

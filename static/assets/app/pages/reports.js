@@ -23,6 +23,29 @@ function figure(text) {
   return String(text).split(GROUP).flatMap((part, i) => (i ? [GROUP, h('wbr'), part] : [part]));
 }
 
+/** A price for a chart's axis: 5, 27.5, 100K, 1.2M (the table and the tooltip give it whole). */
+function compactPrice(cents) {
+  return (Number(cents) / 100).toLocaleString(undefined, { notation: 'compact', maximumFractionDigits: 1 });
+}
+
+/**
+ * The histogram's ranges are of equal width from the lowest price to the highest
+ * (docs/reports.md), and the API takes no other range: a few prices far above the rest (one
+ * mistyped 999,999.99) make every range so wide that one bar holds nearly the whole catalogue.
+ * The chart cannot zoom in, so when one bar holds at least 90 % of the books, a note under it says
+ * why, and what the percentiles the report gives say about the rest. Null otherwise.
+ */
+function stretchedNote(data) {
+  const bars = data.histogram || [];
+  const top = bars.reduce((a, b) => (b.books > a.books ? b : a), bars[0]);
+  if (!top || top.books === data.books || top.books < 0.9 * data.books) return null;
+  const width = top.to_cents - top.from_cents;
+  return h('p', { class: 'chart-note', role: 'note' },
+    `${formatNumber(top.books)} of ${formatNumber(data.books)} books are in one bar, ${formatPrice(top.from_cents)}–${formatPrice(top.to_cents)}: `
+    + `a few prices far above the rest (the highest is ${formatPrice(data.max_cents)}) make every range ${formatPrice(width)} wide. `
+    + `Half the books cost at most ${formatPrice(data.p50_cents)}, 90 % at most ${formatPrice(data.p90_cents)}.`);
+}
+
 export async function render(main, { query: address, navigate, isCurrent, onLeave }) {
   // One live chart per report; destroyed when its report reloads or the page is left.
   const charts = {};
@@ -173,7 +196,7 @@ export async function render(main, { query: address, navigate, isCurrent, onLeav
     }
   }
 
-  async function chartWithTable(name, body, { labels, values, label, horizontal, histogram, columns, rows, empty }) {
+  async function chartWithTable(name, body, { labels, ticks, values, label, horizontal, histogram, columns, rows, empty }) {
     if (!labels.length) {
       replace(body, state('empty', empty));
       return;
@@ -190,7 +213,7 @@ export async function render(main, { query: address, navigate, isCurrent, onLeav
         h('div', { class: 'table-wrap' }, h('table', {},
           h('thead', {}, h('tr', {}, columns.map((c) => h('th', { scope: 'col' }, c)))),
           h('tbody', {}, rows.map((r) => h('tr', {}, r.map((cell, i) => (i === 0 ? h('th', { scope: 'row', class: 'wrap' }, cell) : h('td', { class: 'num' }, cell))))))))));
-    const chart = await barChart(canvas, { labels, values, label, horizontal, histogram });
+    const chart = await barChart(canvas, { labels, ticks, values, label, horizontal, histogram });
     // Drawn for a load that a newer one replaced (its canvas is gone): not kept.
     if (isCurrent() && body.contains(canvas)) {
       dropChart(name);
@@ -261,6 +284,8 @@ export async function render(main, { query: address, navigate, isCurrent, onLeav
       const range = (b) => `${formatPrice(b.from_cents)}–${formatPrice(b.to_cents)}`;
       await chartWithTable(name, body, {
         labels: items.map(range),
+        // Under the bars, "100K–200K": a phone has ~30 px a bar, not room for 100,004.50–200,004.00.
+        ticks: items.map((b) => `${compactPrice(b.from_cents)}–${compactPrice(b.to_cents)}`),
         values: items.map((b) => b.books),
         label: 'Books per price range',
         histogram: true,
@@ -272,6 +297,8 @@ export async function render(main, { query: address, navigate, isCurrent, onLeav
         body.prepend(h('dl', { class: 'stats compact' },
           [['Median (p50)', data.p50_cents], ['p90', data.p90_cents], ['p99', data.p99_cents], ['Lowest', data.min_cents], ['Highest', data.max_cents]]
             .map(([k, v]) => h('div', {}, h('dt', {}, k), h('dd', {}, figure(formatPrice(v)))))));
+        const note = stretchedNote(data);
+        if (note) body.querySelector('.chart').after(note);
       }
     }
   }
