@@ -8,10 +8,9 @@
 //! 3. Paths that try to leave the UI's files are `404` (see [`paths`]).
 //! 4. A file's exact path; then `<path>/index.html` (so `/docs` serves `docs/index.html`); then,
 //!    outside `/assets/` and with no hidden segment (`/.git/config`): at a page of the app
-//!    ([`paths::APP_PAGES`], `/books/a.b` included) the single-page app's `index.html`; at an
-//!    address that names no file type (`/nope`, `/reports/x.y`) the same page with `404`, so the
-//!    app shows its *Page not found* with a status that agrees; else (a missing `.js`, `.css`,
-//!    `.png`, ...) a `404` problem.
+//!    ([`paths::APP_PAGES`], `/books/a.b` included) and at any address that names no file type
+//!    (`/nope`, `/reports/x.y`: the app shows its *Page not found*), the single-page app's
+//!    `index.html`; else (a missing `.js`, `.css`, `.png`, ...) a `404` problem.
 //! 5. Strong per-representation ETag and `304` on `If-None-Match`; `Cache-Control` immutable for
 //!    hashed asset paths and `no-cache` for the rest; brotli or gzip when accepted, with
 //!    `Vary: Accept-Encoding`; `HEAD` answers headers only.
@@ -63,76 +62,45 @@ fn respond(catalog: Catalog, req: &Request) -> ApiResult {
         return Err(only_read());
     }
     let path = paths::clean(raw).ok_or_else(|| ApiError::NotFound("no such file".into()))?;
-    let missing = || ApiError::NotFound(format!("no file at {path}"));
-    let found = find(catalog, &path).ok_or_else(missing)?;
+    let asset = find(catalog, &path).ok_or_else(|| ApiError::NotFound(format!("no file at {path}")))?;
     if req.method() == Method::OPTIONS {
-        // `serve` answers it with `Allow`, for a file or page that exists: a missing one is a 404
-        // as for GET.
-        return match found {
-            Found::NotFoundPage(_) => Err(missing()),
-            _ => Err(only_read()),
-        };
+        // `serve` answers it with `Allow`, for a file that exists: a missing one is a 404 as for GET.
+        return Err(only_read());
     }
-    Ok(match found {
-        Found::File(asset) => file_response(req, asset),
-        Found::NotFoundPage(asset) => not_found_page(req, asset),
-    })
+    Ok(file_response(req, asset))
 }
 
-/// What an address leads to.
-enum Found {
-    /// A file, or the app's page at one of its own addresses.
-    File(&'static Asset),
-    /// The app's page, served with `404` at an address it has no page for.
-    NotFoundPage(&'static Asset),
-}
-
-fn find(catalog: Catalog, path: &str) -> Option<Found> {
+fn find(catalog: Catalog, path: &str) -> Option<&'static Asset> {
     if let Some(asset) = catalog.get(path) {
-        return Some(Found::File(asset));
+        return Some(asset);
     }
     let directory_index = format!("{}/index.html", path.trim_end_matches('/'));
     if let Some(asset) = catalog.get(&directory_index) {
-        return Some(Found::File(asset));
+        return Some(asset);
     }
     // A missing asset is a 404, never the app's page: a broken script reference must fail loudly.
     if path.starts_with("/assets/") || paths::has_hidden_segment(path) {
         return None;
     }
-    let app = catalog.get("/index.html")?;
+    // A page of the app, whatever its last segment holds (`/books/a.b` is a book's address).
     if paths::is_app_page(path) {
-        return Some(Found::File(app));
+        return catalog.get("/index.html");
     }
     // A script, stylesheet, image or font that is not there (`/favicon.ico`): a 404 problem, not
-    // HTML under a name that promises something else. Any other address (`/nope`, and `/x.y`,
-    // which only looks like a file) is a page of the app that does not exist.
+    // HTML under a name that promises something else.
     if names_a_file_type(path) {
         return None;
     }
-    Some(Found::NotFoundPage(app))
+    // Any other address (`/nope`, and `/x.y`, which only looks like a file) is the app too, with
+    // `200` as API.md has it ("every other non-API path: the web UI"): the app reads the address
+    // and shows its *Page not found*.
+    catalog.get("/index.html")
 }
 
 /// True when the last segment ends in an extension this server has a media type for.
 fn names_a_file_type(path: &str) -> bool {
     let last = path.rsplit('/').next().unwrap_or("");
     last.contains('.') && headers::content_type(last) != "application/octet-stream"
-}
-
-/// The app's page with `404`: the app reads the address and shows *Page not found*. An error, so
-/// `no-store` and no ETag (a `304` would stand for a `200`).
-fn not_found_page(req: &Request, app: &'static Asset) -> Response {
-    let encoding = encoding::choose(req.headers(), app);
-    let mut response = http::Response::builder()
-        .status(StatusCode::NOT_FOUND)
-        .body(encoding::body(app, encoding).to_vec())
-        .expect("valid response");
-    headers::set(&mut response, header::CONTENT_TYPE, headers::content_type(app.path));
-    if let Some(coding) = encoding.header() {
-        headers::set(&mut response, header::CONTENT_ENCODING, coding);
-    }
-    headers::set(&mut response, header::CACHE_CONTROL, "no-store");
-    headers::set(&mut response, header::VARY, "Accept-Encoding");
-    response
 }
 
 fn file_response(req: &Request, asset: &'static Asset) -> Response {

@@ -43,8 +43,8 @@ fn percent_decode(raw: &str) -> Option<String> {
 
 /// The pages of the app: `routes` in `static/assets/app/main.js`, with `/` (which sends a visitor
 /// to the catalogue or to sign-in) and `*` for one path segment. The app's `index.html` is served
-/// at these with `200`; at any other address that is not a file it is served with `404`, so the
-/// app shows its *Page not found* and the status says the same (a native test checks that this
+/// at these whatever their last segment holds (`/books/a.js` is a book's address, not a missing
+/// script); elsewhere only at an address that names no file type (a native test checks that this
 /// list and main.js agree).
 pub const APP_PAGES: &[&str] = &[
     "/",

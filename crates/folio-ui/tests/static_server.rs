@@ -270,34 +270,21 @@ fn the_apps_pages_fall_back_to_the_app_and_directories_to_their_index() {
     }
 }
 
-/// An address the app has no page for gets the app's page with `404`: the app says *Page not
-/// found*, and the status agrees (a link checker, a crawler, `curl -f` see the same). An error:
-/// no ETag, `no-store`, negotiated like any file.
+/// An address the app has no page for is the app too, with `200` (API.md: every other non-API
+/// path is the web UI): the app reads the address and shows *Page not found*.
 #[test]
-fn other_addresses_get_the_app_page_with_404() {
+fn other_addresses_get_the_app() {
     for path in ["/nope", "/reports/genres", "/books/a/b", "/x.y", "/signin.php", "/books/new/x"] {
         let r = get(path);
-        assert_eq!(r.status(), 404, "{path}");
+        assert_eq!(r.status(), 200, "{path}");
         assert_eq!(r.body(), INDEX, "{path}");
         assert_eq!(header(&r, "content-type"), Some("text/html; charset=utf-8"), "{path}");
-        assert_eq!(header(&r, "cache-control"), Some("no-store"), "{path}");
-        assert_eq!(header(&r, "etag"), None, "{path}");
-        assert_eq!(header(&r, "vary"), Some("Accept-Encoding"), "{path}");
         assert_secure(&r);
     }
-    let r = call(fixture(), "GET", "/nope", &[("if-none-match", "\"index1\"")]);
-    assert_eq!(r.status(), 404, "a 404 is never turned into a 304");
-    let head = call(fixture(), "HEAD", "/nope", &[]);
-    assert_eq!(head.status(), 404);
-    assert!(head.body().is_empty());
-    // Over the embedded files too, compressed as the shell is.
-    let r = embedded("/books/a.b/c", &[("accept-encoding", "br")]);
-    assert_eq!(r.status(), 404);
-    assert_eq!(header(&r, "content-encoding"), Some("br"));
 }
 
-/// `paths::APP_PAGES` is the router's list in main.js: a page added there and not here would be
-/// served with `404`, one removed there would still be `200`.
+/// `paths::APP_PAGES` is the router's list in main.js: a page added there with a dotted address
+/// and not here would be a `404` problem at such an address.
 #[test]
 fn the_app_pages_are_the_routes_of_main_js() {
     let main_js = include_str!("../../../static/assets/app/main.js");
@@ -352,10 +339,9 @@ fn api_paths_stay_404_problem_json_for_every_method() {
     let body: serde_json::Value = serde_json::from_slice(get(&long).body()).unwrap();
     let detail = body["detail"].as_str().unwrap();
     assert!(detail.len() < 300 && detail.starts_with("no API resource at /api/xxx"), "{}", detail.len());
-    // Not an API path: merely starts with the letters. The app's page (with the 404 of an
-    // address it has no page for), not the API's problem.
+    // Not an API path: merely starts with the letters. The app's page, not the API's problem.
     let apiary = get("/apiary");
-    assert_eq!((apiary.status().as_u16(), apiary.body().as_slice()), (404, INDEX));
+    assert_eq!((apiary.status().as_u16(), apiary.body().as_slice()), (200, INDEX));
 }
 
 #[test]

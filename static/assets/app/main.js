@@ -108,7 +108,6 @@ async function render({ focus = null } = {}) {
   }
   const route = routes.find((r) => r.path.test(path));
   if (!route) {
-    // (The server answered this address with 404 and this same page: the status agrees.)
     notFound(main, `There is no page at ${path}.`);
     document.title = 'Not found · Folio';
     main.focus({ preventScroll: true });

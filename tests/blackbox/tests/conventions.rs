@@ -164,16 +164,18 @@ fn authenticated_answers_are_private_everywhere() {
 
 #[test]
 fn the_ui_is_served_for_non_api_paths() {
-    for path in ["/", "/books", "/books/a.b"] {
+    // An address the app has no page for is the app too (it says "Page not found"), and a dot in
+    // a book's id does not make its address a file.
+    for path in ["/", "/books", "/books/a.b", "/books/a.js", "/some/client/route", "/nope.b"] {
         let r = app().get(path);
         assert_eq!(r.status, 200, "{path}");
         assert!(r.header("content-type").unwrap_or("").starts_with("text/html"), "{path}");
     }
-    // An address the app has no page for: its page (which says "Page not found") with a 404.
-    for path in ["/some/client/route", "/nope.b"] {
+    // A missing file is not: a broken script or icon reference fails loudly.
+    for path in ["/assets/nope.js", "/favicon.ico"] {
         let r = app().get(path);
         assert_eq!(r.status, 404, "{path}");
-        assert!(r.header("content-type").unwrap_or("").starts_with("text/html"), "{path}");
+        assert!(r.header("content-type").unwrap_or("").starts_with("application/problem+json"), "{path}");
     }
 }
 
