@@ -313,20 +313,24 @@ schemas = {
                                                              "description": "optional; the token's shape decides (RFC 7009 §2.1)"}},
                           "example": {"token": "<the refresh_token of a sign-in>", "token_type_hint": "refresh_token"}},
     "IntrospectRequest": {"type": "object", "additionalProperties": False, "required": ["token"],
-                          "properties": {"token": {"type": "string", "description": "an access token"},
+                          "properties": {"token": {"type": "string", "description": "an access token or a refresh token"},
                                          "token_type_hint": {"type": "string", "description": "ignored (RFC 7662 §2.1)"}},
                           "example": {"token": "eyJhbGciOiJFZERTQSIs..."}},
     "IntrospectForm": {"type": "object", "required": ["token"],
                        "description": "As an OAuth client sends it: other parameters (client_id, ...) are ignored, "
                                       "as at the token endpoint (RFC 6749 §3.2); token given twice is 422",
-                       "properties": {"token": {"type": "string", "description": "an access token"},
+                       "properties": {"token": {"type": "string", "description": "an access token or a refresh token"},
                                       "token_type_hint": {"type": "string", "description": "ignored (RFC 7662 §2.1)"}},
                        "example": {"token": "eyJhbGciOiJFZERTQSIs..."}},
     "Introspection": {
         "type": "object", "additionalProperties": False, "required": ["active"],
         "properties": {"active": {"type": "boolean"}, "sub": string, "scope": string, "exp": integer, "iat": integer,
                        "nbf": integer, "sid": string, "jti": string, "iss": string, "aud": {}, "email": string,
-                       "role": string, "token_type": string, "client_id": string, "username": string},
+                       "role": string, "token_type": {"enum": ["Bearer", "refresh_token"]}, "client_id": string,
+                       "username": string},
+        "description": "token_type Bearer for an access token; refresh_token for a refresh token that a refresh "
+                       "would honour now (no aud or jti; exp is the session's end, iat when that refresh token "
+                       "was issued)",
     },
     "Session": {
         "type": "object", "additionalProperties": False, "required": ["id", "created_at", "last_used_at", "expires_at", "current"],
@@ -552,7 +556,9 @@ paths = {
                                         description="The caller needs a bearer access token of its own (401 without "
                                                     "one). A token with admin:users may introspect any token; any other "
                                                     "caller gets active: true only for tokens of its own account, and "
-                                                    "{\"active\": false} for every other token, as for one that is not good.",
+                                                    "{\"active\": false} for every other token, as for one that is not good. "
+                                                    "A refresh token is active while a refresh would honour it; a spent one "
+                                                    "is inactive, and introspecting it ends nothing.",
                                         body={"required": True, "content": {
                                             "application/json": {"schema": ref("IntrospectRequest")},
                                             "application/x-www-form-urlencoded": {"schema": ref("IntrospectForm")}}})},

@@ -234,15 +234,7 @@ pub fn refresh(
             return Err(invalid_grant(REFUSED));
         }
     };
-    // The role may have changed since sign-in: grant what it allows now, within the request.
-    let scope = granted_scope(account.role, None)?;
-    let scope = match &registered.requested_scope {
-        Some(requested) => {
-            let wanted: Vec<&str> = requested.split_whitespace().collect();
-            scope.split(' ').filter(|s| wanted.contains(s)).collect::<Vec<_>>().join(" ")
-        }
-        None => scope,
-    };
+    let scope = session_scope(&account, &registered)?;
     let scope = narrowed(&scope, requested, "was not granted to this session")?;
     let refresh_token = new_refresh_token(host, account_id, session_id);
     let expires_at = now + settings.refresh_ttl_secs;
@@ -286,6 +278,51 @@ pub fn refresh(
         scope,
         session_id: session_id.to_string(),
     })
+}
+
+/// What a session's tokens may do now: the role may have changed since sign-in, so what it
+/// allows now, within what the sign-in asked for.
+fn session_scope(account: &Account, registered: &sessions::Registered) -> ApiResult<String> {
+    let scope = granted_scope(account.role, None)?;
+    Ok(match &registered.requested_scope {
+        Some(requested) => {
+            let wanted: Vec<&str> = requested.split_whitespace().collect();
+            scope.split(' ').filter(|s| wanted.contains(s)).collect::<Vec<_>>().join(" ")
+        }
+        None => scope,
+    })
+}
+
+/// A refresh token that would be honoured now, for introspection (RFC 7662 §2.1 names refresh
+/// tokens beside access tokens).
+pub struct LiveRefresh {
+    pub account: Account,
+    pub session: sessions::Registered,
+    pub scope: String,
+}
+
+/// The session and account of `presented` when it is a refresh token that a refresh would
+/// honour now: its session live, it the session's current token (compared in constant time), its
+/// account there and enabled. `None` for anything else: a spent token too, without the reuse
+/// detection's revocation, since looking is not using. `Err` only when a store fails.
+pub fn live_refresh(host: &Host, presented: &str) -> ApiResult<Option<LiveRefresh>> {
+    let Some((account_id, session_id)) = parse_refresh_token(presented) else { return Ok(None) };
+    let Some(session) = sessions::find(host.sql, account_id, session_id)? else { return Ok(None) };
+    if !session.is_live(host.clock.now_secs())
+        || session.refresh_status(&digest::fingerprint(presented.as_bytes())) != RefreshStatus::Current
+    {
+        return Ok(None);
+    }
+    let Some(account) = crate::accounts::find_by_id(host.sql, account_id)?.filter(|a| !a.disabled) else {
+        return Ok(None);
+    };
+    let scope = session_scope(&account, &session)?;
+    Ok(Some(LiveRefresh { account, session, scope }))
+}
+
+/// Whether `token` has the shape of this service's refresh tokens (not of a JWT).
+pub fn is_refresh_token(token: &str) -> bool {
+    parse_refresh_token(token).is_some()
 }
 
 /// What a revocation ended (RFC 7009): the session of the token presented, as account and

@@ -390,3 +390,48 @@ fn an_administrators_route_refuses_a_token_the_store_vouches_for_without_a_signa
     // Elsewhere the vouching is the check (docs/auth.md: the store is trusted).
     assert_eq!(get(&forged, "/api/auth/me").status(), 200);
 }
+
+/// RFC 7662 §2.1 names refresh tokens beside access tokens: one that a refresh would honour now
+/// introspects active, for its own account and for an administrator; looking at a spent one says
+/// inactive and, unlike presenting it to the token endpoint, ends nothing.
+#[test]
+fn a_refresh_token_introspects_active_while_a_refresh_would_honour_it() {
+    let app = TestApp::new();
+    let admin = sign_up_and_in(&app, "admin@example.com");
+    let ann = sign_up_and_in(&app, "ann@example.com");
+    let bob = sign_up_and_in(&app, "bob@example.com");
+    let access = claims_of(&ann.access);
+
+    let seen = introspect_as(&app, &ann.access, &ann.refresh);
+    assert_eq!(seen["active"], true, "{seen}");
+    assert_eq!(seen["token_type"], "refresh_token");
+    assert_eq!(seen["sub"], ann.account_id);
+    assert_eq!(seen["sid"], access["sid"]);
+    assert_eq!(seen["scope"], access["scope"]);
+    assert_eq!(
+        (seen["email"].clone(), seen["role"].clone()),
+        (json!("ann@example.com"), access["role"].clone())
+    );
+    assert_eq!(seen["iss"], access["iss"]);
+    assert_eq!(seen["aud"], Value::Null, "a refresh token is for the token endpoint alone");
+    assert_eq!(seen["iat"], access["iat"]);
+    assert_eq!(seen["exp"].as_i64().unwrap() - seen["iat"].as_i64().unwrap(), 2_592_000, "the session's end");
+    assert_eq!(introspect_as(&app, &admin.access, &ann.refresh)["sub"], ann.account_id);
+    assert_eq!(introspect_as(&app, &bob.access, &ann.refresh), json!({"active": false}));
+    let forged = format!("{}x", &ann.refresh[..ann.refresh.len() - 1]);
+    assert_eq!(introspect_as(&app, &ann.access, &forged), json!({"active": false}));
+
+    // Rotated: the spent token is inactive, and looking at it did not end the session.
+    let r = refresh_grant(&app, &ann.refresh);
+    assert_eq!(r.status(), 200);
+    let next = tokens_of(&app, &r);
+    assert_eq!(introspect_as(&app, &next.access, &ann.refresh), json!({"active": false}));
+    assert_eq!(introspect_as(&app, &next.access, &next.refresh)["active"], true);
+    let r = refresh_grant(&app, &next.refresh);
+    assert_eq!(r.status(), 200, "the session lives on");
+    let last = tokens_of(&app, &r);
+
+    // Ended: inactive.
+    assert_eq!(call(&app, bearer("POST", "/api/auth/logout", &last.access)).status(), 204);
+    assert_eq!(introspect_as(&app, &admin.access, &last.refresh), json!({"active": false}));
+}

@@ -664,3 +664,36 @@ fn malformed_token_forms_are_invalid_requests_not_wrong_passwords() {
     }
     app().password_grant(&email, folio_blackbox::PASSWORD);
 }
+
+/// A refresh token introspects active while a refresh would honour it (RFC 7662 §2.1), on real
+/// Spin; a spent one inactive, and looking at it does not end the session.
+#[test]
+fn a_refresh_token_introspects_while_it_would_be_honoured() {
+    let t = app().login(&unique_email("introspect-refresh"));
+    let look = |caller: &str, token: &str| {
+        let r = app().json("POST", "/api/auth/introspect", Some(caller), &json!({"token": token}));
+        assert_eq!(r.status, 200, "{}", r.text());
+        r.json()
+    };
+    let seen = look(&t.access, &t.refresh);
+    assert_eq!(
+        (seen["active"].clone(), seen["token_type"].clone()),
+        (json!(true), json!("refresh_token")),
+        "{seen}"
+    );
+    let refresh = |token: &str| {
+        let body = format!("grant_type=refresh_token&refresh_token={}", folio_blackbox::urlencode(token));
+        app().call(
+            "POST",
+            "/api/auth/token",
+            &[("content-type", "application/x-www-form-urlencoded")],
+            body.as_bytes(),
+        )
+    };
+    let r = refresh(&t.refresh);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let next = r.json();
+    let (access, newer) = (next["access_token"].as_str().unwrap(), next["refresh_token"].as_str().unwrap());
+    assert_eq!(look(access, &t.refresh), json!({"active": false}));
+    assert_eq!(refresh(newer).status, 200, "looking at the spent token ended nothing");
+}

@@ -8,6 +8,10 @@
 //! else's, exactly as for a token that is not good: so the endpoint cannot be used to find out
 //! whether a stolen or guessed token works, or whose it is. Any failure is `{"active": false}`
 //! (RFC 7662 §2.2), never a hint at which check failed.
+//!
+//! A refresh token is introspected too (§2.1): active while a refresh would honour it (its
+//! session live, it the current one, its account enabled), with `token_type: "refresh_token"`.
+//! Looking at a spent one says `false` and ends nothing: only using it is reuse.
 
 use folio_core::{
     fields::Fields, guard::scopes, http_util, migrate, ApiError, ApiResult, Host, Request, Response,
@@ -15,7 +19,7 @@ use folio_core::{
 use http::StatusCode;
 use serde_json::json;
 
-use crate::{keys, settings::AuthSettings};
+use crate::{issue, keys, settings::AuthSettings};
 
 /// The two media types a token to introspect may come in (RFC 7662 §2.1 names the form).
 const JSON_OR_FORM: &str = "application/json or application/x-www-form-urlencoded";
@@ -34,8 +38,8 @@ fn token_of(req: &Request) -> ApiResult<String> {
             .ok_or_else(|| ApiError::validation("token", "is required"));
     }
     let raw: serde_json::Value = http_util::json_body_of(req, &[http_util::JSON], JSON_OR_FORM)?;
-    // `token_type_hint` is accepted (RFC 7662 §2.1) and not needed: only access tokens are
-    // introspected.
+    // `token_type_hint` is accepted (RFC 7662 §2.1) and not needed: a token's shape tells an
+    // access token (a JWT) from a refresh token.
     let mut fields = Fields::of(&raw, &["token", "token_type_hint"])?;
     let token = fields.string("token");
     let _ = fields.optional_string("token_type_hint");
@@ -56,6 +60,18 @@ pub fn introspect(host: &Host, req: &Request) -> ApiResult<Response> {
     // not active (RFC 7662 §2.2), even while the routes still take it for those seconds.
     let now = host.clock.now_secs();
     let in_its_time = |v: &folio_tokens::Verified| v.claims.nbf <= now && now < v.claims.exp;
+    if issue::is_refresh_token(&token) {
+        let body = match issue::live_refresh(host, &token)? {
+            Some(live)
+                if caller.principal().has_scope(scopes::ADMIN_USERS)
+                    || live.account.id == caller.claims.sub =>
+            {
+                refresh_token_answer(&settings, &live)
+            }
+            _ => json!({"active": false}),
+        };
+        return Ok(super::no_store(http_util::json(StatusCode::OK, &body)));
+    }
     let body = match check(host, &settings, &token)?.filter(may_see).filter(in_its_time) {
         Some(v) => {
             let c = &v.claims;
@@ -79,6 +95,26 @@ pub fn introspect(host: &Host, req: &Request) -> ApiResult<Response> {
         None => json!({"active": false}),
     };
     Ok(super::no_store(http_util::json(StatusCode::OK, &body)))
+}
+
+/// A refresh token that a refresh would honour now (RFC 7662 §2.1 names refresh tokens beside
+/// access tokens): the session's scope as the next access token would carry it, `exp` the
+/// session's end (a refresh extends it), `iat` when this refresh token was issued (its session's
+/// last sign-in or refresh). No `aud`: a refresh token is for this token endpoint alone.
+fn refresh_token_answer(settings: &AuthSettings, live: &issue::LiveRefresh) -> serde_json::Value {
+    json!({
+        "active": true,
+        "token_type": "refresh_token",
+        "scope": live.scope,
+        "sub": live.account.id,
+        "username": live.account.email,
+        "email": live.account.email,
+        "role": live.account.role.as_str(),
+        "iss": settings.tokens.issuer,
+        "exp": live.session.expires_at,
+        "iat": live.session.last_used_at_ms.div_euclid(1000),
+        "sid": live.session.id,
+    })
 }
 
 /// Signature, claims and session; `Ok(None)` for any token that is not good now.
