@@ -167,6 +167,8 @@ struct KeyRow {
     created_at: i64,
     retired_at: Option<i64>,
     publish_until: Option<i64>,
+    /// The longest access-token lifetime this key has signed with (migration 0017).
+    signed_ttl_secs: Option<i64>,
 }
 
 impl KeyRow {
@@ -180,6 +182,7 @@ impl KeyRow {
             created_at: row.i64("created_at").unwrap_or(0),
             retired_at: row.i64("retired_at"),
             publish_until: row.i64("publish_until"),
+            signed_ttl_secs: row.i64("signed_ttl_secs"),
         }
     }
 
@@ -196,7 +199,8 @@ impl KeyRow {
 
 fn load_rows(sql: &dyn Sql) -> ApiResult<Vec<KeyRow>> {
     let rows = sql.execute(
-        "SELECT kid, public_key, private_seed, generated_slot, standby, created_at, retired_at, publish_until
+        "SELECT kid, public_key, private_seed, generated_slot, standby, created_at, retired_at, publish_until,
+                signed_ttl_secs
          FROM auth_signing_keys",
         &[],
     )?;
@@ -279,11 +283,27 @@ pub fn active(host: &Host, settings: &AuthSettings) -> ApiResult<SigningKey> {
             }
         },
     };
+    // The key signs with this lifetime from now on: its row remembers the longest (a write only
+    // when the lifetime grew, or the first time a key signs).
+    let recorded = rows.iter().find(|r| r.kid == key.kid).and_then(|r| r.signed_ttl_secs);
+    if recorded.is_none_or(|ttl| ttl < settings.access_ttl_secs) {
+        host.sql.execute(
+            "UPDATE auth_signing_keys SET signed_ttl_secs = MAX(COALESCE(signed_ttl_secs, 0), ?) WHERE kid = ?",
+            &[Value::from(settings.access_ttl_secs), Value::from(&key.kid)],
+        )?;
+    }
     if rows.iter().any(|r| r.kid != key.kid && r.retired_at.is_none() && !r.standby) {
         host.sql.execute(
-            "UPDATE auth_signing_keys SET retired_at = ?, publish_until = ?
-             WHERE kid != ? AND retired_at IS NULL AND standby IS NULL",
-            &[Value::from(now), Value::from(now + horizon(settings)), Value::from(&key.kid)],
+            &format!(
+                "UPDATE auth_signing_keys SET retired_at = ?, publish_until = {PUBLISH_UNTIL}
+                 WHERE kid != ? AND retired_at IS NULL AND standby IS NULL"
+            ),
+            &[
+                Value::from(now),
+                Value::from(now + LEEWAY_SECS),
+                Value::from(settings.access_ttl_secs),
+                Value::from(&key.kid),
+            ],
         )?;
         folio_core::log::emit(json!({"level": "info", "event": "signing_key_rotated", "kid": key.kid}));
     }
@@ -336,10 +356,18 @@ fn unretire(sql: &dyn Sql, kid: &str) -> ApiResult<()> {
 }
 
 /// How long after a key stops signing its last token can still be valid: one access-token
-/// lifetime, plus the leeway verifiers allow.
+/// lifetime, plus the leeway verifiers allow. For a key retired before its row recorded the
+/// lifetimes it signed with (migration 0017), the lifetime in force.
 fn horizon(settings: &AuthSettings) -> i64 {
     settings.access_ttl_secs + LEEWAY_SECS
 }
+
+/// `publish_until` of a key retired now, in SQL, from two parameters (now plus the leeway, and
+/// the lifetime in force): the expiry of the last token it can have signed, by the longest
+/// lifetime it signed with (`signed_ttl_secs`), which may be longer than today's: an operator
+/// who shortens `access_token_ttl_seconds` and then rotates must not see the JWKS drop a key
+/// whose tokens still live (offline verifiers would refuse them while the app takes them).
+const PUBLISH_UNTIL: &str = "? + MAX(COALESCE(signed_ttl_secs, 0), ?)";
 
 /// The most public keys the JWKS publishes at once: the signing key and the retired ones whose
 /// tokens may still be valid. Every rotation adds one for a token lifetime (15 minutes by
@@ -384,9 +412,12 @@ pub fn rotate_generated(host: &Host, settings: &AuthSettings) -> ApiResult<Signi
             });
         }
         host.sql.execute(
-            "UPDATE auth_signing_keys SET generated_slot = NULL, private_seed = NULL, retired_at = ?, publish_until = ?
-             WHERE generated_slot = 1",
-            &[Value::from(now), Value::from(now + horizon(settings))],
+            &format!(
+                "UPDATE auth_signing_keys SET generated_slot = NULL, private_seed = NULL, retired_at = ?,
+                     publish_until = {PUBLISH_UNTIL}
+                 WHERE generated_slot = 1"
+            ),
+            &[Value::from(now), Value::from(now + LEEWAY_SECS), Value::from(settings.access_ttl_secs)],
         )?;
         // The standby key signs from now on (verifiers have had it since the last rotation),
         // and a new standby is published; without one (a database from before standby keys),

@@ -233,6 +233,8 @@ fn discovery_document_points_at_the_endpoints() {
     assert_eq!(discovered(&[("host", "books.example/x")]), "400");
     assert_eq!(discovered(&[("host", "who@books.example")]), "400");
     assert_eq!(discovered(&[("host", "books.example:99999")]), "400");
+    assert_eq!(discovered(&[("host", "books.example:0")]), "400", "port 0 is no port to connect to");
+    assert_eq!(discovered(&full("http://books.example:0/")), "400");
     assert_eq!(discovered(&[("spin-full-url", "ftp://books.example/")]), "400");
     assert_eq!(discovered(&[]), "400");
     // Not empty (validators refuse that), and no authorization endpoint to start a flow at.
@@ -339,6 +341,32 @@ fn a_retired_key_stays_for_the_lifetime_its_tokens_were_given() {
     assert!(!kids(&app).contains(&old_kid));
 }
 
+/// The lifetime shortened while the key still signs, then a rotation (the route, or a new
+/// `signing_key`): the retired key stays for the longest lifetime it signed with, not for the
+/// one in force at its retirement, so offline verifiers keep taking the tokens the app takes.
+#[test]
+fn a_lifetime_shortened_before_the_rotation_does_not_drop_a_key_its_tokens_need() {
+    for by_variable in [false, true] {
+        let mut app = TestApp::new().with_var("access_token_ttl_seconds", "300");
+        let admin = sign_up_and_in(&app, "admin@example.com");
+        let old_kid = header_of(&admin.access)["kid"].as_str().unwrap().to_string();
+        app.config.set("access_token_ttl_seconds", "10");
+        let fresh = sign_in(&app, "admin@example.com");
+        if by_variable {
+            app.config.set("signing_key", &STANDARD.encode([7u8; 32]));
+            sign_in(&app, "admin@example.com");
+        } else {
+            assert_eq!(rotate(&app, &fresh.access).status(), 200);
+        }
+        app.clock.advance_secs(200);
+        assert!(kids(&app).contains(&old_kid), "by variable {by_variable}: dropped while its tokens live");
+        verify_with_jwks(&jwks(&app), &admin.access).unwrap();
+        assert_eq!(introspect(&app, &admin.access)["active"], true, "by variable {by_variable}");
+        app.clock.advance_secs(100 + folio_tokens::settings::LEEWAY_SECS);
+        assert!(!kids(&app).contains(&old_kid), "by variable {by_variable}: kept past its last token");
+    }
+}
+
 #[test]
 fn a_configured_key_is_rotated_by_its_variable_not_by_the_route() {
     let app = TestApp::new().with_var("signing_key", &STANDARD.encode([5u8; 32]));
@@ -364,6 +392,14 @@ fn a_rotation_after_a_leak_replaces_every_key_the_database_held() {
     assert_eq!(leaked.len(), 2, "signing and standby");
     let bad = call(&app, bearer("POST", "/api/auth/keys/rotate?compromised=maybe", &admin.access));
     assert_eq!(bad.status(), 422);
+    // A mistyped parameter is refused, not read as a routine rotation that would promote the
+    // leaked standby key.
+    for typo in ["Compromised=true", "compromise=true", "compromised=true&force=1"] {
+        let r = call(&app, bearer("POST", &format!("/api/auth/keys/rotate?{typo}"), &admin.access));
+        assert_eq!(r.status(), 422, "{typo}");
+        assert_eq!(body_json(&r)["errors"][0]["message"], "unknown query parameter", "{typo}");
+    }
+    assert_eq!(kids(&app), leaked, "nothing rotated");
     let r = call(&app, bearer("POST", "/api/auth/keys/rotate?compromised=true", &admin.access));
     assert_eq!(r.status(), 200, "{}", body_json(&r));
     let new_kid = body_json(&r)["kid"].as_str().unwrap().to_string();

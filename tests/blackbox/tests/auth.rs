@@ -353,10 +353,11 @@ fn a_client_sent_spin_header_cannot_steer_the_discovery_documents_urls() {
 
 /// `Host: a@b` reaches the component as the URL `http://a@b/...` (Spin 4.0.2 builds it from the
 /// Host): a user name there must not make `b` the discovery document's origin; nor may a port
-/// past 65,535 leave the links relative (RFC 8414 §2 wants URLs). Such a request is `400`.
+/// past 65,535 leave the links relative (RFC 8414 §2 wants URLs), or port 0 make links nobody can
+/// follow. Such a request is `400`.
 #[test]
 fn a_host_that_names_no_origin_gets_no_discovery_document() {
-    for host in ["attacker@evil.example", "evil.example:99999"] {
+    for host in ["attacker@evil.example", "evil.example:99999", "evil.example:0"] {
         let d = app().call("GET", "/.well-known/openid-configuration", &[("host", host)], b"");
         assert_eq!(d.problem(400)["status"], 400, "{host}");
         assert!(!d.text().contains("evil.example"), "{host}: {}", d.text());

@@ -14,6 +14,13 @@ use crate::{keys, settings::AuthSettings};
 
 pub fn rotate(host: &Host, req: &Request) -> ApiResult<Response> {
     let admin = super::authorize_admin(host, req)?;
+    // `compromised=true`: the database or a backup leaked, with the keys' seeds (keys.rs,
+    // rotate_after_compromise); without it, the routine rotation that promotes the standby key.
+    // Any other parameter is refused before anything rotates: a mistyped `Compromised=true`
+    // answered as a routine rotation would promote the very key that leaked.
+    let query = http_util::Query::from_request(req);
+    query.only(&["compromised"])?;
+    let compromised = query.bool("compromised")?.unwrap_or(false);
     let settings = AuthSettings::from_host(host)?;
     if let Some(configured) = &settings.signing_key {
         // A key the app cannot use is the operator's mistake to name (`503`), not a key in use.
@@ -22,9 +29,6 @@ pub fn rotate(host: &Host, req: &Request) -> ApiResult<Response> {
             "the signing key comes from the signing_key variable: set a new key there to rotate it".into(),
         ));
     }
-    // `compromised=true`: the database or a backup leaked, with the keys' seeds (keys.rs,
-    // rotate_after_compromise); without it, the routine rotation that promotes the standby key.
-    let compromised = http_util::Query::from_request(req).bool("compromised")?.unwrap_or(false);
     migrate::ensure(host.sql)?;
     // The key in use now is made sure of first, so that a first-ever request rotates a real key.
     let before = keys::active(host, &settings)?;

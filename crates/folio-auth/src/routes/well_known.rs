@@ -45,6 +45,11 @@ fn origin(req: &Request) -> Option<Url> {
     if !matches!(url.scheme(), "http" | "https") || !url.username().is_empty() || url.password().is_some() {
         return None;
     }
+    // Port 0 is no port a client can connect to (RFC 6335 reserves it): `Host: x:0` names no
+    // origin, as a port past 65535 does.
+    if url.port() == Some(0) {
+        return None;
+    }
     Url::parse(&url.origin().ascii_serialization()).ok()
 }
 
@@ -79,8 +84,9 @@ fn link_base(issuer: &str, req: &Request) -> (Option<Url>, bool) {
 pub fn discovery(host: &Host, req: &Request) -> ApiResult<Response> {
     let tokens = TokenSettings::from_host(host)?;
     let (base, from_request) = link_base(&tokens.issuer, req);
-    // Links must be absolute (RFC 8414 §2), and a Host that names no origin (`a@b`, a port past
-    // 65535, a path) gives none to build them on: that request is malformed (RFC 9112 §3.2).
+    // Links must be absolute (RFC 8414 §2), and a Host that names no origin (`a@b`, port 0 or a
+    // port past 65535, a path) gives none to build them on: that request is malformed (RFC 9112
+    // §3.2).
     let base = base.ok_or_else(|| {
         ApiError::BadRequest(
             "the request's Host does not name an origin (host and port) to build the document's links on"
