@@ -473,10 +473,22 @@ pub fn rotate_after_compromise(host: &Host) -> ApiResult<SigningKey> {
 /// Every public key a verifier may still meet: the active one and the retired ones whose last
 /// token may still be valid. Older rows are deleted here.
 pub fn published(host: &Host, settings: &AuthSettings) -> ApiResult<Vec<PublishedKey>> {
-    active(host, settings)?;
+    // A `signing_key` the app cannot read stops every sign-in (`503` naming it), but the tokens
+    // already in circulation stay good inside the app, so the keys that signed them stay
+    // published: offline verifiers must not refuse what the app takes while the operator mends
+    // the variable. With no key stored yet there is nothing to publish, and the mistake is the
+    // answer.
+    let misconfigured = match active(host, settings) {
+        Ok(_) => None,
+        Err(e @ ApiError::Misconfigured(_)) => Some(e),
+        Err(e) => return Err(e),
+    };
     let now = host.clock.now_secs();
     let horizon = horizon(settings);
     let rows = load_rows(host.sql)?;
+    if let Some(e) = misconfigured.filter(|_| !rows.iter().any(|r| r.published_at(now, horizon))) {
+        return Err(e);
+    }
     if rows.iter().any(|r| !r.published_at(now, horizon)) {
         host.sql.execute(
             "DELETE FROM auth_signing_keys

@@ -151,6 +151,7 @@ fn malformed_signing_key_is_named_without_its_value() {
     assert_health_names(&app, "signing_key", forms);
     assert_eq!(call(&app, register_req("ann@example.com")).status(), 201);
     assert_names(&app, grant_req("ann@example.com"), "signing_key", forms, Some(secret));
+    // No key stored yet: the JWKS has nothing to publish and names the mistake.
     assert_names(&app, get("/.well-known/jwks.json"), "signing_key", forms, Some(secret));
     // Discovery names no key: unaffected.
     let discovery = request("GET", "/.well-known/openid-configuration").header("host", "books.example");
@@ -163,6 +164,29 @@ fn malformed_signing_key_is_named_without_its_value() {
     }
     let app = TestApp::new().with_var("signing_key", "\n");
     assert_health_names(&app, "signing_key", "only white space");
+}
+
+/// A `signing_key` mistyped later stops sign-ins, but the tokens in circulation stay good inside
+/// the app, so the JWKS keeps publishing the keys that signed them: offline verifiers do not
+/// refuse what the app takes while the operator mends the variable.
+#[test]
+fn a_bad_signing_key_later_leaves_the_published_keys_published() {
+    let mut app = TestApp::new();
+    let ann = sign_up_and_in(&app, "ann@example.com");
+    let kid = header_of(&ann.access)["kid"].as_str().unwrap().to_string();
+    app.config.set("signing_key", "c2VjcmV0LWJ1dC1ub3QtYS1rZXk");
+    assert_health_names(&app, "signing_key", "PKCS#8 PEM");
+    assert_eq!(password_grant(&app, "ann@example.com", PASSWORD).status(), 503, "no sign-in");
+    let r = call(&app, get("/.well-known/jwks.json"));
+    assert_eq!(r.status(), 200);
+    let kids: Vec<String> = body_json(&r)["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap().to_string())
+        .collect();
+    assert!(kids.contains(&kid), "{kids:?}");
+    assert_eq!(me_status(&app, &ann.access).0, 200, "the app takes the token");
 }
 
 #[test]

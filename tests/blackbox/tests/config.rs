@@ -255,6 +255,22 @@ fn rotating_beside_a_malformed_signing_key_names_the_variable() {
     instance.restart_with_variable("signing_key", secret);
     let rotated = instance.app.with_token("POST", "/api/auth/keys/rotate", &admin);
     assert_names(&instance, &rotated, "auth", "signing_key", "PKCS#8 PEM", Some(secret));
+    // The keys stored before stay published: the tokens they signed stay good in the app, so
+    // offline verifiers must keep taking them while the operator mends the variable.
+    let jwks = instance.app.get("/.well-known/jwks.json");
+    assert_eq!(jwks.status, 200, "{}", jwks.text());
+    let kid = {
+        use base64::Engine as _;
+        let header = admin.split('.').next().unwrap();
+        let header = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(header).unwrap();
+        serde_json::from_slice::<serde_json::Value>(&header).unwrap()["kid"].as_str().unwrap().to_string()
+    };
+    assert!(
+        jwks.json()["keys"].as_array().unwrap().iter().any(|k| k["kid"] == kid.as_str()),
+        "{}",
+        jwks.text()
+    );
+    assert_eq!(instance.app.with_token("GET", "/api/auth/me", &admin).status, 200);
 }
 
 /// A short lifetime is what a test of expiry sets: a two-second access token works, is refused
