@@ -24,20 +24,14 @@ work=$(mktemp -d)
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$work"' EXIT
 
-start() { # manifest name -> sets URL_<name> and PID_<name>
-    start_spin "$1" "$work/$2" "$work/$2.log" || exit 1
-    pids+=("$SPIN_PID")
-    printf -v "URL_$2" '%s' "$SPIN_URL"
-    printf -v "PID_$2" '%s' "$SPIN_PID"
-}
-start bench/baseline/spin.toml baseline
-start bench/baseline-kv/spin.toml floor_kv
-start spin.toml app
+start_named bench/baseline/spin.toml baseline
+start_named bench/baseline-kv/spin.toml floor_kv
+start_named spin.toml app
 
 seed_cached_book "$URL_app"
 token=$TOKEN book=$BOOK
 # The services floor reads the app's own keys, so it runs over the app's state directory.
-start bench/baseline-read/spin.toml floor_read
+start_named bench/baseline-read/spin.toml floor_read
 # The session, the data version and the cached copy exist once seed_cached_book has read the book.
 keys=$(cached_read_keys "$work/app" "$token" "$book")
 

@@ -27,6 +27,16 @@ start_spin() {
     return 1
 }
 
+# start_named MANIFEST NAME: start_spin of MANIFEST with its state and log under $work/NAME,
+# recorded in the caller's `pids` array (for its EXIT trap) and as URL_<NAME> and PID_<NAME>;
+# exits the script when Spin does not start.
+start_named() {
+    start_spin "$1" "$work/$2" "$work/$2.log" || exit 1
+    pids+=("$SPIN_PID")
+    printf -v "URL_$2" '%s' "$SPIN_URL"
+    printf -v "PID_$2" '%s' "$SPIN_PID"
+}
+
 # seed_cached_book URL: registers and signs in bench@example.com on the app at URL, creates one
 # book and reads it until a miss has stored its copy in the read cache (one miss in 8 does, by
 # default). Sets TOKEN and BOOK.

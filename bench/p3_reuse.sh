@@ -17,15 +17,9 @@ work=$(mktemp -d)
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$work"' EXIT
 
-start() { # manifest name -> sets URL_<name> and PID_<name>
-    start_spin "$1" "$work/$2" "$work/$2.log" || exit 1
-    pids+=("$SPIN_PID")
-    printf -v "URL_$2" '%s' "$SPIN_URL"
-    printf -v "PID_$2" '%s' "$SPIN_PID"
-}
-start bench/baseline/spin.toml p2
-start bench/baseline-kv/spin.toml p2kv
-start bench/p3-floor/spin.toml p3
+start_named bench/baseline/spin.toml p2
+start_named bench/baseline-kv/spin.toml p2kv
+start_named bench/p3-floor/spin.toml p3
 
 # One instance answering several requests in turn is what makes the comparison mean anything.
 first=$(curl -fsS "$URL_p3/") second=$(curl -fsS "$URL_p3/")
