@@ -51,50 +51,49 @@ pub fn introspect(host: &Host, req: &Request) -> ApiResult<Response> {
     let token = token_of(req)?;
     let settings = AuthSettings::from_host(host)?;
     migrate::ensure(host.sql)?;
-    let may_see = |v: &folio_tokens::Verified| {
-        caller.principal().has_scope(scopes::ADMIN_USERS) || v.claims.sub == caller.claims.sub
+    // An administrator sees any account's tokens; anyone else only their own account's.
+    let may_see = |account_id: &str| {
+        caller.principal().has_scope(scopes::ADMIN_USERS) || account_id == caller.claims.sub
     };
-    // The seconds of leeway that every route allows (folio_tokens::settings::LEEWAY_SECS) are for
-    // a token checked by a clock other than its issuer's; here the issuer answers by its own
-    // clock, and a gateway caches "active" until `exp`: a token past `exp`, or before `nbf`, is
-    // not active (RFC 7662 §2.2), even while the routes still take it for those seconds.
-    let now = host.clock.now_secs();
-    let in_its_time = |v: &folio_tokens::Verified| v.claims.nbf <= now && now < v.claims.exp;
-    if issue::is_refresh_token(&token) {
-        let body = match issue::live_refresh(host, &token)? {
-            Some(live)
-                if caller.principal().has_scope(scopes::ADMIN_USERS)
-                    || live.account.id == caller.claims.sub =>
-            {
-                refresh_token_answer(&settings, &live)
-            }
-            _ => json!({"active": false}),
-        };
-        return Ok(super::no_store(http_util::json(StatusCode::OK, &body)));
-    }
-    let body = match check(host, &settings, &token)?.filter(may_see).filter(in_its_time) {
-        Some(v) => {
-            let c = &v.claims;
-            json!({
-                "active": true,
-                "token_type": "Bearer",
-                "scope": c.scope,
-                "sub": c.sub,
-                "username": c.email,
-                "email": c.email,
-                "role": c.role,
-                "iss": c.iss,
-                "aud": c.aud,
-                "exp": c.exp,
-                "iat": c.iat,
-                "nbf": c.nbf,
-                "jti": c.jti,
-                "sid": c.sid,
-            })
+    let body = if issue::is_refresh_token(&token) {
+        match issue::live_refresh(host, &token)?.filter(|live| may_see(&live.account.id)) {
+            Some(live) => refresh_token_answer(&settings, &live),
+            None => json!({"active": false}),
         }
-        None => json!({"active": false}),
+    } else {
+        // The seconds of leeway that every route allows (folio_tokens::settings::LEEWAY_SECS)
+        // are for a token checked by a clock other than its issuer's; here the issuer answers by
+        // its own clock, and a gateway caches "active" until `exp`: a token past `exp`, or before
+        // `nbf`, is not active (RFC 7662 §2.2), even while the routes still take it for those
+        // seconds.
+        let now = host.clock.now_secs();
+        let in_its_time = |v: &folio_tokens::Verified| v.claims.nbf <= now && now < v.claims.exp;
+        match check(host, &settings, &token)?.filter(|v| may_see(&v.claims.sub)).filter(in_its_time) {
+            Some(v) => access_token_answer(&v.claims),
+            None => json!({"active": false}),
+        }
     };
     Ok(super::no_store(http_util::json(StatusCode::OK, &body)))
+}
+
+/// A good access token, as RFC 7662 §2.2 has it, its claims as they are.
+fn access_token_answer(c: &folio_tokens::claims::AccessClaims) -> serde_json::Value {
+    json!({
+        "active": true,
+        "token_type": "Bearer",
+        "scope": c.scope,
+        "sub": c.sub,
+        "username": c.email,
+        "email": c.email,
+        "role": c.role,
+        "iss": c.iss,
+        "aud": c.aud,
+        "exp": c.exp,
+        "iat": c.iat,
+        "nbf": c.nbf,
+        "jti": c.jti,
+        "sid": c.sid,
+    })
 }
 
 /// A refresh token that a refresh would honour now (RFC 7662 §2.1 names refresh tokens beside

@@ -47,9 +47,10 @@ pub(crate) fn params(req: &Request, needed: &str) -> ApiResult<Params> {
         Some(http_util::FORM) => {
             let pairs = http_util::decode_form(req.body()).map_err(|e| invalid_request(&e.to_string()))?;
             for (k, v) in pairs {
-                if let Some(k) = out.insert(k.clone(), v).map(|_| k) {
+                if out.contains_key(&k) {
                     return Err(invalid_request(&format!("the parameter {k} is given more than once")));
                 }
+                out.insert(k, v);
             }
         }
         Some(http_util::JSON) => {
