@@ -149,6 +149,11 @@ export function readAddress(query, controls) {
   return { applied, dropped };
 }
 
+/** Puts `query` in this page's address in place of its own, with no new history entry. */
+export function replaceQuery(query) {
+  history.replaceState(history.state, '', `${location.pathname}${query.toString() ? `?${query}` : ''}`);
+}
+
 /** A control's name for the user: its label's text (`field`), else its aria-label. */
 function labelText(control) {
   // (Not `control.labels`: empty while the form is not in the document yet.)

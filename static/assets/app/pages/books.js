@@ -2,7 +2,7 @@
 // reload, back and shared links show the same page.
 
 import { can, request } from '../api.js';
-import { busy, confirmDialog, droppedNote, errorBox, field, filtersToggle, formatPrice, h, openFilters, readAddress, replace, showActionError, showFieldErrors, state, toast } from '../dom.js';
+import { busy, confirmDialog, droppedNote, errorBox, field, filtersToggle, formatPrice, h, openFilters, readAddress, replace, replaceQuery, showActionError, showFieldErrors, state, toast } from '../dom.js';
 
 const SORTS = [
   ['-created_at', 'Newest first'],
@@ -98,9 +98,7 @@ export async function render(main, ctx) {
   // the search applied. Its cursor was made for other parameters: the first page, then.
   const { applied: query, dropped } = readAddress(ctx.query, FILTERS.map((name) => form.elements.namedItem(name)));
   if (dropped.length) query.delete('cursor');
-  if (query.toString() !== ctx.query.toString()) {
-    history.replaceState(history.state, '', `/books${query.toString() ? `?${query}` : ''}`);
-  }
+  if (query.toString() !== ctx.query.toString()) replaceQuery(query);
   lastList = { href: location.pathname + location.search, state: history.state || {} };
   const filterKey = FILTERS.map((k) => `${k}=${query.get(k) || ''}`).join('&');
   const trail = trailOf(filterKey, query.get('cursor'));

@@ -3,7 +3,7 @@
 
 import { request } from '../api.js';
 import { PX_PER_BAR, barChart } from '../charts.js';
-import { busy, droppedNote, errorBox, field, filtersToggle, formatNumber, formatPrice, h, openFilters, readAddress, replace, showActionError, showFieldErrors, state, toast } from '../dom.js';
+import { busy, droppedNote, errorBox, field, filtersToggle, formatNumber, formatPrice, h, openFilters, readAddress, replace, replaceQuery, showActionError, showFieldErrors, state, toast } from '../dom.js';
 import { genreSuggestions } from './books.js';
 
 const FILTERS = ['genre', 'author', 'language', 'year_min', 'year_max'];
@@ -140,9 +140,7 @@ export async function render(main, { query: address, navigate, isCurrent, onLeav
   // address rewritten to what is applied.
   const { applied: query, dropped } = readAddress(address,
     [...FILTERS.map((name) => form.elements.namedItem(name)), authorsLimit, yearBucket, priceBuckets]);
-  if (query.toString() !== address.toString()) {
-    history.replaceState(history.state, '', `/reports${query.toString() ? `?${query}` : ''}`);
-  }
+  if (query.toString() !== address.toString()) replaceQuery(query);
   const filters = {};
   for (const key of FILTERS) if (query.get(key)) filters[key] = query.get(key);
 
@@ -325,8 +323,7 @@ export async function render(main, { query: address, navigate, isCurrent, onLeav
     }));
   }
   function keepInUrl() {
-    const params = controlParams(new URLSearchParams(location.search));
-    history.replaceState(history.state, '', `/reports${params.toString() ? `?${params}` : ''}`);
+    replaceQuery(controlParams(new URLSearchParams(location.search)));
   }
 
   await Promise.all(Object.keys(sections).map((name) => load(name)));
